@@ -1,1 +1,37 @@
-//! breves
+//! breves turns one newsletter issue into one personalised email per
+//! subscriber.
+//!
+//! The data flows one way, one module per stage:
+//!
+//! 1. [`issue`] loads the issue file (TOML) into an [`issue::Issue`]; its
+//!    titles and bodies are Markdown, parsed once by [`markdown`] into a
+//!    small tree that both renderers read.
+//! 2. [`subscribers`] loads the list: its settings and its members, inline
+//!    or from a CSV file, every address checked, no one twice.
+//! 3. [`select`] turns each member's interests into the sections they
+//!    receive and groups members who receive the same sections into
+//!    variants: thousands of members, a few dozen variants.
+//! 4. [`render`] renders each variant once: [`render::html`] (maud, then
+//!    css-inline) and [`render::text`], with French typography.
+//! 5. [`message`] wraps a digest for one member as a `multipart/alternative`
+//!    message (lettre), with a Message-ID derived from the issue and the
+//!    address.
+//! 6. [`deliver`] hands each message to a [`deliver::Transport`]: `.eml`
+//!    files for a dry run.
+//!
+//! [`campaign`] drives stages 3 to 6. Input problems are gathered, with file,
+//! line and column, by [`diagnostics`]; the library never prints: the binary
+//! does.
+
+pub mod campaign;
+pub mod deliver;
+pub mod diagnostics;
+mod error;
+pub mod issue;
+pub mod markdown;
+pub mod message;
+pub mod render;
+pub mod select;
+pub mod subscribers;
+
+pub use error::{Error, Result};

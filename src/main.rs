@@ -1,1 +1,54 @@
-fn main(){}
+//! The `breves` command: parses arguments, calls the library, prints.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Compose and send a personalised newsletter: one issue file, one digest
+/// per subscriber.
+#[derive(Parser)]
+#[command(name = "breves", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Send an issue to a list (with --dry-run DIR: write one .eml per subscriber).
+    Send(cmd::send::Args),
+    /// Write one subscriber's digest as .html, .txt and .eml, to look at before sending.
+    Preview(cmd::preview::Args),
+    /// Check an issue (and a list) and print every problem, with its line.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Send(args) => cmd::send::run(args).await,
+            Command::Preview(args) => cmd::preview::run(args).await,
+            Command::Check(args) => cmd::check::run(args),
+        }
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            cmd::print_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! One file per subcommand: its arguments and a call into the library.
+
+pub mod check;
+pub mod preview;
+pub mod send;
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use breves::Error;
+use breves::diagnostics::Problems;
+use breves::issue::Issue;
+use breves::subscribers::List;
+use chrono::{DateTime, FixedOffset};
+
+/// Whether to colour what goes to standard error.
+pub fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Prints each problem with its line shown, errors and warnings in file order.
+pub fn print_problems(problems: &Problems) {
+    let color = color();
+    for problem in problems.sorted() {
+        eprintln!("{}", problem.render(color));
+    }
+}
+
+/// Prints an error that stopped a command.
+pub fn print_error(error: &Error) {
+    match error {
+        Error::Invalid(problems) => {
+            print_problems(problems);
+            eprintln!(
+                "{} error(s), {} warning(s): nothing was written. `breves check` lists them all.",
+                problems.error_count(),
+                problems.warning_count()
+            );
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
+
+/// Loads the issue and the list, or stops with every problem of both.
+pub fn load(issue: &Path, list: &Path) -> Result<(Issue, List, Problems), Error> {
+    let issue = Issue::load(issue);
+    let list = List::load(list);
+    match (issue, list) {
+        (Ok((issue, mut warnings)), Ok((list, list_warnings))) => {
+            warnings.extend(list_warnings);
+            warnings.extend(breves::select::check_pairing(&issue, &list));
+            Ok((issue, list, warnings))
+        }
+        (Err(Error::Invalid(mut a)), Err(Error::Invalid(b))) => {
+            a.extend(b);
+            Err(Error::Invalid(a))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// Parses `--date`.
+pub fn parse_date(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("{e}: write it as 2026-04-07T09:00:00+01:00"))
+}
+
+/// A number of bytes for people.
+pub fn size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    }
+}

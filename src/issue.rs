@@ -1,0 +1,627 @@
+//! The issue: what one newsletter says, loaded from its TOML file.
+//!
+//! An issue has metadata shared by every digest, a highlight that every
+//! subscriber receives, and sections, each with a stable id that subscribers
+//! choose as an interest. Titles and bodies are Markdown, parsed here once
+//! (see [`crate::markdown`]). Loading checks everything it can and reports
+//! all problems at once, each at its line and column.
+//!
+//! ```
+//! use breves::issue::Issue;
+//! use breves::diagnostics::SourceFile;
+//! use std::sync::Arc;
+//!
+//! let text = r#"
+//! [issue]
+//! title = "Brèves"
+//! period = { from = 2026-02-26, to = 2026-04-03 }
+//! language = "fr"
+//! subject = "Brèves de mars"
+//!
+//! [highlight]
+//! title = "Le fait du mois"
+//! body = "Un paragraphe."
+//!
+//! [[section]]
+//! id = "spatial"
+//! title = "Spatial"
+//! [[section.article]]
+//! title = "Un article"
+//! body = "Son texte."
+//! "#;
+//! let file = Arc::new(SourceFile::new("issues/2026-03.toml", text));
+//! let (issue, problems) = Issue::parse(&file);
+//! let issue = issue.expect("valid");
+//! assert!(problems.is_empty());
+//! assert_eq!(issue.id, "2026-03");
+//! assert_eq!(issue.sections[0].id, "spatial");
+//! ```
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use toml::value::Datetime;
+
+use crate::diagnostics::{
+    Problem, ProblemKind, Problems, SourceFile, locate_in_string, parse_toml, read_source,
+};
+use crate::markdown::{self, Block, Inline, Note, Parsed};
+use crate::{Error, Result};
+
+/// One issue of the newsletter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// A stable id: `[issue] id`, or the file name without `.toml`. It names
+    /// the issue in Message-IDs and in the record of what was sent.
+    pub id: String,
+    /// The newsletter's title, "Brèves numériques".
+    pub title: String,
+    /// What it covers, "Royaume-Uni".
+    pub subtitle: Option<String>,
+    /// Who publishes it, "Une publication du SER de Londres".
+    pub publisher: Option<String>,
+    /// The weeks it covers.
+    pub period: Period,
+    /// The language of the text (only `fr` is supported).
+    pub language: String,
+    /// The Subject of every digest.
+    pub subject: String,
+    /// The line a mail client shows after the subject; breves adds the
+    /// subscriber's sections to it.
+    pub preheader: Option<String>,
+    /// The Date of dry-run messages, so that they are reproducible.
+    pub date: Option<DateTime<FixedOffset>>,
+    /// What every subscriber receives.
+    pub highlight: Highlight,
+    /// The sections, in the order they are printed.
+    pub sections: Vec<Section>,
+    /// The closing block.
+    pub colophon: Option<Colophon>,
+    /// A digest of the file's bytes, to tell whether it changed.
+    pub fingerprint: String,
+}
+
+/// The dates an issue covers, first and last included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// The first day.
+    pub from: NaiveDate,
+    /// The last day.
+    pub to: NaiveDate,
+}
+
+/// The highlight ("Fait marquant"), sent to everyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Highlight {
+    /// Its heading, "Fait marquant".
+    pub label: String,
+    /// The article itself.
+    pub article: Article,
+}
+
+/// A section: an interest subscribers can choose, and its articles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The interest id, such as `cybersecurite`.
+    pub id: String,
+    /// Its heading.
+    pub title: String,
+    /// Its articles, in order.
+    pub articles: Vec<Article>,
+}
+
+/// One article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    /// Its title, inline Markdown.
+    pub title: Vec<Inline>,
+    /// Its text.
+    pub body: Vec<Block>,
+}
+
+/// The closing block: who publishes, who writes, how to reach them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Colophon {
+    /// Free text about the publisher.
+    pub about: Vec<Block>,
+    /// Who is responsible for the publication.
+    pub publication: Option<String>,
+    /// Contact addresses.
+    pub contacts: Vec<String>,
+    /// Editorial credits.
+    pub editorial: Option<String>,
+    /// The address to write to for a subscription.
+    pub subscribe: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    issue: RawMeta,
+    highlight: RawHighlight,
+    #[serde(default)]
+    section: Vec<RawSection>,
+    colophon: Option<RawColophon>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    id: Option<Spanned<String>>,
+    title: Spanned<String>,
+    subtitle: Option<Spanned<String>>,
+    publisher: Option<Spanned<String>>,
+    period: Spanned<RawPeriod>,
+    language: Spanned<String>,
+    subject: Spanned<String>,
+    preheader: Option<Spanned<String>>,
+    date: Option<Spanned<Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeriod {
+    from: Spanned<Datetime>,
+    to: Spanned<Datetime>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHighlight {
+    label: Option<Spanned<String>>,
+    title: Spanned<String>,
+    body: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    #[serde(default)]
+    article: Vec<RawArticle>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArticle {
+    title: Spanned<String>,
+    body: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColophon {
+    about: Option<Spanned<String>>,
+    publication: Option<Spanned<String>>,
+    #[serde(default)]
+    contacts: Vec<Spanned<String>>,
+    editorial: Option<Spanned<String>>,
+    subscribe: Option<Spanned<String>>,
+}
+
+/// Whether `id` is a lowercase slug: letters a–z, digits, single hyphens.
+pub fn is_slug(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+}
+
+/// Turns raw values into the model, recording problems as it goes.
+struct Checker<'a> {
+    file: &'a Arc<SourceFile>,
+    problems: Problems,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, kind: ProblemKind, hint: Option<&str>) {
+        let mut p = Problem::error(kind).at(self.file.locate(span));
+        if let Some(h) = hint {
+            p = p.hint(h);
+        }
+        self.problems.push(p);
+    }
+
+    fn invalid(&mut self, span: Range<usize>, field: &str, reason: &str, hint: Option<&str>) {
+        let kind = ProblemKind::InvalidValue {
+            field: field.into(),
+            reason: reason.into(),
+        };
+        self.error(span, kind, hint);
+    }
+
+    /// A one-line text: trimmed, not empty, no line breaks (it may end up in
+    /// a header).
+    fn line(&mut self, value: &Spanned<String>, field: &str) -> String {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.invalid(value.span(), field, "it is empty", None);
+        } else if text.contains(['\r', '\n']) {
+            self.invalid(
+                value.span(),
+                field,
+                "it must be on one line",
+                Some("remove the line breaks"),
+            );
+        }
+        text.to_owned()
+    }
+
+    fn notes(&mut self, value: &Spanned<String>, notes: Vec<Note>) {
+        for note in notes {
+            let at = locate_in_string(self.file, value.span(), value.get_ref(), note.range);
+            let hint = match note.kind {
+                ProblemKind::LinkWithoutTarget { .. } => {
+                    Some("write its address between the parentheses: [text](https://…)")
+                }
+                ProblemKind::UnsafeLink { .. } => {
+                    Some("only https://, http:// and mailto: links are sent")
+                }
+                _ => None,
+            };
+            let mut p = Problem::warning(note.kind).at(at);
+            if let Some(h) = hint {
+                p = p.hint(h);
+            }
+            self.problems.push(p);
+        }
+    }
+
+    fn body(&mut self, value: &Spanned<String>, field: &str) -> Vec<Block> {
+        if value.get_ref().trim().is_empty() {
+            self.invalid(value.span(), field, "it is empty", None);
+        }
+        let Parsed { blocks, notes } = markdown::parse_blocks(value.get_ref());
+        self.notes(value, notes);
+        blocks
+    }
+
+    fn title(&mut self, value: &Spanned<String>) -> Vec<Inline> {
+        self.line(value, "title");
+        let Parsed { blocks, notes } = markdown::parse_inline(value.get_ref());
+        self.notes(value, notes);
+        blocks
+    }
+
+    fn article(&mut self, title: &Spanned<String>, body: &Spanned<String>) -> Article {
+        Article {
+            title: self.title(title),
+            body: self.body(body, "body"),
+        }
+    }
+
+    fn date(&mut self, value: &Spanned<Datetime>, field: &str) -> Option<NaiveDate> {
+        let v = value.get_ref();
+        match (v.date, v.time) {
+            (Some(_), None) => NaiveDate::parse_from_str(&v.to_string(), "%Y-%m-%d").ok(),
+            _ => {
+                self.invalid(
+                    value.span(),
+                    field,
+                    "it must be a date alone",
+                    Some("write it as 2026-02-26, without quotes"),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Issue {
+    /// Reads and checks an issue file. On success, the issue and its
+    /// warnings; on problems, every one of them as [`Error::Invalid`].
+    pub fn load(path: &Path) -> Result<(Issue, Problems)> {
+        let file = match read_source(path)? {
+            Ok(file) => file,
+            Err(problem) => {
+                let mut problems = Problems::new();
+                problems.push(problem);
+                return Err(Error::Invalid(problems));
+            }
+        };
+        match Issue::parse(&file) {
+            (Some(issue), problems) => Ok((issue, problems)),
+            (None, problems) => Err(Error::Invalid(problems)),
+        }
+    }
+
+    /// Checks an issue's text. The issue comes back only when there is no
+    /// error; the problems hold every error and warning found.
+    pub fn parse(file: &Arc<SourceFile>) -> (Option<Issue>, Problems) {
+        let mut problems = Problems::new();
+        let raw: RawFile = match parse_toml(file) {
+            Ok(raw) => raw,
+            Err(p) => {
+                problems.push(p.hint(
+                    "compare with issues/2026-03-royaume-uni.toml, and see \"The issue file\" in README.md",
+                ));
+                return (None, problems);
+            }
+        };
+        let mut c = Checker {
+            file,
+            problems: Problems::new(),
+        };
+        let meta = &raw.issue;
+        let id = match &meta.id {
+            Some(id) => {
+                if !is_slug(id.get_ref()) {
+                    c.invalid(
+                        id.span(),
+                        "id",
+                        "use lowercase letters, digits and hyphens",
+                        None,
+                    );
+                }
+                id.get_ref().clone()
+            }
+            None => {
+                let stem = file
+                    .path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !is_slug(&stem) {
+                    c.invalid(
+                        0..0,
+                        "id",
+                        &format!("the file name `{stem}` cannot serve as the issue's id"),
+                        Some("add id = \"2026-03-royaume-uni\" under [issue], or rename the file"),
+                    );
+                }
+                stem
+            }
+        };
+        let title = c.line(&meta.title, "title");
+        let subtitle = meta.subtitle.as_ref().map(|s| c.line(s, "subtitle"));
+        let publisher = meta.publisher.as_ref().map(|s| c.line(s, "publisher"));
+        let subject = c.line(&meta.subject, "subject");
+        let preheader = meta.preheader.as_ref().map(|s| c.line(s, "preheader"));
+        let language = meta.language.get_ref().clone();
+        if language != "fr" {
+            c.invalid(
+                meta.language.span(),
+                "language",
+                &format!(
+                    "`{language}` is not supported: breves writes its labels in French (`fr`)"
+                ),
+                None,
+            );
+        }
+        let from = c.date(&meta.period.get_ref().from, "period.from");
+        let to = c.date(&meta.period.get_ref().to, "period.to");
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            c.invalid(
+                meta.period.span(),
+                "period",
+                "it ends before it starts",
+                None,
+            );
+        }
+        let date = meta.date.as_ref().and_then(|d| {
+            match DateTime::parse_from_rfc3339(&d.get_ref().to_string()) {
+                Ok(dt) => Some(dt),
+                Err(_) => {
+                    c.invalid(
+                        d.span(),
+                        "date",
+                        "it needs a date, a time and an offset",
+                        Some("write it as 2026-04-07T09:00:00+01:00, without quotes"),
+                    );
+                    None
+                }
+            }
+        });
+
+        let highlight = Highlight {
+            label: raw
+                .highlight
+                .label
+                .as_ref()
+                .map_or_else(|| "Fait marquant".to_owned(), |l| c.line(l, "label")),
+            article: c.article(&raw.highlight.title, &raw.highlight.body),
+        };
+
+        let mut sections: Vec<Section> = Vec::new();
+        let mut seen: Vec<(&str, Range<usize>)> = Vec::new();
+        for raw_section in &raw.section {
+            let id = raw_section.id.get_ref();
+            if !is_slug(id) {
+                c.invalid(
+                    raw_section.id.span(),
+                    "id",
+                    "a section id is lowercase letters, digits and hyphens, like `donnees-ia`",
+                    None,
+                );
+            } else if seen.iter().any(|(s, _)| s == id) {
+                c.error(
+                    raw_section.id.span(),
+                    ProblemKind::DuplicateSection(id.clone()),
+                    Some("each section needs its own id: subscribers choose sections by it"),
+                );
+            }
+            seen.push((id, raw_section.id.span()));
+            let title = c.line(&raw_section.title, "title");
+            if raw_section.article.is_empty() {
+                c.error(
+                    raw_section.title.span(),
+                    ProblemKind::Other(format!("the section `{id}` has no article")),
+                    Some("add a [[section.article]] after it, or remove the section"),
+                );
+            }
+            let articles = raw_section
+                .article
+                .iter()
+                .map(|a| c.article(&a.title, &a.body))
+                .collect();
+            sections.push(Section {
+                id: id.clone(),
+                title,
+                articles,
+            });
+        }
+
+        let colophon = raw.colophon.as_ref().map(|col| Colophon {
+            about: col
+                .about
+                .as_ref()
+                .map(|a| c.body(a, "about"))
+                .unwrap_or_default(),
+            publication: col.publication.as_ref().map(|s| c.line(s, "publication")),
+            contacts: col.contacts.iter().map(|s| c.line(s, "contacts")).collect(),
+            editorial: col.editorial.as_ref().map(|s| c.line(s, "editorial")),
+            subscribe: col.subscribe.as_ref().map(|s| c.line(s, "subscribe")),
+        });
+
+        problems.extend(c.problems);
+        if problems.has_errors() {
+            return (None, problems);
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            return (None, problems);
+        };
+        let fingerprint = hex(&Sha256::digest(file.text().as_bytes()));
+        let issue = Issue {
+            id,
+            title,
+            subtitle,
+            publisher,
+            period: Period { from, to },
+            language,
+            subject,
+            preheader,
+            date,
+            highlight,
+            sections,
+            colophon,
+            fingerprint,
+        };
+        (Some(issue), problems)
+    }
+
+    /// The Date of a dry run when none is given: the issue's `date`, or the
+    /// last day of its period at 09:00 UTC.
+    pub fn default_date(&self) -> DateTime<FixedOffset> {
+        self.date.unwrap_or_else(|| {
+            let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+            self.period.to.and_time(nine).and_utc().fixed_offset()
+        })
+    }
+
+    /// The section with this id.
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+}
+
+/// Lowercase hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Option<Issue>, Problems) {
+        Issue::parse(&Arc::new(SourceFile::new("t.toml", text)))
+    }
+
+    const MINIMAL: &str = "[issue]\ntitle = \"T\"\nperiod = { from = 2026-02-26, to = 2026-04-03 }\nlanguage = \"fr\"\nsubject = \"S\"\n[highlight]\ntitle = \"H\"\nbody = \"B\"\n";
+
+    #[test]
+    fn minimal_issue_loads() {
+        let (issue, problems) = parse(MINIMAL);
+        assert!(problems.is_empty(), "{problems:?}");
+        let issue = issue.expect("valid");
+        assert_eq!(issue.id, "t");
+        assert_eq!(issue.highlight.label, "Fait marquant");
+    }
+
+    #[test]
+    fn all_problems_are_reported_with_lines() {
+        let text = format!(
+            "{MINIMAL}[[section]]\nid = \"a\"\ntitle = \"A\"\n[[section.article]]\ntitle = \"x\"\nbody = \"[y](#)\"\n[[section]]\nid = \"a\"\ntitle = \"A2\"\n[[section]]\nid = \"Bad Id\"\ntitle = \"\"\n[[section.article]]\ntitle = \"x\"\nbody = \"y\"\n"
+        );
+        let (issue, problems) = parse(&text);
+        assert!(issue.is_none());
+        let shown: Vec<String> = problems.sorted().iter().map(|p| p.to_string()).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:14:9: warning: the link `y`")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:16:6: error: the section id `a` is used twice")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains("t.toml:17:9: error: the section `a` has no article")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:19:6: error: id:")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("t.toml:20:9: error: title: it is empty")),
+            "{shown:#?}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let (_, problems) = parse("[issue]\ntitle = \"T\nsubject = 3\n");
+        let p = problems.sorted()[0].to_string();
+        assert!(p.starts_with("t.toml:2:"), "{p}");
+        let (_, problems) = parse(&MINIMAL.replace("subject = \"S\"\n", ""));
+        let p = problems.sorted()[0].to_string();
+        assert!(p.contains("missing field `subject`"), "{p}");
+        let (_, problems) = parse(&MINIMAL.replace("subject", "subjet"));
+        let p = problems.sorted()[0].to_string();
+        assert!(
+            p.starts_with("t.toml:5:1") && p.contains("unknown field `subjet`"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        let (_, problems) = parse(&MINIMAL.replace("to = 2026-04-03", "to = 2026-01-03"));
+        assert!(problems.to_string().contains("ends before it starts"));
+        let (_, problems) = parse(&MINIMAL.replace("to = 2026-04-03", "to = \"3 avril\""));
+        assert!(problems.has_errors());
+        let (issue, _) = parse(&format!("{MINIMAL}").replace(
+            "language = \"fr\"",
+            "language = \"fr\"\ndate = 2026-04-07T09:00:00+01:00",
+        ));
+        assert_eq!(
+            issue.and_then(|i| i.date).map(|d| d.to_rfc3339()),
+            Some("2026-04-07T09:00:00+01:00".into())
+        );
+    }
+}

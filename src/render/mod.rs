@@ -1,0 +1,164 @@
+//! Rendering: one digest, as an HTML part and a plain-text part.
+//!
+//! Both parts are built from the same [`Outline`]: the highlight, the chosen
+//! sections, the sommaire, the footer line naming the sections received.
+//! [`html`] writes email-client HTML with maud and moves the stylesheet into
+//! `style` attributes with css-inline; [`text`] writes wrapped plain text
+//! from the same Markdown tree. French spacing ([`typography`]) is applied
+//! to every run of text in both.
+//!
+//! A [`Renderer`] is built once per run; [`Renderer::render`] is called once
+//! per distinct set of sections, not once per subscriber.
+
+pub mod html;
+pub mod text;
+pub mod typography;
+
+use crate::Result;
+use crate::issue::{Issue, Section};
+use crate::markdown::to_plain;
+use crate::select::Selection;
+use crate::subscribers::List;
+use typography::{french, french_list, french_period};
+
+/// One rendered digest: what every subscriber of one variant receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    /// The HTML part, styles inlined.
+    pub html: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The preview line shown after the subject.
+    pub preheader: String,
+    /// The ids of the sections it holds.
+    pub section_ids: Vec<String>,
+}
+
+/// Labels printed by breves itself, in the issue's language.
+pub(crate) mod labels {
+    pub const CONTENTS: &str = "Sommaire";
+    pub const BACK_TO_CONTENTS: &str = "Retour au sommaire";
+    pub const PUBLICATION: &str = "Responsable de la publication";
+    pub const EDITORIAL: &str = "Rédaction";
+    pub const SUBSCRIBE: &str = "Abonnez-vous";
+    pub const CONTACTS: &str = "Contacts";
+}
+
+/// Everything both parts print, worked out once per digest.
+#[derive(Debug)]
+pub struct Outline<'a> {
+    /// The issue.
+    pub issue: &'a Issue,
+    /// The chosen sections, in the issue's order, with their indices.
+    pub sections: Vec<(usize, &'a Section)>,
+    /// "26 février au 3 avril 2026".
+    pub period: String,
+    /// The preview line.
+    pub preheader: String,
+    /// "Vous recevez les rubriques : …".
+    pub topics_line: String,
+    /// How to change sections or leave the list, when the list says.
+    pub manage_line: Option<String>,
+}
+
+impl<'a> Outline<'a> {
+    /// Works out the outline of the digest of `selection`.
+    pub fn new(issue: &'a Issue, list: Option<&'a List>, selection: &Selection) -> Self {
+        let sections: Vec<(usize, &Section)> = selection
+            .indices()
+            .iter()
+            .filter_map(|&i| issue.sections.get(i).map(|s| (i, s)))
+            .collect();
+        let titles: Vec<&str> = sections.iter().map(|(_, s)| s.title.as_str()).collect();
+        let topics_line = if selection.is_everything(issue) && !titles.is_empty() {
+            "Vous recevez toutes les rubriques de cette lettre.".to_owned()
+        } else {
+            match titles.as_slice() {
+                [] => "Vous recevez le fait marquant de cette lettre.".to_owned(),
+                [one] => format!("Vous recevez la rubrique : {one}."),
+                more => format!("Vous recevez les rubriques : {}.", french_list(more)),
+            }
+        };
+        let preheader = match &issue.preheader {
+            Some(p) => p.clone(),
+            None => format!(
+                "{} : {}",
+                issue.highlight.label,
+                to_plain(&issue.highlight.article.title)
+            ),
+        };
+        let preheader = if titles.is_empty() {
+            preheader
+        } else {
+            format!("{preheader} — Au sommaire : {}", titles.join(", "))
+        };
+        let manage_line = list.map(|list| {
+            let contact = list
+                .reply_to
+                .as_ref()
+                .unwrap_or(&list.from)
+                .email
+                .to_string();
+            match &list.unsubscribe {
+                Some(u) => format!(
+                    "Pour changer de rubriques, écrivez à {contact} ; pour vous désabonner, écrivez à {u}."
+                ),
+                None => format!(
+                    "Pour changer de rubriques ou vous désabonner, écrivez à {contact}."
+                ),
+            }
+        });
+        Outline {
+            issue,
+            sections,
+            period: french_period(issue.period.from, issue.period.to),
+            preheader: french(&preheader).into_owned(),
+            topics_line: french(&topics_line).into_owned(),
+            manage_line: manage_line.map(|l| french(&l).into_owned()),
+        }
+    }
+
+    /// The anchor of an article: `fait-marquant`, or the section id and the
+    /// article's number.
+    pub fn anchor(section: &Section, article: usize) -> String {
+        format!("{}-{}", section.id, article + 1)
+    }
+}
+
+/// Renders digests; holds what is prepared once per run (the stylesheet).
+pub struct Renderer {
+    html: html::HtmlRenderer,
+}
+
+impl Renderer {
+    /// Prepares the stylesheet.
+    pub fn new() -> Self {
+        Renderer {
+            html: html::HtmlRenderer::new(),
+        }
+    }
+
+    /// Renders the digest holding the highlight and `selection`'s sections.
+    pub fn render(
+        &self,
+        issue: &Issue,
+        list: Option<&List>,
+        selection: &Selection,
+    ) -> Result<Digest> {
+        let outline = Outline::new(issue, list, selection);
+        let html = self.html.render(&outline)?;
+        let text = text::render(&outline);
+        Ok(Digest {
+            html,
+            text,
+            preheader: outline.preheader,
+            section_ids: selection.ids(issue),
+        })
+    }
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}

@@ -1,0 +1,265 @@
+//! The plain-text part, written from the same tree as the HTML part.
+//!
+//! It is read in mail clients that show no HTML, by screen readers, and by
+//! spam filters that compare the two parts, so it carries the whole content
+//! in the same order. Paragraphs are wrapped at [`WIDTH`] columns (only a
+//! word longer than that, such as a URL, may stick out), headings are
+//! underlined, lists keep their bullets, and links become numbered
+//! references listed under their article.
+
+use textwrap::{Options, WordSeparator, WordSplitter, wrap};
+
+use super::typography::french;
+use super::{Outline, labels};
+use crate::issue::Article;
+use crate::markdown::{Block, Inline};
+
+/// The widest a line may be, in characters.
+pub const WIDTH: usize = 76;
+
+/// Collects the text of one article and its link references.
+struct Writer {
+    out: String,
+}
+
+/// The links of one article, numbered in order of appearance; a link seen
+/// twice keeps its first number.
+#[derive(Default)]
+struct References(Vec<String>);
+
+impl References {
+    fn number(&mut self, href: &str) -> usize {
+        match self.0.iter().position(|h| h == href) {
+            Some(i) => i + 1,
+            None => {
+                self.0.push(href.to_owned());
+                self.0.len()
+            }
+        }
+    }
+}
+
+fn options<'a>(indent: &'a str, subsequent: &'a str) -> Options<'a> {
+    Options::new(WIDTH)
+        .word_separator(WordSeparator::AsciiSpace)
+        .word_splitter(WordSplitter::NoHyphenation)
+        .break_words(false)
+        .initial_indent(indent)
+        .subsequent_indent(subsequent)
+}
+
+/// The text of some inlines, with French spacing, links numbered.
+fn inline_text(items: &[Inline], refs: &mut References) -> String {
+    let mut out = String::new();
+    for item in items {
+        match item {
+            Inline::Text(t) => out.push_str(&french(t)),
+            Inline::Code(c) => out.push_str(c),
+            Inline::Strong(c) | Inline::Emphasis(c) | Inline::Superscript(c) => {
+                out.push_str(&inline_text(c, refs));
+            }
+            Inline::Link {
+                href: Some(href),
+                children,
+            } => {
+                out.push_str(&inline_text(children, refs));
+                let n = refs.number(href);
+                out.push_str(&format!("\u{a0}[{n}]"));
+            }
+            Inline::Link {
+                href: None,
+                children,
+            } => out.push_str(&inline_text(children, refs)),
+            Inline::LineBreak => out.push('\n'),
+        }
+    }
+    out
+}
+
+impl Writer {
+    fn blank(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        self.out.push_str(line.trim_end());
+        self.out.push('\n');
+    }
+
+    /// Wrapped text, each forced line break starting a new line.
+    fn wrapped(&mut self, text: &str, first: &str, rest: &str) {
+        for (i, part) in text.split('\n').enumerate() {
+            let indent = if i == 0 { first } else { rest };
+            let squeezed = part
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for line in wrap(&squeezed, options(indent, rest)) {
+                self.line(&line);
+            }
+        }
+    }
+
+    /// A heading underlined with `mark`, as wide as its longest line.
+    fn heading(&mut self, text: &str, mark: char) {
+        let lines = wrap(text, options("", ""));
+        let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        for line in &lines {
+            self.line(line);
+        }
+        self.line(&mark.to_string().repeat(width.min(WIDTH)));
+    }
+
+    fn banner(&mut self, text: &str) {
+        let rule = "=".repeat(WIDTH);
+        self.blank();
+        self.line(&rule);
+        self.wrapped(&text.to_uppercase(), "", "");
+        self.line(&rule);
+        self.blank();
+    }
+
+    fn blocks(&mut self, blocks: &[Block], indent: &str, refs: &mut References) {
+        for block in blocks {
+            match block {
+                Block::Paragraph(c) => {
+                    self.wrapped(&inline_text(c, refs), indent, indent);
+                    self.blank();
+                }
+                Block::Heading(c) => {
+                    self.heading(&inline_text(c, refs), '~');
+                    self.blank();
+                }
+                Block::List { start, items } => {
+                    for (n, item) in items.iter().enumerate() {
+                        let bullet = match start {
+                            Some(s) => format!("{indent}  {}. ", s + n as u64),
+                            None => format!("{indent}  - "),
+                        };
+                        let hang = " ".repeat(bullet.chars().count());
+                        self.item(item, &bullet, &hang, refs);
+                    }
+                    self.blank();
+                }
+                Block::Quote(b) => self.blocks(b, &format!("{indent}> "), refs),
+                Block::Code(code) => {
+                    for line in code.lines() {
+                        self.line(&format!("{indent}    {line}"));
+                    }
+                    self.blank();
+                }
+                Block::Rule => {
+                    self.line(&format!("{indent}{}", "-".repeat(24)));
+                    self.blank();
+                }
+            }
+        }
+    }
+
+    fn item(&mut self, item: &[Block], bullet: &str, hang: &str, refs: &mut References) {
+        let mut first = true;
+        for block in item {
+            match block {
+                Block::Paragraph(c) => {
+                    let lead = if first { bullet } else { hang };
+                    self.wrapped(&inline_text(c, refs), lead, hang);
+                }
+                other => self.blocks(std::slice::from_ref(other), hang, refs),
+            }
+            first = false;
+        }
+    }
+
+    fn article(&mut self, article: &Article) {
+        let mut refs = References::default();
+        let title = inline_text(&article.title, &mut refs);
+        self.heading(&title, '-');
+        self.blank();
+        self.blocks(&article.body, "", &mut refs);
+        if !refs.0.is_empty() {
+            for (n, href) in refs.0.iter().enumerate() {
+                self.line(&format!("[{}] {href}", n + 1));
+            }
+            self.blank();
+        }
+    }
+}
+
+/// The plain-text part of one digest.
+pub fn render(o: &Outline<'_>) -> String {
+    let issue = o.issue;
+    let mut w = Writer { out: String::new() };
+    let mut no_refs = References::default();
+
+    w.wrapped(&french(&issue.title).to_uppercase(), "", "");
+    if let Some(subtitle) = &issue.subtitle {
+        w.wrapped(&french(subtitle), "", "");
+    }
+    if let Some(publisher) = &issue.publisher {
+        w.wrapped(&french(publisher), "", "");
+    }
+    w.line(&o.period);
+    w.blank();
+
+    w.heading(labels::CONTENTS, '=');
+    w.blank();
+    w.wrapped(&french(&issue.highlight.label), "", "");
+    let title = inline_text(&issue.highlight.article.title, &mut no_refs);
+    w.wrapped(&title, "  - ", "    ");
+    for (_, section) in &o.sections {
+        w.blank();
+        w.wrapped(&french(&section.title), "", "");
+        for article in &section.articles {
+            let title = inline_text(&article.title, &mut References::default());
+            w.wrapped(&title, "  - ", "    ");
+        }
+    }
+
+    w.banner(&french(&issue.highlight.label));
+    w.article(&issue.highlight.article);
+
+    for (_, section) in &o.sections {
+        w.banner(&french(&section.title));
+        for article in &section.articles {
+            w.article(article);
+        }
+    }
+
+    w.blank();
+    w.line(&"-".repeat(WIDTH));
+    w.wrapped(&o.topics_line, "", "");
+    if let Some(line) = &o.manage_line {
+        w.wrapped(line, "", "");
+    }
+    if let Some(c) = &issue.colophon {
+        w.blank();
+        let mut refs = References::default();
+        w.blocks(&c.about, "", &mut refs);
+        for (n, href) in refs.0.iter().enumerate() {
+            w.line(&format!("[{}] {href}", n + 1));
+        }
+        let mut fields = Vec::new();
+        if let Some(p) = &c.publication {
+            fields.push(format!("{} : {p}", labels::PUBLICATION));
+        }
+        if !c.contacts.is_empty() {
+            fields.push(format!("{} : {}", labels::CONTACTS, c.contacts.join(", ")));
+        }
+        if let Some(e) = &c.editorial {
+            fields.push(format!("{} : {e}", labels::EDITORIAL));
+        }
+        if let Some(s) = &c.subscribe {
+            fields.push(format!("{} : {s}", labels::SUBSCRIBE));
+        }
+        w.blank();
+        for field in fields {
+            w.wrapped(&french(&field), "", "  ");
+        }
+    }
+    let mut text = w.out.trim_end().to_owned();
+    text.push('\n');
+    text
+}

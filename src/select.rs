@@ -1,0 +1,180 @@
+//! Who receives what: interests become the sections of a digest.
+//!
+//! A subscriber receives the highlight and the sections of the issue whose
+//! ids are among their interests, in the issue's order; with no interests,
+//! every section. Subscribers who receive the same sections share one
+//! [`Variant`], which is rendered once: a list of thousands of members has a
+//! few dozen variants.
+//!
+//! ```
+//! # use breves::select::Selection;
+//! let chosen = Selection::from_indices(vec![3, 0]);
+//! assert_eq!(chosen.indices(), &[0, 3]);
+//! ```
+
+use std::collections::HashMap;
+
+use crate::diagnostics::{Problem, ProblemKind, Problems};
+use crate::issue::{Issue, Section};
+use crate::subscribers::{List, Member};
+
+/// The sections one digest holds, as indices into the issue's sections, in
+/// the issue's order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Selection(Vec<usize>);
+
+impl Selection {
+    /// A selection of these sections (sorted, without repeats).
+    pub fn from_indices(mut indices: Vec<usize>) -> Self {
+        indices.sort_unstable();
+        indices.dedup();
+        Selection(indices)
+    }
+
+    /// What a subscriber with these interests receives from `issue`; no
+    /// interests at all means every section.
+    pub fn for_interests(issue: &Issue, interests: &[String]) -> Self {
+        if interests.is_empty() {
+            return Selection((0..issue.sections.len()).collect());
+        }
+        Selection(
+            issue
+                .sections
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| interests.contains(&s.id))
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The section indices, in order.
+    pub fn indices(&self) -> &[usize] {
+        &self.0
+    }
+
+    /// Whether no section is selected (the subscriber is skipped).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether every section of `issue` is selected.
+    pub fn is_everything(&self, issue: &Issue) -> bool {
+        self.0.len() == issue.sections.len()
+    }
+
+    /// The selected sections of `issue`.
+    pub fn sections<'a>(&'a self, issue: &'a Issue) -> impl Iterator<Item = &'a Section> + 'a {
+        self.0.iter().filter_map(|&i| issue.sections.get(i))
+    }
+
+    /// The selected section ids.
+    pub fn ids(&self, issue: &Issue) -> Vec<String> {
+        self.sections(issue).map(|s| s.id.clone()).collect()
+    }
+}
+
+/// The subscribers who receive the same sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The sections.
+    pub selection: Selection,
+    /// Indices into the list's members, in list order.
+    pub members: Vec<usize>,
+}
+
+/// Who receives which digest, worked out before anything is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience {
+    /// The distinct digests, in the order their first subscriber appears.
+    pub variants: Vec<Variant>,
+    /// Every receiving subscriber in list order, with its variant's index.
+    pub recipients: Vec<(usize, usize)>,
+    /// Members whose interests select no section of this issue.
+    pub skipped: Vec<usize>,
+}
+
+impl Audience {
+    /// Groups the members of `list` by the sections of `issue` they receive.
+    pub fn of(issue: &Issue, list: &List) -> Audience {
+        Audience::of_members(issue, &list.members)
+    }
+
+    /// The same for any members (all of a list, or some of them).
+    pub fn of_members(issue: &Issue, members: &[Member]) -> Audience {
+        let mut variants: Vec<Variant> = Vec::new();
+        let mut index: HashMap<Selection, usize> = HashMap::new();
+        let mut recipients = Vec::new();
+        let mut skipped = Vec::new();
+        for (m, member) in members.iter().enumerate() {
+            let selection = Selection::for_interests(issue, &member.interests);
+            if selection.is_empty() {
+                skipped.push(m);
+                continue;
+            }
+            let v = *index.entry(selection.clone()).or_insert_with(|| {
+                variants.push(Variant {
+                    selection,
+                    members: Vec::new(),
+                });
+                variants.len() - 1
+            });
+            variants[v].members.push(m);
+            recipients.push((m, v));
+        }
+        Audience {
+            variants,
+            recipients,
+            skipped,
+        }
+    }
+}
+
+/// Parses `--interests id,id,…` against an issue's sections.
+pub fn parse_interests(issue: &Issue, text: &str) -> Result<Selection, String> {
+    let mut indices = Vec::new();
+    for id in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match issue.sections.iter().position(|s| s.id == id) {
+            Some(i) => indices.push(i),
+            None => {
+                let ids: Vec<&str> = issue.sections.iter().map(|s| s.id.as_str()).collect();
+                return Err(format!(
+                    "this issue has no section `{id}`; its sections are: {}",
+                    ids.join(", ")
+                ));
+            }
+        }
+    }
+    if indices.is_empty() {
+        Ok(Selection((0..issue.sections.len()).collect()))
+    } else {
+        Ok(Selection::from_indices(indices))
+    }
+}
+
+/// What is worth knowing when an issue meets a list: sections nobody can
+/// choose, and members who will receive nothing.
+pub fn check_pairing(issue: &Issue, list: &List) -> Problems {
+    let mut problems = Problems::new();
+    for section in &issue.sections {
+        if !list.topics.iter().any(|t| t.id == section.id) {
+            problems.push(
+                Problem::warning(ProblemKind::SectionNotOffered(section.id.clone()))
+                    .hint("add it to [list] topics, or use one of the list's topic ids"),
+            );
+        }
+    }
+    let audience = Audience::of(issue, list);
+    for &m in &audience.skipped {
+        let member = &list.members[m];
+        problems.push(
+            Problem::warning(ProblemKind::Other(format!(
+                "{} receives nothing from this issue: none of their interests ({}) is a section of it",
+                member.email,
+                member.interests.join(", ")
+            )))
+            .at(member.origin.clone()),
+        );
+    }
+    problems
+}
