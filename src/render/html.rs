@@ -44,15 +44,36 @@ impl HtmlRenderer {
     /// The inlined HTML of one digest.
     pub fn render(&self, outline: &Outline<'_>) -> Result<String> {
         let page = page(outline).into_string();
-        self.inliner
+        let inlined = self
+            .inliner
             .inline(&page)
-            .map_err(|e| Error::Style(e.to_string()))
+            .map_err(|e| Error::Style(e.to_string()))?;
+        Ok(charset_first(inlined))
     }
 }
 
 impl Default for HtmlRenderer {
     fn default() -> Self {
         HtmlRenderer::new()
+    }
+}
+
+/// css-inline puts the kept `@media` rules at the top of `<head>`; the
+/// charset must come first, within the first 1024 bytes, for a browser
+/// opening a saved preview to read the accents right.
+fn charset_first(html: String) -> String {
+    const CHARSET: &str = "<meta charset=\"utf-8\">";
+    match (html.find("<head>"), html.find(CHARSET)) {
+        (Some(head), Some(at)) if at > head => {
+            let mut out = String::with_capacity(html.len());
+            let after_head = head + "<head>".len();
+            out.push_str(&html[..after_head]);
+            out.push_str(CHARSET);
+            out.push_str(&html[after_head..at]);
+            out.push_str(&html[at + CHARSET.len()..]);
+            out
+        }
+        _ => html,
     }
 }
 

@@ -1,0 +1,115 @@
+//! What the integration tests share: running the real `breves` binary in
+//! the project folder, and reading what it writes back with independent
+//! parsers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The shipped issue and list, as the README's main command uses them.
+pub const ISSUE: &str = "issues/2026-03-royaume-uni.toml";
+pub const LIST: &str = "subscribers/londres.toml";
+
+/// The project's folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// What a run of `breves` printed, and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `breves` with `args` in the project folder.
+pub fn breves<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(env!("CARGO_BIN_EXE_breves"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the breves binary runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A fresh temporary folder.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+/// Runs the main job (dry run of the shipped issue to the shipped list)
+/// into `dir`.
+pub fn dry_run(dir: &Path) -> Run {
+    let run = breves([
+        "send",
+        ISSUE,
+        "--subscribers",
+        LIST,
+        "--dry-run",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    run
+}
+
+/// The `.eml` files of a folder, sorted by name.
+pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the folder exists")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Parses a message with mail-parser, an implementation independent of
+/// the one that wrote it.
+pub fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(bytes)
+        .expect("mail-parser reads the message")
+}
+
+/// Text with its white space folded and French no-break spaces made
+/// ordinary, for comparing content regardless of wrapping.
+pub fn fold(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{202f}'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

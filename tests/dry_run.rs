@@ -1,0 +1,360 @@
+//! The main job: a dry run of the shipped issue to the shipped list writes
+//! one correct message per receiving subscriber, read back by mail-parser.
+
+mod common;
+
+use std::collections::HashSet;
+use std::fs;
+
+use common::{dry_run, eml_files, parse, tempdir};
+use mail_parser::{MimeHeaders, PartType};
+
+/// The members of the shipped list who receive something, as (address,
+/// name, sections) — written out here, independently of the code.
+const EXPECTED: &[(&str, &str, &[&str])] = &[
+    (
+        "helene.durand@example.fr",
+        "Hélène Durand",
+        &[
+            "economie-numerique",
+            "donnees-ia",
+            "cybersecurite",
+            "spatial",
+            "nouvelles-technologies",
+            "ecosysteme-tech",
+        ],
+    ),
+    (
+        "francois.lefevre@example.fr",
+        "François Lefèvre",
+        &["donnees-ia", "cybersecurite"],
+    ),
+    ("chloe.oconnor@example.org", "Chloé O'Connor", &["spatial"]),
+    (
+        "jerome.gaetan@example.com",
+        "Jérôme Gaëtan",
+        &[
+            "economie-numerique",
+            "nouvelles-technologies",
+            "ecosysteme-tech",
+        ],
+    ),
+    (
+        "noemie.moreau@example.org",
+        "Noémie « Nono » Moreau",
+        &["donnees-ia", "ecosysteme-tech"],
+    ),
+    (
+        "marc.dupont@example.org",
+        "Marc Dupont",
+        &["cybersecurite", "spatial"],
+    ),
+    (
+        "claire.martin@example.com",
+        "Martin, Claire",
+        &["economie-numerique", "donnees-ia"],
+    ),
+    (
+        "sophie.bernard@example.fr",
+        "Sophie Bernard",
+        &[
+            "economie-numerique",
+            "donnees-ia",
+            "cybersecurite",
+            "spatial",
+            "nouvelles-technologies",
+            "ecosysteme-tech",
+        ],
+    ),
+    (
+        "oliver.smith@example.org",
+        "Smith, Oliver \"Ollie\"",
+        &["ecosysteme-tech"],
+    ),
+    (
+        "zoe.lambert@example.fr",
+        "Zoé Lambert",
+        &["spatial", "nouvelles-technologies"],
+    ),
+    (
+        "ines.garcia@example.com",
+        "Inès García",
+        &["donnees-ia", "cybersecurite"],
+    ),
+];
+
+const SECTION_TITLES: &[(&str, &str)] = &[
+    ("economie-numerique", "Economie numérique et régulation"),
+    ("donnees-ia", "Données et intelligence artificielle"),
+    ("cybersecurite", "Cybersécurité"),
+    ("spatial", "Spatial"),
+    ("nouvelles-technologies", "Nouvelles technologies"),
+    ("ecosysteme-tech", "Ecosystème tech"),
+];
+
+#[test]
+fn one_message_per_receiving_member_and_nobody_else() {
+    let dir = tempdir();
+    let run = dry_run(dir.path());
+    let files = eml_files(dir.path());
+    assert_eq!(files.len(), EXPECTED.len(), "{run:?}");
+
+    let mut seen = HashSet::new();
+    for file in &files {
+        let bytes = fs::read(file).expect("readable");
+        let message = parse(&bytes);
+        let to = message.to().expect("a To header");
+        let recipients: Vec<_> = to.iter().collect();
+        assert_eq!(recipients.len(), 1, "exactly one recipient in {file:?}");
+        let address = recipients[0].address().expect("an address");
+        let (_, name, _) = EXPECTED
+            .iter()
+            .find(|(a, _, _)| *a == address)
+            .unwrap_or_else(|| panic!("{address} should not receive the issue"));
+        assert_eq!(recipients[0].name(), Some(*name), "{file:?}");
+        assert!(seen.insert(address.to_owned()), "{address} mailed twice");
+        assert!(message.cc().is_none() && message.bcc().is_none());
+    }
+    assert!(!seen.contains("agenda.only@example.com"));
+    assert!(
+        run.stdout.contains("skipped agenda.only@example.com"),
+        "the skipped member is listed: {run:?}"
+    );
+    assert!(run.stdout.contains("11 message(s) written"), "{run:?}");
+    assert!(run.stdout.contains("1 skipped"), "{run:?}");
+}
+
+#[test]
+fn headers_and_parts_survive_an_independent_parser() {
+    let dir = tempdir();
+    dry_run(dir.path());
+    for file in eml_files(dir.path()) {
+        let bytes = fs::read(&file).expect("readable");
+        assert!(
+            bytes.iter().all(|b| *b < 0x80),
+            "raw 8-bit byte in {file:?}"
+        );
+        assert!(
+            bytes
+                .split(|b| *b == b'\n')
+                .all(|line| line.len() <= 998 && line.last().is_none_or(|b| *b == b'\r')),
+            "lines end in CRLF and stay under 998 bytes in {file:?}"
+        );
+        let message = parse(&bytes);
+
+        let from = message.from().and_then(|f| f.first()).expect("From");
+        assert_eq!(from.address(), Some("breves@example.fr"));
+        assert_eq!(from.name(), Some("SER de Londres – Brèves numériques"));
+        assert_eq!(
+            message
+                .reply_to()
+                .and_then(|r| r.first())
+                .and_then(|a| a.address()),
+            Some("londres@example.fr")
+        );
+        assert_eq!(
+            message.subject(),
+            Some("Brèves numériques Royaume-Uni, 26 février au 3 avril 2026")
+        );
+        let date = message.date().expect("Date");
+        assert_eq!(
+            (date.year, date.month, date.day, date.hour),
+            (2026, 4, 7, 8),
+            "the issue's date, 09:00 in London"
+        );
+        assert_eq!(
+            message.header_raw("MIME-Version").map(str::trim),
+            Some("1.0")
+        );
+
+        let id = message.message_id().expect("Message-ID");
+        assert!(id.ends_with("@example.fr"), "{id}");
+        assert!(id.starts_with("2026-03-royaume-uni."), "{id}");
+        let to = message
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.address())
+            .expect("To");
+        let local = to.split('@').next().expect("local part");
+        assert!(
+            !id.contains(local),
+            "the Message-ID shows the address: {id}"
+        );
+
+        let root = message.root_part();
+        let ct = root.content_type().expect("Content-Type");
+        assert_eq!(
+            (ct.ctype(), ct.subtype()),
+            ("multipart", Some("alternative"))
+        );
+        let parts: Vec<_> = message.parts.iter().skip(1).collect();
+        assert_eq!(parts.len(), 2, "a text part and an HTML part");
+        assert!(matches!(parts[0].body, PartType::Text(_)), "text first");
+        assert!(matches!(parts[1].body, PartType::Html(_)), "HTML second");
+        for part in &parts {
+            let ct = part.content_type().expect("part Content-Type");
+            assert_eq!(
+                ct.attribute("charset").map(str::to_lowercase).as_deref(),
+                Some("utf-8")
+            );
+            let cte = part
+                .content_transfer_encoding()
+                .expect("Content-Transfer-Encoding")
+                .to_lowercase();
+            assert!(cte == "quoted-printable" || cte == "base64", "{cte}");
+            assert!(!part.is_encoding_problem);
+        }
+    }
+}
+
+#[test]
+fn each_member_gets_the_highlight_and_exactly_their_sections() {
+    let dir = tempdir();
+    dry_run(dir.path());
+    for (address, _, sections) in EXPECTED {
+        let name = format!("{}.eml", address.replace('@', "_at_"));
+        let bytes = fs::read(dir.path().join(&name)).expect("the member's file");
+        let message = parse(&bytes);
+        let text = message
+            .body_text(0)
+            .expect("text part")
+            .replace("\r\n", "\n");
+        let html = message.body_html(0).expect("html part");
+        assert!(text.contains("FAIT MARQUANT"), "{name}");
+        assert!(html.contains("Fait marquant"), "{name}");
+        for (id, title) in SECTION_TITLES {
+            let banner = format!("\n{}\n", title.to_uppercase());
+            let anchor = format!("id=\"{id}\"");
+            let chosen = sections.contains(id);
+            assert_eq!(text.contains(&banner), chosen, "{name}: text, {id}");
+            assert_eq!(html.contains(&anchor), chosen, "{name}: html, {id}");
+        }
+        // The footer names what they receive.
+        let footer = common::fold(&text);
+        if sections.len() == SECTION_TITLES.len() {
+            assert!(
+                footer.contains("Vous recevez toutes les rubriques"),
+                "{name}"
+            );
+        } else {
+            for (id, title) in SECTION_TITLES {
+                let line_start = footer.find("Vous recevez").expect("footer line");
+                let line = &footer[line_start
+                    ..footer[line_start..]
+                        .find('.')
+                        .map_or(footer.len(), |e| line_start + e)];
+                assert_eq!(
+                    line.contains(title),
+                    sections.contains(id),
+                    "{name}: footer «{line}»"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn manifest_lists_every_file() {
+    let dir = tempdir();
+    dry_run(dir.path());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("manifest.json")).expect("manifest.json"))
+            .expect("JSON");
+    let messages = manifest["messages"].as_array().expect("messages");
+    assert_eq!(messages.len(), EXPECTED.len());
+    for (entry, (address, _, sections)) in messages.iter().zip(EXPECTED) {
+        assert_eq!(entry["recipient"], *address, "list order");
+        let file = entry["file"].as_str().expect("file");
+        let size = fs::metadata(dir.path().join(file)).expect("the file").len();
+        assert_eq!(entry["size"].as_u64(), Some(size));
+        let listed: Vec<&str> = entry["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
+        assert_eq!(listed, *sections);
+        assert_eq!(
+            entry["subject"],
+            "Brèves numériques Royaume-Uni, 26 février au 3 avril 2026"
+        );
+    }
+    assert_eq!(
+        manifest["skipped"][0]["recipient"],
+        "agenda.only@example.com"
+    );
+    assert_eq!(manifest["variants"], 9);
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let (a, b) = (tempdir(), tempdir());
+    dry_run(a.path());
+    dry_run(b.path());
+    let names = |d: &std::path::Path| -> Vec<_> {
+        eml_files(d)
+            .iter()
+            .map(|p| p.file_name().map(|n| n.to_owned()))
+            .collect()
+    };
+    assert_eq!(names(a.path()), names(b.path()));
+    for file in eml_files(a.path()) {
+        let name = file.file_name().expect("name");
+        assert_eq!(
+            fs::read(&file).expect("a"),
+            fs::read(b.path().join(name)).expect("b"),
+            "{name:?} differs between two runs"
+        );
+    }
+    assert_eq!(
+        fs::read(a.path().join("manifest.json")).expect("a"),
+        fs::read(b.path().join("manifest.json")).expect("b")
+    );
+}
+
+#[test]
+fn a_second_run_replaces_the_first() {
+    let dir = tempdir();
+    fs::write(dir.path().join("old_at_example.org.eml"), "stale").expect("write");
+    fs::write(dir.path().join("notes.txt"), "keep me").expect("write");
+    dry_run(dir.path());
+    assert!(!dir.path().join("old_at_example.org.eml").exists());
+    assert!(
+        dir.path().join("notes.txt").exists(),
+        "other files are left alone"
+    );
+    assert_eq!(eml_files(dir.path()).len(), EXPECTED.len());
+}
+
+#[test]
+fn date_flag_sets_the_date_header() {
+    let dir = tempdir();
+    let run = common::breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        common::LIST,
+        "--dry-run",
+        dir.path().to_str().expect("utf-8"),
+        "--date",
+        "2026-04-08T07:30:00+00:00",
+    ]);
+    assert!(run.ok(), "{run:?}");
+    let bytes = fs::read(&eml_files(dir.path())[0]).expect("a message");
+    let date = parse(&bytes).date().expect("Date").clone();
+    assert_eq!((date.day, date.hour, date.minute), (8, 7, 30));
+}
+
+#[test]
+fn dry_run_files_are_private() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempdir();
+        dry_run(dir.path());
+        for file in eml_files(dir.path()) {
+            let mode = fs::metadata(&file).expect("file").permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{file:?} is readable by others");
+        }
+    }
+}
