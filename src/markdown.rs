@@ -100,10 +100,9 @@ pub fn parse_blocks(source: &str) -> Parsed<Vec<Block>> {
         builder.event(event, range, source);
     }
     let notes = std::mem::take(&mut builder.notes);
-    Parsed {
-        blocks: builder.finish(),
-        notes,
-    }
+    let mut blocks = builder.finish();
+    blocks.iter_mut().for_each(superscripts_in_block);
+    Parsed { blocks, notes }
 }
 
 /// Parses a one-line title: its inline Markdown (emphasis, links) is kept,
@@ -158,6 +157,72 @@ fn flatten_into(block: Block, out: &mut Vec<Inline>) {
         Block::Quote(blocks) => blocks.into_iter().for_each(|b| flatten_into(b, out)),
         Block::Code(code) => push_text(out, &code),
         Block::Rule => {}
+    }
+}
+
+/// pulldown-cmark opens a `^superscript^` only at the start of a word, as it
+/// does `_emphasis_`; French ordinals need it inside one: 1^er^, 2^e^. So
+/// a `^…^` left in the text, short and without spaces, becomes one here.
+fn superscripts_in_block(block: &mut Block) {
+    match block {
+        Block::Paragraph(inlines) | Block::Heading(inlines) => superscripts(inlines),
+        Block::List { items, .. } => items.iter_mut().flatten().for_each(superscripts_in_block),
+        Block::Quote(blocks) => blocks.iter_mut().for_each(superscripts_in_block),
+        Block::Code(_) | Block::Rule => {}
+    }
+}
+
+fn superscripts(inlines: &mut Vec<Inline>) {
+    let mut out = Vec::with_capacity(inlines.len());
+    for inline in inlines.drain(..) {
+        match inline {
+            Inline::Text(text) => split_superscripts(&text, &mut out),
+            Inline::Strong(mut c) => {
+                superscripts(&mut c);
+                out.push(Inline::Strong(c));
+            }
+            Inline::Emphasis(mut c) => {
+                superscripts(&mut c);
+                out.push(Inline::Emphasis(c));
+            }
+            Inline::Link { href, mut children } => {
+                superscripts(&mut children);
+                out.push(Inline::Link { href, children });
+            }
+            other => out.push(other),
+        }
+    }
+    *inlines = out;
+}
+
+/// The longest superscript taken inside a word.
+const MAX_SUPERSCRIPT: usize = 12;
+
+fn split_superscripts(text: &str, out: &mut Vec<Inline>) {
+    let mut rest = text;
+    while let Some(open) = rest.find('^') {
+        let after = &rest[open + 1..];
+        let close = after.find('^').filter(|&len| {
+            len > 0 && len <= MAX_SUPERSCRIPT && !after[..len].contains(char::is_whitespace)
+        });
+        match close {
+            Some(len) => {
+                if open > 0 {
+                    push_text(out, &rest[..open]);
+                }
+                out.push(Inline::Superscript(vec![Inline::Text(
+                    after[..len].to_owned(),
+                )]));
+                rest = &after[len + 1..];
+            }
+            None => {
+                push_text(out, &rest[..open + 1]);
+                rest = after;
+            }
+        }
+    }
+    if !rest.is_empty() {
+        push_text(out, rest);
     }
 }
 

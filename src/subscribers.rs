@@ -232,6 +232,21 @@ impl Roll<'_> {
                 return;
             }
         };
+        let mut chosen: Vec<String> = Vec::new();
+        for (interest, at) in interests {
+            if !self.topics.iter().any(|t| t.id == interest) {
+                let offered: Vec<&str> = self.topics.iter().map(|t| t.id.as_str()).collect();
+                self.problems.push(
+                    Problem::error(ProblemKind::UnknownInterest {
+                        interest: interest.clone(),
+                        offered: offered.join(", "),
+                    })
+                    .at(at),
+                );
+            } else if !chosen.contains(&interest) {
+                chosen.push(interest);
+            }
+        }
         let key = identity(&address);
         if let Some(first) = self.seen.get(&key) {
             self.problems.push(
@@ -259,21 +274,6 @@ impl Roll<'_> {
             }
             (!cleaned.is_empty()).then_some(cleaned)
         });
-        let mut chosen: Vec<String> = Vec::new();
-        for (interest, at) in interests {
-            if !self.topics.iter().any(|t| t.id == interest) {
-                let offered: Vec<&str> = self.topics.iter().map(|t| t.id.as_str()).collect();
-                self.problems.push(
-                    Problem::error(ProblemKind::UnknownInterest {
-                        interest: interest.clone(),
-                        offered: offered.join(", "),
-                    })
-                    .at(at),
-                );
-            } else if !chosen.contains(&interest) {
-                chosen.push(interest);
-            }
-        }
         self.members.push(Member {
             email: address,
             name,
@@ -645,7 +645,7 @@ mod tests {
         );
         assert!(
             shown[1]
-                .starts_with("l.toml:9:20: error: unknown interest `zz` (the list offers: a, b)"),
+                .starts_with("l.toml:9:19: error: unknown interest `zz` (the list offers: a, b)"),
             "{shown:#?}"
         );
     }
