@@ -173,7 +173,21 @@ pub fn parse_address(text: &str) -> std::result::Result<Address, String> {
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("it contains a space or a control character".into());
     }
-    let address: Address = text.parse().map_err(|e| format!("{e}"))?;
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return Err("it has no @: write it as name@example.org".into());
+    };
+    if local.is_empty() || domain.is_empty() {
+        return Err("it needs a name before the @ and a domain after it".into());
+    }
+    let address: Address = text.parse().map_err(|e| match e {
+        lettre::address::AddressError::InvalidDomain => {
+            format!("`{domain}` is not a valid domain")
+        }
+        lettre::address::AddressError::InvalidUser => {
+            format!("`{local}` is not valid before the @")
+        }
+        other => other.to_string(),
+    })?;
     if !address.domain().contains('.') && !address.domain().starts_with('[') {
         return Err(format!(
             "the domain `{}` has no dot: a full domain such as example.org is needed",
@@ -554,7 +568,13 @@ fn read_csv(file: &Arc<SourceFile>, roll: &mut Roll<'_>) {
                 continue;
             }
         };
+        // csv places a record after the `\r` of a CRLF: step over line ends.
         let start = record.position().map_or(0, |p| p.byte() as usize);
+        let start = start
+            + text[bom + start..]
+                .bytes()
+                .take_while(|b| *b == b'\r' || *b == b'\n')
+                .count();
         if record.iter().all(str::is_empty) {
             continue;
         }

@@ -1,0 +1,347 @@
+//! `breves check`: every problem of an issue and a list at once, each with
+//! its file, line and column; and `send` refusing to start while errors
+//! remain.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::{Run, breves, tempdir};
+
+const ISSUE: &str = r#"[issue]
+title = "Brèves"
+period = { from = 2026-02-26, to = 2026-04-03 }
+language = "fr"
+subject = "Brèves de mars"
+
+[highlight]
+title = "Le fait du mois"
+body = "Un paragraphe."
+
+[[section]]
+id = "spatial"
+title = "Spatial"
+
+[[section.article]]
+title = "Un article"
+body = "Son texte."
+"#;
+
+const LIST: &str = r#"[list]
+id = "essai"
+from = "Essai <breves@example.fr>"
+topics = { spatial = "Spatial", cyber = "Cybersécurité" }
+
+[[member]]
+email = "alice@example.org"
+interests = ["spatial"]
+"#;
+
+/// A folder with an issue, a list and maybe a CSV file of members.
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new(issue: &str, list: &str) -> Self {
+        let dir = tempdir();
+        fs::write(dir.path().join("issue.toml"), issue).expect("write");
+        fs::write(dir.path().join("list.toml"), list).expect("write");
+        Files { dir }
+    }
+
+    fn with(self, name: &str, bytes: impl AsRef<[u8]>) -> Self {
+        fs::write(self.dir.path().join(name), bytes).expect("write");
+        self
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn check(&self) -> Run {
+        breves([
+            "check".as_ref(),
+            self.path("issue.toml").as_os_str(),
+            "--subscribers".as_ref(),
+            self.path("list.toml").as_os_str(),
+        ])
+    }
+
+    /// The problems `check` printed, with the folder's path taken out.
+    fn problems(&self) -> (Run, String) {
+        let run = self.check();
+        let prefix = format!("{}/", self.dir.path().display());
+        let shown = run.stderr.replace(&prefix, "");
+        (run, shown)
+    }
+}
+
+fn with_member(extra: &str) -> String {
+    format!("{LIST}{extra}")
+}
+
+#[test]
+fn valid_files_pass() {
+    let files = Files::new(ISSUE, LIST);
+    let (run, shown) = files.problems();
+    assert!(run.ok(), "{run:?}");
+    assert!(shown.contains("0 error(s), 0 warning(s)"), "{shown}");
+}
+
+#[test]
+fn shipped_issue_and_list_pass_with_warnings_for_missing_links() {
+    let run = breves(["check", common::ISSUE, "--subscribers", common::LIST]);
+    assert!(run.ok(), "{run:?}");
+    assert!(run.stderr.contains("0 error(s)"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("issues/2026-03-royaume-uni.toml:60:50\n"),
+        "the first link without a target, at its line and column: {run:?}"
+    );
+    assert_eq!(
+        run.stderr.matches("has no target").count(),
+        43,
+        "every link of the seed lacks its target"
+    );
+}
+
+#[test]
+fn malformed_toml_is_located() {
+    let issue = ISSUE.replace("subject = \"Brèves de mars\"", "subject = \"Brèves de mars");
+    let files = Files::new(&issue, LIST);
+    let (run, shown) = files.problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(shown.contains("issue.toml:5:"), "{shown}");
+    assert!(
+        shown.contains("subject = \"Brèves de mars"),
+        "the line is shown: {shown}"
+    );
+    assert!(!shown.contains("panicked"), "{shown}");
+}
+
+#[test]
+fn missing_and_unknown_fields_are_named() {
+    let issue = ISSUE
+        .replace("subject = \"Brèves de mars\"\n", "")
+        .replace("title = \"Spatial\"", "titel = \"Spatial\"");
+    let (run, shown) = Files::new(&issue, LIST).problems();
+    assert_eq!(run.code, 1);
+    assert!(shown.contains("missing field `subject`"), "{shown}");
+
+    let issue = ISSUE.replace("title = \"Spatial\"", "titel = \"Spatial\"");
+    let (_, shown) = Files::new(&issue, LIST).problems();
+    assert!(
+        shown.contains("error: unknown field `titel`") && shown.contains("issue.toml:13:1"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn every_problem_of_both_files_at_once() {
+    let issue = format!(
+        "{ISSUE}\n[[section]]\nid = \"spatial\"\ntitle = \"Encore\"\n[[section.article]]\ntitle = \"[lien](#)\"\nbody = \"x\"\n"
+    );
+    let list = with_member(
+        "\n[[member]]\nemail = \"pas-une-adresse\"\n\n[[member]]\nemail = \"ALICE@example.ORG\"\n\n[[member]]\nemail = \"bob@example.org\"\ninterests = [\"spatial\", \"espace\"]\n",
+    );
+    let (run, shown) = Files::new(&issue, &list).problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    for expected in [
+        "issue.toml:20:6",
+        "the section id `spatial` is used twice",
+        "issue.toml:23:10",
+        "the link `lien` has no target",
+        "list.toml:11:9",
+        "invalid address `pas-une-adresse`",
+        "list.toml:14:9",
+        "`ALICE@example.ORG` is already a member (first at",
+        "list.toml:18:25",
+        "unknown interest `espace` (the list offers: spatial, cyber)",
+        "4 error(s), 1 warning(s)",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "missing «{expected}» in:\n{shown}"
+        );
+    }
+}
+
+#[test]
+fn csv_members_are_checked_at_their_line() {
+    let list = with_member("").replace("topics =", "members = \"membres.csv\"\ntopics =");
+    let csv = "\u{feff}email,name,interests\r\n\
+               bob@example.org,\"Martin, Bob\",spatial\r\n\
+               pas une adresse,X,\r\n\
+               carol@example.org,Carol,spatial;espace\r\n\
+               Alice@Example.org,Alice,\r\n";
+    let files = Files::new(ISSUE, &list).with("membres.csv", csv);
+    let (run, shown) = files.problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    for expected in [
+        "membres.csv:3:1",
+        "invalid address `pas une adresse`",
+        "membres.csv:4:33",
+        "unknown interest `espace`",
+        "membres.csv:5:1",
+        "`Alice@Example.org` is already a member (first at",
+        "3 error(s)",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "missing «{expected}» in:\n{shown}"
+        );
+    }
+}
+
+#[test]
+fn a_spreadsheet_csv_loads_as_is() {
+    let list = LIST.replace("topics =", "members = \"membres.csv\"\ntopics =");
+    let csv = "\u{feff}email,name,interests\r\n\
+               bob@example.org,\"Martin, Bob\",spatial\r\n\
+               \r\n\
+               carol@example.org,\"Carol \"\"Caro\"\" Dupré\",\"cyber; spatial\"\r\n";
+    let files = Files::new(ISSUE, &list).with("membres.csv", csv);
+    let run = files.check();
+    assert!(run.ok(), "{run:?}");
+    let out = tempdir();
+    let run = breves([
+        "send".as_ref(),
+        files.path("issue.toml").as_os_str(),
+        "--subscribers".as_ref(),
+        files.path("list.toml").as_os_str(),
+        "--dry-run".as_ref(),
+        out.path().as_os_str(),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    let carol = fs::read(out.path().join("carol_at_example.org.eml")).expect("carol's digest");
+    let message = common::parse(&carol);
+    let to = message.to().and_then(|t| t.first()).expect("To");
+    assert_eq!(to.name(), Some("Carol \"Caro\" Dupré"));
+    let bob = fs::read(out.path().join("bob_at_example.org.eml")).expect("bob's digest");
+    let message = common::parse(&bob);
+    assert_eq!(
+        message.to().and_then(|t| t.first()).and_then(|a| a.name()),
+        Some("Martin, Bob")
+    );
+}
+
+#[test]
+fn a_missing_or_latin1_csv_is_an_error_not_a_panic() {
+    let list = LIST.replace("topics =", "members = \"absent.csv\"\ntopics =");
+    let (run, shown) = Files::new(ISSUE, &list).problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(shown.contains("list.toml:4:11"), "{shown}");
+    assert!(shown.contains("absent.csv"), "{shown}");
+
+    let list = LIST.replace("topics =", "members = \"latin1.csv\"\ntopics =");
+    let latin1: &[u8] = b"email,name,interests\nbob@example.org,Ren\xe9,spatial\n";
+    let (run, shown) = Files::new(ISSUE, &list)
+        .with("latin1.csv", latin1)
+        .problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(shown.contains("latin1.csv:2:20"), "{shown}");
+    assert!(shown.contains("not UTF-8"), "{shown}");
+}
+
+#[test]
+fn garbage_files_get_a_clear_error() {
+    for garbage in [
+        &b""[..],
+        b"\0\0\0\xff\xfe",
+        b"[issue",
+        b"[[[[[[[[[[[[",
+        b"issue = 3\n",
+    ] {
+        let files = Files::new("", LIST).with("issue.toml", garbage);
+        let (run, shown) = files.problems();
+        assert_eq!(run.code, 1, "{garbage:?}: {run:?}");
+        assert!(shown.contains("issue.toml:"), "{garbage:?}: {shown}");
+        assert!(!shown.contains("panicked"), "{garbage:?}: {shown}");
+    }
+    let run = breves(["check", "issues/absent.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot read issues/absent.toml"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn send_refuses_while_errors_remain() {
+    let list = with_member("\n[[member]]\nemail = \"alice@example.org\"\n");
+    let files = Files::new(ISSUE, &list);
+    let out = files.path("outbox");
+    let run = breves([
+        "send".as_ref(),
+        files.path("issue.toml").as_os_str(),
+        "--subscribers".as_ref(),
+        files.path("list.toml").as_os_str(),
+        "--dry-run".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("is already a member"), "{run:?}");
+    assert!(run.stderr.contains("nothing was written"), "{run:?}");
+    assert!(!out.exists(), "no message may be written");
+}
+
+#[test]
+fn an_html_part_gmail_would_clip_is_a_warning() {
+    let long = "Un paragraphe assez long pour remplir la lettre. ".repeat(40);
+    let mut issue = ISSUE.to_owned();
+    for n in 0..60 {
+        issue.push_str(&format!(
+            "\n[[section.article]]\ntitle = \"Article {n}\"\nbody = \"{long}\"\n"
+        ));
+    }
+    let (run, shown) = Files::new(&issue, LIST).problems();
+    assert!(run.ok(), "a warning, not an error: {run:?}");
+    assert!(shown.contains("Gmail clips messages over"), "{shown}");
+    assert!(shown.contains("sections spatial"), "{shown}");
+    let files = Files::new(&issue, LIST);
+    let run = breves(["check".as_ref(), files.path("issue.toml").as_os_str()]);
+    assert!(
+        run.stderr.contains("Gmail clips"),
+        "without a list too: {run:?}"
+    );
+}
+
+#[test]
+fn github_format_gives_annotations() {
+    let list = with_member("\n[[member]]\nemail = \"x\"\n");
+    let files = Files::new(ISSUE, &list);
+    let run = breves([
+        "check".as_ref(),
+        files.path("issue.toml").as_os_str(),
+        "--subscribers".as_ref(),
+        files.path("list.toml").as_os_str(),
+        "--format".as_ref(),
+        "github".as_ref(),
+    ]);
+    assert_eq!(run.code, 1);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error file="))
+        .expect("an annotation");
+    assert!(
+        line.contains("list.toml,line=11,col=9::invalid address `x`"),
+        "{line}"
+    );
+}
+
+#[test]
+fn paths_in_messages_are_the_ones_given() {
+    // Relative paths stay relative, as the editor typed them.
+    let run = breves(["check", common::ISSUE]);
+    assert!(
+        run.stderr.contains("issues/2026-03-royaume-uni.toml:"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stderr.contains(&*common::root().to_string_lossy()),
+        "{run:?}"
+    );
+}
