@@ -165,7 +165,7 @@ fn contents(o: &Outline<'_>) -> Markup {
         tr {
             td.toc id="sommaire" {
                 p.toc-heading { (labels::CONTENTS) }
-                p.toc-section { (text(&highlight.label)) }
+                p.toc-section { a href="#fait-marquant" { (text(&highlight.label)) } }
                 ul.toc-list {
                     li.toc-item { a href="#fait-marquant" { (inlines(&plain_links(&highlight.article.title))) } }
                 }

@@ -48,8 +48,9 @@ fn options<'a>(indent: &'a str, subsequent: &'a str) -> Options<'a> {
         .subsequent_indent(subsequent)
 }
 
-/// The text of some inlines, with French spacing, links numbered.
-fn inline_text(items: &[Inline], refs: &mut References) -> String {
+/// The text of some inlines, with French spacing; links are numbered in
+/// `refs`, or left bare when there is nowhere to list them (the sommaire).
+fn inline_text(items: &[Inline], refs: &mut Option<&mut References>) -> String {
     let mut out = String::new();
     for item in items {
         match item {
@@ -63,8 +64,10 @@ fn inline_text(items: &[Inline], refs: &mut References) -> String {
                 children,
             } => {
                 out.push_str(&inline_text(children, refs));
-                let n = refs.number(href);
-                out.push_str(&format!("\u{a0}[{n}]"));
+                if let Some(refs) = refs {
+                    let n = refs.number(href);
+                    out.push_str(&format!("\u{a0}[{n}]"));
+                }
             }
             Inline::Link {
                 href: None,
@@ -126,11 +129,11 @@ impl Writer {
         for block in blocks {
             match block {
                 Block::Paragraph(c) => {
-                    self.wrapped(&inline_text(c, refs), indent, indent);
+                    self.wrapped(&inline_text(c, &mut Some(&mut *refs)), indent, indent);
                     self.blank();
                 }
                 Block::Heading(c) => {
-                    self.heading(&inline_text(c, refs), '~');
+                    self.heading(&inline_text(c, &mut Some(&mut *refs)), '~');
                     self.blank();
                 }
                 Block::List { start, items } => {
@@ -165,7 +168,7 @@ impl Writer {
             match block {
                 Block::Paragraph(c) => {
                     let lead = if first { bullet } else { hang };
-                    self.wrapped(&inline_text(c, refs), lead, hang);
+                    self.wrapped(&inline_text(c, &mut Some(&mut *refs)), lead, hang);
                 }
                 other => self.blocks(std::slice::from_ref(other), hang, refs),
             }
@@ -175,7 +178,7 @@ impl Writer {
 
     fn article(&mut self, article: &Article) {
         let mut refs = References::default();
-        let title = inline_text(&article.title, &mut refs);
+        let title = inline_text(&article.title, &mut Some(&mut refs));
         self.heading(&title, '-');
         self.blank();
         self.blocks(&article.body, "", &mut refs);
@@ -192,7 +195,6 @@ impl Writer {
 pub fn render(o: &Outline<'_>) -> String {
     let issue = o.issue;
     let mut w = Writer { out: String::new() };
-    let mut no_refs = References::default();
 
     w.wrapped(&french(&issue.title).to_uppercase(), "", "");
     if let Some(subtitle) = &issue.subtitle {
@@ -207,13 +209,13 @@ pub fn render(o: &Outline<'_>) -> String {
     w.heading(labels::CONTENTS, '=');
     w.blank();
     w.wrapped(&french(&issue.highlight.label), "", "");
-    let title = inline_text(&issue.highlight.article.title, &mut no_refs);
+    let title = inline_text(&issue.highlight.article.title, &mut None);
     w.wrapped(&title, "  - ", "    ");
     for (_, section) in &o.sections {
         w.blank();
         w.wrapped(&french(&section.title), "", "");
         for article in &section.articles {
-            let title = inline_text(&article.title, &mut References::default());
+            let title = inline_text(&article.title, &mut None);
             w.wrapped(&title, "  - ", "    ");
         }
     }

@@ -1,0 +1,214 @@
+//! The HTML part as a real browser lays it out: headless Chromium opens the
+//! digest, a small script measures it, and the test reads the measures.
+//!
+//! Chromium is installed by the README's test command (Debian package
+//! `chromium`). Without it these tests fail and say how to install it: they
+//! never pass without having looked.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{breves, tempdir};
+use serde_json::Value;
+
+fn chromium() -> PathBuf {
+    if let Some(path) = std::env::var_os("BREVES_CHROMIUM") {
+        return PathBuf::from(path);
+    }
+    for candidate in [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ] {
+        if Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    panic!(
+        "Chromium is needed to test the HTML part: `apt-get install chromium` \
+         (the README's test command does it), or set BREVES_CHROMIUM to a Chrome binary"
+    );
+}
+
+/// Measures the page once loaded. With `strip_styles`, every `<style>`
+/// element is removed first, so only the inlined `style` attributes remain,
+/// as in a mail client that drops `<style>`.
+const PROBE: &str = r##"
+<script>
+window.addEventListener('load', () => {
+  const strip = document.documentElement.dataset.strip === 'yes';
+  if (strip) document.querySelectorAll('style').forEach(s => s.remove());
+  const q = s => document.querySelector(s);
+  const all = s => Array.from(document.querySelectorAll(s));
+  const px = (el, prop) => parseFloat(getComputedStyle(el)[prop]);
+  const anchors = all('a[href^="#"]').map(a => a.getAttribute('href').slice(1));
+  const result = {
+    viewport: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth,
+    container: q('table.container').getBoundingClientRect().width,
+    preheaderHeight: q('.preheader').getBoundingClientRect().height,
+    preheaderDisplay: getComputedStyle(q('.preheader')).display,
+    sections: all('h2.section-title').map(h => h.id),
+    articleTitles: all('h3.article-title').length,
+    smallestText: Math.min(...all('p, li').filter(e => e.closest('.preheader') === null).map(e => px(e, 'fontSize'))),
+    highlightBackground: getComputedStyle(q('td.highlight')).backgroundColor,
+    mastheadBackground: getComputedStyle(q('td.masthead')).backgroundColor,
+    brokenAnchors: anchors.filter(id => !document.getElementById(id)),
+    anchors: anchors.length,
+    lang: document.documentElement.lang,
+    hiddenHeadings: all('h1, h2, h3').filter(h => h.getBoundingClientRect().height === 0).length,
+    scripts: all('script').length,
+  };
+  const pre = document.createElement('pre');
+  pre.id = 'breves-result';
+  pre.textContent = JSON.stringify(result);
+  document.body.appendChild(pre);
+});
+</script>
+"##;
+
+/// Opens `html` at `width` pixels and returns the probe's measures.
+fn measure(html: &str, width: u32, strip_styles: bool) -> Value {
+    let dir = tempdir();
+    let page = html
+        .replacen(
+            "<html ",
+            if strip_styles {
+                "<html data-strip=\"yes\" "
+            } else {
+                "<html data-strip=\"no\" "
+            },
+            1,
+        )
+        .replace("</body>", &format!("{PROBE}</body>"));
+    let file = dir.path().join("digest.html");
+    fs::write(&file, page).expect("write the page");
+    let profile = dir.path().join("profile");
+    let output = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--virtual-time-budget=3000",
+            &format!("--window-size={width},900"),
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("Chromium runs");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let start = dom.find("<pre id=\"breves-result\">").unwrap_or_else(|| {
+        panic!(
+            "no measures from Chromium: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let json = &dom[start + "<pre id=\"breves-result\">".len()..];
+    let json = &json[..json.find("</pre>").expect("end of measures")];
+    serde_json::from_str(&json.replace("&quot;", "\"").replace("&amp;", "&"))
+        .expect("JSON measures")
+}
+
+fn preview_html(issue: &str, interests: &str) -> String {
+    let dir = tempdir();
+    let run = breves([
+        "preview",
+        issue,
+        "--interests",
+        interests,
+        "--out",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    let html = fs::read_dir(dir.path())
+        .expect("files")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "html"))
+        .expect("an .html file");
+    fs::read_to_string(html).expect("html")
+}
+
+#[test]
+fn desktop_layout_is_600_pixels_and_complete() {
+    let html = preview_html(common::ISSUE, "");
+    let m = measure(&html, 1000, false);
+    assert_eq!(m["container"], 600.0, "{m}");
+    assert!(m["scrollWidth"].as_f64() <= m["viewport"].as_f64(), "{m}");
+    assert_eq!(m["lang"], "fr");
+    assert_eq!(
+        m["sections"],
+        serde_json::json!([
+            "economie-numerique",
+            "donnees-ia",
+            "cybersecurite",
+            "spatial",
+            "nouvelles-technologies",
+            "ecosysteme-tech"
+        ])
+    );
+    assert_eq!(m["articleTitles"], 16, "{m}");
+    assert_eq!(
+        m["brokenAnchors"],
+        serde_json::json!([]),
+        "every sommaire link lands"
+    );
+    assert!(m["anchors"].as_u64() > Some(20), "{m}");
+    assert_eq!(m["hiddenHeadings"], 0, "{m}");
+    assert_eq!(m["preheaderHeight"], 0.0, "the preheader is hidden: {m}");
+    assert!(m["smallestText"].as_f64() >= Some(13.0), "{m}");
+}
+
+#[test]
+fn phone_layout_shrinks_without_sideways_scrolling() {
+    let html = preview_html("tests/fixtures/small/issue.toml", "");
+    // Headless Chromium keeps windows at least 500 pixels wide: still a
+    // phone for the stylesheet, whose small-screen rules start below 620.
+    let m = measure(&html, 375, false);
+    let viewport = m["viewport"].as_f64().expect("viewport");
+    assert!(viewport < 620.0, "{m}");
+    assert_eq!(
+        m["container"].as_f64(),
+        Some(viewport),
+        "full width on a phone: {m}"
+    );
+    assert!(
+        m["scrollWidth"].as_f64() <= m["viewport"].as_f64(),
+        "nothing sticks out sideways on a phone: {m}"
+    );
+    assert!(m["smallestText"].as_f64() >= Some(13.0), "{m}");
+}
+
+#[test]
+fn styles_hold_without_the_style_element() {
+    // Mail clients that drop <style> still see the design: it is inlined.
+    let html = preview_html(common::ISSUE, "spatial");
+    let m = measure(&html, 1000, true);
+    assert_eq!(m["container"], 600.0, "{m}");
+    assert_eq!(m["highlightBackground"], "rgb(243, 243, 253)", "{m}");
+    assert_eq!(m["mastheadBackground"], "rgb(0, 0, 145)", "{m}");
+    assert_eq!(m["preheaderDisplay"], "none", "{m}");
+    assert_eq!(m["sections"], serde_json::json!(["spatial"]));
+    assert_eq!(m["scripts"], 1, "only the probe's own script runs");
+}
+
+#[test]
+fn typed_html_never_becomes_markup() {
+    let html = preview_html("tests/fixtures/small/issue.toml", "");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("javascript:"), "no javascript: link");
+    let m = measure(&html, 1000, false);
+    assert_eq!(m["scripts"], 1, "the typed <script> is text: {m}");
+}
