@@ -615,7 +615,7 @@ mod tests {
         assert!(problems.to_string().contains("ends before it starts"));
         let (_, problems) = parse(&MINIMAL.replace("to = 2026-04-03", "to = \"3 avril\""));
         assert!(problems.has_errors());
-        let (issue, _) = parse(&format!("{MINIMAL}").replace(
+        let (issue, _) = parse(&MINIMAL.replace(
             "language = \"fr\"",
             "language = \"fr\"\ndate = 2026-04-07T09:00:00+01:00",
         ));

@@ -525,7 +525,7 @@ fn read_csv(file: &Arc<SourceFile>, roll: &mut Roll<'_>) {
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text[bom..].as_bytes());
+        .from_reader(&text.as_bytes()[bom..]);
     let at = |offset: usize| file.locate(bom + offset..bom + offset);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
@@ -646,7 +646,7 @@ mod tests {
             assert!(parse_address(bad).is_err(), "{bad}");
         }
         let long = format!("{}@example.org", "a".repeat(65));
-        assert!(parse_address(&long).unwrap_err().contains("64"));
+        assert!(parse_address(&long).expect_err("too long").contains("64"));
     }
 
     #[test]

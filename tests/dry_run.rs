@@ -341,7 +341,7 @@ fn date_flag_sets_the_date_header() {
     ]);
     assert!(run.ok(), "{run:?}");
     let bytes = fs::read(&eml_files(dir.path())[0]).expect("a message");
-    let date = parse(&bytes).date().expect("Date").clone();
+    let date = *parse(&bytes).date().expect("Date");
     assert_eq!((date.day, date.hour, date.minute), (8, 7, 30));
 }
 

@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 fn parse<T>(
-    path: &PathBuf,
+    path: &std::path::Path,
     parse: impl Fn(&std::sync::Arc<SourceFile>) -> (Option<T>, Problems),
     problems: &mut Problems,
 ) -> Result<Option<T>> {

@@ -74,7 +74,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let letter = message::build(&list, &issue, &to, &digest, date)?;
 
     let stem = if args.subscriber.is_some() {
-        file_stem(&to.email.to_string())
+        file_stem(to.email.as_ref())
     } else if selection.is_everything(&issue) {
         "toutes-rubriques".to_owned()
     } else {

@@ -164,7 +164,7 @@ impl Outbox {
     /// Chooses the file name of a letter: from its address, with a number
     /// added in the rare case two addresses clean to the same name.
     fn name_for(&self, letter: &Letter) -> String {
-        let stem = file_stem(&letter.recipient.to_string());
+        let stem = file_stem(letter.recipient.as_ref());
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut name = format!("{stem}.eml");
         let mut n = 2;

@@ -1,0 +1,46 @@
+//! Snapshots of both parts of the small fixture's digests (insta): any
+//! change to what subscribers see shows up as a reviewed diff.
+//!
+//! After an intended change: `cargo insta review` (or run the tests with
+//! `INSTA_UPDATE=always` and read the diff of `tests/snapshots/`).
+
+mod common;
+
+use breves::issue::Issue;
+use breves::render::Renderer;
+use breves::select::{Selection, parse_interests};
+use breves::subscribers::List;
+
+fn load() -> (Issue, List) {
+    let root = common::root();
+    let (issue, _) = Issue::load(&root.join("tests/fixtures/small/issue.toml")).expect("issue");
+    let (list, _) = List::load(&root.join("tests/fixtures/small/list.toml")).expect("list");
+    (issue, list)
+}
+
+/// The HTML with a line break between tags, so that a diff is readable.
+fn readable(html: &str) -> String {
+    html.replace("><", ">\n<")
+}
+
+#[test]
+fn full_digest() {
+    let (issue, list) = load();
+    let all = Selection::for_interests(&issue, &[]);
+    let digest = Renderer::new()
+        .render(&issue, Some(&list), &all)
+        .expect("render");
+    insta::assert_snapshot!("full_text", digest.text);
+    insta::assert_snapshot!("full_html", readable(&digest.html));
+}
+
+#[test]
+fn one_section_digest() {
+    let (issue, list) = load();
+    let spatial = parse_interests(&issue, "spatial").expect("spatial");
+    let digest = Renderer::new()
+        .render(&issue, Some(&list), &spatial)
+        .expect("render");
+    insta::assert_snapshot!("spatial_text", digest.text);
+    insta::assert_snapshot!("spatial_html", readable(&digest.html));
+}
