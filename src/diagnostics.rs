@@ -488,6 +488,35 @@ pub fn read_source(path: &Path) -> crate::Result<Result<Arc<SourceFile>, Problem
     }
 }
 
+/// Reads `path` and checks it with `parse`, gathering every problem: the
+/// value comes back only when there is no error. An unreadable file is an
+/// error of the run; a file that is not UTF-8 is a problem of the input.
+pub fn check_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&Arc<SourceFile>) -> (Option<T>, Problems),
+) -> crate::Result<(Option<T>, Problems)> {
+    match read_source(path)? {
+        Ok(file) => Ok(parse(&file)),
+        Err(problem) => {
+            let mut problems = Problems::new();
+            problems.push(problem);
+            Ok((None, problems))
+        }
+    }
+}
+
+/// [`check_file`] for a caller that stops on errors: the value and its
+/// warnings, or every problem as [`crate::Error::Invalid`].
+pub fn load_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&Arc<SourceFile>) -> (Option<T>, Problems),
+) -> crate::Result<(T, Problems)> {
+    match check_file(path, parse)? {
+        (Some(value), problems) => Ok((value, problems)),
+        (None, problems) => Err(crate::Error::Invalid(problems)),
+    }
+}
+
 /// Parses a TOML file into `T`, turning a syntax or shape error into a
 /// located problem.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, Problem> {

@@ -47,11 +47,11 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::value::Datetime;
 
+use crate::Result;
 use crate::diagnostics::{
-    Problem, ProblemKind, Problems, SourceFile, locate_in_string, parse_toml, read_source,
+    Problem, ProblemKind, Problems, SourceFile, load_file, locate_in_string, parse_toml,
 };
 use crate::markdown::{self, Block, Inline, Note, Parsed};
-use crate::{Error, Result};
 
 /// One issue of the newsletter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,20 +318,9 @@ impl Checker<'_> {
 
 impl Issue {
     /// Reads and checks an issue file. On success, the issue and its
-    /// warnings; on problems, every one of them as [`Error::Invalid`].
+    /// warnings; on problems, every one of them as [`crate::Error::Invalid`].
     pub fn load(path: &Path) -> Result<(Issue, Problems)> {
-        let file = match read_source(path)? {
-            Ok(file) => file,
-            Err(problem) => {
-                let mut problems = Problems::new();
-                problems.push(problem);
-                return Err(Error::Invalid(problems));
-            }
-        };
-        match Issue::parse(&file) {
-            (Some(issue), problems) => Ok((issue, problems)),
-            (None, problems) => Err(Error::Invalid(problems)),
-        }
+        load_file(path, Issue::parse)
     }
 
     /// Checks an issue's text. The issue comes back only when there is no

@@ -40,11 +40,11 @@ use lettre::message::Mailbox;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::Result;
 use crate::diagnostics::{
-    Location, Problem, ProblemKind, Problems, SourceFile, parse_toml, read_source,
+    Location, Problem, ProblemKind, Problems, SourceFile, load_file, parse_toml, read_source,
 };
 use crate::issue::is_slug;
-use crate::{Error, Result};
 
 /// A subscription list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,18 +301,7 @@ impl List {
     /// Reads and checks a list file and the CSV file it names. On success,
     /// the list and its warnings; on problems, every one of them.
     pub fn load(path: &Path) -> Result<(List, Problems)> {
-        let file = match read_source(path)? {
-            Ok(file) => file,
-            Err(problem) => {
-                let mut problems = Problems::new();
-                problems.push(problem);
-                return Err(Error::Invalid(problems));
-            }
-        };
-        match List::parse(&file) {
-            (Some(list), problems) => Ok((list, problems)),
-            (None, problems) => Err(Error::Invalid(problems)),
-        }
+        load_file(path, List::parse)
     }
 
     /// Checks a list's text (reading the CSV file it names, relative to it).

@@ -170,7 +170,7 @@ fn desktop_layout_is_600_pixels_and_complete() {
 
 #[test]
 fn phone_layout_shrinks_without_sideways_scrolling() {
-    let html = preview_html("tests/fixtures/small/issue.toml", "");
+    let html = preview_html(common::SMALL_ISSUE, "");
     // Headless Chromium keeps windows at least 500 pixels wide: still a
     // phone for the stylesheet, whose small-screen rules start below 620.
     let m = measure(&html, 375, false);
@@ -203,7 +203,7 @@ fn styles_hold_without_the_style_element() {
 
 #[test]
 fn typed_html_never_becomes_markup() {
-    let html = preview_html("tests/fixtures/small/issue.toml", "");
+    let html = preview_html(common::SMALL_ISSUE, "");
     assert!(
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "{html}"

@@ -206,15 +206,11 @@ fn a_spreadsheet_csv_loads_as_is() {
     let run = files.check();
     assert!(run.ok(), "{run:?}");
     let out = tempdir();
-    let run = breves([
-        "send".as_ref(),
-        files.path("issue.toml").as_os_str(),
-        "--subscribers".as_ref(),
-        files.path("list.toml").as_os_str(),
-        "--dry-run".as_ref(),
-        out.path().as_os_str(),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    common::send(
+        files.path("issue.toml"),
+        files.path("list.toml"),
+        out.path(),
+    );
     let carol = fs::read(out.path().join("carol_at_example.org.eml")).expect("carol's digest");
     let message = common::parse(&carol);
     let to = message.to().and_then(|t| t.first()).expect("To");

@@ -13,8 +13,8 @@ use breves::subscribers::List;
 
 fn load() -> (Issue, List) {
     let root = common::root();
-    let (issue, _) = Issue::load(&root.join("tests/fixtures/small/issue.toml")).expect("issue");
-    let (list, _) = List::load(&root.join("tests/fixtures/small/list.toml")).expect("list");
+    let (issue, _) = Issue::load(&root.join(common::SMALL_ISSUE)).expect("issue");
+    let (list, _) = List::load(&root.join(common::SMALL_LIST)).expect("list");
     (issue, list)
 }
 

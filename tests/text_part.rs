@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{breves, eml_files, parse, tempdir};
+use common::{eml_files, parse, tempdir};
 
 const NBSP: char = '\u{a0}';
 const NNBSP: char = '\u{202f}';
@@ -14,15 +14,7 @@ const NNBSP: char = '\u{202f}';
 /// receives every section.
 fn small_digest() -> (String, String) {
     let dir = tempdir();
-    let run = breves([
-        "send",
-        "tests/fixtures/small/issue.toml",
-        "--subscribers",
-        "tests/fixtures/small/list.toml",
-        "--dry-run",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    common::send(common::SMALL_ISSUE, common::SMALL_LIST, dir.path());
     let bytes = fs::read(dir.path().join("zoe_at_example.org.eml")).expect("Zoé's digest");
     let message = parse(&bytes);
     let text = message.body_text(0).expect("text").replace("\r\n", "\n");
@@ -36,15 +28,7 @@ fn lines_stay_within_76_columns_except_long_urls() {
     common::dry_run(dir.path());
     let mut files = eml_files(dir.path());
     let small = tempdir();
-    let run = breves([
-        "send",
-        "tests/fixtures/small/issue.toml",
-        "--subscribers",
-        "tests/fixtures/small/list.toml",
-        "--dry-run",
-        small.path().to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    common::send(common::SMALL_ISSUE, common::SMALL_LIST, small.path());
     files.extend(eml_files(small.path()));
     let mut long_urls = 0;
     for file in files {
@@ -176,15 +160,7 @@ fn french_spacing_survives_transport_in_both_parts() {
 #[test]
 fn accents_and_signs_survive_in_headers() {
     let dir = tempdir();
-    let run = breves([
-        "send",
-        "tests/fixtures/small/issue.toml",
-        "--subscribers",
-        "tests/fixtures/small/list.toml",
-        "--dry-run",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    common::send(common::SMALL_ISSUE, common::SMALL_LIST, dir.path());
     let bytes = fs::read(dir.path().join("zoe_at_example.org.eml")).expect("Zoé's digest");
     let message = parse(&bytes);
     assert_eq!(
@@ -205,15 +181,7 @@ fn accents_and_signs_survive_in_headers() {
 #[test]
 fn the_preheader_names_the_sections_received() {
     let dir = tempdir();
-    let run = breves([
-        "send",
-        "tests/fixtures/small/issue.toml",
-        "--subscribers",
-        "tests/fixtures/small/list.toml",
-        "--dry-run",
-        dir.path().to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    common::send(common::SMALL_ISSUE, common::SMALL_LIST, dir.path());
     let ada = fs::read(dir.path().join("ada_at_example.org.eml")).expect("Ada's digest");
     let html = parse(&ada).body_html(0).expect("html").into_owned();
     let start = html.find("class=\"preheader\"").expect("preheader");

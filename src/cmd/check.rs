@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use breves::Result;
 use breves::campaign::{Campaign, clip_warning};
-use breves::diagnostics::{Problems, SourceFile};
+use breves::diagnostics::{Problems, check_file};
 use breves::issue::Issue;
 use breves::render::Renderer;
 use breves::select::{Selection, check_pairing};
@@ -33,30 +33,17 @@ pub struct Args {
     format: Format,
 }
 
-fn parse<T>(
-    path: &std::path::Path,
-    parse: impl Fn(&std::sync::Arc<SourceFile>) -> (Option<T>, Problems),
-    problems: &mut Problems,
-) -> Result<Option<T>> {
-    match breves::diagnostics::read_source(path)? {
-        Ok(file) => {
-            let (value, found) = parse(&file);
-            problems.extend(found);
-            Ok(value)
-        }
-        Err(problem) => {
-            problems.push(problem);
-            Ok(None)
-        }
-    }
-}
-
 /// Runs `breves check`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let mut problems = Problems::new();
-    let issue = parse(&args.issue, Issue::parse, &mut problems)?;
+    let (issue, found) = check_file(&args.issue, Issue::parse)?;
+    problems.extend(found);
     let list = match &args.subscribers {
-        Some(path) => parse(path, List::parse, &mut problems)?,
+        Some(path) => {
+            let (list, found) = check_file(path, List::parse)?;
+            problems.extend(found);
+            list
+        }
         None => None,
     };
     let mut variants = 0;

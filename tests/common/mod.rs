@@ -71,19 +71,28 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary folder")
 }
 
-/// Runs the main job (dry run of the shipped issue to the shipped list)
-/// into `dir`.
-pub fn dry_run(dir: &Path) -> Run {
+/// Dry-runs `issue` to `list` into `dir`, which must succeed.
+pub fn send(issue: impl AsRef<Path>, list: impl AsRef<Path>, dir: &Path) -> Run {
     let run = breves([
-        "send",
-        ISSUE,
-        "--subscribers",
-        LIST,
-        "--dry-run",
-        dir.to_str().expect("utf-8 path"),
+        "send".as_ref(),
+        issue.as_ref().as_os_str(),
+        "--subscribers".as_ref(),
+        list.as_ref().as_os_str(),
+        "--dry-run".as_ref(),
+        dir.as_os_str(),
     ]);
     assert!(run.ok(), "{run:?}");
     run
+}
+
+/// The small fixture issue and list, for rendering tests.
+pub const SMALL_ISSUE: &str = "tests/fixtures/small/issue.toml";
+pub const SMALL_LIST: &str = "tests/fixtures/small/list.toml";
+
+/// Runs the main job (dry run of the shipped issue to the shipped list)
+/// into `dir`.
+pub fn dry_run(dir: &Path) -> Run {
+    send(ISSUE, LIST, dir)
 }
 
 /// The `.eml` files of a folder, sorted by name.
