@@ -99,6 +99,7 @@ fn main() {
     let digest = renderer
         .render(&issue, Some(&small), &everything)
         .expect("render");
+    let digest = message::EncodedDigest::new(&digest);
     let to = small.members[0].mailbox();
     let build = time(201, || {
         message::build(&small, &issue, &to, &digest, date).expect("build")
@@ -132,6 +133,7 @@ fn main() {
                 let digest = renderer
                     .render(&issue, Some(&bench_list), &selection)
                     .expect("render");
+                let digest = message::EncodedDigest::new(&digest);
                 message::build(&bench_list, &issue, &m.mailbox(), &digest, date)
                     .expect("build")
                     .bytes

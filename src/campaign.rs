@@ -22,7 +22,7 @@ use crate::deliver::{DeliveryError, Transport};
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 
 use crate::issue::Issue;
-use crate::message::{self, Letter};
+use crate::message::{self, EncodedDigest, Letter};
 use crate::render::{Digest, Renderer};
 use crate::select::Audience;
 use crate::subscribers::{List, Member};
@@ -58,6 +58,7 @@ pub struct Campaign<'a> {
     members: Vec<Member>,
     audience: Audience,
     digests: Vec<Digest>,
+    encoded: Vec<EncodedDigest>,
 }
 
 /// What a run did.
@@ -93,12 +94,14 @@ impl<'a> Campaign<'a> {
             .iter()
             .map(|v| renderer.render(issue, Some(list), &v.selection))
             .collect::<Result<Vec<_>>>()?;
+        let encoded = digests.iter().map(EncodedDigest::new).collect();
         Ok(Campaign {
             issue,
             list,
             members,
             audience,
             digests,
+            encoded,
         })
     }
 
@@ -137,7 +140,7 @@ impl<'a> Campaign<'a> {
                 self.list,
                 self.issue,
                 &member.mailbox(),
-                &self.digests[v],
+                &self.encoded[v],
                 date,
             )
         })

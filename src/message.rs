@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, FixedOffset};
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest as _, Sha256};
 
@@ -69,12 +69,38 @@ pub fn message_id(list: &List, issue: &Issue, recipient: &Address) -> String {
     )
 }
 
-/// Builds the message of `digest` for one subscriber.
+/// The two parts of one digest, encoded once and shared by every message of
+/// its variant: encoding ~100 KB as quoted-printable costs more than all the
+/// rest of a message.
+#[derive(Debug, Clone)]
+pub struct EncodedDigest {
+    text: Body,
+    html: Body,
+    sections: Vec<String>,
+}
+
+impl EncodedDigest {
+    /// Encodes both parts of `digest` as quoted-printable (with CRLF line
+    /// ends).
+    pub fn new(digest: &Digest) -> Self {
+        let qp = |s: &str| {
+            Body::new_with_encoding(s.to_owned(), ContentTransferEncoding::QuotedPrintable)
+                .unwrap_or_else(|raw| Body::new(raw))
+        };
+        EncodedDigest {
+            text: qp(&digest.text),
+            html: qp(&digest.html),
+            sections: digest.section_ids.clone(),
+        }
+    }
+}
+
+/// Builds the message of a digest for one subscriber.
 pub fn build(
     list: &List,
     issue: &Issue,
     to: &Mailbox,
-    digest: &Digest,
+    digest: &EncodedDigest,
     date: DateTime<FixedOffset>,
 ) -> Result<Letter> {
     let fail = |reason: String| Error::Message {
@@ -98,11 +124,9 @@ pub fn build(
     }
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
-        .header(ContentTransferEncoding::QuotedPrintable)
         .body(digest.text.clone());
     let html = SinglePart::builder()
         .header(ContentType::TEXT_HTML)
-        .header(ContentTransferEncoding::QuotedPrintable)
         .body(digest.html.clone());
     let message = builder
         .multipart(
@@ -117,7 +141,7 @@ pub fn build(
         sender: list.from.email.clone(),
         message_id: id,
         subject: issue.subject.clone(),
-        sections: digest.section_ids.clone(),
+        sections: digest.sections.clone(),
         bytes: message.formatted(),
     })
 }

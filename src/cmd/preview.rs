@@ -71,7 +71,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     };
     let digest = Renderer::new().render(&issue, Some(&list), &selection)?;
     let date = args.date.unwrap_or_else(|| issue.default_date());
-    let letter = message::build(&list, &issue, &to, &digest, date)?;
+    let letter = message::build(
+        &list,
+        &issue,
+        &to,
+        &message::EncodedDigest::new(&digest),
+        date,
+    )?;
 
     let stem = if args.subscriber.is_some() {
         file_stem(to.email.as_ref())
