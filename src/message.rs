@@ -85,7 +85,7 @@ impl EncodedDigest {
     pub fn new(digest: &Digest) -> Self {
         let qp = |s: &str| {
             Body::new_with_encoding(s.to_owned(), ContentTransferEncoding::QuotedPrintable)
-                .unwrap_or_else(|raw| Body::new(raw))
+                .unwrap_or_else(Body::new)
         };
         EncodedDigest {
             text: qp(&digest.text),
