@@ -22,6 +22,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::issue::{Issue, hex};
 use crate::render::Digest;
+use crate::render::typography::french;
 use crate::subscribers::List;
 use crate::{Error, Result};
 
@@ -108,11 +109,13 @@ pub fn build(
         reason,
     };
     let id = message_id(list, issue, &to.email);
+    // The subject gets French spacing like the parts: mail clients show it.
+    let subject = french(&issue.subject).into_owned();
     let boundary = format!("=_{}", token(list, issue, &to.email, "boundary"));
     let mut builder = Message::builder()
         .from(list.from.clone())
         .to(to.clone())
-        .subject(issue.subject.clone())
+        .subject(subject.clone())
         .date(SystemTime::from(date))
         .message_id(Some(id.clone()))
         .raw_header(HeaderValue::new(
@@ -140,7 +143,7 @@ pub fn build(
         recipient: to.email.clone(),
         sender: list.from.email.clone(),
         message_id: id,
-        subject: issue.subject.clone(),
+        subject,
         sections: digest.sections.clone(),
         bytes: message.formatted(),
     })

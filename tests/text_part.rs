@@ -165,7 +165,8 @@ fn accents_and_signs_survive_in_headers() {
     let message = parse(&bytes);
     assert_eq!(
         message.subject(),
-        Some("Brèves d'essai : mai 2026 — « tout » ?")
+        // French spacing in the subject too, no-break spaces intact.
+        Some("Brèves d'essai\u{a0}: mai 2026 — «\u{202f}tout\u{202f}»\u{202f}?")
     );
     let to = message.to().and_then(|t| t.first()).expect("To");
     assert_eq!(to.name(), Some("Zoé « Zo » Œuvray"));
