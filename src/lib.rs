@@ -28,6 +28,7 @@ pub mod deliver;
 pub mod diagnostics;
 mod error;
 pub mod issue;
+pub mod ledger;
 pub mod markdown;
 pub mod message;
 pub mod render;
