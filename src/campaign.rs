@@ -3,14 +3,23 @@
 //!
 //! ```no_run
 //! # async fn run() -> breves::Result<()> {
-//! use breves::{campaign::Campaign, deliver::files::Outbox, issue::Issue, subscribers::List};
+//! use breves::{campaign::Campaign, dispatch, issue::Issue, subscribers::List};
+//! use breves::deliver::files::Outbox;
 //! use std::path::Path;
+//! use std::sync::atomic::AtomicBool;
 //!
 //! let (issue, _) = Issue::load(Path::new("issues/2026-03-royaume-uni.toml"))?;
 //! let (list, _) = List::load(Path::new("subscribers/londres.toml"))?;
 //! let campaign = Campaign::prepare(&issue, &list)?;
 //! let outbox = Outbox::create(Path::new("outbox"))?;
-//! let report = campaign.deliver(&outbox, issue.default_date()).await?;
+//! let options = dispatch::Options {
+//!     concurrency: 1,
+//!     rate: None,
+//!     retry: dispatch::Retry::default(),
+//!     date: issue.default_date(),
+//! };
+//! let stop = AtomicBool::new(false);
+//! let report = dispatch::run(&campaign, &outbox, None, None, &options, &dispatch::Silent, &stop).await?;
 //! println!("{} written", report.delivered);
 //! # Ok(()) }
 //! ```
@@ -18,15 +27,14 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::deliver::files::Skipped;
-use crate::deliver::{DeliveryError, Transport};
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 
+use crate::Result;
 use crate::issue::Issue;
 use crate::message::{self, EncodedDigest, Letter};
 use crate::render::{Digest, Renderer};
 use crate::select::Audience;
 use crate::subscribers::{List, Member};
-use crate::{Error, Result};
 
 /// Gmail clips a message whose HTML is larger than this, hiding the rest.
 pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
@@ -59,23 +67,6 @@ pub struct Campaign<'a> {
     audience: Audience,
     digests: Vec<Digest>,
     encoded: Vec<EncodedDigest>,
-}
-
-/// What a run did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Report {
-    /// Letters the transport took.
-    pub delivered: usize,
-    /// Members who received nothing, with the reason.
-    pub skipped: Vec<Skipped>,
-    /// Letters the transport refused, with the reason.
-    pub failed: Vec<(String, String)>,
-    /// Distinct digests rendered.
-    pub variants: usize,
-    /// Total bytes of the letters delivered.
-    pub bytes: usize,
-    /// The largest letter, in bytes.
-    pub largest: usize,
 }
 
 impl<'a> Campaign<'a> {
@@ -129,6 +120,23 @@ impl<'a> Campaign<'a> {
         problems
     }
 
+    /// The `index`-th recipient (in list order) of this campaign.
+    pub fn recipient(&self, index: usize) -> &Member {
+        &self.members[self.audience.recipients[index].0]
+    }
+
+    /// The letter of the `index`-th recipient.
+    pub fn letter(&self, index: usize, date: DateTime<FixedOffset>) -> Result<Letter> {
+        let (m, v) = self.audience.recipients[index];
+        message::build(
+            self.list,
+            self.issue,
+            &self.members[m].mailbox(),
+            &self.encoded[v],
+            date,
+        )
+    }
+
     /// The letters, in list order, built as they are asked for.
     pub fn letters(
         &self,
@@ -162,32 +170,5 @@ impl<'a> Campaign<'a> {
                 }
             })
             .collect()
-    }
-
-    /// Builds every letter and hands it to `transport`, in list order.
-    pub async fn deliver<T: Transport>(
-        &self,
-        transport: &T,
-        date: DateTime<FixedOffset>,
-    ) -> Result<Report> {
-        let mut report = Report {
-            variants: self.digests.len(),
-            skipped: self.skipped(),
-            ..Report::default()
-        };
-        for letter in self.letters(date) {
-            let letter = letter?;
-            match transport.deliver(&letter).await {
-                Ok(_) => {
-                    report.delivered += 1;
-                    report.bytes += letter.bytes.len();
-                    report.largest = report.largest.max(letter.bytes.len());
-                }
-                Err(DeliveryError::Write { path, source }) => {
-                    return Err(Error::Write { path, source });
-                }
-            }
-        }
-        Ok(report)
     }
 }

@@ -45,6 +45,12 @@ pub enum Error {
     /// A subscriber asked for by address is not in the list.
     #[error("{0} is not a member of the list")]
     NoSuchMember(String),
+    /// The ledger could not record or answer.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    /// The relay's URL or setup is refused.
+    #[error(transparent)]
+    Relay(#[from] crate::deliver::smtp::RelayError),
     /// What was asked of the command does not make sense.
     #[error("{0}")]
     Usage(String),

@@ -221,6 +221,8 @@ pub enum Outcome {
     Uncertain(String),
     /// Given up on after transient failures; the last reply or error.
     GaveUp(String),
+    /// A transient failure: back to pending, to be tried again; why.
+    Retry(String),
 }
 
 /// Counts by state, and the failures, for `breves status`.
@@ -558,6 +560,7 @@ impl Ledger {
                 Outcome::Failed(r) => ("failed", r),
                 Outcome::Uncertain(r) => ("uncertain", r),
                 Outcome::GaveUp(r) => ("gave-up", r),
+                Outcome::Retry(r) => ("pending", r),
             };
             tx.execute(
                 "UPDATE deliveries SET state = ?5, reply = ?6, attempts = attempts + ?7, updated_at = ?8

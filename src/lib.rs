@@ -26,6 +26,7 @@
 pub mod campaign;
 pub mod deliver;
 pub mod diagnostics;
+pub mod dispatch;
 mod error;
 pub mod issue;
 pub mod ledger;

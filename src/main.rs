@@ -17,12 +17,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Send an issue to a list (with --dry-run DIR: write one .eml per subscriber).
+    /// Send an issue to a list through the relay (--smtp URL), or write it as .eml files (--dry-run DIR).
     Send(cmd::send::Args),
     /// Write one subscriber's digest as .html, .txt and .eml, to look at before sending.
     Preview(cmd::preview::Args),
     /// Check an issue (and a list) and print every problem, with its line.
     Check(cmd::check::Args),
+    /// What the ledger knows of a send: counts by state, failures with their replies.
+    Status(cmd::status::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
             Command::Send(args) => cmd::send::run(args).await,
             Command::Preview(args) => cmd::preview::run(args).await,
             Command::Check(args) => cmd::check::run(args),
+            Command::Status(args) => cmd::status::run(args),
         }
     });
     match outcome {

@@ -167,14 +167,15 @@ pub fn check_pairing(issue: &Issue, list: &List) -> Problems {
     let audience = Audience::of(issue, list);
     for &m in &audience.skipped {
         let member = &list.members[m];
-        problems.push(
-            Problem::warning(ProblemKind::Other(format!(
-                "{} receives nothing from this issue: none of their interests ({}) is a section of it",
-                member.email,
-                member.interests.join(", ")
-            )))
-            .at(member.origin.clone()),
-        );
+        let mut problem = Problem::warning(ProblemKind::Other(format!(
+            "{} receives nothing from this issue: none of their interests ({}) is a section of it",
+            member.email,
+            member.interests.join(", ")
+        )));
+        if let Some(origin) = &member.origin {
+            problem = problem.at(origin.clone());
+        }
+        problems.push(problem);
     }
     problems
 }

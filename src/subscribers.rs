@@ -83,11 +83,22 @@ pub struct Member {
     pub name: Option<String>,
     /// The topic ids they chose; empty means every section.
     pub interests: Vec<String>,
-    /// Where they are written, for messages about them.
-    pub origin: Location,
+    /// Where they are written, for messages about them (none for an
+    /// address given on the command line).
+    pub origin: Option<Location>,
 }
 
 impl Member {
+    /// Someone outside the list (a test send's recipient): every section.
+    pub fn outsider(email: Address) -> Member {
+        Member {
+            email,
+            name: None,
+            interests: Vec::new(),
+            origin: None,
+        }
+    }
+
     /// The `To` mailbox: name and address.
     pub fn mailbox(&self) -> Mailbox {
         Mailbox::new(self.name.clone(), self.email.clone())
@@ -292,7 +303,7 @@ impl Roll<'_> {
             email: address,
             name,
             interests: chosen,
-            origin,
+            origin: Some(origin),
         });
     }
 }

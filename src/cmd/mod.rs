@@ -2,7 +2,9 @@
 
 pub mod check;
 pub mod preview;
+pub mod progress;
 pub mod send;
+pub mod status;
 
 use std::io::IsTerminal;
 use std::path::Path;

@@ -1,13 +1,23 @@
-//! `breves send`: the main job.
+//! `breves send`: the main job, as a dry run or through the relay.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use breves::campaign::Campaign;
-use breves::deliver::files::Outbox;
+use breves::deliver::files::{MANIFEST, Outbox};
+use breves::deliver::smtp::{Relay, RelayConfig};
+use breves::dispatch::{self, Journal, Options, Report, Retry, Silent};
+use breves::issue::Issue;
+use breves::ledger::{self, Ledger, LedgerError, Planned, Scope};
+use breves::subscribers::{List, Member, parse_address};
 use breves::{Error, Result};
 use chrono::{DateTime, FixedOffset};
+
+use super::progress::Reporter;
 
 /// Arguments of `breves send`.
 #[derive(clap::Args)]
@@ -18,32 +28,139 @@ pub struct Args {
     #[arg(long, short = 's', value_name = "LIST")]
     subscribers: PathBuf,
     /// Write one .eml file per subscriber into DIR instead of sending.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "smtp")]
     dry_run: Option<PathBuf>,
-    /// The Date of the messages (default: the issue's `date`), as 2026-04-07T09:00:00+01:00.
+    /// Send through this relay: smtps://host:465, smtp://host:587 (STARTTLS), or
+    /// smtp://127.0.0.1:2525?tls=none for a local relay. The password comes from
+    /// BREVES_SMTP_PASSWORD, the user from the URL or BREVES_SMTP_USER.
+    #[arg(long, value_name = "URL", env = "BREVES_SMTP_URL")]
+    smtp: Option<String>,
+    /// An extra certificate authority (PEM) to trust for the relay's certificate.
+    #[arg(long, value_name = "FILE", env = "BREVES_SMTP_CA")]
+    smtp_ca: Option<PathBuf>,
+    /// The ledger that records every delivery [default: $BREVES_LEDGER, else
+    /// ~/.local/state/breves/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+    /// Send only to these addresses (a test send; they need not be members).
+    #[arg(long, value_name = "EMAIL", num_args = 1..)]
+    only: Vec<String>,
+    /// Send to the first N recipients not yet served (a canary).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// SMTP connections at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
+    /// A ceiling on messages per second, such as 10/s.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    rate: Option<f64>,
+    /// Seconds to wait for the relay at any one step.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    timeout: f64,
+    /// Attempts per recipient when the relay fails for a while.
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    attempts: u32,
+    /// Seconds before the first retry; the wait doubles each time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    retry_delay: f64,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Go on although the issue or the list changed since this send started.
+    #[arg(long)]
+    accept_changes: bool,
+    /// The Date of the messages (default: now; for a dry run, the issue's `date`).
     #[arg(long, value_parser = super::parse_date)]
     date: Option<DateTime<FixedOffset>>,
 }
 
+fn parse_rate(text: &str) -> std::result::Result<f64, String> {
+    let number = text.trim().trim_end_matches("/s");
+    match number.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err(format!("`{text}` is not a rate: write it as 10/s")),
+    }
+}
+
+fn seconds(value: f64, what: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::Usage(format!("{what} must be a positive number of seconds")))
+}
+
+/// The members a send is for: the list's, or the `--only` addresses (list
+/// members keep their name and sections; others get every section).
+fn audience(list: &List, only: &[String]) -> Result<Vec<Member>> {
+    if only.is_empty() {
+        return Ok(list.members.clone());
+    }
+    let mut members: Vec<Member> = Vec::new();
+    for text in only {
+        let address = parse_address(text)
+            .map_err(|reason| Error::Usage(format!("--only {text}: {reason}")))?;
+        if members
+            .iter()
+            .any(|m| m.email.to_string().eq_ignore_ascii_case(address.as_ref()))
+        {
+            continue;
+        }
+        members.push(match list.member(text) {
+            Some(member) => member.clone(),
+            None => Member::outsider(address),
+        });
+    }
+    Ok(members)
+}
+
 /// Runs `breves send`.
 pub async fn run(args: Args) -> Result<ExitCode> {
-    let Some(dir) = args.dry_run else {
+    if args.dry_run.is_none() && args.smtp.is_none() {
         return Err(Error::Usage(
-            "breves cannot send over SMTP yet: give --dry-run DIR to write the messages as files"
-                .into(),
+            "say where the messages go: --dry-run DIR to write them as files, or --smtp URL (or BREVES_SMTP_URL) to send them through the relay".into(),
         ));
-    };
-    let started = Instant::now();
+    }
     let (issue, list, warnings) = super::load(&args.issue, &args.subscribers)?;
-    let campaign = Campaign::prepare(&issue, &list)?;
+    let members = audience(&list, &args.only)?;
+    let campaign = Campaign::for_members(&issue, &list, members)?;
     let mut warnings = warnings;
     warnings.extend(campaign.check_sizes());
-    let outbox = Outbox::create(&dir)?;
-    let date = args.date.unwrap_or_else(|| issue.default_date());
-    let report = campaign.deliver(&outbox, date).await?;
-    let manifest = outbox.finish(&issue.id, &list.id, report.variants, report.skipped.clone())?;
-    let elapsed = started.elapsed();
+    let warning_note = (warnings.warning_count() > 0).then(|| {
+        format!(
+            "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
+            warnings.warning_count(),
+            args.issue.display(),
+            args.subscribers.display()
+        )
+    });
+    let code = match &args.dry_run {
+        Some(dir) => dry_run(&args, dir, &issue, &list, &campaign).await?,
+        None => relay_send(&args, &issue, &list, &campaign).await?,
+    };
+    if let Some(note) = warning_note {
+        println!("{note}");
+    }
+    Ok(code)
+}
 
+async fn dry_run(
+    args: &Args,
+    dir: &std::path::Path,
+    issue: &Issue,
+    list: &List,
+    campaign: &Campaign<'_>,
+) -> Result<ExitCode> {
+    let outbox = Outbox::create(dir)?;
+    let options = Options {
+        // One at a time, so that the manifest is in list order.
+        concurrency: 1,
+        rate: None,
+        retry: Retry::default(),
+        date: args.date.unwrap_or_else(|| issue.default_date()),
+    };
+    let stop = AtomicBool::new(false);
+    let report = dispatch::run(campaign, &outbox, None, None, &options, &Silent, &stop).await?;
+    outbox.finish(&issue.id, &list.id, report.variants, report.skipped.clone())?;
     println!(
         "Dry run of {} to the list {}: {} message(s) written to {} ({} distinct digest(s)), {} skipped.",
         issue.id,
@@ -61,18 +178,197 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             "  {} in all, largest message {}, in {:.2} s; list of files: {}",
             super::size(report.bytes),
             super::size(report.largest),
-            elapsed.as_secs_f64(),
-            dir.join(breves::deliver::files::MANIFEST).display()
-        );
-    }
-    debug_assert_eq!(manifest.messages.len(), report.delivered);
-    let warning_count = warnings.warning_count();
-    if warning_count > 0 {
-        println!(
-            "  {warning_count} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
-            args.issue.display(),
-            args.subscribers.display()
+            report.elapsed.as_secs_f64(),
+            dir.join(MANIFEST).display()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks on the terminal whether to go on.
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok()
+        && matches!(
+            answer.trim().to_lowercase().as_str(),
+            "y" | "yes" | "o" | "oui"
+        )
+}
+
+/// A handful: more than this on a terminal, and `send` asks first.
+const HANDFUL: usize = 5;
+
+async fn relay_send(
+    args: &Args,
+    issue: &Issue,
+    list: &List,
+    campaign: &Campaign<'_>,
+) -> Result<ExitCode> {
+    let url = args.smtp.as_deref().unwrap_or_default();
+    let mut config = RelayConfig::from_url(
+        url,
+        std::env::var("BREVES_SMTP_USER").ok(),
+        std::env::var("BREVES_SMTP_PASSWORD").ok(),
+    )?;
+    config.timeout = seconds(args.timeout, "--timeout")?;
+    config.extra_ca = args.smtp_ca.clone();
+    config.hello = list.from.email.domain().to_owned();
+    let relay = Relay::new(config).await?;
+
+    let ledger_path = args.ledger.clone().unwrap_or_else(ledger::default_path);
+    let ledger = Arc::new(Ledger::open(&ledger_path)?);
+    let scope = if args.only.is_empty() {
+        Scope::list(&issue.id, &list.id)
+    } else {
+        Scope::test(&issue.id, &list.id)
+    };
+    let _lock = ledger.lock(&scope)?;
+    let planned: Vec<Planned> = (0..campaign.audience().recipients.len())
+        .map(|i| {
+            let (_, v) = campaign.audience().recipients[i];
+            Planned {
+                recipient: campaign.recipient(i).email.to_string().to_lowercase(),
+                sections: campaign.digests()[v].section_ids.join(","),
+            }
+        })
+        .collect();
+    let start = match ledger.begin(&scope, &issue.fingerprint, &planned, args.accept_changes) {
+        Ok(start) => start,
+        Err(LedgerError::Changed(changes)) => {
+            eprintln!("error: {changes}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut to_send = start.to_send.clone();
+    if let Some(limit) = args.limit {
+        to_send.truncate(limit);
+    }
+    let what = if args.only.is_empty() {
+        format!("{} to the list {}", issue.id, list.id)
+    } else {
+        format!("{} to {} test address(es)", issue.id, to_send.len())
+    };
+    if start.resumed {
+        println!(
+            "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{}.",
+            start.already_sent,
+            start.already_failed,
+            start.to_send.len(),
+            if start.uncertain.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", of which {} of uncertain outcome (in flight when the last run stopped) sent again",
+                    start.uncertain.len()
+                )
+            }
+        );
+    }
+    if to_send.is_empty() {
+        println!(
+            "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if interactive && !args.yes && to_send.len() > HANDFUL {
+        eprintln!(
+            "About to send {what} ({}):\n  {} recipient(s) through {}\n  ledger {}",
+            issue.subject,
+            to_send.len(),
+            relay.config().display(),
+            ledger.path().display()
+        );
+        if !confirm("Send now?") {
+            eprintln!("Nothing was sent.");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+
+    let options = Options {
+        concurrency: args.concurrency.max(1),
+        rate: args.rate,
+        retry: Retry {
+            attempts: args.attempts.max(1),
+            base: seconds(args.retry_delay, "--retry-delay")?,
+            ..Retry::default()
+        },
+        date: args
+            .date
+            .unwrap_or_else(|| chrono::Local::now().fixed_offset()),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopper = Arc::clone(&stop);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stopper.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\nStopping: the messages in flight finish, no new one starts (Ctrl-C again to quit at once)."
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let journal = Journal {
+        ledger: Arc::clone(&ledger),
+        scope: scope.clone(),
+    };
+    let reporter = Reporter::new(to_send.len());
+    let report = dispatch::run(
+        campaign,
+        &relay,
+        Some(&to_send),
+        Some(&journal),
+        &options,
+        &reporter,
+        &stop,
+    )
+    .await?;
+    reporter.finish();
+    print_summary(&what, &report, start.uncertain.len());
+    Ok(if report.complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+fn print_summary(what: &str, report: &Report, resent_uncertain: usize) {
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "Sent {what}: {} sent, {} skipped, {} failed, {} uncertain, in {:.2} s ({:.1} messages/s).",
+        report.delivered,
+        report.skipped.len(),
+        report.failed.len() + report.gave_up.len(),
+        report.uncertain.len(),
+        secs,
+        report.delivered as f64 / secs
+    );
+    if resent_uncertain > 0 {
+        println!(
+            "  {resent_uncertain} message(s) of uncertain outcome from an earlier run were sent again."
+        );
+    }
+    for (recipient, reply) in report.failed.iter().chain(&report.gave_up) {
+        println!("  failed {recipient}: {reply}");
+    }
+    for (recipient, reason) in &report.uncertain {
+        println!("  uncertain {recipient}: {reason} (sent again by the next run)");
+    }
+    if report.retries > 0 {
+        println!("  {} transient failure(s) were retried.", report.retries);
+    }
+    if let Some(fatal) = &report.fatal {
+        println!("  stopped: {fatal}");
+    }
+    if report.interrupted || report.not_attempted > 0 {
+        println!(
+            "  {} recipient(s) not attempted: run the same command again to go on where it stopped.",
+            report.not_attempted
+        );
+    }
 }

@@ -177,7 +177,19 @@ impl Outbox {
 }
 
 impl Transport for Outbox {
-    async fn deliver(&self, letter: &Letter) -> Result<Receipt, DeliveryError> {
+    type Session = ();
+
+    async fn open(&self) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+
+    fn usable(&self, _session: &()) -> bool {
+        true
+    }
+
+    async fn close(&self, _session: ()) {}
+
+    async fn deliver(&self, _session: &mut (), letter: &Letter) -> Result<Receipt, DeliveryError> {
         let name = self.name_for(letter);
         let path = self.dir.join(&name);
         write_private(&path, &letter.bytes).map_err(|source| DeliveryError::Write {

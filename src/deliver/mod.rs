@@ -1,11 +1,13 @@
 //! Where digests go: one trait, one implementation per destination.
 //!
-//! A [`Transport`] takes one built [`Letter`] at a time. The dry run's
-//! [`files::Outbox`] writes it to a `.eml` file; a relay transport sends it
-//! over SMTP. `send` has one code path for both, so a dry run exercises
-//! everything but the socket.
+//! A [`Transport`] opens sessions (an SMTP connection; nothing for files)
+//! and hands letters over through them, one at a time per session. The dry
+//! run's [`files::Outbox`] writes `.eml` files; [`smtp::Relay`] sends over
+//! SMTP. [`crate::campaign`] drives both the same way, so a dry run
+//! exercises everything but the socket.
 
 pub mod files;
+pub mod smtp;
 
 use std::future::Future;
 
@@ -18,11 +20,12 @@ pub struct Receipt {
     pub detail: String,
 }
 
-/// Why a letter could not be handed over.
+/// Why a letter was not handed over, in the terms that decide what to do
+/// next.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeliveryError {
-    /// The dry run could not write the file.
+    /// The dry run could not write the file: the run stops.
     #[error("cannot write {}: {source}", path.display())]
     Write {
         /// The file.
@@ -31,13 +34,50 @@ pub enum DeliveryError {
         #[source]
         source: std::io::Error,
     },
+    /// The relay answered no. A 4xx reply is worth another try later; a 5xx
+    /// reply is final for this recipient. The session stays usable.
+    #[error("{reply}")]
+    Refused {
+        /// The relay's reply, code first.
+        reply: String,
+        /// Whether it is a permanent (5xx) refusal.
+        permanent: bool,
+    },
+    /// The connection failed (dropped, timed out, TLS error). If it failed
+    /// after the whole message was written (`after_data`), the relay may
+    /// have taken it: the outcome is unknown. The session is gone.
+    #[error("{reason}")]
+    Connection {
+        /// What happened.
+        reason: String,
+        /// Whether the message's last line had been sent.
+        after_data: bool,
+    },
+    /// No session can be opened in a way breves accepts (no STARTTLS,
+    /// a certificate that does not verify, credentials refused): the run
+    /// stops, since every message would meet the same.
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// A destination for letters.
-pub trait Transport {
+pub trait Transport: Sync {
+    /// One channel to the destination, used by one worker at a time.
+    type Session: Send;
+
+    /// Opens a session.
+    fn open(&self) -> impl Future<Output = Result<Self::Session, DeliveryError>> + Send;
+
     /// Hands one letter over.
     fn deliver(
         &self,
+        session: &mut Self::Session,
         letter: &Letter,
     ) -> impl Future<Output = Result<Receipt, DeliveryError>> + Send;
+
+    /// Whether a session can carry another letter after what happened on it.
+    fn usable(&self, session: &Self::Session) -> bool;
+
+    /// Ends a session politely (SMTP QUIT).
+    fn close(&self, session: Self::Session) -> impl Future<Output = ()> + Send;
 }

@@ -1,0 +1,60 @@
+//! `breves status`: what the ledger knows of a send.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use breves::Result;
+use breves::ledger::{self, Ledger, Scope};
+
+/// Arguments of `breves status`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The issue file.
+    issue: PathBuf,
+    /// The subscriber list.
+    #[arg(long, short = 's', value_name = "LIST")]
+    subscribers: PathBuf,
+    /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+    /// The test sends (--only) instead of the send to the list.
+    #[arg(long)]
+    test: bool,
+}
+
+/// Runs `breves status`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (issue, list, _) = super::load(&args.issue, &args.subscribers)?;
+    let path = args.ledger.unwrap_or_else(ledger::default_path);
+    let ledger = Ledger::open(&path)?;
+    let scope = if args.test {
+        Scope::test(&issue.id, &list.id)
+    } else {
+        Scope::list(&issue.id, &list.id)
+    };
+    let status = ledger.status(&scope)?;
+    if !status.known {
+        println!(
+            "The ledger {} has no send of {} to {}{}.",
+            path.display(),
+            issue.id,
+            list.id,
+            if args.test { " (test)" } else { "" }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} to {}{}, started {}:",
+        issue.id,
+        list.id,
+        if args.test { " (test sends)" } else { "" },
+        status.started.unwrap_or_default()
+    );
+    for (state, count) in &status.counts {
+        println!("  {state:<10} {count}");
+    }
+    for (recipient, state, reply) in &status.problems {
+        println!("  {state} {recipient}: {reply}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

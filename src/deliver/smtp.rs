@@ -1,0 +1,635 @@
+//! Delivery through an SMTP relay, one transaction and one recipient per
+//! message.
+//!
+//! A [`RelayConfig`] is read from a URL: `smtps://host:465` (TLS from the
+//! first byte), `smtp://host:587` (STARTTLS, required: a relay that does not
+//! offer it gets neither credentials nor mail), or
+//! `smtp://127.0.0.1:2525?tls=none`, allowed only to a loopback address.
+//! Certificates are verified against the system's roots, plus one extra
+//! authority when given (an organisation's own, or a test's).
+//!
+//! breves opens the TCP connections itself to set `TCP_NODELAY`: lettre
+//! 0.11.23 does not, and every message then waits about 40 ms for Nagle's
+//! algorithm to meet the relay's delayed acknowledgement. It drives each
+//! transaction command by command (MAIL, RCPT, DATA, the message) so that it
+//! can tell a message refused, one never sent, and one whose last line was
+//! sent but whose reply never came: that last one is *uncertain*.
+//!
+//! ```
+//! use breves::deliver::smtp::{RelayConfig, Security};
+//! let config = RelayConfig::from_url("smtp://relay.example.org", None, None).unwrap();
+//! assert_eq!((config.port, config.security), (587, Security::StartTls));
+//! assert!(RelayConfig::from_url("smtp://relay.example.org?tls=none", None, None).is_err());
+//! ```
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::{DeliveryError, Receipt, Transport};
+use crate::message::Letter;
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// TLS from the first byte (`smtps://`, port 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS, which is required.
+    StartTls,
+    /// No encryption: loopback relays only (`?tls=none`).
+    None,
+}
+
+/// A password that never shows in logs, reports or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a password.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything needed to reach the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// The relay's host name or address.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// How the connection is protected.
+    pub security: Security,
+    /// The user name, from the URL or `BREVES_SMTP_USER`.
+    pub user: Option<String>,
+    /// The password, from `BREVES_SMTP_PASSWORD` only.
+    pub password: Option<Secret>,
+    /// The longest breves waits for any one step (connect, a command, the
+    /// message's reply).
+    pub timeout: Duration,
+    /// The name breves gives in EHLO.
+    pub hello: String,
+    /// An extra certificate authority to trust (PEM file).
+    pub extra_ca: Option<PathBuf>,
+}
+
+/// Why a relay URL or its setup is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct RelayError(pub String);
+
+impl RelayConfig {
+    /// Reads `smtps://host[:port]`, `smtp://host[:port]` or
+    /// `smtp://host:port?tls=none`, with an optional `user@` (else `user`,
+    /// from `BREVES_SMTP_USER`). A password in the URL is refused: it would
+    /// be seen in the shell's history and in process lists.
+    pub fn from_url(
+        text: &str,
+        user: Option<String>,
+        password: Option<String>,
+    ) -> Result<RelayConfig, RelayError> {
+        let url = url::Url::parse(text).map_err(|e| {
+            RelayError(format!(
+                "`{text}` is not a relay URL ({e}): write it as smtps://host:465 or smtp://host:587"
+            ))
+        })?;
+        if url.password().is_some() {
+            return Err(RelayError(
+                "the relay URL holds a password: put it in BREVES_SMTP_PASSWORD instead".into(),
+            ));
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| RelayError(format!("`{text}` names no host")))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let mut security = match url.scheme() {
+            "smtps" => Security::Implicit,
+            "smtp" => Security::StartTls,
+            other => {
+                return Err(RelayError(format!(
+                    "`{other}://` is not a relay scheme: use smtps:// or smtp://"
+                )));
+            }
+        };
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref(), security) {
+                ("tls", "none", Security::StartTls) => security = Security::None,
+                ("tls", "starttls", Security::StartTls) => {}
+                (key, value, _) => {
+                    return Err(RelayError(format!(
+                        "the relay URL option `{key}={value}` is not understood (only smtp://…?tls=none, for a local relay)"
+                    )));
+                }
+            }
+        }
+        if security == Security::None
+            && let Ok(ip) = host.parse::<IpAddr>()
+            && !ip.is_loopback()
+        {
+            return Err(plain_text_refused(&host));
+        }
+        if security == Security::None && host.parse::<IpAddr>().is_err() && host != "localhost" {
+            return Err(plain_text_refused(&host));
+        }
+        let port = url.port().unwrap_or(match security {
+            Security::Implicit => 465,
+            Security::StartTls | Security::None => 587,
+        });
+        let user = Some(url.username())
+            .filter(|u| !u.is_empty())
+            .map(percent_decode)
+            .or(user.filter(|u| !u.is_empty()));
+        Ok(RelayConfig {
+            host,
+            port,
+            security,
+            user,
+            password: password.filter(|p| !p.is_empty()).map(Secret::new),
+            timeout: Duration::from_secs(60),
+            hello: "localhost".into(),
+            extra_ca: None,
+        })
+    }
+
+    /// The URL without credentials, for messages.
+    pub fn display(&self) -> String {
+        let scheme = match self.security {
+            Security::Implicit => "smtps",
+            _ => "smtp",
+        };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let tls = if self.security == Security::None {
+            "?tls=none"
+        } else {
+            ""
+        };
+        format!("{scheme}://{host}:{}{tls}", self.port)
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("u={s}").as_bytes())
+        .next()
+        .map_or_else(|| s.to_owned(), |(_, v)| v.into_owned())
+}
+
+fn plain_text_refused(host: &str) -> RelayError {
+    RelayError(format!(
+        "tls=none would send mail and credentials unencrypted to {host}: it is allowed only to a loopback address (127.0.0.1, ::1)"
+    ))
+}
+
+/// A relay, resolved and ready to open connections.
+pub struct Relay {
+    config: RelayConfig,
+    addresses: Vec<SocketAddr>,
+    starttls: Option<TlsParameters>,
+    implicit: Option<tokio_rustls::TlsConnector>,
+    hello: ClientId,
+}
+
+impl fmt::Debug for Relay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Relay")
+            .field("config", &self.config)
+            .field("addresses", &self.addresses)
+            .finish()
+    }
+}
+
+fn read_ca(path: &PathBuf) -> Result<Vec<u8>, RelayError> {
+    std::fs::read(path).map_err(|e| {
+        RelayError(format!(
+            "cannot read the certificate authority {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+impl Relay {
+    /// Resolves the relay's address, refuses plain text to anything but a
+    /// loopback address, and prepares TLS.
+    pub async fn new(config: RelayConfig) -> Result<Relay, RelayError> {
+        let addresses: Vec<SocketAddr> =
+            tokio::net::lookup_host((config.host.as_str(), config.port))
+                .await
+                .map_err(|e| RelayError(format!("cannot find the relay {}: {e}", config.host)))?
+                .collect();
+        if addresses.is_empty() {
+            return Err(RelayError(format!(
+                "the relay {} has no address",
+                config.host
+            )));
+        }
+        if config.security == Security::None && addresses.iter().any(|a| !a.ip().is_loopback()) {
+            return Err(plain_text_refused(&config.host));
+        }
+        let ca = config.extra_ca.as_ref().map(read_ca).transpose()?;
+        let (starttls, implicit) = match config.security {
+            Security::StartTls => {
+                let mut builder = TlsParameters::builder(config.host.clone());
+                if let Some(pem) = &ca {
+                    let cert = Certificate::from_pem(pem).map_err(|e| {
+                        RelayError(format!(
+                            "the certificate authority is not a PEM certificate: {e}"
+                        ))
+                    })?;
+                    builder = builder.add_root_certificate(cert);
+                }
+                let params = builder
+                    .build_rustls()
+                    .map_err(|e| RelayError(format!("cannot prepare TLS: {e}")))?;
+                (Some(params), None)
+            }
+            Security::Implicit => (None, Some(implicit_tls(ca.as_deref())?)),
+            Security::None => (None, None),
+        };
+        let hello = ClientId::Domain(config.hello.clone());
+        Ok(Relay {
+            config,
+            addresses,
+            starttls,
+            implicit,
+            hello,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RelayConfig {
+        &self.config
+    }
+
+    async fn timed<T>(
+        &self,
+        step: &str,
+        after_data: bool,
+        fut: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+    ) -> Result<T, DeliveryError> {
+        match tokio::time::timeout(self.config.timeout, fut).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(classify(step, &e, after_data)),
+            Err(_) => Err(DeliveryError::Connection {
+                reason: format!(
+                    "no answer to {step} within {} s",
+                    self.config.timeout.as_secs()
+                ),
+                after_data,
+            }),
+        }
+    }
+
+    async fn connect_tcp(&self) -> Result<TcpStream, DeliveryError> {
+        let mut last = None;
+        for address in &self.addresses {
+            match tokio::time::timeout(self.config.timeout, TcpStream::connect(address)).await {
+                Ok(Ok(stream)) => {
+                    stream
+                        .set_nodelay(true)
+                        .map_err(|e| DeliveryError::Connection {
+                            reason: format!("cannot set TCP_NODELAY: {e}"),
+                            after_data: false,
+                        })?;
+                    return Ok(stream);
+                }
+                Ok(Err(e)) => last = Some(format!("cannot connect to {address}: {e}")),
+                Err(_) => {
+                    last = Some(format!(
+                        "no connection to {address} within {} s",
+                        self.config.timeout.as_secs()
+                    ))
+                }
+            }
+        }
+        Err(DeliveryError::Connection {
+            reason: last.unwrap_or_else(|| "the relay has no address".into()),
+            after_data: false,
+        })
+    }
+}
+
+/// The rustls configuration for implicit TLS: the system's roots and the
+/// extra authority, if any.
+fn implicit_tls(extra_ca: Option<&[u8]>) -> Result<tokio_rustls::TlsConnector, RelayError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(pem) = extra_ca {
+        let mut reader = io::Cursor::new(pem);
+        for cert in rustls::pki_types::pem::PemObject::pem_reader_iter(&mut reader) {
+            let cert: rustls::pki_types::CertificateDer<'static> = cert.map_err(|e| {
+                RelayError(format!(
+                    "the certificate authority is not a PEM certificate: {e}"
+                ))
+            })?;
+            roots
+                .add(cert)
+                .map_err(|e| RelayError(format!("the certificate authority is not usable: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| RelayError(format!("cannot prepare TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// A TLS stream lettre can drive (lettre cannot wrap a socket it did not
+/// open in TLS before the greeting).
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for ImplicitTls {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ImplicitTls {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+/// Turns lettre's error into what decides the next step.
+fn classify(step: &str, e: &lettre::transport::smtp::Error, after_data: bool) -> DeliveryError {
+    use std::error::Error as _;
+    if let Some(code) = e.status() {
+        let text = e.source().map(|s| s.to_string()).unwrap_or_default();
+        return DeliveryError::Refused {
+            reply: format!("{code} {}", text.trim()).trim().to_owned(),
+            permanent: e.is_permanent(),
+        };
+    }
+    let detail = e
+        .source()
+        .map_or_else(|| e.to_string(), |s| format!("{e} ({s})"));
+    DeliveryError::Connection {
+        reason: format!("{step}: {detail}"),
+        after_data,
+    }
+}
+
+/// One connection to the relay.
+pub struct Session {
+    connection: AsyncSmtpConnection,
+    /// Set once the connection cannot carry another transaction.
+    lost: bool,
+}
+
+impl Transport for Relay {
+    type Session = Session;
+
+    async fn open(&self) -> Result<Session, DeliveryError> {
+        let tcp = self.connect_tcp().await?;
+        let stream: Box<dyn AsyncTokioStream> = match &self.implicit {
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from(self.config.host.clone())
+                    .map_err(|e| {
+                        DeliveryError::Setup(format!(
+                            "`{}` cannot be checked against a certificate: {e}",
+                            self.config.host
+                        ))
+                    })?;
+                let tls = tokio::time::timeout(self.config.timeout, connector.connect(name, tcp))
+                    .await
+                    .map_err(|_| DeliveryError::Connection {
+                        reason: "no TLS handshake within the time-out".into(),
+                        after_data: false,
+                    })?
+                    .map_err(|e| tls_error(&e.to_string()))?;
+                Box::new(ImplicitTls(tls))
+            }
+            None => Box::new(tcp),
+        };
+        let mut connection = self
+            .timed(
+                "the greeting",
+                false,
+                AsyncSmtpConnection::connect_with_transport(stream, &self.hello),
+            )
+            .await?;
+        if let Some(params) = &self.starttls {
+            if !connection.can_starttls() {
+                connection.abort().await;
+                return Err(DeliveryError::Setup(format!(
+                    "the relay {} does not offer STARTTLS: breves sends neither credentials nor mail in plain text (use smtps:// if it speaks TLS on another port)",
+                    self.config.display()
+                )));
+            }
+            match tokio::time::timeout(
+                self.config.timeout,
+                connection.starttls(params.clone(), &self.hello),
+            )
+            .await
+            {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) if e.is_tls() => {
+                    return Err(tls_error(&format!(
+                        "{e}: {}",
+                        std::error::Error::source(&e)
+                            .map(|s| s.to_string())
+                            .unwrap_or_default()
+                    )));
+                }
+                Ok(Err(e)) => {
+                    return Err(DeliveryError::Setup(format!(
+                        "the relay refused STARTTLS ({e}): breves sends neither credentials nor mail in plain text"
+                    )));
+                }
+                Err(_) => {
+                    return Err(DeliveryError::Connection {
+                        reason: "no answer to STARTTLS within the time-out".into(),
+                        after_data: false,
+                    });
+                }
+            }
+        }
+        if let (Some(user), Some(password)) = (&self.config.user, &self.config.password) {
+            let credentials = Credentials::new(user.clone(), password.expose().to_owned());
+            match tokio::time::timeout(
+                self.config.timeout,
+                connection.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+            )
+            .await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) if e.is_transient() => {
+                    return Err(classify("AUTH", &e, false));
+                }
+                Ok(Err(e)) => {
+                    connection.abort().await;
+                    return Err(DeliveryError::Setup(format!(
+                        "the relay refused the credentials of {user}: {}",
+                        classify("AUTH", &e, false)
+                    )));
+                }
+                Err(_) => {
+                    return Err(DeliveryError::Connection {
+                        reason: "no answer to AUTH within the time-out".into(),
+                        after_data: false,
+                    });
+                }
+            }
+        } else if self.config.user.is_some() {
+            return Err(DeliveryError::Setup(
+                "a user name is given but no password: set BREVES_SMTP_PASSWORD".into(),
+            ));
+        }
+        Ok(Session {
+            connection,
+            lost: false,
+        })
+    }
+
+    async fn deliver(
+        &self,
+        session: &mut Session,
+        letter: &Letter,
+    ) -> Result<Receipt, DeliveryError> {
+        let c = &mut session.connection;
+        let result = async {
+            self.timed(
+                "MAIL FROM",
+                false,
+                c.command(Mail::new(Some(letter.sender.clone()), vec![])),
+            )
+            .await?;
+            self.timed(
+                "RCPT TO",
+                false,
+                c.command(Rcpt::new(letter.recipient.clone(), vec![])),
+            )
+            .await?;
+            self.timed("DATA", false, c.command(Data)).await?;
+            // From here on, a lost connection may have delivered the message.
+            let reply = self
+                .timed("the end of the message", true, c.message(&letter.bytes))
+                .await?;
+            let text: Vec<&str> = reply.message().collect();
+            Ok(Receipt {
+                detail: format!("{} {}", reply.code(), text.join(" "))
+                    .trim()
+                    .to_owned(),
+            })
+        }
+        .await;
+        match &result {
+            Err(DeliveryError::Refused { .. }) => {
+                // Start the next transaction afresh; a relay that cannot
+                // even do that loses the session.
+                if self.timed("RSET", false, c.command(Rset)).await.is_err() {
+                    session.lost = true;
+                }
+            }
+            Err(_) => session.lost = true,
+            Ok(_) => {}
+        }
+        result
+    }
+
+    fn usable(&self, session: &Session) -> bool {
+        !session.lost && !session.connection.has_broken()
+    }
+
+    async fn close(&self, mut session: Session) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), session.connection.quit()).await;
+    }
+}
+
+fn tls_error(detail: &str) -> DeliveryError {
+    DeliveryError::Setup(format!(
+        "the relay's TLS certificate cannot be trusted or TLS failed ({detail}); give its authority with --smtp-ca if it is an organisation's own"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let c = RelayConfig::from_url("smtps://mail.example.org", None, None).expect("smtps");
+        assert_eq!((c.port, c.security), (465, Security::Implicit));
+        let c = RelayConfig::from_url(
+            "smtp://jo%40x@mail.example.org:2587",
+            None,
+            Some("pw".into()),
+        )
+        .expect("smtp");
+        assert_eq!(
+            (c.port, c.security, c.user.as_deref()),
+            (2587, Security::StartTls, Some("jo@x"))
+        );
+        assert!(!format!("{c:?}").contains("pw"), "the password never shows");
+        let c = RelayConfig::from_url("smtp://127.0.0.1:2525?tls=none", Some("u".into()), None)
+            .expect("none");
+        assert_eq!((c.security, c.user.as_deref()), (Security::None, Some("u")));
+        assert!(RelayConfig::from_url("smtp://[::1]:2525?tls=none", None, None).is_ok());
+        for bad in [
+            "smtp://mail.example.org?tls=none",
+            "smtp://192.0.2.1:25?tls=none",
+            "smtp://u:secret@mail.example.org",
+            "http://mail.example.org",
+            "smtps://mail.example.org?tls=none",
+            "smtp://mail.example.org?foo=bar",
+            "relay",
+        ] {
+            assert!(RelayConfig::from_url(bad, None, None).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! Handing a campaign's letters to a transport: sessions in parallel, a
+//! rate ceiling, retries with back-off, and the ledger kept as it goes.
+//!
+//! `concurrency` workers run side by side, each with its own session (SMTP
+//! connection). Each takes the next recipient, waits for its turn under the
+//! rate ceiling, records in the ledger that the letter is about to leave,
+//! hands it over, and records how it ended. A refusal with a 4xx reply or a
+//! connection lost before the message was complete is tried again later,
+//! with exponential back-off and jitter, within a number of attempts and a
+//! time; a 5xx reply is final; a connection lost after the message's last
+//! line is *uncertain* and left for the next run. One recipient's failure
+//! never stops the others. A problem no retry can fix (TLS that does not
+//! verify, credentials refused) stops the run.
+//!
+//! Setting the `stop` flag (Ctrl-C) lets in-flight letters finish and
+//! starts no new one.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::campaign::Campaign;
+use crate::deliver::files::Skipped;
+use crate::deliver::{DeliveryError, Transport};
+use crate::ledger::{Ledger, Outcome, Scope};
+use crate::{Error, Result};
+
+/// How hard to try before giving up on a recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// The wait before the second attempt; it doubles each time.
+    pub base: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+    /// No new attempt after this long since the first.
+    pub give_up_after: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 6,
+            base: Duration::from_secs(2),
+            max_delay: Duration::from_secs(120),
+            give_up_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before attempt `next` (2 or more): doubling from `base`,
+    /// capped, then spread by ±50 % so that retries do not come in waves.
+    pub fn delay(&self, next: u32) -> Duration {
+        let doubling = 2u32.saturating_pow(next.saturating_sub(2).min(20));
+        let plain = self.base.saturating_mul(doubling).min(self.max_delay);
+        plain.mul_f64(0.5 + fastrand::f64())
+    }
+}
+
+/// How a run is carried out.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Sessions at once.
+    pub concurrency: usize,
+    /// A ceiling on letters handed over per second.
+    pub rate: Option<f64>,
+    /// The retry policy.
+    pub retry: Retry,
+    /// The Date of the messages.
+    pub date: DateTime<FixedOffset>,
+}
+
+/// What a run tells as it goes, for a progress bar or a log.
+pub trait Progress: Sync {
+    /// The run starts with this many letters to hand over.
+    fn started(&self, _total: usize) {}
+    /// One letter was accepted.
+    fn delivered(&self, _recipient: &str) {}
+    /// One recipient failed for good (or was given up on).
+    fn failed(&self, _recipient: &str, _reason: &str) {}
+    /// One letter's fate is unknown.
+    fn uncertain(&self, _recipient: &str, _reason: &str) {}
+    /// One letter will be tried again.
+    fn retrying(&self, _recipient: &str, _reason: &str, _delay: Duration) {}
+}
+
+/// A [`Progress`] that tells nothing.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// The ledger and the send it records, for a real send.
+pub struct Journal {
+    /// The ledger.
+    pub ledger: Arc<Ledger>,
+    /// The send.
+    pub scope: Scope,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Letters accepted.
+    pub delivered: usize,
+    /// Recipients refused for good, with the reply.
+    pub failed: Vec<(String, String)>,
+    /// Recipients given up on after transient failures, with the last one.
+    pub gave_up: Vec<(String, String)>,
+    /// Recipients whose letter's fate is unknown, with why.
+    pub uncertain: Vec<(String, String)>,
+    /// Recipients not attempted because the run stopped.
+    pub not_attempted: usize,
+    /// Members who received nothing from this issue.
+    pub skipped: Vec<Skipped>,
+    /// Distinct digests.
+    pub variants: usize,
+    /// Bytes of the letters accepted.
+    pub bytes: usize,
+    /// The largest letter accepted.
+    pub largest: usize,
+    /// How long each accepted letter took to hand over, in order.
+    pub latencies: Vec<Duration>,
+    /// Transient failures met along the way.
+    pub retries: usize,
+    /// Why the run stopped early, when a problem no retry can fix stopped it.
+    pub fatal: Option<String>,
+    /// Whether the run was stopped (Ctrl-C) before the end.
+    pub interrupted: bool,
+    /// How long the run took.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// Whether everyone the run was for has been served.
+    pub fn complete(&self) -> bool {
+        self.failed.is_empty()
+            && self.gave_up.is_empty()
+            && self.uncertain.is_empty()
+            && self.not_attempted == 0
+            && self.fatal.is_none()
+            && !self.interrupted
+    }
+}
+
+/// One recipient's place in the run.
+#[derive(Debug, Clone)]
+struct Job {
+    /// Index into the campaign's recipients.
+    index: usize,
+    attempts: u32,
+    first_try: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Queue {
+    fresh: VecDeque<Job>,
+    later: Vec<(Instant, Job)>,
+}
+
+enum Next {
+    Job(Job),
+    Wait(Instant),
+    Done,
+}
+
+impl Queue {
+    fn next(&mut self, now: Instant) -> Next {
+        if let Some(i) = self
+            .later
+            .iter()
+            .enumerate()
+            .filter(|(_, (at, _))| *at <= now)
+            .min_by_key(|(_, (at, _))| *at)
+            .map(|(i, _)| i)
+        {
+            return Next::Job(self.later.swap_remove(i).1);
+        }
+        if let Some(job) = self.fresh.pop_front() {
+            return Next::Job(job);
+        }
+        match self.later.iter().map(|(at, _)| *at).min() {
+            Some(at) => Next::Wait(at),
+            None => Next::Done,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.fresh.len() + self.later.len()
+    }
+}
+
+/// A shared ceiling on letters per second.
+struct Pace {
+    interval: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl Pace {
+    fn new(rate: Option<f64>) -> Self {
+        Pace {
+            interval: rate
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = (*next).max(Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+struct Shared<'a, T: Transport> {
+    campaign: &'a Campaign<'a>,
+    transport: &'a T,
+    journal: Option<&'a Journal>,
+    options: &'a Options,
+    progress: &'a dyn Progress,
+    stop: &'a AtomicBool,
+    queue: Mutex<Queue>,
+    pace: Pace,
+    report: Mutex<Report>,
+    halt: AtomicBool,
+}
+
+impl<T: Transport> Shared<'_, T> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) || self.halt.load(Ordering::SeqCst)
+    }
+
+    fn report(&self) -> std::sync::MutexGuard<'_, Report> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn record(
+        &self,
+        recipient: &str,
+        finished: Option<(&Outcome, u32)>,
+        starting: bool,
+    ) -> Result<()> {
+        let Some(journal) = self.journal else {
+            return Ok(());
+        };
+        let ledger = Arc::clone(&journal.ledger);
+        let scope = journal.scope.clone();
+        let recipient = recipient.to_owned();
+        let finished = finished.map(|(o, a)| (o.clone(), a));
+        tokio::task::spawn_blocking(move || {
+            ledger.record(
+                &scope,
+                finished.as_ref().map(|(o, a)| (recipient.as_str(), o, *a)),
+                starting.then_some(recipient.as_str()),
+            )
+        })
+        .await
+        .map_err(|e| Error::Usage(format!("the ledger's writer stopped: {e}")))?
+        .map_err(Error::Ledger)
+    }
+
+    /// One worker: takes recipients until none is left or the run stops.
+    async fn work(&self) -> Result<()> {
+        let mut session: Option<T::Session> = None;
+        let outcome = self.work_with(&mut session).await;
+        if let Some(s) = session {
+            self.transport.close(s).await;
+        }
+        outcome
+    }
+
+    async fn work_with(&self, session: &mut Option<T::Session>) -> Result<()> {
+        loop {
+            if self.stopped() {
+                return Ok(());
+            }
+            let next = self
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .next(Instant::now());
+            let mut job = match next {
+                Next::Job(job) => job,
+                Next::Wait(at) => {
+                    // Wake early if the run stops meanwhile.
+                    let until = at.min(Instant::now() + Duration::from_millis(200));
+                    tokio::time::sleep_until(until.into()).await;
+                    continue;
+                }
+                Next::Done => return Ok(()),
+            };
+            self.pace.wait().await;
+            if self.stopped() {
+                self.queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .fresh
+                    .push_front(job);
+                return Ok(());
+            }
+            let letter = self.campaign.letter(job.index, self.options.date)?;
+            let recipient = letter.recipient.to_string().to_lowercase();
+            job.attempts += 1;
+            let first_try = *job.first_try.get_or_insert_with(Instant::now);
+            self.record(&recipient, None, true).await?;
+
+            let started = Instant::now();
+            let result = match session {
+                Some(s) => self.transport.deliver(s, &letter).await,
+                None => match self.transport.open().await {
+                    Ok(mut s) => {
+                        let r = self.transport.deliver(&mut s, &letter).await;
+                        *session = Some(s);
+                        r
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            if session.as_ref().is_some_and(|s| !self.transport.usable(s)) {
+                *session = None;
+            }
+            let outcome = match result {
+                Ok(receipt) => {
+                    let mut report = self.report();
+                    report.delivered += 1;
+                    report.bytes += letter.bytes.len();
+                    report.largest = report.largest.max(letter.bytes.len());
+                    report.latencies.push(started.elapsed());
+                    drop(report);
+                    self.progress.delivered(&recipient);
+                    Outcome::Sent(receipt.detail)
+                }
+                Err(DeliveryError::Refused {
+                    reply,
+                    permanent: true,
+                }) => {
+                    self.report()
+                        .failed
+                        .push((recipient.clone(), reply.clone()));
+                    self.progress.failed(&recipient, &reply);
+                    Outcome::Failed(reply)
+                }
+                Err(DeliveryError::Connection {
+                    reason,
+                    after_data: true,
+                }) => {
+                    self.report()
+                        .uncertain
+                        .push((recipient.clone(), reason.clone()));
+                    self.progress.uncertain(&recipient, &reason);
+                    Outcome::Uncertain(reason)
+                }
+                Err(
+                    DeliveryError::Refused { reply: reason, .. }
+                    | DeliveryError::Connection { reason, .. },
+                ) => {
+                    self.report().retries += 1;
+                    let retry = &self.options.retry;
+                    if job.attempts < retry.attempts && first_try.elapsed() < retry.give_up_after {
+                        let delay = retry.delay(job.attempts + 1);
+                        self.progress.retrying(&recipient, &reason, delay);
+                        self.record(&recipient, Some((&Outcome::Retry(reason), 1)), false)
+                            .await?;
+                        self.queue
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .later
+                            .push((Instant::now() + delay, job));
+                        continue;
+                    }
+                    let reason = format!("gave up after {} attempts: {reason}", job.attempts);
+                    self.report()
+                        .gave_up
+                        .push((recipient.clone(), reason.clone()));
+                    self.progress.failed(&recipient, &reason);
+                    Outcome::GaveUp(reason)
+                }
+                Err(DeliveryError::Setup(reason)) => {
+                    self.record(
+                        &recipient,
+                        Some((&Outcome::Retry(reason.clone()), 0)),
+                        false,
+                    )
+                    .await?;
+                    self.queue
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .fresh
+                        .push_front(job);
+                    self.report().fatal.get_or_insert(reason);
+                    self.halt.store(true, Ordering::SeqCst);
+                    return Ok(());
+                }
+                Err(DeliveryError::Write { path, source }) => {
+                    self.halt.store(true, Ordering::SeqCst);
+                    return Err(Error::Write { path, source });
+                }
+            };
+            self.record(&recipient, Some((&outcome, 1)), false).await?;
+        }
+    }
+}
+
+/// Hands the letters of `campaign` to `transport`: to every recipient, or
+/// only to `only` (lowercase addresses, as the ledger gives them), in list
+/// order.
+pub async fn run<T: Transport>(
+    campaign: &Campaign<'_>,
+    transport: &T,
+    only: Option<&[String]>,
+    journal: Option<&Journal>,
+    options: &Options,
+    progress: &dyn Progress,
+    stop: &AtomicBool,
+) -> Result<Report> {
+    let started = Instant::now();
+    let positions: HashMap<String, usize> = (0..campaign.audience().recipients.len())
+        .map(|i| (campaign.recipient(i).email.to_string().to_lowercase(), i))
+        .collect();
+    let indices: Vec<usize> = match only {
+        Some(list) => list
+            .iter()
+            .filter_map(|r| positions.get(r).copied())
+            .collect(),
+        None => (0..campaign.audience().recipients.len()).collect(),
+    };
+    let queue = Queue {
+        fresh: indices
+            .iter()
+            .map(|&index| Job {
+                index,
+                attempts: 0,
+                first_try: None,
+            })
+            .collect(),
+        later: Vec::new(),
+    };
+    progress.started(indices.len());
+    let shared = Shared {
+        campaign,
+        transport,
+        journal,
+        options,
+        progress,
+        stop,
+        queue: Mutex::new(queue),
+        pace: Pace::new(options.rate),
+        report: Mutex::new(Report {
+            variants: campaign.digests().len(),
+            skipped: campaign.skipped(),
+            ..Report::default()
+        }),
+        halt: AtomicBool::new(false),
+    };
+    let workers = options.concurrency.clamp(1, indices.len().max(1));
+    let results = futures_util::future::join_all((0..workers).map(|_| shared.work())).await;
+    let left = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let mut report = shared
+        .report
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    report.not_attempted = left;
+    report.interrupted = stop.load(Ordering::SeqCst) && left > 0;
+    report.elapsed = started.elapsed();
+    for result in results {
+        result?;
+    }
+    Ok(report)
+}
