@@ -478,18 +478,16 @@ impl Transport for Relay {
             .await
             {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) if e.is_tls() => {
-                    return Err(tls_error(&format!(
-                        "{e}: {}",
-                        std::error::Error::source(&e)
-                            .map(|s| s.to_string())
-                            .unwrap_or_default()
+                Ok(Err(e)) if e.status().is_some() => {
+                    return Err(DeliveryError::Setup(format!(
+                        "the relay refused STARTTLS ({}): breves sends neither credentials nor mail in plain text",
+                        classify("STARTTLS", &e, false)
                     )));
                 }
                 Ok(Err(e)) => {
-                    return Err(DeliveryError::Setup(format!(
-                        "the relay refused STARTTLS ({e}): breves sends neither credentials nor mail in plain text"
-                    )));
+                    let detail = std::error::Error::source(&e)
+                        .map_or_else(|| e.to_string(), |s| s.to_string());
+                    return Err(tls_error(&detail));
                 }
                 Err(_) => {
                     return Err(DeliveryError::Connection {

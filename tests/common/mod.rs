@@ -3,6 +3,8 @@
 //! parsers.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -49,16 +51,43 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    breves_with(args, &[])
+}
+
+/// The `breves` command, ready to run in the project folder with a clean
+/// environment for what it reads (no ledger, relay or credentials but
+/// those a test gives).
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_breves"));
+    command.current_dir(root()).env("NO_COLOR", "1");
+    for var in [
+        "BREVES_LEDGER",
+        "BREVES_SMTP_URL",
+        "BREVES_SMTP_USER",
+        "BREVES_SMTP_PASSWORD",
+        "BREVES_SMTP_CA",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+/// Runs `breves` with `args` and these environment variables.
+pub fn breves_with<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = command();
+    command.args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
     let Output {
         status,
         stdout,
         stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_breves"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the breves binary runs");
+    } = command.output().expect("the breves binary runs");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),

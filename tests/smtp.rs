@@ -1,0 +1,626 @@
+//! Sending for real, against SMTP servers the tests start on loopback:
+//! Postfix's smtp-sink, and aiosmtpd (tests/support/smtpd.py) for TLS,
+//! AUTH and faults on a share of messages.
+
+mod common;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::smtp::{Server, certificate, smtp_sink, smtpd};
+use common::{Run, breves_with, parse, tempdir};
+
+/// The receiving members of the shipped list, lowercase.
+const SHIPPED: usize = 11;
+
+/// A folder holding a ledger and, if asked, a generated list.
+struct Sender {
+    dir: tempfile::TempDir,
+}
+
+impl Sender {
+    fn new() -> Self {
+        Sender { dir: tempdir() }
+    }
+
+    fn ledger(&self) -> PathBuf {
+        self.dir.path().join("ledger.sqlite3")
+    }
+
+    /// A list of `n` members of the shipped issue's sections.
+    fn list(&self, n: usize) -> PathBuf {
+        let mut text = String::from(
+            "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+             topics = { economie-numerique = \"E\", donnees-ia = \"D\", cybersecurite = \"C\", spatial = \"S\", nouvelles-technologies = \"N\", ecosysteme-tech = \"T\" }\n",
+        );
+        let ids = ["spatial", "cybersecurite", "donnees-ia"];
+        for i in 0..n {
+            text.push_str(&format!(
+                "[[member]]\nemail = \"abonne{i}@example.org\"\ninterests = [\"{}\"]\n",
+                ids[i % ids.len()]
+            ));
+        }
+        let path = self.dir.path().join("list.toml");
+        fs::write(&path, text).expect("write list");
+        path
+    }
+
+    fn send(&self, list: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut args: Vec<String> = vec![
+            "send".into(),
+            common::ISSUE.into(),
+            "--subscribers".into(),
+            list.display().to_string(),
+            "--smtp".into(),
+            url.into(),
+            "--ledger".into(),
+            self.ledger().display().to_string(),
+            "--retry-delay".into(),
+            "0.05".into(),
+            "--timeout".into(),
+            "10".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        breves_with(args, env)
+    }
+
+    fn status(&self, list: &Path) -> Run {
+        breves_with(
+            [
+                "status",
+                common::ISSUE,
+                "--subscribers",
+                &list.display().to_string(),
+                "--ledger",
+                &self.ledger().display().to_string(),
+            ],
+            &[],
+        )
+    }
+}
+
+fn shipped() -> PathBuf {
+    common::root().join(common::LIST)
+}
+
+fn assert_each_once(server: &Server, expected: usize) -> HashMap<String, usize> {
+    let counts = server.counts();
+    assert_eq!(counts.len(), expected, "recipients reached: {counts:?}");
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "mailed more than once: {twice:?}");
+    counts
+}
+
+#[test]
+fn every_recipient_once_with_the_right_message() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let out = run.send(&shipped(), &sink.plain_url(), &["--concurrency", "3"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("11 sent, 1 skipped, 0 failed, 0 uncertain"),
+        "{out:?}"
+    );
+    assert_each_once(&sink, SHIPPED);
+    for (rcpt, bytes) in sink.messages() {
+        let message = parse(&bytes);
+        let to = message
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.address())
+            .expect("To");
+        assert_eq!(to.to_lowercase(), rcpt, "each envelope matches its To");
+        assert_eq!(
+            message.subject(),
+            Some("Brèves numériques Royaume-Uni, 26 février au 3 avril 2026")
+        );
+        assert!(message.body_html(0).is_some() && message.body_text(0).is_some());
+    }
+    // Chloé chose Spatial only.
+    let chloe = sink
+        .messages()
+        .into_iter()
+        .find(|(r, _)| r == "chloe.oconnor@example.org")
+        .expect("Chloé's message");
+    let text = parse(&chloe.1).body_text(0).expect("text").into_owned();
+    assert!(text.contains("SPATIAL") && !text.contains("CYBERSÉCURITÉ"));
+
+    // Run again: nobody is mailed twice.
+    let again = run.send(&shipped(), &sink.plain_url(), &[], &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("Nothing to send"), "{again:?}");
+    assert_each_once(&sink, SHIPPED);
+    let status = run.status(&shipped());
+    assert!(status.stdout.contains("sent       11"), "{status:?}");
+}
+
+#[test]
+fn transient_failures_and_dropped_connections_cost_time_not_recipients() {
+    let server = smtpd(&["--soft", "35", "--drop", "25"]);
+    let run = Sender::new();
+    let list = run.list(60);
+    let out = run.send(&list, &server.plain_url(), &["--concurrency", "4"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("60 sent"), "{out:?}");
+    assert!(
+        out.stdout.contains("transient failure(s) were retried"),
+        "{out:?}"
+    );
+    assert_each_once(&server, 60);
+    let log = server.log();
+    let retried = log
+        .iter()
+        .filter(|e| e["attempt"].as_u64() == Some(2))
+        .count();
+    assert!(
+        retried >= 10,
+        "the faults did happen: {retried} second attempts"
+    );
+}
+
+#[test]
+fn permanent_failures_are_recorded_not_retried_and_reported() {
+    let server = smtpd(&[
+        "--reject",
+        "abonne3@example.org",
+        "--reject",
+        "abonne7@example.org",
+    ]);
+    let run = Sender::new();
+    let list = run.list(10);
+    let out = run.send(&list, &server.plain_url(), &[], &[]);
+    assert_eq!(out.code, 3, "not everyone was served: {out:?}");
+    assert!(
+        out.stdout.contains("8 sent, 0 skipped, 2 failed"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains(
+            "failed abonne3@example.org: 550 5.1.1 <abonne3@example.org>: mailbox unavailable"
+        ),
+        "{out:?}"
+    );
+    let status = run.status(&list);
+    assert!(status.stdout.contains("failed     2"), "{status:?}");
+    assert!(
+        status.stdout.contains("failed abonne7@example.org: 550"),
+        "{status:?}"
+    );
+    // Not retried, now or on the next run.
+    let again = run.send(&list, &server.plain_url(), &[], &[]);
+    assert!(again.stdout.contains("Nothing to send"), "{again:?}");
+    let attempts = server
+        .log()
+        .iter()
+        .filter(|e| e["address"] == "abonne3@example.org")
+        .count();
+    assert_eq!(attempts, 1);
+    assert_each_once(&server, 8);
+}
+
+#[test]
+fn a_reply_lost_after_the_message_is_uncertain_and_resent() {
+    let server = smtpd(&["--lose", "abonne2@example.org"]);
+    let run = Sender::new();
+    let list = run.list(5);
+    let out = run.send(&list, &server.plain_url(), &[], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("4 sent, 0 skipped, 0 failed, 1 uncertain"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("uncertain abonne2@example.org"),
+        "{out:?}"
+    );
+    let status = run.status(&list);
+    assert!(status.stdout.contains("uncertain  1"), "{status:?}");
+    let again = run.send(&list, &server.plain_url(), &[], &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again.stdout.contains("of which 1 of uncertain outcome"),
+        "{again:?}"
+    );
+    assert!(again.stdout.contains("1 sent"), "{again:?}");
+    let counts = server.counts();
+    assert_eq!(
+        counts["abonne2@example.org"], 2,
+        "the relay had it: the one possible duplicate"
+    );
+    assert_eq!(counts.values().filter(|n| **n == 1).count(), 4);
+}
+
+#[test]
+fn kill_9_part_way_then_the_same_command_serves_everyone() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(300);
+    let concurrency = 4;
+    let args = [
+        "send".to_owned(),
+        common::ISSUE.to_owned(),
+        "--subscribers".to_owned(),
+        list.display().to_string(),
+        "--smtp".to_owned(),
+        sink.plain_url(),
+        "--ledger".to_owned(),
+        run.ledger().display().to_string(),
+        "--concurrency".to_owned(),
+        concurrency.to_string(),
+        "--rate".to_owned(),
+        "100/s".to_owned(),
+    ];
+    let mut child = common::command()
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("breves starts");
+    // Kill it once some, not all, have gone.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.messages().len() < 60 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let before = sink.messages().len();
+    assert!(before > 0 && before < 300, "killed part-way: {before} sent");
+
+    let out = breves_with(&args[..], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let counts = sink.counts();
+    assert_eq!(counts.len(), 300, "everyone served in the end");
+    let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= concurrency,
+        "{duplicates} duplicates, more than the {concurrency} in flight"
+    );
+    if duplicates > 0 {
+        assert!(
+            out.stdout.contains("of uncertain outcome"),
+            "the resumed run says how many were uncertain: {out:?}"
+        );
+    }
+    println!("kill -9 after {before} messages: {duplicates} duplicate(s)");
+}
+
+#[test]
+fn starttls_with_auth_delivers_and_keeps_the_password_out_of_sight() {
+    let certs = tempdir();
+    let (cert, key) = certificate(certs.path());
+    let server = smtpd(&[
+        "--starttls",
+        cert.to_str().expect("utf-8"),
+        key.to_str().expect("utf-8"),
+        "--auth",
+        "editeur:s3cret-Pa55",
+    ]);
+    let run = Sender::new();
+    let url = format!("smtp://editeur@127.0.0.1:{}", server.port);
+    let out = run.send(
+        &shipped(),
+        &url,
+        &["--smtp-ca", cert.to_str().expect("utf-8")],
+        &[("BREVES_SMTP_PASSWORD", "s3cret-Pa55")],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_each_once(&server, SHIPPED);
+    let auth: Vec<_> = server
+        .log()
+        .into_iter()
+        .filter(|e| e["event"] == "auth")
+        .collect();
+    assert!(
+        !auth.is_empty() && auth.iter().all(|e| e["ok"] == true && e["tls"] == true),
+        "{auth:?}"
+    );
+    assert!(!out.stdout.contains("s3cret") && !out.stderr.contains("s3cret"));
+
+    // A wrong password stops the run with a clear message, nothing sent.
+    let other = Sender::new();
+    let out = other.send(
+        &shipped(),
+        &url,
+        &["--smtp-ca", cert.to_str().expect("utf-8")],
+        &[("BREVES_SMTP_PASSWORD", "wrong")],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("refused the credentials of editeur"),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("wrong"), "{out:?}");
+}
+
+#[test]
+fn implicit_tls_delivers() {
+    let certs = tempdir();
+    let (cert, key) = certificate(certs.path());
+    let server = smtpd(&[
+        "--implicit",
+        cert.to_str().expect("utf-8"),
+        key.to_str().expect("utf-8"),
+    ]);
+    let run = Sender::new();
+    let out = run.send(
+        &shipped(),
+        &format!("smtps://127.0.0.1:{}", server.port),
+        &["--smtp-ca", cert.to_str().expect("utf-8")],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_each_once(&server, SHIPPED);
+}
+
+#[test]
+fn an_untrusted_certificate_stops_before_anything_is_sent() {
+    let certs = tempdir();
+    let (cert, key) = certificate(certs.path());
+    let server = smtpd(&[
+        "--implicit",
+        cert.to_str().expect("utf-8"),
+        key.to_str().expect("utf-8"),
+    ]);
+    let run = Sender::new();
+    let out = run.send(
+        &shipped(),
+        &format!("smtps://127.0.0.1:{}", server.port),
+        &[],
+        &[],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("certificate cannot be trusted"),
+        "{out:?}"
+    );
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn no_starttls_means_no_credentials_and_no_mail() {
+    let server = smtpd(&["--auth", "editeur:s3cret", "--auth-plain"]);
+    let run = Sender::new();
+    let out = run.send(
+        &shipped(),
+        &format!("smtp://editeur@127.0.0.1:{}", server.port),
+        &[],
+        &[("BREVES_SMTP_PASSWORD", "s3cret")],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("does not offer STARTTLS"), "{out:?}");
+    assert!(
+        server.log().iter().all(|e| e["event"] != "auth"),
+        "no AUTH was tried"
+    );
+    assert!(server.messages().is_empty());
+    // smtp-sink offers no STARTTLS either.
+    let sink = smtp_sink(&[]);
+    let out = run.send(
+        &shipped(),
+        &format!("smtp://127.0.0.1:{}", sink.port),
+        &[],
+        &[],
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(sink.messages().is_empty());
+}
+
+#[test]
+fn plain_text_to_a_non_loopback_host_is_refused() {
+    let run = Sender::new();
+    for url in [
+        "smtp://192.0.2.25:25?tls=none",
+        "smtp://relay.example.org:25?tls=none",
+    ] {
+        let out = run.send(&shipped(), url, &[], &[]);
+        assert_eq!(out.code, 1, "{url}: {out:?}");
+        assert!(out.stderr.contains("only to a loopback address"), "{out:?}");
+    }
+    let out = run.send(&shipped(), "smtp://u:pw@relay.example.org", &[], &[]);
+    assert!(out.stderr.contains("BREVES_SMTP_PASSWORD"), "{out:?}");
+    assert!(
+        !run.ledger().exists(),
+        "refused before the ledger is touched"
+    );
+}
+
+#[test]
+fn send_needs_a_destination() {
+    let out = breves_with(["send", common::ISSUE, "--subscribers", common::LIST], &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("--dry-run") && out.stderr.contains("--smtp"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn only_and_limit_are_recorded_like_any_send() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    // A test send to an editor outside the list: every section.
+    let out = run.send(
+        &shipped(),
+        &sink.plain_url(),
+        &["--only", "editrice@example.fr"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let text = parse(&messages[0].1)
+        .body_text(0)
+        .expect("text")
+        .into_owned();
+    assert!(text.contains("Vous recevez toutes les rubriques"));
+    let again = run.send(
+        &shipped(),
+        &sink.plain_url(),
+        &["--only", "editrice@example.fr"],
+        &[],
+    );
+    assert!(again.stdout.contains("Nothing to send"), "{again:?}");
+
+    // A canary of 3, then the rest.
+    let out = run.send(&shipped(), &sink.plain_url(), &["--limit", "3"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("3 sent"), "{out:?}");
+    let out = run.send(&shipped(), &sink.plain_url(), &[], &[]);
+    assert!(
+        out.stdout.contains("3 already sent") && out.stdout.contains("8 sent"),
+        "{out:?}"
+    );
+    let counts = sink.counts();
+    assert_eq!(counts.len(), SHIPPED + 1);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[test]
+fn a_changed_list_is_refused_on_resume_unless_accepted() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(6);
+    let out = run.send(&list, &sink.plain_url(), &["--limit", "2"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // abonne5 leaves, abonne9 joins.
+    let text = fs::read_to_string(&list).expect("list");
+    let text = text.replace("abonne5@example.org", "abonne9@example.org");
+    fs::write(&list, text).expect("write");
+    let out = run.send(&list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("1 new recipient(s): abonne9@example.org"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("no longer in the list (they will not be mailed): abonne5@example.org"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("--accept-changes"), "{out:?}");
+    let out = run.send(&list, &sink.plain_url(), &["--accept-changes"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let counts = sink.counts();
+    assert!(
+        !counts.contains_key("abonne5@example.org"),
+        "a removed member is never mailed"
+    );
+    assert_eq!(counts.get("abonne9@example.org"), Some(&1));
+    assert_eq!(counts.len(), 6);
+}
+
+#[test]
+fn two_sends_of_one_issue_to_one_list_cannot_run_at_once() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(40);
+    let mut first = common::command()
+        .args([
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            &list.display().to_string(),
+            "--smtp",
+            &sink.plain_url(),
+            "--ledger",
+            &run.ledger().display().to_string(),
+            "--rate",
+            "10/s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("first send");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.messages().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = run.send(&list, &sink.plain_url(), &[], &[]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.code, 1, "{second:?}");
+    assert!(
+        second.stderr.contains("another `breves send`"),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_the_next_run_finishes() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(100);
+    let args = [
+        "send".to_owned(),
+        common::ISSUE.to_owned(),
+        "--subscribers".to_owned(),
+        list.display().to_string(),
+        "--smtp".to_owned(),
+        sink.plain_url(),
+        "--ledger".to_owned(),
+        run.ledger().display().to_string(),
+        "--rate".to_owned(),
+        "50/s".to_owned(),
+    ];
+    let child = common::command()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("breves starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.messages().len() < 10 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let output = child.wait_with_output().expect("it ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("not attempted: run the same command again"),
+        "{stdout}"
+    );
+    let stopped_at = sink.messages().len();
+    assert!(stopped_at < 100, "it stopped early");
+    let status = run.status(&list);
+    assert!(
+        !status.stdout.contains("sending"),
+        "nothing left in flight: {status:?}"
+    );
+    let out = breves_with(&args[..], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        !out.stdout.contains("uncertain outcome"),
+        "a clean stop leaves nothing uncertain: {out:?}"
+    );
+    assert_each_once(&sink, 100);
+}
+
+#[test]
+fn the_dry_run_never_touches_the_ledger() {
+    let run = Sender::new();
+    let out_dir = tempdir();
+    let out = breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            common::LIST,
+            "--dry-run",
+            &out_dir.path().display().to_string(),
+        ],
+        &[("BREVES_LEDGER", &run.ledger().display().to_string())],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!run.ledger().exists());
+}

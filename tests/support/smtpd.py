@@ -1,0 +1,144 @@
+"""A scriptable SMTP server for breves' tests, built on aiosmtpd.
+
+It listens on a loopback port and writes every message it accepts to
+DUMP/<n>.eml, the first line naming the recipient (`X-Rcpt-To: <addr>`), and
+every RCPT and AUTH it sees to DUMP/log.jsonl. Faults are chosen per
+recipient from a hash of the address, so a run is repeatable:
+
+  --soft PCT      answer 451 to RCPT on a recipient's first attempt (PCT % of them)
+  --drop PCT      close the connection at RCPT on a recipient's first attempt
+  --reject ADDR   answer 550 to RCPT for this address, always (repeatable)
+  --lose ADDR     store the message, then close without replying (the
+                  client cannot know it was delivered), on the first attempt
+  --starttls CERT KEY   offer STARTTLS and require it before MAIL and AUTH
+  --implicit CERT KEY   speak TLS from the first byte
+  --auth USER:PASS      require AUTH (PLAIN, LOGIN) with these credentials
+  --auth-plain          offer AUTH without TLS (to check a client will not use it)
+
+Prints `READY <port>` once listening, and serves until killed.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import ssl
+import sys
+import threading
+import warnings
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def share(address, salt):
+    digest = hashlib.sha256(f"{salt}:{address.lower()}".encode()).digest()
+    return digest[0] * 100 // 256
+
+
+class Handler:
+    def __init__(self, args):
+        self.args = args
+        self.attempts = {}
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def log(self, **entry):
+        with self.lock, open(os.path.join(self.args.dump, "log.jsonl"), "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            n = self.attempts.get(address, 0) + 1
+            self.attempts[address] = n
+        self.log(event="rcpt", address=address, attempt=n)
+        if address in self.args.reject:
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if n == 1 and share(address, "soft") < self.args.soft:
+            return "451 4.3.0 try again later"
+        if n == 1 and share(address, "drop") < self.args.drop:
+            server.transport.close()
+            return "421 4.3.0 closing"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            name = os.path.join(self.args.dump, "%06d.eml" % self.count)
+        with open(name, "wb") as f:
+            for rcpt in envelope.rcpt_tos:
+                f.write(b"X-Rcpt-To: <" + rcpt.encode() + b">\r\n")
+            f.write(envelope.original_content or envelope.content)
+        lose = [r for r in envelope.rcpt_tos if r in self.args.lose]
+        if lose and self.attempts.get(lose[0], 0) <= 1:
+            self.log(event="lost-reply", address=lose[0])
+            server.transport.close()
+            return "250 2.0.0 OK (never seen)"
+        return "250 2.0.0 OK queued as %06d" % self.count
+
+
+def authenticator(handler, expected):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and f"{auth_data.login.decode()}:{auth_data.password.decode()}" == expected
+        )
+        handler.log(event="auth", login=auth_data.login.decode(), ok=ok, tls=session.ssl is not None)
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
+def context(cert, key):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--dump", required=True)
+    p.add_argument("--soft", type=int, default=0)
+    p.add_argument("--drop", type=int, default=0)
+    p.add_argument("--reject", action="append", default=[])
+    p.add_argument("--lose", action="append", default=[])
+    p.add_argument("--starttls", nargs=2)
+    p.add_argument("--implicit", nargs=2)
+    p.add_argument("--auth")
+    p.add_argument("--auth-plain", action="store_true")
+    args = p.parse_args()
+    # aiosmtpd warns about what some tests do on purpose (AUTH offered without TLS).
+    warnings.filterwarnings("ignore")
+    if os.environ.get("SMTPD_DEBUG"):
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG)
+    os.makedirs(args.dump, exist_ok=True)
+    handler = Handler(args)
+    kwargs = dict(hostname="127.0.0.1", port=args.port, ready_timeout=10)
+    if args.starttls:
+        kwargs.update(tls_context=context(*args.starttls), require_starttls=True)
+    if args.implicit:
+        kwargs.update(ssl_context=context(*args.implicit))
+    if args.auth:
+        kwargs.update(
+            authenticator=authenticator(handler, args.auth),
+            auth_required=True,
+            auth_require_tls=not args.auth_plain,
+        )
+    controller = Controller(handler, **kwargs)
+    controller.start()
+    print("READY", args.port, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
