@@ -146,6 +146,9 @@ impl Report {
     }
 }
 
+/// A delivery's end, waiting to be recorded: recipient, outcome, attempts.
+type Finished = (String, Outcome, u32);
+
 /// One recipient's place in the run.
 #[derive(Debug, Clone)]
 struct Job {
@@ -245,24 +248,23 @@ impl<T: Transport> Shared<'_, T> {
         self.report.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn record(
-        &self,
-        recipient: &str,
-        finished: Option<(&Outcome, u32)>,
-        starting: bool,
-    ) -> Result<()> {
+    /// Records, in one durable commit, how a connection's previous
+    /// delivery ended (if not yet recorded) and that the next one starts.
+    async fn record(&self, finished: Option<Finished>, starting: Option<&str>) -> Result<()> {
         let Some(journal) = self.journal else {
             return Ok(());
         };
+        if finished.is_none() && starting.is_none() {
+            return Ok(());
+        }
         let ledger = Arc::clone(&journal.ledger);
         let scope = journal.scope.clone();
-        let recipient = recipient.to_owned();
-        let finished = finished.map(|(o, a)| (o.clone(), a));
+        let starting = starting.map(str::to_owned);
         tokio::task::spawn_blocking(move || {
             ledger.record(
                 &scope,
-                finished.as_ref().map(|(o, a)| (recipient.as_str(), o, *a)),
-                starting.then_some(recipient.as_str()),
+                finished.as_ref().map(|(r, o, a)| (r.as_str(), o, *a)),
+                starting.as_deref(),
             )
         })
         .await
@@ -273,14 +275,24 @@ impl<T: Transport> Shared<'_, T> {
     /// One worker: takes recipients until none is left or the run stops.
     async fn work(&self) -> Result<()> {
         let mut session: Option<T::Session> = None;
-        let outcome = self.work_with(&mut session).await;
+        let mut unrecorded: Option<Finished> = None;
+        let outcome = self.work_with(&mut session, &mut unrecorded).await;
+        let flushed = self.record(unrecorded.take(), None).await;
         if let Some(s) = session {
             self.transport.close(s).await;
         }
-        outcome
+        outcome.and(flushed)
     }
 
-    async fn work_with(&self, session: &mut Option<T::Session>) -> Result<()> {
+    /// The worker's loop. A delivery's outcome is recorded together with
+    /// the start of the next one (one commit a message), and on its own
+    /// before the worker waits for anything: so at any instant a worker has
+    /// at most one delivery whose outcome the ledger does not hold.
+    async fn work_with(
+        &self,
+        session: &mut Option<T::Session>,
+        unrecorded: &mut Option<Finished>,
+    ) -> Result<()> {
         loop {
             if self.stopped() {
                 return Ok(());
@@ -293,6 +305,7 @@ impl<T: Transport> Shared<'_, T> {
             let mut job = match next {
                 Next::Job(job) => job,
                 Next::Wait(at) => {
+                    self.record(unrecorded.take(), None).await?;
                     // Wake early if the run stops meanwhile.
                     let until = at.min(Instant::now() + Duration::from_millis(200));
                     tokio::time::sleep_until(until.into()).await;
@@ -300,7 +313,10 @@ impl<T: Transport> Shared<'_, T> {
                 }
                 Next::Done => return Ok(()),
             };
-            self.pace.wait().await;
+            if self.pace.interval.is_some() {
+                self.record(unrecorded.take(), None).await?;
+                self.pace.wait().await;
+            }
             if self.stopped() {
                 self.queue
                     .lock()
@@ -313,7 +329,7 @@ impl<T: Transport> Shared<'_, T> {
             let recipient = letter.recipient.to_string().to_lowercase();
             job.attempts += 1;
             let first_try = *job.first_try.get_or_insert_with(Instant::now);
-            self.record(&recipient, None, true).await?;
+            self.record(unrecorded.take(), Some(&recipient)).await?;
 
             let started = Instant::now();
             let result = match session {
@@ -370,8 +386,7 @@ impl<T: Transport> Shared<'_, T> {
                     if job.attempts < retry.attempts && first_try.elapsed() < retry.give_up_after {
                         let delay = retry.delay(job.attempts + 1);
                         self.progress.retrying(&recipient, &reason, delay);
-                        self.record(&recipient, Some((&Outcome::Retry(reason), 1)), false)
-                            .await?;
+                        *unrecorded = Some((recipient, Outcome::Retry(reason), 1));
                         self.queue
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -387,12 +402,7 @@ impl<T: Transport> Shared<'_, T> {
                     Outcome::GaveUp(reason)
                 }
                 Err(DeliveryError::Setup(reason)) => {
-                    self.record(
-                        &recipient,
-                        Some((&Outcome::Retry(reason.clone()), 0)),
-                        false,
-                    )
-                    .await?;
+                    *unrecorded = Some((recipient, Outcome::Retry(reason.clone()), 0));
                     self.queue
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -407,7 +417,7 @@ impl<T: Transport> Shared<'_, T> {
                     return Err(Error::Write { path, source });
                 }
             };
-            self.record(&recipient, Some((&outcome, 1)), false).await?;
+            *unrecorded = Some((recipient, outcome, 1));
         }
     }
 }

@@ -562,10 +562,11 @@ impl Ledger {
                 Outcome::GaveUp(r) => ("gave-up", r),
                 Outcome::Retry(r) => ("pending", r),
             };
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE deliveries SET state = ?5, reply = ?6, attempts = attempts + ?7, updated_at = ?8
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-                params![
+            )
+            .and_then(|mut update| update.execute(params![
                     scope.issue,
                     scope.list,
                     scope.kind,
@@ -574,16 +575,17 @@ impl Ledger {
                     reply,
                     attempts,
                     stamp
-                ],
-            )
+                ]))
             .map_err(|e| self.err(e))?;
         }
         if let Some(recipient) = starting {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE deliveries SET state = 'sending', updated_at = ?5
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-                params![scope.issue, scope.list, scope.kind, recipient, stamp],
             )
+            .and_then(|mut update| {
+                update.execute(params![scope.issue, scope.list, scope.kind, recipient, stamp])
+            })
             .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))
