@@ -80,7 +80,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
     v.sort();
-    v[((v.len() as f64 * p).ceil() as usize).saturating_sub(1).min(v.len() - 1)]
+    v[((v.len() as f64 * p).ceil() as usize)
+        .saturating_sub(1)
+        .min(v.len() - 1)]
 }
 
 fn main() {
@@ -90,7 +92,10 @@ fn main() {
     let members = list(messages);
     let campaign = Campaign::prepare(&issue, &members).expect("campaign");
     let letter = campaign.letter(0, issue.default_date()).expect("letter");
-    println!("message: {} bytes (the full digest), {messages} messages a run", letter.bytes.len());
+    println!(
+        "message: {} bytes (the full digest), {messages} messages a run",
+        letter.bytes.len()
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,8 +108,12 @@ fn main() {
             let mut p99 = Vec::new();
             for run in 0..RUNS {
                 let sink = sink();
-                let mut config = RelayConfig::from_url(&format!("smtp://127.0.0.1:{}?tls=none", sink.1), None, None)
-                    .expect("url");
+                let mut config = RelayConfig::from_url(
+                    &format!("smtp://127.0.0.1:{}?tls=none", sink.1),
+                    None,
+                    None,
+                )
+                .expect("url");
                 config.hello = "example.fr".into();
                 let relay = runtime.block_on(Relay::new(config)).expect("relay");
                 let options = Options {
@@ -116,7 +125,8 @@ fn main() {
                 let stop = AtomicBool::new(false);
                 let journal = with_ledger.then(|| {
                     let ledger = Arc::new(
-                        Ledger::open(&temp.path().join(format!("l-{concurrency}-{run}.sqlite3"))).expect("ledger"),
+                        Ledger::open(&temp.path().join(format!("l-{concurrency}-{run}.sqlite3")))
+                            .expect("ledger"),
                     );
                     let scope = Scope::list(&issue.id, "bench");
                     let planned: Vec<Planned> = (0..messages)
@@ -125,11 +135,21 @@ fn main() {
                             sections: String::new(),
                         })
                         .collect();
-                    ledger.begin(&scope, &issue.fingerprint, &planned, false).expect("begin");
+                    ledger
+                        .begin(&scope, &issue.fingerprint, &planned, false)
+                        .expect("begin");
                     Journal { ledger, scope }
                 });
                 let report = runtime
-                    .block_on(dispatch::run(&campaign, &relay, None, journal.as_ref(), &options, &Silent, &stop))
+                    .block_on(dispatch::run(
+                        &campaign,
+                        &relay,
+                        None,
+                        journal.as_ref(),
+                        &options,
+                        &Silent,
+                        &stop,
+                    ))
                     .expect("run");
                 assert_eq!(report.delivered, messages, "{:?}", report.fatal);
                 rates.push(messages as f64 / report.elapsed.as_secs_f64());
@@ -137,7 +157,11 @@ fn main() {
             }
             println!(
                 "breves, concurrency {concurrency}, {}: median {:.0} messages/s, p99 per message {:.2} ms",
-                if with_ledger { "with the ledger" } else { "no ledger" },
+                if with_ledger {
+                    "with the ledger"
+                } else {
+                    "no ledger"
+                },
                 median(rates),
                 median(p99)
             );
@@ -150,7 +174,18 @@ fn main() {
             let sink = sink();
             let start = Instant::now();
             let status = Command::new("smtp-source")
-                .args(["-d", "-s", &concurrency.to_string(), "-m", &messages.to_string(), "-f", "breves@example.fr", "-t", "abonne@example.org", "-F"])
+                .args([
+                    "-d",
+                    "-s",
+                    &concurrency.to_string(),
+                    "-m",
+                    &messages.to_string(),
+                    "-f",
+                    "breves@example.fr",
+                    "-t",
+                    "abonne@example.org",
+                    "-F",
+                ])
                 .arg(&file)
                 .arg(format!("127.0.0.1:{}", sink.1))
                 .status()
@@ -158,7 +193,10 @@ fn main() {
             assert!(status.success());
             rates.push(messages as f64 / start.elapsed().as_secs_f64());
         }
-        println!("smtp-source, {concurrency} session(s): median {:.0} messages/s", median(rates));
+        println!(
+            "smtp-source, {concurrency} session(s): median {:.0} messages/s",
+            median(rates)
+        );
     }
 
     // The same connection opened by lettre itself, which leaves Nagle's
@@ -166,39 +204,48 @@ fn main() {
     // for a small message, where the last line waits for the relay's
     // delayed acknowledgement.
     let small = {
-        let text = "From: <breves@example.fr>\r\nTo: <abonne0@example.org>\r\nSubject: court\r\n\r\n";
+        let text =
+            "From: <breves@example.fr>\r\nTo: <abonne0@example.org>\r\nSubject: court\r\n\r\n";
         let mut bytes = text.as_bytes().to_vec();
         bytes.extend(std::iter::repeat_n(b'x', 1000));
         bytes.extend(b"\r\n");
         bytes
     };
-    for (name, bytes) in [("full digest", letter.bytes.clone()), ("1 KB message", small)] {
+    for (name, bytes) in [
+        ("full digest", letter.bytes.clone()),
+        ("1 KB message", small),
+    ] {
         let few = 200;
         let mut lettre_rates = Vec::new();
         let mut breves_rates = Vec::new();
         for _ in 0..3 {
             let sink = sink();
-            let envelope = lettre::address::Envelope::new(Some(letter.sender.clone()), vec![letter.recipient.clone()])
-                .expect("envelope");
+            let envelope = lettre::address::Envelope::new(
+                Some(letter.sender.clone()),
+                vec![letter.recipient.clone()],
+            )
+            .expect("envelope");
             let start = Instant::now();
             runtime.block_on(async {
-                let mut connection = lettre::transport::smtp::client::AsyncSmtpConnection::connect_tokio1(
-                    ("127.0.0.1", sink.1),
-                    Some(Duration::from_secs(10)),
-                    &lettre::transport::smtp::extension::ClientId::Domain("example.fr".into()),
-                    None,
-                    None,
-                )
-                .await
-                .expect("connected");
+                let mut connection =
+                    lettre::transport::smtp::client::AsyncSmtpConnection::connect_tokio1(
+                        ("127.0.0.1", sink.1),
+                        Some(Duration::from_secs(10)),
+                        &lettre::transport::smtp::extension::ClientId::Domain("example.fr".into()),
+                        None,
+                        None,
+                    )
+                    .await
+                    .expect("connected");
                 for _ in 0..few {
                     connection.send(&envelope, &bytes).await.expect("sent");
                 }
             });
             lettre_rates.push(few as f64 / start.elapsed().as_secs_f64());
 
-            let mut config = RelayConfig::from_url(&format!("smtp://127.0.0.1:{}?tls=none", sink.1), None, None)
-                .expect("url");
+            let mut config =
+                RelayConfig::from_url(&format!("smtp://127.0.0.1:{}?tls=none", sink.1), None, None)
+                    .expect("url");
             config.hello = "example.fr".into();
             let relay = runtime.block_on(Relay::new(config)).expect("relay");
             let mut one = letter.clone();

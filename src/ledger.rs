@@ -371,6 +371,29 @@ impl Ledger {
         audience: &[Planned],
         accept_changes: bool,
     ) -> Result<Start, LedgerError> {
+        self.start(scope, fingerprint, audience, accept_changes, true)
+    }
+
+    /// What [`Ledger::begin`] would find, without recording anything: for
+    /// stating what a send is about to do before it is confirmed.
+    pub fn peek(
+        &self,
+        scope: &Scope,
+        fingerprint: &str,
+        audience: &[Planned],
+        accept_changes: bool,
+    ) -> Result<Start, LedgerError> {
+        self.start(scope, fingerprint, audience, accept_changes, false)
+    }
+
+    fn start(
+        &self,
+        scope: &Scope,
+        fingerprint: &str,
+        audience: &[Planned],
+        accept_changes: bool,
+        commit: bool,
+    ) -> Result<Start, LedgerError> {
         let mut db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let recorded: Option<String> = tx
@@ -457,7 +480,9 @@ impl Ledger {
                 }
             }
         }
-        tx.commit().map_err(|e| self.err(e))?;
+        if commit {
+            tx.commit().map_err(|e| self.err(e))?;
+        }
         Ok(start)
     }
 
@@ -584,7 +609,13 @@ impl Ledger {
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
             )
             .and_then(|mut update| {
-                update.execute(params![scope.issue, scope.list, scope.kind, recipient, stamp])
+                update.execute(params![
+                    scope.issue,
+                    scope.list,
+                    scope.kind,
+                    recipient,
+                    stamp
+                ])
             })
             .map_err(|e| self.err(e))?;
         }

@@ -624,3 +624,88 @@ fn the_dry_run_never_touches_the_ledger() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!run.ledger().exists());
 }
+
+#[test]
+fn on_a_terminal_a_send_is_confirmed_first_and_declining_records_nothing() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let command = format!(
+        "{} send {} --subscribers {} --smtp '{}' --ledger {}",
+        env!("CARGO_BIN_EXE_breves"),
+        common::ISSUE,
+        common::LIST,
+        sink.plain_url(),
+        run.ledger().display()
+    );
+    // `script` gives breves a real terminal; the answer comes on its input.
+    let answer = |text: &str| {
+        let mut script = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(common::root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs");
+        use std::io::Write;
+        script
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("answer");
+        let output = script.wait_with_output().expect("it ends");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let declined = answer("n\n");
+    assert!(
+        declined.contains("About to send 2026-03-royaume-uni to the list londres"),
+        "{declined}"
+    );
+    assert!(
+        declined.contains("11 recipient(s) through smtp://127.0.0.1:"),
+        "{declined}"
+    );
+    assert!(declined.contains("Nothing was sent."), "{declined}");
+    assert!(sink.messages().is_empty());
+    let status = run.status(&shipped());
+    assert!(
+        status.stdout.contains("has no send"),
+        "declining records nothing: {status:?}"
+    );
+
+    let accepted = answer("y\n");
+    assert!(accepted.contains("11 sent"), "{accepted}");
+    assert_each_once(&sink, SHIPPED);
+}
+
+#[test]
+fn a_log_gets_plain_progress_lines() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let out = run.send(&shipped(), &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("sent 11/11, failed 0,"), "{out:?}");
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "no terminal codes in a log: {out:?}"
+    );
+}
+
+#[test]
+fn uncertain_recipients_can_be_left_alone() {
+    let server = smtpd(&["--lose", "abonne1@example.org"]);
+    let run = Sender::new();
+    let list = run.list(3);
+    let out = run.send(&list, &server.plain_url(), &[], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let again = run.send(&list, &server.plain_url(), &["--skip-uncertain"], &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again
+            .stdout
+            .contains("1 recipient(s) of uncertain outcome left alone"),
+        "{again:?}"
+    );
+    assert_eq!(server.counts()["abonne1@example.org"], 1, "not sent again");
+}

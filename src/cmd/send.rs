@@ -69,6 +69,10 @@ pub struct Args {
     /// Go on although the issue or the list changed since this send started.
     #[arg(long)]
     accept_changes: bool,
+    /// Do not send again to recipients whose earlier delivery is of unknown
+    /// outcome (the relay may have it); they stay listed by `breves status`.
+    #[arg(long)]
+    skip_uncertain: bool,
     /// The Date of the messages (default: now; for a dry run, the issue's `date`).
     #[arg(long, value_parser = super::parse_date)]
     date: Option<DateTime<FixedOffset>>,
@@ -234,7 +238,8 @@ async fn relay_send(
             }
         })
         .collect();
-    let start = match ledger.begin(&scope, &issue.fingerprint, &planned, args.accept_changes) {
+    // A look first, recording nothing until the send is confirmed.
+    let start = match ledger.peek(&scope, &issue.fingerprint, &planned, args.accept_changes) {
         Ok(start) => start,
         Err(LedgerError::Changed(changes)) => {
             eprintln!("error: {changes}");
@@ -243,6 +248,9 @@ async fn relay_send(
         Err(e) => return Err(e.into()),
     };
     let mut to_send = start.to_send.clone();
+    if args.skip_uncertain {
+        to_send.retain(|r| !start.uncertain.contains(r));
+    }
     if let Some(limit) = args.limit {
         to_send.truncate(limit);
     }
@@ -256,21 +264,28 @@ async fn relay_send(
             "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{}.",
             start.already_sent,
             start.already_failed,
-            start.to_send.len(),
-            if start.uncertain.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", of which {} of uncertain outcome (in flight when the last run stopped) sent again",
-                    start.uncertain.len()
-                )
+            to_send.len(),
+            match (start.uncertain.len(), args.skip_uncertain) {
+                (0, _) => String::new(),
+                (n, false) => format!(
+                    ", of which {n} of uncertain outcome (in flight when the last run stopped) sent again"
+                ),
+                (n, true) =>
+                    format!(", and {n} of uncertain outcome left alone (--skip-uncertain)"),
             }
         );
     }
     if to_send.is_empty() {
-        println!(
-            "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
-        );
+        if args.skip_uncertain && !start.uncertain.is_empty() {
+            println!(
+                "Nothing to send: {} recipient(s) of uncertain outcome left alone. `breves status` lists them.",
+                start.uncertain.len()
+            );
+        } else {
+            println!(
+                "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -287,6 +302,7 @@ async fn relay_send(
             return Ok(ExitCode::FAILURE);
         }
     }
+    ledger.begin(&scope, &issue.fingerprint, &planned, args.accept_changes)?;
 
     let options = Options {
         concurrency: args.concurrency.max(1),
@@ -329,7 +345,12 @@ async fn relay_send(
     )
     .await?;
     reporter.finish();
-    print_summary(&what, &report, start.uncertain.len());
+    let resent = if args.skip_uncertain {
+        0
+    } else {
+        start.uncertain.len()
+    };
+    print_summary(&what, &report, resent);
     Ok(if report.complete() {
         ExitCode::SUCCESS
     } else {
