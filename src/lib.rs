@@ -17,11 +17,16 @@
 //!    message (lettre), with a Message-ID derived from the issue and the
 //!    address.
 //! 6. [`deliver`] hands each message to a [`deliver::Transport`]: `.eml`
-//!    files for a dry run.
+//!    files for a dry run ([`deliver::files`]), an SMTP relay for real
+//!    ([`deliver::smtp`]).
+//! 7. [`ledger`] records every real delivery durably, so that a send
+//!    stopped anyhow resumes without mailing anyone twice.
 //!
-//! [`campaign`] drives stages 3 to 6. Input problems are gathered, with file,
-//! line and column, by [`diagnostics`]; the library never prints: the binary
-//! does.
+//! [`campaign`] prepares stages 3 to 5 (each distinct digest rendered and
+//! encoded once); [`dispatch`] runs stage 6 with parallel sessions, a rate
+//! ceiling and retries, keeping the ledger. Input problems are gathered,
+//! with file, line and column, by [`diagnostics`]; the library never
+//! prints: the binary does.
 
 pub mod campaign;
 pub mod deliver;
