@@ -94,6 +94,22 @@ fn assert_each_once(server: &Server, expected: usize) -> HashMap<String, usize> 
     counts
 }
 
+/// An aiosmtpd server speaking TLS (`mode`: `--implicit` or `--starttls`)
+/// with a certificate made for the test, and more options; the certificate
+/// (its own authority) is returned for `--smtp-ca`.
+fn tls_server(mode: &str, options: &[&str]) -> (Server, PathBuf, tempfile::TempDir) {
+    let certs = tempdir();
+    let (cert, key) = certificate(certs.path());
+    let mut all = vec![
+        mode,
+        cert.to_str().expect("utf-8"),
+        key.to_str().expect("utf-8"),
+    ];
+    all.extend_from_slice(options);
+    let server = smtpd(&all);
+    (server, cert, certs)
+}
+
 #[test]
 fn every_recipient_once_with_the_right_message() {
     let sink = smtp_sink(&[]);
@@ -291,15 +307,7 @@ fn kill_9_part_way_then_the_same_command_serves_everyone() {
 
 #[test]
 fn starttls_with_auth_delivers_and_keeps_the_password_out_of_sight() {
-    let certs = tempdir();
-    let (cert, key) = certificate(certs.path());
-    let server = smtpd(&[
-        "--starttls",
-        cert.to_str().expect("utf-8"),
-        key.to_str().expect("utf-8"),
-        "--auth",
-        "editeur:s3cret-Pa55",
-    ]);
+    let (server, cert, _certs) = tls_server("--starttls", &["--auth", "editeur:s3cret-Pa55"]);
     let run = Sender::new();
     let url = format!("smtp://editeur@127.0.0.1:{}", server.port);
     let out = run.send(
@@ -339,13 +347,7 @@ fn starttls_with_auth_delivers_and_keeps_the_password_out_of_sight() {
 
 #[test]
 fn implicit_tls_delivers() {
-    let certs = tempdir();
-    let (cert, key) = certificate(certs.path());
-    let server = smtpd(&[
-        "--implicit",
-        cert.to_str().expect("utf-8"),
-        key.to_str().expect("utf-8"),
-    ]);
+    let (server, cert, _certs) = tls_server("--implicit", &[]);
     let run = Sender::new();
     let out = run.send(
         &shipped(),
@@ -359,13 +361,7 @@ fn implicit_tls_delivers() {
 
 #[test]
 fn an_untrusted_certificate_stops_before_anything_is_sent() {
-    let certs = tempdir();
-    let (cert, key) = certificate(certs.path());
-    let server = smtpd(&[
-        "--implicit",
-        cert.to_str().expect("utf-8"),
-        key.to_str().expect("utf-8"),
-    ]);
+    let (server, _cert, _certs) = tls_server("--implicit", &[]);
     let run = Sender::new();
     let out = run.send(
         &shipped(),
