@@ -196,10 +196,11 @@ impl Queue {
     }
 }
 
-/// A shared ceiling on letters per second.
+/// A shared ceiling on letters per second (on tokio's clock, so that tests
+/// can run it on a paused one).
 struct Pace {
     interval: Option<Duration>,
-    next: Mutex<Instant>,
+    next: Mutex<tokio::time::Instant>,
 }
 
 impl Pace {
@@ -208,7 +209,7 @@ impl Pace {
             interval: rate
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(|r| Duration::from_secs_f64(1.0 / r)),
-            next: Mutex::new(Instant::now()),
+            next: Mutex::new(tokio::time::Instant::now()),
         }
     }
 
@@ -218,11 +219,11 @@ impl Pace {
         };
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-            let slot = (*next).max(Instant::now());
+            let slot = (*next).max(tokio::time::Instant::now());
             *next = slot + interval;
             slot
         };
-        tokio::time::sleep_until(slot.into()).await;
+        tokio::time::sleep_until(slot).await;
     }
 }
 
@@ -487,4 +488,53 @@ pub async fn run<T: Transport>(
         result?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_ceiling_spaces_letters_evenly() {
+        let pace = Pace::new(Some(5.0));
+        let start = tokio::time::Instant::now();
+        for _ in 0..11 {
+            pace.wait().await;
+        }
+        // Eleven letters at five a second: the last leaves two seconds in.
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        let unbounded = Pace::new(None);
+        let start = tokio::time::Instant::now();
+        unbounded.wait().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[test]
+    fn back_off_doubles_within_bounds_with_jitter() {
+        let retry = Retry {
+            attempts: 10,
+            base: Duration::from_secs(2),
+            max_delay: Duration::from_secs(30),
+            give_up_after: Duration::from_secs(600),
+        };
+        for (next, plain) in [
+            (2, 2.0),
+            (3, 4.0),
+            (4, 8.0),
+            (5, 16.0),
+            (6, 30.0),
+            (9, 30.0),
+        ] {
+            for _ in 0..50 {
+                let d = retry.delay(next).as_secs_f64();
+                assert!(
+                    (plain * 0.5..=plain * 1.5).contains(&d),
+                    "attempt {next}: {d} s, not within ±50 % of {plain} s"
+                );
+            }
+        }
+        let spread: std::collections::HashSet<u128> =
+            (0..20).map(|_| retry.delay(3).as_millis()).collect();
+        assert!(spread.len() > 5, "retries are spread, not in waves");
+    }
 }
