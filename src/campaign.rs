@@ -36,8 +36,9 @@ use crate::render::{Digest, Renderer};
 use crate::select::Audience;
 use crate::subscribers::{List, Member};
 
-/// Gmail clips a message whose HTML is larger than this, hiding the rest.
-pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
+/// Gmail clips a message whose HTML is larger than about 102 kB (100 KiB),
+/// hiding the rest, the footer included.
+pub const GMAIL_CLIP_BYTES: usize = 100 * 1024;
 
 /// The warning for a digest whose HTML Gmail would clip, if it is one.
 pub fn clip_warning(digest: &Digest) -> Option<Problem> {
