@@ -18,6 +18,7 @@ use breves::message;
 use breves::render::Renderer;
 use breves::select::Selection;
 use breves::subscribers::List;
+use breves::unsubscribe::Signer;
 
 const IDS: [&str; 6] = [
     "economie-numerique",
@@ -59,6 +60,14 @@ fn list(n: usize) -> List {
     list.expect("a valid list")
 }
 
+fn links<'a>(list: &'a List, issue: &'a Issue, signer: &'a Signer) -> message::Links<'a> {
+    message::Links {
+        list,
+        issue,
+        signer,
+    }
+}
+
 fn median(mut runs: Vec<Duration>) -> Duration {
     runs.sort();
     runs[runs.len() / 2]
@@ -85,6 +94,7 @@ fn main() {
     let (issue, _) = Issue::load(&root.join("issues/2026-03-royaume-uni.toml")).expect("issue");
     let date = issue.default_date();
     let renderer = Renderer::new();
+    let signer = Signer::test();
     let everything = Selection::for_interests(&issue, &[]);
 
     let render = time(21, || {
@@ -102,7 +112,7 @@ fn main() {
     let digest = message::EncodedDigest::new(&digest);
     let to = small.members[0].mailbox();
     let build = time(201, || {
-        message::build(&small, &issue, &to, &digest, date).expect("build")
+        message::build(&links(&small, &issue, &signer), &to, &digest, date).expect("build")
     });
     println!(
         "build one message from a rendered digest    median {}",
@@ -134,10 +144,15 @@ fn main() {
                     .render(&issue, Some(&bench_list), &selection)
                     .expect("render");
                 let digest = message::EncodedDigest::new(&digest);
-                message::build(&bench_list, &issue, &m.mailbox(), &digest, date)
-                    .expect("build")
-                    .bytes
-                    .len()
+                message::build(
+                    &links(&bench_list, &issue, &signer),
+                    &m.mailbox(),
+                    &digest,
+                    date,
+                )
+                .expect("build")
+                .bytes
+                .len()
             })
             .sum::<usize>()
     });

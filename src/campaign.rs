@@ -31,10 +31,11 @@ use crate::diagnostics::{Problem, ProblemKind, Problems};
 
 use crate::Result;
 use crate::issue::Issue;
-use crate::message::{self, EncodedDigest, Letter};
+use crate::message::{self, EncodedDigest, Letter, Links};
 use crate::render::{Digest, Renderer};
 use crate::select::Audience;
 use crate::subscribers::{List, Member};
+use crate::unsubscribe::Signer;
 
 /// Gmail clips a message whose HTML is larger than about 102 kB (100 KiB),
 /// hiding the rest, the footer included.
@@ -68,6 +69,7 @@ pub struct Campaign<'a> {
     audience: Audience,
     digests: Vec<Digest>,
     encoded: Vec<EncodedDigest>,
+    signer: Signer,
 }
 
 impl<'a> Campaign<'a> {
@@ -94,7 +96,24 @@ impl<'a> Campaign<'a> {
             audience,
             digests,
             encoded,
+            signer: Signer::test(),
         })
+    }
+
+    /// The same campaign with its unsubscription links signed by `signer`
+    /// (by default, the test secret of dry runs and previews).
+    pub fn with_signer(mut self, signer: Signer) -> Self {
+        self.signer = signer;
+        self
+    }
+
+    /// What signs the unsubscription links, with the list and issue.
+    pub fn links(&self) -> Links<'_> {
+        Links {
+            list: self.list,
+            issue: self.issue,
+            signer: &self.signer,
+        }
     }
 
     /// Who receives what.
@@ -130,8 +149,7 @@ impl<'a> Campaign<'a> {
     pub fn letter(&self, index: usize, date: DateTime<FixedOffset>) -> Result<Letter> {
         let (m, v) = self.audience.recipients[index];
         message::build(
-            self.list,
-            self.issue,
+            &self.links(),
             &self.members[m].mailbox(),
             &self.encoded[v],
             date,
@@ -145,13 +163,7 @@ impl<'a> Campaign<'a> {
     ) -> impl Iterator<Item = Result<Letter>> + '_ {
         self.audience.recipients.iter().map(move |&(m, v)| {
             let member = &self.members[m];
-            message::build(
-                self.list,
-                self.issue,
-                &member.mailbox(),
-                &self.encoded[v],
-                date,
-            )
+            message::build(&self.links(), &member.mailbox(), &self.encoded[v], date)
         })
     }
 

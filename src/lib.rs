@@ -40,5 +40,6 @@ pub mod message;
 pub mod render;
 pub mod select;
 pub mod subscribers;
+pub mod unsubscribe;
 
 pub use error::{Error, Result};

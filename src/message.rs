@@ -21,9 +21,10 @@ use lettre::{Address, Message};
 use sha2::{Digest as _, Sha256};
 
 use crate::issue::{Issue, hex};
-use crate::render::Digest;
 use crate::render::typography::french;
+use crate::render::{Digest, Piece, Slot, html, personalise, pieces, text};
 use crate::subscribers::List;
+use crate::unsubscribe::{Signer, Token};
 use crate::{Error, Result};
 
 /// A built message, ready to be written or sent.
@@ -70,13 +71,106 @@ pub fn message_id(list: &List, issue: &Issue, recipient: &Address) -> String {
     )
 }
 
+/// A subscriber's unsubscription links: signed tokens added to the list's
+/// unsubscription address.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    /// The list.
+    pub list: &'a List,
+    /// The issue (for section titles).
+    pub issue: &'a Issue,
+    /// Signs the tokens.
+    pub signer: &'a Signer,
+}
+
+impl Links<'_> {
+    /// The URL that unsubscribes `address` from the list, or from one
+    /// section; none when the list has no unsubscription address.
+    pub fn url(&self, address: &Address, section: Option<&str>) -> Option<String> {
+        let base = self.list.unsubscribe_url.as_deref()?;
+        let token = self.signer.sign(&Token {
+            list: self.list.id.clone(),
+            address: address.to_string().to_lowercase(),
+            section: section.map(str::to_owned),
+        });
+        Some(format!("{base}/{token}"))
+    }
+
+    /// The HTML and the text of a slot for `address`.
+    pub fn fill(&self, slot: &Slot, address: &Address) -> (String, String) {
+        let (section, title) = match slot {
+            Slot::Unsubscribe => (None, None),
+            Slot::Section(id) => (
+                Some(id.as_str()),
+                self.issue.section(id).map(|s| s.title.as_str()),
+            ),
+        };
+        let url = self.url(address, section);
+        (
+            html::slot_link(slot, url.as_deref(), title),
+            text::slot_link(slot, url.as_deref(), title),
+        )
+    }
+
+    /// Both parts of a digest with the slots filled for `address`, for a
+    /// preview.
+    pub fn personalise(&self, digest: &Digest, address: &Address) -> (String, String) {
+        (
+            personalise(&digest.html, |slot| self.fill(slot, address).0),
+            personalise(&digest.text, |slot| self.fill(slot, address).1),
+        )
+    }
+}
+
+/// One part of a digest, encoded once: the shared pieces as quoted-printable
+/// bytes, the slots left to fill per message.
+#[derive(Debug, Clone)]
+enum Encoded {
+    Fixed(Vec<u8>),
+    Slot(Slot),
+}
+
+fn qp(text: &str) -> Vec<u8> {
+    Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::QuotedPrintable)
+        .unwrap_or_else(Body::new)
+        .into_vec()
+}
+
+fn encode(part: &str) -> Vec<Encoded> {
+    pieces(part)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Fixed(text) => Encoded::Fixed(qp(text)),
+            Piece::Slot(slot) => Encoded::Slot(slot),
+        })
+        .collect()
+}
+
+/// Assembles one part for a subscriber; every piece but the last ends at a
+/// hard line break, so the encoded pieces join into valid quoted-printable.
+fn assemble(part: &[Encoded], fill: impl Fn(&Slot) -> String) -> Body {
+    let mut bytes = Vec::new();
+    for piece in part {
+        match piece {
+            Encoded::Fixed(encoded) => bytes.extend_from_slice(encoded),
+            Encoded::Slot(slot) => {
+                let line = fill(slot);
+                if !line.is_empty() {
+                    bytes.extend(qp(&format!("{line}\n")));
+                }
+            }
+        }
+    }
+    Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable)
+}
+
 /// The two parts of one digest, encoded once and shared by every message of
-/// its variant: encoding ~100 KB as quoted-printable costs more than all the
-/// rest of a message.
+/// its variant (encoding ~100 KB as quoted-printable costs more than all the
+/// rest of a message); only the slots are encoded per message.
 #[derive(Debug, Clone)]
 pub struct EncodedDigest {
-    text: Body,
-    html: Body,
+    text: Vec<Encoded>,
+    html: Vec<Encoded>,
     sections: Vec<String>,
 }
 
@@ -84,26 +178,41 @@ impl EncodedDigest {
     /// Encodes both parts of `digest` as quoted-printable (with CRLF line
     /// ends).
     pub fn new(digest: &Digest) -> Self {
-        let qp = |s: &str| {
-            Body::new_with_encoding(s.to_owned(), ContentTransferEncoding::QuotedPrintable)
-                .unwrap_or_else(Body::new)
-        };
         EncodedDigest {
-            text: qp(&digest.text),
-            html: qp(&digest.html),
+            text: encode(&digest.text),
+            html: encode(&digest.html),
             sections: digest.section_ids.clone(),
         }
     }
 }
 
+/// A header written as given, on one line where it fits: folding
+/// List-Unsubscribe breaks DKIM signatures at some relays.
+fn raw_header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::dangerous_new_pre_encoded(
+        HeaderName::new_from_ascii_str(name),
+        value.clone(),
+        value,
+    )
+}
+
+/// The List-Id of a list: its name, and its id on the sender's domain.
+pub fn list_id(list: &List) -> String {
+    let id = format!("<{}.{}>", list.id, list.from.email.domain());
+    match &list.name {
+        Some(name) if name.is_ascii() && !name.contains(['"', '\\']) => format!("\"{name}\" {id}"),
+        _ => id,
+    }
+}
+
 /// Builds the message of a digest for one subscriber.
 pub fn build(
-    list: &List,
-    issue: &Issue,
+    links: &Links<'_>,
     to: &Mailbox,
     digest: &EncodedDigest,
     date: DateTime<FixedOffset>,
 ) -> Result<Letter> {
+    let (list, issue) = (links.list, links.issue);
     let fail = |reason: String| Error::Message {
         recipient: to.email.to_string(),
         reason,
@@ -125,12 +234,29 @@ pub fn build(
     if let Some(reply_to) = &list.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
+    builder = builder.raw_header(raw_header("List-Id", list_id(list)));
+    let mut unsubscribe = Vec::new();
+    if let Some(url) = links.url(&to.email, None) {
+        unsubscribe.push(format!("<{url}>"));
+    }
+    if let Some(address) = &list.unsubscribe {
+        unsubscribe.push(format!("<mailto:{address}?subject=unsubscribe>"));
+    }
+    if !unsubscribe.is_empty() {
+        builder = builder.raw_header(raw_header("List-Unsubscribe", unsubscribe.join(", ")));
+    }
+    if list.unsubscribe_url.is_some() {
+        builder = builder.raw_header(raw_header(
+            "List-Unsubscribe-Post",
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+    }
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
-        .body(digest.text.clone());
+        .body(assemble(&digest.text, |slot| links.fill(slot, &to.email).1));
     let html = SinglePart::builder()
         .header(ContentType::TEXT_HTML)
-        .body(digest.html.clone());
+        .body(assemble(&digest.html, |slot| links.fill(slot, &to.email).0));
     let message = builder
         .multipart(
             MultiPart::alternative()

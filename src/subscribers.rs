@@ -59,6 +59,9 @@ pub struct List {
     pub reply_to: Option<Mailbox>,
     /// The address that takes unsubscription requests.
     pub unsubscribe: Option<Address>,
+    /// The HTTPS address of the unsubscription server, to which each
+    /// subscriber's signed token is added.
+    pub unsubscribe_url: Option<String>,
     /// The interests a member can choose, in the list's order.
     pub topics: Vec<Topic>,
     /// The members, inline ones first, then those of the CSV file.
@@ -121,6 +124,7 @@ struct RawList {
     from: Spanned<String>,
     reply_to: Option<Spanned<String>>,
     unsubscribe: Option<Spanned<String>>,
+    unsubscribe_url: Option<Spanned<String>>,
     topics: Spanned<Topics>,
     members: Option<Spanned<String>>,
 }
@@ -376,6 +380,31 @@ impl List {
                 }
             }
         });
+        let unsubscribe_url = l.unsubscribe_url.as_ref().and_then(|u| {
+            let text = u.get_ref().trim().trim_end_matches('/');
+            match url::Url::parse(text) {
+                Ok(url) if url.scheme() == "https" && url.host_str().is_some() && url.query().is_none() => {
+                    Some(text.to_owned())
+                }
+                Ok(url)
+                    if url.scheme() == "http"
+                        && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) =>
+                {
+                    Some(text.to_owned())
+                }
+                _ => {
+                    problems.push(
+                        Problem::error(ProblemKind::InvalidValue {
+                            field: "unsubscribe_url".into(),
+                            reason: format!("`{text}` is not an https:// address without a query"),
+                        })
+                        .at(at(u.span()))
+                        .hint("the address of the unsubscription server, such as https://breves.example.fr/desabonnement"),
+                    );
+                    None
+                }
+            }
+        });
         let mut topics = Vec::new();
         for (id, label) in &l.topics.get_ref().0 {
             if !is_slug(id) {
@@ -454,6 +483,7 @@ impl List {
                     from,
                     reply_to,
                     unsubscribe,
+                    unsubscribe_url,
                     topics,
                     members,
                 }),
@@ -475,6 +505,7 @@ impl List {
             ),
             reply_to: None,
             unsubscribe: None,
+            unsubscribe_url: None,
             topics: Vec::new(),
             members: Vec::new(),
         }

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use common::smtp::{Server, certificate, smtp_sink, smtpd};
 use common::{Run, breves_with, parse, tempdir};
 
+/// The secret shared by the tests' sends and unsubscription server.
+const SECRET: &str = "a test secret of more than sixteen bytes";
+
 /// The receiving members of the shipped list, lowercase.
 const SHIPPED: usize = 11;
 
@@ -34,6 +37,8 @@ impl Sender {
     fn list(&self, n: usize) -> PathBuf {
         let mut text = String::from(
             "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+             unsubscribe = \"desabonnement@example.fr\"\n\
+             unsubscribe_url = \"https://breves.example.fr/desabonnement\"\n\
              topics = { economie-numerique = \"E\", donnees-ia = \"D\", cybersecurite = \"C\", spatial = \"S\", nouvelles-technologies = \"N\", ecosysteme-tech = \"T\" }\n",
         );
         let ids = ["spatial", "cybersecurite", "donnees-ia"];
@@ -64,7 +69,11 @@ impl Sender {
             "10".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        breves_with(args, env)
+        let mut env = env.to_vec();
+        if !env.iter().any(|(k, _)| *k == "BREVES_UNSUBSCRIBE_SECRET") {
+            env.push(("BREVES_UNSUBSCRIBE_SECRET", SECRET));
+        }
+        breves_with(args, &env)
     }
 
     fn status(&self, list: &Path) -> Run {
@@ -274,6 +283,7 @@ fn kill_9_then_resume(
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let mut child = common::command()
+        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -290,7 +300,7 @@ fn kill_9_then_resume(
         before > 0 && before < members,
         "killed part-way: {before} messages"
     );
-    let out = breves_with(&args[..], &[]);
+    let out = breves_with(&args[..], &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)]);
     assert_eq!(out.code, 0, "{out:?}");
     (sink.counts(), out, before)
 }
@@ -558,6 +568,7 @@ fn two_sends_of_one_issue_to_one_list_cannot_run_at_once() {
     let run = Sender::new();
     let list = run.list(40);
     let mut first = common::command()
+        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
         .args([
             "send",
             common::ISSUE,
@@ -606,6 +617,7 @@ fn ctrl_c_stops_cleanly_and_the_next_run_finishes() {
         "50/s".to_owned(),
     ];
     let child = common::command()
+        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
         .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -634,7 +646,7 @@ fn ctrl_c_stops_cleanly_and_the_next_run_finishes() {
         !status.stdout.contains("sending"),
         "nothing left in flight: {status:?}"
     );
-    let out = breves_with(&args[..], &[]);
+    let out = breves_with(&args[..], &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         !out.stdout.contains("uncertain outcome"),
@@ -677,6 +689,7 @@ fn on_a_terminal_a_send_is_confirmed_first_and_declining_records_nothing() {
     // `script` gives breves a real terminal; the answer comes on its input.
     let answer = |text: &str| {
         let mut script = std::process::Command::new("script")
+            .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
             .args(["-qec", &command, "/dev/null"])
             .current_dir(common::root())
             .stdin(Stdio::piped())

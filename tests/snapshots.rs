@@ -7,15 +7,29 @@
 mod common;
 
 use breves::issue::Issue;
-use breves::render::Renderer;
+use breves::message::Links;
+use breves::render::{Digest, Renderer};
 use breves::select::{Selection, parse_interests};
 use breves::subscribers::List;
+use breves::unsubscribe::Signer;
 
 fn load() -> (Issue, List) {
     let root = common::root();
     let (issue, _) = Issue::load(&root.join(common::SMALL_ISSUE)).expect("issue");
     let (list, _) = List::load(&root.join(common::SMALL_LIST)).expect("list");
     (issue, list)
+}
+
+/// Both parts as Zoé receives them: her links signed with the test secret.
+fn personal(issue: &Issue, list: &List, digest: &Digest) -> (String, String) {
+    let signer = Signer::test();
+    let links = Links {
+        list,
+        issue,
+        signer: &signer,
+    };
+    let zoe = list.member("zoe@example.org").expect("Zoé");
+    links.personalise(digest, &zoe.email)
 }
 
 /// The HTML with a line break between tags, so that a diff is readable.
@@ -30,8 +44,9 @@ fn full_digest() {
     let digest = Renderer::new()
         .render(&issue, Some(&list), &all)
         .expect("render");
-    insta::assert_snapshot!("full_text", digest.text);
-    insta::assert_snapshot!("full_html", readable(&digest.html));
+    let (html, text) = personal(&issue, &list, &digest);
+    insta::assert_snapshot!("full_text", text);
+    insta::assert_snapshot!("full_html", readable(&html));
 }
 
 #[test]
@@ -41,6 +56,7 @@ fn one_section_digest() {
     let digest = Renderer::new()
         .render(&issue, Some(&list), &spatial)
         .expect("render");
-    insta::assert_snapshot!("spatial_text", digest.text);
-    insta::assert_snapshot!("spatial_html", readable(&digest.html));
+    let (html, text) = personal(&issue, &list, &digest);
+    insta::assert_snapshot!("spatial_text", text);
+    insta::assert_snapshot!("spatial_html", readable(&html));
 }

@@ -37,18 +37,17 @@ fn lines_stay_within_76_columns_except_long_urls() {
         for line in text.lines() {
             let width = line.chars().count();
             if width > 76 {
-                // Only a reference line, `[n] URL`, whose URL alone is long.
-                let reference = line
+                // Only a long URL: alone on its line (an unsubscription
+                // link), or in a reference line `[n] URL`.
+                let url = line
                     .strip_prefix('[')
                     .and_then(|l| l.split_once("] "))
-                    .filter(|(n, url)| {
-                        n.parse::<u32>().is_ok()
-                            && url.starts_with("https://")
-                            && !url.contains(' ')
-                            && url.chars().count() > 70
-                    });
+                    .filter(|(n, _)| n.parse::<u32>().is_ok())
+                    .map_or(line, |(_, url)| url);
+                let long_url =
+                    url.starts_with("https://") && !url.contains(' ') && url.chars().count() > 70;
                 assert!(
-                    reference.is_some(),
+                    long_url,
                     "{file:?}: a line of {width} columns is not a long URL: «{line}»"
                 );
                 long_urls += 1;

@@ -10,6 +10,7 @@ use breves::message;
 use breves::render::Renderer;
 use breves::select::parse_interests;
 use breves::subscribers::List;
+use breves::unsubscribe::Signer;
 use breves::{Error, Result};
 use chrono::{DateTime, FixedOffset};
 
@@ -71,13 +72,15 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     };
     let digest = Renderer::new().render(&issue, Some(&list), &selection)?;
     let date = args.date.unwrap_or_else(|| issue.default_date());
-    let letter = message::build(
-        &list,
-        &issue,
-        &to,
-        &message::EncodedDigest::new(&digest),
-        date,
-    )?;
+    // Previews are never sent: their links are signed with the test secret.
+    let signer = Signer::test();
+    let links = message::Links {
+        list: &list,
+        issue: &issue,
+        signer: &signer,
+    };
+    let letter = message::build(&links, &to, &message::EncodedDigest::new(&digest), date)?;
+    let (html, text) = links.personalise(&digest, &to.email);
 
     let stem = if args.subscriber.is_some() {
         file_stem(to.email.as_ref())
@@ -92,8 +95,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     })?;
     let mut written = Vec::new();
     for (ext, bytes) in [
-        ("html", digest.html.as_bytes()),
-        ("txt", digest.text.as_bytes()),
+        ("html", html.as_bytes()),
+        ("txt", text.as_bytes()),
         ("eml", letter.bytes.as_slice()),
     ] {
         let path = args.out.join(format!("{stem}.{ext}"));

@@ -14,6 +14,7 @@ use breves::dispatch::{self, Journal, Options, Report, Retry, Silent};
 use breves::issue::Issue;
 use breves::ledger::{self, Ledger, LedgerError, Planned, Scope};
 use breves::subscribers::{List, Member, parse_address};
+use breves::unsubscribe::Signer;
 use breves::{Error, Result};
 use chrono::{DateTime, FixedOffset};
 
@@ -139,7 +140,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     });
     let code = match &args.dry_run {
         Some(dir) => dry_run(&args, dir, &issue, &list, &campaign).await?,
-        None => relay_send(&args, &issue, &list, &campaign).await?,
+        None => relay_send(&args, &issue, &list, campaign).await?,
     };
     if let Some(note) = warning_note {
         println!("{note}");
@@ -177,6 +178,11 @@ async fn dry_run(
     for s in &report.skipped {
         println!("  skipped {}: {}", s.recipient, s.reason);
     }
+    if report.delivered > 0 && list.unsubscribe_url.is_some() {
+        println!(
+            "  Unsubscription links are signed with the test secret of dry runs: they work on no real server."
+        );
+    }
     if report.delivered > 0 {
         println!(
             "  {} in all, largest message {}, in {:.2} s; list of files: {}",
@@ -204,12 +210,30 @@ fn confirm(question: &str) -> bool {
 /// A handful: more than this on a terminal, and `send` asks first.
 const HANDFUL: usize = 5;
 
+/// The secret that signs unsubscription links, which a real send needs.
+fn signer(list: &List) -> Result<Signer> {
+    if list.unsubscribe_url.is_none() {
+        return Err(Error::Usage(format!(
+            "the list {} has no unsubscribe_url: Gmail and Yahoo require one-click unsubscription from bulk senders; add the address of `breves unsubscribe-server` under [list]",
+            list.id
+        )));
+    }
+    let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").unwrap_or_default();
+    if secret.is_empty() {
+        return Err(Error::Usage(
+            "set BREVES_UNSUBSCRIBE_SECRET (the secret shared with `breves unsubscribe-server`): without it, unsubscription links cannot be signed".into(),
+        ));
+    }
+    Signer::new(secret.as_bytes()).map_err(Error::Usage)
+}
+
 async fn relay_send(
     args: &Args,
     issue: &Issue,
     list: &List,
-    campaign: &Campaign<'_>,
+    campaign: Campaign<'_>,
 ) -> Result<ExitCode> {
+    let campaign = &campaign.with_signer(signer(list)?);
     let url = args.smtp.as_deref().unwrap_or_default();
     let mut config = RelayConfig::from_url(
         url,

@@ -11,7 +11,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::typography::french;
-use super::{Outline, labels};
+use super::{Outline, Slot, labels};
 use crate::issue::{Article, Colophon};
 use crate::markdown::{Block, Inline};
 use crate::{Error, Result};
@@ -75,6 +75,32 @@ fn charset_first(html: String) -> String {
         }
         _ => html,
     }
+}
+
+/// The line that stands for a slot, filled per subscriber after inlining.
+fn slot(slot: &Slot) -> Markup {
+    PreEscaped(format!("\n{}\n", slot.marker()))
+}
+
+/// The HTML of a filled slot: a link, styled by hand since css-inline has
+/// already run. Empty when there is no link to give.
+pub fn slot_link(slot: &Slot, url: Option<&str>, section_title: Option<&str>) -> String {
+    let Some(url) = url else {
+        return String::new();
+    };
+    let (style, label) = match slot {
+        Slot::Unsubscribe => ("color: #4a4a4a;", labels::UNSUBSCRIBE.to_owned()),
+        Slot::Section(_) => (
+            "color: #666666; font-size: 13px;",
+            french(&format!(
+                "{} « {} »",
+                labels::STOP_SECTION,
+                section_title.unwrap_or_default()
+            ))
+            .into_owned(),
+        ),
+    };
+    html! { a href=(url) style=(style) { (label) } }.into_string()
 }
 
 fn text(t: &str) -> Markup {
@@ -272,6 +298,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
                                             @for (n, a) in section.articles.iter().enumerate() {
                                                 (article(a, &Outline::anchor(section, n), 3))
                                             }
+                                            p.section-unsubscribe { (slot(&Slot::Section(section.id.clone()))) }
                                             p.back { a href="#sommaire" { "↑ " (labels::BACK_TO_CONTENTS) } }
                                         }
                                     }
@@ -282,6 +309,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
                                         @if let Some(line) = &o.manage_line {
                                             p { (line) }
                                         }
+                                        p.footer-unsubscribe { (slot(&Slot::Unsubscribe)) }
                                         @if let Some(c) = &issue.colophon {
                                             (colophon(c))
                                         }

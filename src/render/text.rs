@@ -10,7 +10,7 @@
 use textwrap::{Options, WordSeparator, WordSplitter, wrap};
 
 use super::typography::french;
-use super::{Outline, labels};
+use super::{Outline, Slot, labels};
 use crate::issue::Article;
 use crate::markdown::{Block, Inline};
 
@@ -191,6 +191,30 @@ impl Writer {
     }
 }
 
+/// The text of a filled slot: its label, then the link on a line of its
+/// own (a long URL may pass the width, its label may not). Empty when there
+/// is no link to give.
+pub fn slot_link(slot: &Slot, url: Option<&str>, section_title: Option<&str>) -> String {
+    let Some(url) = url else {
+        return String::new();
+    };
+    let label = match slot {
+        Slot::Unsubscribe => labels::UNSUBSCRIBE_TEXT.to_owned(),
+        Slot::Section(_) => format!(
+            "{} « {} » :",
+            labels::STOP_SECTION,
+            section_title.unwrap_or_default()
+        ),
+    };
+    let mut out = String::new();
+    for line in wrap(&french(&label), options("", "")) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(url);
+    out
+}
+
 /// The plain-text part of one digest.
 pub fn render(o: &Outline<'_>) -> String {
     let issue = o.issue;
@@ -228,6 +252,9 @@ pub fn render(o: &Outline<'_>) -> String {
         for article in &section.articles {
             w.article(article);
         }
+        w.blank();
+        w.line(&Slot::Section(section.id.clone()).marker());
+        w.blank();
     }
 
     w.blank();
@@ -236,6 +263,7 @@ pub fn render(o: &Outline<'_>) -> String {
     if let Some(line) = &o.manage_line {
         w.wrapped(line, "", "");
     }
+    w.line(&Slot::Unsubscribe.marker());
     if let Some(c) = &issue.colophon {
         w.blank();
         let mut refs = References::default();

@@ -66,6 +66,7 @@ pub fn command() -> Command {
         "BREVES_SMTP_USER",
         "BREVES_SMTP_PASSWORD",
         "BREVES_SMTP_CA",
+        "BREVES_UNSUBSCRIBE_SECRET",
     ] {
         command.env_remove(var);
     }
