@@ -267,13 +267,71 @@ CREATE TABLE IF NOT EXISTS deliveries (
     recipient TEXT NOT NULL,
     position INTEGER NOT NULL,
     sections TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'uncertain', 'gave-up', 'removed')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'uncertain', 'gave-up', 'removed', 'suppressed')),
     attempts INTEGER NOT NULL DEFAULT 0,
     reply TEXT,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (issue, list, kind, recipient)
 );
+CREATE TABLE IF NOT EXISTS suppressions (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (list, address)
+);
+CREATE TABLE IF NOT EXISTS section_opt_outs (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    section TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (list, address, section)
+);
 ";
+
+/// What subscribers asked for since they subscribed: to leave the list, or
+/// to stop some sections. Every send applies it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preferences {
+    /// Addresses (lowercase) never to mail again.
+    pub suppressed: std::collections::HashSet<String>,
+    /// Sections each address (lowercase) no longer wants.
+    pub opted_out: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Preferences {
+    /// The members still to mail, with the sections they stopped taken out
+    /// of their interests, and how many were left out as suppressed.
+    pub fn apply(
+        &self,
+        list: &crate::subscribers::List,
+        members: Vec<crate::subscribers::Member>,
+    ) -> (Vec<crate::subscribers::Member>, usize) {
+        let mut kept = Vec::with_capacity(members.len());
+        let mut left_out = 0;
+        for mut member in members {
+            let key = member.email.to_string().to_lowercase();
+            if self.suppressed.contains(&key) {
+                left_out += 1;
+                continue;
+            }
+            if let Some(stopped) = self.opted_out.get(&key) {
+                if member.interests.is_empty() {
+                    // Every section, less those stopped.
+                    member.interests = list.topics.iter().map(|t| t.id.clone()).collect();
+                }
+                member.interests.retain(|i| !stopped.contains(i));
+                if member.interests.is_empty() {
+                    // Every topic stopped: nothing left to send.
+                    left_out += 1;
+                    continue;
+                }
+            }
+            kept.push(member);
+        }
+        (kept, left_out)
+    }
+}
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -469,7 +527,7 @@ impl Ledger {
                 let recipient: String = row.get(0).map_err(|e| self.err(e))?;
                 let state: String = row.get(1).map_err(|e| self.err(e))?;
                 match state.as_str() {
-                    "pending" | "gave-up" => start.to_send.push(recipient),
+                    "pending" | "gave-up" | "suppressed" => start.to_send.push(recipient),
                     "uncertain" => {
                         start.uncertain.push(recipient.clone());
                         start.to_send.push(recipient);
@@ -617,6 +675,75 @@ impl Ledger {
                     stamp
                 ])
             })
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Records that `address` leaves `list` for good (`source`: the one-click
+    /// link, a mailto request, by hand). Whether it was new.
+    pub fn suppress(&self, list: &str, address: &str, source: &str) -> Result<bool, LedgerError> {
+        let db = self.db();
+        let changed = db
+            .execute(
+                "INSERT INTO suppressions VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![list, address.to_lowercase(), source, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(changed > 0)
+    }
+
+    /// Records that `address` no longer wants `section` of `list`.
+    pub fn opt_out(&self, list: &str, address: &str, section: &str) -> Result<bool, LedgerError> {
+        let db = self.db();
+        let changed = db
+            .execute(
+                "INSERT INTO section_opt_outs VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![list, address.to_lowercase(), section, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(changed > 0)
+    }
+
+    /// Everything subscribers of `list` asked for.
+    pub fn preferences(&self, list: &str) -> Result<Preferences, LedgerError> {
+        let db = self.db();
+        let mut prefs = Preferences::default();
+        let mut rows = db
+            .prepare("SELECT address FROM suppressions WHERE list = ?1")
+            .map_err(|e| self.err(e))?;
+        for address in rows
+            .query_map(params![list], |row| row.get::<_, String>(0))
+            .map_err(|e| self.err(e))?
+        {
+            prefs.suppressed.insert(address.map_err(|e| self.err(e))?);
+        }
+        let mut rows = db
+            .prepare("SELECT address, section FROM section_opt_outs WHERE list = ?1 ORDER BY at")
+            .map_err(|e| self.err(e))?;
+        for pair in rows
+            .query_map(params![list], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?
+        {
+            let (address, section) = pair.map_err(|e| self.err(e))?;
+            prefs.opted_out.entry(address).or_default().push(section);
+        }
+        Ok(prefs)
+    }
+
+    /// Marks recipients of a send as suppressed: they are never mailed.
+    pub fn mark_suppressed(&self, scope: &Scope, recipients: &[String]) -> Result<(), LedgerError> {
+        let mut db = self.db();
+        let tx = db.transaction().map_err(|e| self.err(e))?;
+        let stamp = now();
+        for r in recipients {
+            tx.execute(
+                "UPDATE deliveries SET state = 'suppressed', updated_at = ?5
+                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4 AND state <> 'sent'",
+                params![scope.issue, scope.list, scope.kind, r, stamp],
+            )
             .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))

@@ -25,6 +25,10 @@ enum Command {
     Check(cmd::check::Args),
     /// What the ledger knows of a send: counts by state, failures with their replies.
     Status(cmd::status::Args),
+    /// Record that addresses leave the list (a mailto request, a bounce): no send mails them again.
+    Suppress(cmd::suppress::Args),
+    /// Answer the unsubscription links (one-click POST, and a page for a plain GET).
+    UnsubscribeServer(cmd::unsubscribe_server::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
             Command::Preview(args) => cmd::preview::run(args).await,
             Command::Check(args) => cmd::check::run(args),
             Command::Status(args) => cmd::status::run(args),
+            Command::Suppress(args) => cmd::suppress::run(args),
+            Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,
         }
     });
     match outcome {

@@ -191,3 +191,145 @@ mod tests {
         assert!(Signer::new(b"short").is_err());
     }
 }
+
+/// The unsubscription server: answers the links of [`Signer`] tokens.
+pub mod server {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{Method, StatusCode, Uri, header};
+    use axum::response::{IntoResponse, Response};
+    use maud::{DOCTYPE, Markup, html};
+
+    use super::{Signer, Token};
+    use crate::ledger::Ledger;
+
+    /// What the server needs: the secret and the ledger, and optionally the
+    /// topics' labels to name sections.
+    pub struct Service {
+        /// Checks tokens.
+        pub signer: Signer,
+        /// Records suppressions and opt-outs.
+        pub ledger: Arc<Ledger>,
+        /// Section ids and their labels, for pages.
+        pub labels: Vec<(String, String)>,
+    }
+
+    /// The body of an RFC 8058 one-click request (and of the page's form).
+    pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+
+    fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+        let markup = html! {
+            (DOCTYPE)
+            html lang="fr" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="robots" content="noindex";
+                    title { (title) }
+                    style { "body{font-family:Arial,Helvetica,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#161616}button{font-size:1em;padding:.6em 1.2em;background:#000091;color:#fff;border:0;cursor:pointer}" }
+                }
+                body { h1 { (title) } (body) }
+            }
+        };
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::REFERRER_POLICY, "no-referrer"),
+            ],
+            markup.into_string(),
+        )
+            .into_response()
+    }
+
+    fn invalid() -> Response {
+        page(
+            StatusCode::BAD_REQUEST,
+            "Ce lien n’est pas valide",
+            html! { p { "Il a peut-être été coupé ou modifié. Utilisez le lien de désabonnement d’une lettre reçue, ou répondez à celle-ci." } },
+        )
+    }
+
+    impl Service {
+        fn label(&self, section: &str) -> String {
+            self.labels
+                .iter()
+                .find(|(id, _)| id == section)
+                .map_or_else(|| section.to_owned(), |(_, label)| label.clone())
+        }
+
+        fn what(&self, token: &Token) -> String {
+            match &token.section {
+                Some(section) => format!("la rubrique « {} »", self.label(section)),
+                None => "cette lettre".to_owned(),
+            }
+        }
+    }
+
+    async fn handle(
+        State(service): State<Arc<Service>>,
+        method: Method,
+        uri: Uri,
+        body: Bytes,
+    ) -> Response {
+        let token_text = uri.path().rsplit('/').next().unwrap_or_default();
+        let Ok(token) = service.signer.verify(token_text) else {
+            return invalid();
+        };
+        let what = service.what(&token);
+        match method {
+            Method::GET | Method::HEAD => page(
+                StatusCode::OK,
+                "Se désabonner",
+                html! {
+                    p { "Ne plus recevoir " (what) " à l’adresse " strong { (token.address) } " ?" }
+                    form method="post" {
+                        input type="hidden" name="List-Unsubscribe" value="One-Click";
+                        button type="submit" { "Confirmer" }
+                    }
+                },
+            ),
+            Method::POST => {
+                if body.as_ref() != ONE_CLICK.as_bytes() {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        "expected List-Unsubscribe=One-Click\n",
+                    )
+                        .into_response();
+                }
+                let ledger = Arc::clone(&service.ledger);
+                let recorded = {
+                    let token = token.clone();
+                    tokio::task::spawn_blocking(move || match &token.section {
+                        Some(section) => ledger.opt_out(&token.list, &token.address, section),
+                        None => ledger.suppress(&token.list, &token.address, "one-click"),
+                    })
+                    .await
+                };
+                match recorded {
+                    Ok(Ok(_)) => page(
+                        StatusCode::OK,
+                        "C’est fait",
+                        html! { p { "Vous ne recevrez plus " (what) " à l’adresse " strong { (token.address) } "." } },
+                    ),
+                    _ => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the ledger cannot record this now; try again\n",
+                    )
+                        .into_response(),
+                }
+            }
+            _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+        }
+    }
+
+    /// Serves until the listener closes.
+    pub async fn serve(listener: tokio::net::TcpListener, service: Service) -> std::io::Result<()> {
+        let app = Router::new().fallback(handle).with_state(Arc::new(service));
+        axum::serve(listener, app).await
+    }
+}

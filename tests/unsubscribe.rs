@@ -14,8 +14,13 @@ const BASE: &str = "https://breves.example.fr/desabonnement/";
 /// The raw header lines named `name` (unfolded lines only).
 fn raw_headers<'a>(bytes: &'a [u8], name: &str) -> Vec<&'a str> {
     let text = std::str::from_utf8(bytes).expect("ASCII message");
-    let head = &text[..text.find("\r\n\r\n").expect("headers end")];
-    head.split("\r\n")
+    // CRLF in a message, LF in smtp-sink's dump files.
+    let end = text
+        .find("\r\n\r\n")
+        .or_else(|| text.find("\n\n"))
+        .expect("headers end");
+    text[..end]
+        .lines()
         .filter(|l| {
             l.len() > name.len()
                 && l[..name.len()].eq_ignore_ascii_case(name)
@@ -195,4 +200,226 @@ fn a_real_send_needs_the_secret_and_the_unsubscription_address() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("has no unsubscribe_url"), "{out:?}");
     assert!(sink.messages().is_empty());
+}
+
+/// A tiny HTTP/1.1 client over a socket: (status, body).
+fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(host).expect("the server answers");
+    write!(
+        stream,
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    (status, response)
+}
+
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn one_click_and_section_links_work_end_to_end() {
+    use std::io::BufRead;
+    const SECRET: &str = "the secret shared by send and server";
+    let dir = tempdir();
+    let ledger = dir.path().join("ledger.sqlite3");
+    let port = common::smtp::free_port();
+    let list = dir.path().join("list.toml");
+    fs::write(
+        &list,
+        format!(
+            "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\nunsubscribe = \"desabonnement@example.fr\"\n\
+             unsubscribe_url = \"http://127.0.0.1:{port}/desabonnement\"\n\
+             topics = {{ spatial = \"Spatial\", cybersecurite = \"Cybersécurité\" }}\n\
+             [[member]]\nemail = \"a0@example.org\"\ninterests = [\"spatial\"]\n\
+             [[member]]\nemail = \"a1@example.org\"\ninterests = [\"spatial\"]\n\
+             [[member]]\nemail = \"a2@example.org\"\ninterests = [\"spatial\", \"cybersecurite\"]\n\
+             [[member]]\nemail = \"a3@example.org\"\ninterests = [\"spatial\"]\n"
+        ),
+    )
+    .expect("list");
+    let mut server = common::command()
+        .args([
+            "unsubscribe-server",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .arg("--subscribers")
+        .arg(&list)
+        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    assert!(line.starts_with("Listening on http://127.0.0.1:"), "{line}");
+    let _server = Child(server);
+
+    let sink = common::smtp::smtp_sink(&[]);
+    let send = |issue: &str| {
+        breves_with(
+            [
+                "send",
+                issue,
+                "--subscribers",
+                &list.display().to_string(),
+                "--smtp",
+                &sink.plain_url(),
+                "--ledger",
+                &ledger.display().to_string(),
+            ],
+            &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+        )
+    };
+    let out = send(common::ISSUE);
+    assert_eq!(out.code, 0, "{out:?}");
+    let link = |rcpt: &str| -> (String, String) {
+        let (_, bytes) = sink
+            .messages()
+            .into_iter()
+            .find(|(r, _)| r == rcpt)
+            .expect("their message");
+        let header = raw_headers(&bytes, "List-Unsubscribe")[0].to_owned();
+        let url = header[header.find('<').expect("<") + 1..header.find('>').expect(">")].to_owned();
+        let html = parse(&bytes).body_html(0).expect("html").into_owned();
+        let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+        let section = html
+            .split("href=\"")
+            .map(|c| &c[..c.find('"').unwrap_or(0)])
+            .find(|h| {
+                h.starts_with("http://127.0.0.1")
+                    && signer
+                        .verify(h.rsplit('/').next().unwrap_or_default())
+                        .is_ok_and(|t| t.section.as_deref() == Some("spatial"))
+            })
+            .expect("the Spatial section's link")
+            .to_owned();
+        (url, section)
+    };
+
+    // a0: the one-click POST of RFC 8058.
+    let (url, _) = link("a0@example.org");
+    let (status, page) = http("POST", &url, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Vous ne recevrez plus cette lettre"),
+        "{page}"
+    );
+    // a1: a plain GET only shows a page; nothing is recorded.
+    let (url1, _) = link("a1@example.org");
+    let (status, page) = http("GET", &url1, "");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<form method=\"post\"") && page.contains("lang=\"fr\""),
+        "{page}"
+    );
+    // Someone else's address in a link: refused, nothing recorded.
+    let forged = url1.replace(
+        url1.rsplit('/')
+            .next()
+            .expect("token")
+            .split('.')
+            .next()
+            .expect("payload"),
+        url.rsplit('/')
+            .next()
+            .expect("token")
+            .split('.')
+            .next()
+            .expect("payload"),
+    );
+    assert_eq!(http("POST", &forged, "List-Unsubscribe=One-Click").0, 400);
+    assert_eq!(http("POST", &url1, "something else").0, 400);
+    // a2: stops the Spatial section only.
+    let (_, section) = link("a2@example.org");
+    let (status, page) = http("POST", &section, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    assert!(page.contains("la rubrique « Spatial »"), "{page}");
+    // a3: by hand.
+    let out = breves_with(
+        [
+            "suppress",
+            "a3@example.org",
+            "--subscribers",
+            &list.display().to_string(),
+            "--ledger",
+            &ledger.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(out.stdout.contains("will not be mailed again"), "{out:?}");
+
+    let status = breves_with(
+        [
+            "status",
+            common::ISSUE,
+            "--subscribers",
+            &list.display().to_string(),
+            "--ledger",
+            &ledger.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(
+        status
+            .stdout
+            .contains("2 address(es) unsubscribed, 1 subscriber(s) who stopped sections"),
+        "{status:?}"
+    );
+    assert!(
+        status
+            .stdout
+            .contains("a2@example.org no longer receives spatial"),
+        "{status:?}"
+    );
+
+    // The next issue: a0 and a3 are left out, a2 gets Cybersécurité alone.
+    let next = dir.path().join("2026-04.toml");
+    let text = fs::read_to_string(common::root().join(common::ISSUE)).expect("issue");
+    fs::write(
+        &next,
+        text.replacen("[issue]\n", "[issue]\nid = \"2026-04\"\n", 1),
+    )
+    .expect("next issue");
+    let before = sink.messages().len();
+    let out = send(&next.display().to_string());
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("2 subscriber(s) who unsubscribed"),
+        "{out:?}"
+    );
+    let fresh: Vec<(String, Vec<u8>)> = {
+        let mut all = sink.messages();
+        all.retain(|(_, b)| String::from_utf8_lossy(b).contains("Message-ID: <2026-04."));
+        all
+    };
+    assert_eq!(fresh.len(), 2, "a1 and a2 only ({before} before)");
+    let a2 = fresh
+        .iter()
+        .find(|(r, _)| r == "a2@example.org")
+        .expect("a2");
+    let text = parse(&a2.1).body_text(0).expect("text").into_owned();
+    assert!(
+        text.contains("CYBERSÉCURITÉ") && !text.contains("\nSPATIAL\r\n"),
+        "{text}"
+    );
 }

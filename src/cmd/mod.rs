@@ -5,6 +5,8 @@ pub mod preview;
 pub mod progress;
 pub mod send;
 pub mod status;
+pub mod suppress;
+pub mod unsubscribe_server;
 
 use std::io::IsTerminal;
 use std::path::Path;

@@ -13,6 +13,7 @@ use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::dispatch::{self, Journal, Options, Report, Retry, Silent};
 use breves::issue::Issue;
 use breves::ledger::{self, Ledger, LedgerError, Planned, Scope};
+use breves::select::Selection;
 use breves::subscribers::{List, Member, parse_address};
 use breves::unsubscribe::Signer;
 use breves::{Error, Result};
@@ -127,9 +128,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     }
     let (issue, list, warnings) = super::load(&args.issue, &args.subscribers)?;
     let members = audience(&list, &args.only)?;
-    let campaign = Campaign::for_members(&issue, &list, members)?;
     let mut warnings = warnings;
-    warnings.extend(campaign.check_sizes());
+    // Sizes depend on the sections only: the list's own digests tell.
+    let sizes = Campaign::for_members(&issue, &list, members.clone())?;
+    warnings.extend(sizes.check_sizes());
     let warning_note = (warnings.warning_count() > 0).then(|| {
         format!(
             "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
@@ -139,8 +141,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         )
     });
     let code = match &args.dry_run {
-        Some(dir) => dry_run(&args, dir, &issue, &list, &campaign).await?,
-        None => relay_send(&args, &issue, &list, campaign).await?,
+        Some(dir) => dry_run(&args, dir, &issue, &list, &sizes).await?,
+        None => relay_send(&args, &issue, &list, members).await?,
     };
     if let Some(note) = warning_note {
         println!("{note}");
@@ -231,9 +233,9 @@ async fn relay_send(
     args: &Args,
     issue: &Issue,
     list: &List,
-    campaign: Campaign<'_>,
+    members: Vec<Member>,
 ) -> Result<ExitCode> {
-    let campaign = &campaign.with_signer(signer(list)?);
+    let signer = signer(list)?;
     let url = args.smtp.as_deref().unwrap_or_default();
     let mut config = RelayConfig::from_url(
         url,
@@ -253,14 +255,23 @@ async fn relay_send(
         Scope::test(&issue.id, &list.id)
     };
     let _lock = ledger.lock(&scope)?;
-    let planned: Vec<Planned> = (0..campaign.audience().recipients.len())
-        .map(|i| {
-            let (_, v) = campaign.audience().recipients[i];
-            Planned {
-                recipient: campaign.recipient(i).email.to_string().to_lowercase(),
-                sections: campaign.digests()[v].section_ids.join(","),
-            }
+    // The audience is frozen as the list writes it; what subscribers asked
+    // for since (to leave, to stop a section) is applied on top, and never
+    // counts as a change of the list.
+    let planned: Vec<Planned> = members
+        .iter()
+        .filter_map(|m| {
+            let selection = Selection::for_interests(issue, &m.interests);
+            (!selection.is_empty()).then(|| Planned {
+                recipient: m.email.to_string().to_lowercase(),
+                sections: selection.ids(issue).join(","),
+            })
         })
+        .collect();
+    let (kept, left_out) = ledger.preferences(&list.id)?.apply(list, members);
+    let campaign = &Campaign::for_members(issue, list, kept)?.with_signer(signer);
+    let served: std::collections::HashSet<String> = (0..campaign.audience().recipients.len())
+        .map(|i| campaign.recipient(i).email.to_string().to_lowercase())
         .collect();
     // A look first, recording nothing until the send is confirmed.
     let start = match ledger.peek(&scope, &issue.fingerprint, &planned, args.accept_changes) {
@@ -271,7 +282,16 @@ async fn relay_send(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut to_send = start.to_send.clone();
+    let (mut to_send, suppressed): (Vec<String>, Vec<String>) = start
+        .to_send
+        .iter()
+        .cloned()
+        .partition(|r| served.contains(r));
+    if left_out > 0 {
+        println!(
+            "{left_out} subscriber(s) who unsubscribed (or stopped every section) are left out."
+        );
+    }
     if args.skip_uncertain {
         to_send.retain(|r| !start.uncertain.contains(r));
     }
@@ -327,6 +347,7 @@ async fn relay_send(
         }
     }
     ledger.begin(&scope, &issue.fingerprint, &planned, args.accept_changes)?;
+    ledger.mark_suppressed(&scope, &suppressed)?;
 
     let options = Options {
         concurrency: args.concurrency.max(1),

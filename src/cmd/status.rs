@@ -33,6 +33,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Scope::list(&issue.id, &list.id)
     };
     let status = ledger.status(&scope)?;
+    let preferences = ledger.preferences(&list.id)?;
+    if !preferences.suppressed.is_empty() || !preferences.opted_out.is_empty() {
+        println!(
+            "The list {}: {} address(es) unsubscribed, {} subscriber(s) who stopped sections:",
+            list.id,
+            preferences.suppressed.len(),
+            preferences.opted_out.len()
+        );
+        let mut stopped: Vec<_> = preferences.opted_out.iter().collect();
+        stopped.sort();
+        for (address, sections) in stopped {
+            println!("  {address} no longer receives {}", sections.join(", "));
+        }
+    }
     if !status.known {
         println!(
             "The ledger {} has no send of {} to {}{}.",

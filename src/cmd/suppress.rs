@@ -1,0 +1,48 @@
+//! `breves suppress`: record by hand that addresses leave the list (a
+//! `mailto:` request, a bounce, a phone call).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use breves::ledger::{self, Ledger};
+use breves::subscribers::{List, parse_address};
+use breves::{Error, Result};
+
+/// Arguments of `breves suppress`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The addresses that leave the list.
+    #[arg(required = true, value_name = "EMAIL")]
+    addresses: Vec<String>,
+    /// The subscriber list they leave.
+    #[arg(long, short = 's', value_name = "LIST")]
+    subscribers: PathBuf,
+    /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+}
+
+/// Runs `breves suppress`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (list, _) = List::load(&args.subscribers)?;
+    let ledger = Ledger::open(&args.ledger.unwrap_or_else(ledger::default_path))?;
+    for text in &args.addresses {
+        let address =
+            parse_address(text).map_err(|reason| Error::Usage(format!("{text}: {reason}")))?;
+        let new = ledger.suppress(&list.id, address.as_ref(), "by hand")?;
+        let member = if list.member(address.as_ref()).is_some() {
+            ""
+        } else {
+            " (not a member of the list now)"
+        };
+        if new {
+            println!(
+                "{address} will not be mailed again by the list {}{member}.",
+                list.id
+            );
+        } else {
+            println!("{address} had already left the list {}.", list.id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

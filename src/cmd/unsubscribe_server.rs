@@ -1,0 +1,70 @@
+//! `breves unsubscribe-server`: answers the unsubscription links.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use breves::ledger::{self, Ledger};
+use breves::subscribers::List;
+use breves::unsubscribe::Signer;
+use breves::unsubscribe::server::{Service, serve};
+use breves::{Error, Result};
+
+/// Arguments of `breves unsubscribe-server`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to listen, such as 127.0.0.1:8025 (behind an HTTPS proxy).
+    #[arg(long, value_name = "ADDR")]
+    listen: String,
+    /// The ledger that records who left [default: $BREVES_LEDGER, else
+    /// ~/.local/state/breves/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+    /// A list whose topic labels name the sections on the pages.
+    #[arg(long, short = 's', value_name = "LIST")]
+    subscribers: Option<PathBuf>,
+}
+
+/// Runs `breves unsubscribe-server`.
+pub async fn run(args: Args) -> Result<ExitCode> {
+    let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").unwrap_or_default();
+    if secret.is_empty() {
+        return Err(Error::Usage(
+            "set BREVES_UNSUBSCRIBE_SECRET, the secret `breves send` signs the links with".into(),
+        ));
+    }
+    let signer = Signer::new(secret.as_bytes()).map_err(Error::Usage)?;
+    let labels = match &args.subscribers {
+        Some(path) => List::load(path)?
+            .0
+            .topics
+            .into_iter()
+            .map(|t| (t.id, t.label))
+            .collect(),
+        None => Vec::new(),
+    };
+    let ledger = Arc::new(Ledger::open(
+        &args.ledger.unwrap_or_else(ledger::default_path),
+    )?);
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    println!(
+        "Listening on http://{address} (ledger {})",
+        ledger.path().display()
+    );
+    serve(
+        listener,
+        Service {
+            signer,
+            ledger,
+            labels,
+        },
+    )
+    .await
+    .map_err(|e| Error::Usage(format!("the server stopped: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
