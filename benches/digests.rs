@@ -112,7 +112,7 @@ fn main() {
     let digest = message::EncodedDigest::new(&digest);
     let to = small.members[0].mailbox();
     let build = time(201, || {
-        message::build(&links(&small, &issue, &signer), &to, &digest, date).expect("build")
+        message::build(&links(&small, &issue, &signer), &to, &digest, date, None).expect("build")
     });
     println!(
         "build one message from a rendered digest    median {}",
@@ -149,6 +149,7 @@ fn main() {
                     &m.mailbox(),
                     &digest,
                     date,
+                    None,
                 )
                 .expect("build")
                 .bytes

@@ -31,7 +31,7 @@ use crate::diagnostics::{Problem, ProblemKind, Problems};
 
 use crate::Result;
 use crate::issue::Issue;
-use crate::message::{self, EncodedDigest, Letter, Links};
+use crate::message::{self, Dkim, EncodedDigest, Letter, Links};
 use crate::render::{Digest, Renderer};
 use crate::select::Audience;
 use crate::subscribers::{List, Member};
@@ -70,6 +70,7 @@ pub struct Campaign<'a> {
     digests: Vec<Digest>,
     encoded: Vec<EncodedDigest>,
     signer: Signer,
+    dkim: Option<Dkim>,
 }
 
 impl<'a> Campaign<'a> {
@@ -97,7 +98,14 @@ impl<'a> Campaign<'a> {
             digests,
             encoded,
             signer: Signer::test(),
+            dkim: None,
         })
+    }
+
+    /// The same campaign with its messages signed with DKIM.
+    pub fn with_dkim(mut self, dkim: Dkim) -> Self {
+        self.dkim = Some(dkim);
+        self
     }
 
     /// The same campaign with its unsubscription links signed by `signer`
@@ -153,6 +161,7 @@ impl<'a> Campaign<'a> {
             &self.members[m].mailbox(),
             &self.encoded[v],
             date,
+            self.dkim.as_ref(),
         )
     }
 
@@ -163,7 +172,13 @@ impl<'a> Campaign<'a> {
     ) -> impl Iterator<Item = Result<Letter>> + '_ {
         self.audience.recipients.iter().map(move |&(m, v)| {
             let member = &self.members[m];
-            message::build(&self.links(), &member.mailbox(), &self.encoded[v], date)
+            message::build(
+                &self.links(),
+                &member.mailbox(),
+                &self.encoded[v],
+                date,
+                self.dkim.as_ref(),
+            )
         })
     }
 

@@ -62,6 +62,10 @@ pub struct List {
     /// The HTTPS address of the unsubscription server, to which each
     /// subscriber's signed token is added.
     pub unsubscribe_url: Option<String>,
+    /// The DKIM selector its messages are signed under, when they are.
+    pub dkim_selector: Option<String>,
+    /// The DKIM signing domain (default: the sender's).
+    pub dkim_domain: Option<String>,
     /// The interests a member can choose, in the list's order.
     pub topics: Vec<Topic>,
     /// The members, inline ones first, then those of the CSV file.
@@ -125,6 +129,8 @@ struct RawList {
     reply_to: Option<Spanned<String>>,
     unsubscribe: Option<Spanned<String>>,
     unsubscribe_url: Option<Spanned<String>>,
+    dkim_selector: Option<Spanned<String>>,
+    dkim_domain: Option<Spanned<String>>,
     topics: Spanned<Topics>,
     members: Option<Spanned<String>>,
 }
@@ -484,6 +490,14 @@ impl List {
                     reply_to,
                     unsubscribe,
                     unsubscribe_url,
+                    dkim_selector: l
+                        .dkim_selector
+                        .as_ref()
+                        .map(|s| s.get_ref().trim().to_owned()),
+                    dkim_domain: l
+                        .dkim_domain
+                        .as_ref()
+                        .map(|s| s.get_ref().trim().to_owned()),
                     topics,
                     members,
                 }),
@@ -506,6 +520,8 @@ impl List {
             reply_to: None,
             unsubscribe: None,
             unsubscribe_url: None,
+            dkim_selector: None,
+            dkim_domain: None,
             topics: Vec::new(),
             members: Vec::new(),
         }

@@ -79,7 +79,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         issue: &issue,
         signer: &signer,
     };
-    let letter = message::build(&links, &to, &message::EncodedDigest::new(&digest), date)?;
+    let letter = message::build(
+        &links,
+        &to,
+        &message::EncodedDigest::new(&digest),
+        date,
+        None,
+    )?;
     let (html, text) = links.personalise(&digest, &to.email);
 
     let stem = if args.subscriber.is_some() {

@@ -13,6 +13,7 @@ use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::dispatch::{self, Journal, Options, Report, Retry, Silent};
 use breves::issue::Issue;
 use breves::ledger::{self, Ledger, LedgerError, Planned, Scope};
+use breves::message::Dkim;
 use breves::select::Selection;
 use breves::subscribers::{List, Member, parse_address};
 use breves::unsubscribe::Signer;
@@ -40,6 +41,13 @@ pub struct Args {
     /// An extra certificate authority (PEM) to trust for the relay's certificate.
     #[arg(long, value_name = "FILE", env = "BREVES_SMTP_CA")]
     smtp_ca: Option<PathBuf>,
+    /// Sign each message with DKIM using this private key (RSA in PKCS#1 PEM,
+    /// or an Ed25519 seed in base64); selector and domain from the list.
+    #[arg(long, value_name = "FILE", env = "BREVES_DKIM_KEY")]
+    dkim_key: Option<PathBuf>,
+    /// The DKIM selector, instead of the list's `dkim_selector`.
+    #[arg(long, value_name = "NAME")]
+    dkim_selector: Option<String>,
     /// The ledger that records every delivery [default: $BREVES_LEDGER, else
     /// ~/.local/state/breves/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
@@ -119,6 +127,34 @@ fn audience(list: &List, only: &[String]) -> Result<Vec<Member>> {
     Ok(members)
 }
 
+/// The DKIM signer the options ask for, if any.
+fn dkim(args: &Args, list: &List) -> Result<Option<Dkim>> {
+    let Some(path) = &args.dkim_key else {
+        return Ok(None);
+    };
+    let key = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let selector = args
+        .dkim_selector
+        .clone()
+        .or_else(|| list.dkim_selector.clone())
+        .ok_or_else(|| {
+            Error::Usage(
+                "a DKIM key needs a selector: dkim_selector under [list], or --dkim-selector"
+                    .into(),
+            )
+        })?;
+    let domain = list
+        .dkim_domain
+        .clone()
+        .unwrap_or_else(|| list.from.email.domain().to_owned());
+    Dkim::new(&key, &selector, &domain, list)
+        .map(Some)
+        .map_err(|reason| Error::Usage(format!("{}: {reason}", path.display())))
+}
+
 /// Runs `breves send`.
 pub async fn run(args: Args) -> Result<ExitCode> {
     if args.dry_run.is_none() && args.smtp.is_none() {
@@ -128,6 +164,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     }
     let (issue, list, warnings) = super::load(&args.issue, &args.subscribers)?;
     let members = audience(&list, &args.only)?;
+    let dkim = dkim(&args, &list)?;
     let mut warnings = warnings;
     // Sizes depend on the sections only: the list's own digests tell.
     let sizes = Campaign::for_members(&issue, &list, members.clone())?;
@@ -141,8 +178,14 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         )
     });
     let code = match &args.dry_run {
-        Some(dir) => dry_run(&args, dir, &issue, &list, &sizes).await?,
-        None => relay_send(&args, &issue, &list, members).await?,
+        Some(dir) => {
+            let campaign = match dkim {
+                Some(dkim) => sizes.with_dkim(dkim),
+                None => sizes,
+            };
+            dry_run(&args, dir, &issue, &list, &campaign).await?
+        }
+        None => relay_send(&args, &issue, &list, members, dkim).await?,
     };
     if let Some(note) = warning_note {
         println!("{note}");
@@ -234,6 +277,7 @@ async fn relay_send(
     issue: &Issue,
     list: &List,
     members: Vec<Member>,
+    dkim: Option<Dkim>,
 ) -> Result<ExitCode> {
     let signer = signer(list)?;
     let url = args.smtp.as_deref().unwrap_or_default();
@@ -269,7 +313,11 @@ async fn relay_send(
         })
         .collect();
     let (kept, left_out) = ledger.preferences(&list.id)?.apply(list, members);
-    let campaign = &Campaign::for_members(issue, list, kept)?.with_signer(signer);
+    let campaign = Campaign::for_members(issue, list, kept)?.with_signer(signer);
+    let campaign = &match dkim {
+        Some(dkim) => campaign.with_dkim(dkim),
+        None => campaign,
+    };
     let served: std::collections::HashSet<String> = (0..campaign.audience().recipients.len())
         .map(|i| campaign.recipient(i).email.to_string().to_lowercase())
         .collect();
