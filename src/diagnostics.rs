@@ -462,15 +462,31 @@ impl IntoIterator for Problems {
     }
 }
 
+/// The largest input file read: far above any issue or list (10,000 CSV
+/// members take about 600 KB), far below what would strain memory.
+pub const MAX_INPUT: u64 = 16_000_000;
+
 /// Reads an input file whole, keeping its text for positions.
 ///
 /// A file that is not UTF-8 is an input problem (with the place of the
 /// first bad byte), not an I/O error: spreadsheets sometimes save Latin-1.
 pub fn read_source(path: &Path) -> crate::Result<Result<Arc<SourceFile>, Problem>> {
-    let bytes = std::fs::read(path).map_err(|source| crate::Error::Read {
+    let read_error = |source| crate::Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    if size > MAX_INPUT {
+        let file = Arc::new(SourceFile::new(path, ""));
+        return Ok(Err(Problem::error(ProblemKind::Syntax(format!(
+            "this file is {:.1} MB: an issue, a list or a members file is at most {} MB",
+            size as f64 / 1e6,
+            MAX_INPUT / 1_000_000
+        )))
+        .at(file.locate(0..0))
+        .hint("is it the right file?")));
+    }
+    let bytes = std::fs::read(path).map_err(read_error)?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Ok(Arc::new(SourceFile::new(path, text)))),
         Err(e) => {

@@ -200,7 +200,16 @@ pub fn parse_address(text: &str) -> std::result::Result<Address, String> {
     if local.is_empty() || domain.is_empty() {
         return Err("it needs a name before the @ and a domain after it".into());
     }
-    let address: Address = text.parse().map_err(|e| match e {
+    // An internationalised domain travels in its ASCII form (IDNA).
+    let domain = if domain.is_ascii() {
+        domain.to_owned()
+    } else {
+        idna::domain_to_ascii(domain).map_err(|_| {
+            format!("the domain `{domain}` is not a valid internationalised domain name")
+        })?
+    };
+    let normalized = format!("{local}@{domain}");
+    let address: Address = normalized.parse().map_err(|e| match e {
         lettre::address::AddressError::InvalidDomain => {
             format!("`{domain}` is not a valid domain")
         }
@@ -694,6 +703,15 @@ mod tests {
         }
         let long = format!("{}@example.org", "a".repeat(65));
         assert!(parse_address(&long).expect_err("too long").contains("64"));
+        let idn = parse_address("anne@bücher.example.org").expect("an IDN");
+        assert_eq!(idn.to_string(), "anne@xn--bcher-kva.example.org");
+        assert!(parse_address("anne@bü cher.example.org").is_err());
+        assert_eq!(
+            parse_address("rené@example.org")
+                .expect("UTF-8 local part")
+                .to_string(),
+            "rené@example.org"
+        );
     }
 
     #[test]

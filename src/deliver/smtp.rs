@@ -36,7 +36,7 @@ use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -540,11 +540,26 @@ impl Transport for Relay {
         letter: &Letter,
     ) -> Result<Receipt, DeliveryError> {
         let c = &mut session.connection;
+        // A UTF-8 address needs a relay that takes it (SMTPUTF8, RFC 6531).
+        let mut mail_parameters = Vec::new();
+        if !letter.recipient.to_string().is_ascii() {
+            if !c.server_info().supports_feature(Extension::SmtpUtfEight) {
+                return Err(DeliveryError::Refused {
+                    reply: format!(
+                        "the relay {} does not offer SMTPUTF8, which the address {} needs",
+                        self.config.display(),
+                        letter.recipient
+                    ),
+                    permanent: true,
+                });
+            }
+            mail_parameters.push(MailParameter::SmtpUtfEight);
+        }
         let result = async {
             self.timed(
                 "MAIL FROM",
                 false,
-                c.command(Mail::new(Some(letter.sender.clone()), vec![])),
+                c.command(Mail::new(Some(letter.sender.clone()), mail_parameters)),
             )
             .await?;
             self.timed(

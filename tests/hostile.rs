@@ -1,0 +1,195 @@
+//! Hostile and broken input: names that try to add headers, international
+//! addresses, and files that are truncated, of the wrong types, binary,
+//! deeply nested or huge. Each gets a clear error, in bounded time and
+//! memory, and nothing is sent twice or to anyone extra.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::smtp::{smtp_sink, smtpd};
+use common::{breves_with, parse, tempdir};
+
+const SECRET: &str = "a test secret of more than sixteen bytes";
+
+fn write_list(dir: &Path, members: &str) -> String {
+    let path = dir.join("list.toml");
+    fs::write(
+        &path,
+        format!(
+            "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+             unsubscribe_url = \"https://breves.example.fr/desabonnement\"\n\
+             topics = {{ spatial = \"Spatial\" }}\n{members}"
+        ),
+    )
+    .expect("list");
+    path.display().to_string()
+}
+
+fn send(list: &str, url: &str, ledger: &Path) -> common::Run {
+    breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list,
+            "--smtp",
+            url,
+            "--ledger",
+            &ledger.display().to_string(),
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    )
+}
+
+#[test]
+fn a_name_cannot_smuggle_a_header_or_a_recipient() {
+    let dir = tempdir();
+    let list = write_list(
+        dir.path(),
+        "[[member]]\nemail = \"eve@example.org\"\nname = \"Eve\\r\\nBcc: mallory@example.org\\r\\nX-Evil: 1\"\n",
+    );
+    let check = breves_with(["check", common::ISSUE, "--subscribers", &list], &[]);
+    assert!(
+        check.stderr.contains("replaced by spaces"),
+        "a warning says so: {check:?}"
+    );
+    let sink = smtp_sink(&[]);
+    let out = send(&list, &sink.plain_url(), &dir.path().join("l.sqlite3"));
+    assert_eq!(out.code, 0, "{out:?}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "one message, to one recipient");
+    let (rcpt, bytes) = &messages[0];
+    assert_eq!(rcpt, "eve@example.org");
+    let raw = String::from_utf8_lossy(bytes);
+    let head = &raw[..raw
+        .find("\n\n")
+        .or_else(|| raw.find("\r\n\r\n"))
+        .expect("head")];
+    assert!(
+        !head
+            .lines()
+            .any(|l| l.starts_with("Bcc:") || l.starts_with("X-Evil:")),
+        "{head}"
+    );
+    let message = parse(bytes);
+    let to: Vec<_> = message.to().expect("To").iter().collect();
+    assert_eq!(to.len(), 1);
+    assert_eq!(to[0].address(), Some("eve@example.org"));
+    assert_eq!(to[0].name(), Some("Eve Bcc: mallory@example.org X-Evil: 1"));
+    assert!(message.bcc().is_none());
+}
+
+#[test]
+fn international_domains_travel_in_ascii() {
+    let dir = tempdir();
+    let list = write_list(
+        dir.path(),
+        "[[member]]\nemail = \"anne@bücher.example.org\"\n",
+    );
+    let sink = smtp_sink(&[]);
+    let out = send(&list, &sink.plain_url(), &dir.path().join("l.sqlite3"));
+    assert_eq!(out.code, 0, "{out:?}");
+    let messages = sink.messages();
+    assert_eq!(messages[0].0, "anne@xn--bcher-kva.example.org");
+    let to = parse(&messages[0].1)
+        .to()
+        .and_then(|t| t.first())
+        .and_then(|a| a.address())
+        .map(str::to_owned);
+    assert_eq!(to.as_deref(), Some("anne@xn--bcher-kva.example.org"));
+}
+
+#[test]
+fn a_utf8_address_needs_a_relay_that_offers_smtputf8() {
+    let dir = tempdir();
+    let list = write_list(
+        dir.path(),
+        "[[member]]\nemail = \"rené@example.org\"\n[[member]]\nemail = \"rene@example.org\"\n",
+    );
+    // smtp-sink does not offer SMTPUTF8: refused for that address only.
+    let sink = smtp_sink(&[]);
+    let out = send(&list, &sink.plain_url(), &dir.path().join("a.sqlite3"));
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("does not offer SMTPUTF8, which the address rené@example.org needs"),
+        "{out:?}"
+    );
+    assert_eq!(sink.messages().len(), 1, "the other recipient is served");
+    // aiosmtpd offers it: delivered.
+    let server = smtpd(&[]);
+    let out = send(&list, &server.plain_url(), &dir.path().join("b.sqlite3"));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(server.messages().len(), 2);
+}
+
+/// Runs `breves check` on a file with at most 1 GiB of address space and a
+/// minute of time: a clear error, not a crash, a hang or a memory blow-up.
+fn check_bounded(args: &[&str]) -> (i32, String) {
+    let script = format!(
+        "ulimit -v 1048576; exec timeout 60 {} check {} 2>&1",
+        env!("CARGO_BIN_EXE_breves"),
+        args.iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn every_broken_file_gets_a_clear_error_in_bounded_time_and_memory() {
+    let broken = common::fixture("broken");
+    let mut checked = 0;
+    for entry in fs::read_dir(&broken).expect("tests/fixtures/broken") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        let shown = format!("tests/fixtures/broken/{name}");
+        let (code, out) = if name.starts_with("issue-") {
+            check_bounded(&[&shown])
+        } else if name.starts_with("list-") {
+            check_bounded(&[common::ISSUE, "--subscribers", &shown])
+        } else {
+            continue;
+        };
+        assert_eq!(code, 1, "{name}: exit {code}\n{out}");
+        assert!(
+            !out.contains("panicked") && !out.contains("RUST_BACKTRACE"),
+            "{name}:\n{out}"
+        );
+        assert!(out.contains("error"), "{name}:\n{out}");
+        assert!(
+            out.contains(&format!("{shown}:")) || out.contains("members-broken.csv:"),
+            "{name}: the error names the file and line:\n{out}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 12, "{checked} broken files checked");
+}
+
+#[test]
+fn a_50_mb_file_is_refused_at_once() {
+    let dir = tempdir();
+    let huge = dir.path().join("huge.toml");
+    let line = "# ".to_owned() + &"x".repeat(98) + "\n";
+    fs::write(&huge, line.repeat(500_000)).expect("50 MB");
+    let (code, out) = check_bounded(&[huge.to_str().expect("utf-8")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("this file is 50.5 MB"), "{out}");
+}
