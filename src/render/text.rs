@@ -39,6 +39,15 @@ impl References {
     }
 }
 
+/// Text with every run of ASCII white space (tabs, stray line ends) made
+/// one ordinary space, so that it wraps; no-break spaces are kept.
+fn squeeze(text: &str) -> String {
+    text.split(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn options<'a>(indent: &'a str, subsequent: &'a str) -> Options<'a> {
     Options::new(WIDTH)
         .word_separator(WordSeparator::AsciiSpace)
@@ -95,11 +104,7 @@ impl Writer {
     fn wrapped(&mut self, text: &str, first: &str, rest: &str) {
         for (i, part) in text.split('\n').enumerate() {
             let indent = if i == 0 { first } else { rest };
-            let squeezed = part
-                .split(' ')
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let squeezed = squeeze(part);
             for line in wrap(&squeezed, options(indent, rest)) {
                 self.line(&line);
             }
@@ -108,7 +113,8 @@ impl Writer {
 
     /// A heading underlined with `mark`, as wide as its longest line.
     fn heading(&mut self, text: &str, mark: char) {
-        let lines = wrap(text, options("", ""));
+        let text = squeeze(text);
+        let lines = wrap(&text, options("", ""));
         let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         for line in &lines {
             self.line(line);
@@ -292,4 +298,29 @@ pub fn render(o: &Outline<'_>) -> String {
     let mut text = w.out.trim_end().to_owned();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabs_and_odd_spaces_wrap_like_spaces() {
+        // Found by the issue fuzzer: a run of tabs kept a line from wrapping.
+        let mut w = Writer { out: String::new() };
+        let text = format!(
+            "Une réunion du Quantum {}Development Group (QDG), l'initiative américaine et la suite",
+            "\t".repeat(27)
+        );
+        w.wrapped(&text, "", "");
+        assert!(
+            w.out.lines().all(|l| l.chars().count() <= WIDTH),
+            "{}",
+            w.out
+        );
+        assert!(
+            w.out
+                .starts_with("Une réunion du Quantum Development Group")
+        );
+    }
 }
