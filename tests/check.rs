@@ -341,3 +341,18 @@ fn paths_in_messages_are_the_ones_given() {
         "{run:?}"
     );
 }
+
+#[test]
+fn errors_come_before_warnings() {
+    // The link warning is on line 23, the duplicate-section error on 20 and
+    // the address error in the list: errors are listed first all the same.
+    let issue = format!(
+        "{ISSUE}\n[[section]]\nid = \"spatial\"\ntitle = \"Encore\"\n[[section.article]]\ntitle = \"[lien](#)\"\nbody = \"x\"\n"
+    );
+    let list = with_member("\n[[member]]\nemail = \"pas-une-adresse\"\n");
+    let (_, shown) = Files::new(&issue, &list).problems();
+    let last_error = shown.rfind("error:").expect("errors");
+    let first_warning = shown.find("warning:").expect("a warning");
+    assert!(last_error < first_warning, "{shown}");
+    assert!(shown.contains("── warnings"), "{shown}");
+}

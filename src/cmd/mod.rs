@@ -22,10 +22,19 @@ pub fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// Prints each problem with its line shown, errors and warnings in file order.
+/// Prints each problem with its line shown: the errors first, then the
+/// warnings, each in file order.
 pub fn print_problems(problems: &Problems) {
     let color = color();
-    for problem in problems.sorted() {
+    let sorted = problems.sorted();
+    let (errors, warnings): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|p| p.is_error());
+    for problem in &errors {
+        eprintln!("{}", problem.render(color));
+    }
+    if !warnings.is_empty() && !errors.is_empty() {
+        eprintln!("── warnings: the digests can be sent despite these ──\n");
+    }
+    for problem in &warnings {
         eprintln!("{}", problem.render(color));
     }
 }
