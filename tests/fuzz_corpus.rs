@@ -27,7 +27,7 @@ fn corpus(target: &str) -> Vec<(PathBuf, String)> {
     files
 }
 
-fn all_placed(problems: &Problems, path: &PathBuf) {
+fn all_placed(problems: &Problems, path: &std::path::Path) {
     for p in problems.iter() {
         assert!(
             p.location.is_some(),
