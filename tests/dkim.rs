@@ -91,6 +91,30 @@ fn signed_dry_run(key: &str, dir: &Path) {
     assert!(run.ok(), "{run:?}");
 }
 
+#[test]
+fn the_signing_domain_can_be_given() {
+    let keys = tempdir();
+    let (key, _) = ed25519_key(keys.path());
+    let out = tempdir();
+    let run = breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        common::LIST,
+        "--dry-run",
+        out.path().to_str().expect("utf-8"),
+        "--dkim-key",
+        &key,
+        "--dkim-selector",
+        "s1",
+        "--dkim-domain",
+        "lettres.example.fr",
+    ]);
+    assert!(run.ok(), "{run:?}");
+    let text = fs::read_to_string(&eml_files(out.path())[0]).expect("message");
+    assert!(text.contains("d=lettres.example.fr;"), "{text}");
+}
+
 fn check_all(key: &str, record: &str, algorithm: &str) {
     let out = tempdir();
     signed_dry_run(key, out.path());

@@ -48,6 +48,10 @@ pub struct Args {
     /// The DKIM selector, instead of the list's `dkim_selector`.
     #[arg(long, value_name = "NAME")]
     dkim_selector: Option<String>,
+    /// The DKIM signing domain, instead of the list's `dkim_domain` (default:
+    /// the sender's domain).
+    #[arg(long, value_name = "DOMAIN")]
+    dkim_domain: Option<String>,
     /// The ledger that records every delivery [default: $BREVES_LEDGER, else
     /// ~/.local/state/breves/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
@@ -146,9 +150,10 @@ fn dkim(args: &Args, list: &List) -> Result<Option<Dkim>> {
                     .into(),
             )
         })?;
-    let domain = list
+    let domain = args
         .dkim_domain
         .clone()
+        .or_else(|| list.dkim_domain.clone())
         .unwrap_or_else(|| list.from.email.domain().to_owned());
     Dkim::new(&key, &selector, &domain, list)
         .map(Some)
