@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use breves::diagnostics::{Problems, SourceFile};
 use breves::issue::Issue;
+use breves::render::Renderer;
+use breves::render::text::looks_like_link;
+use breves::select::Selection;
 use breves::subscribers::List;
 
 fn corpus(target: &str) -> Vec<(PathBuf, String)> {
@@ -47,8 +50,21 @@ fn kept_issue_inputs_load_or_fail_cleanly() {
         let file = Arc::new(SourceFile::new("fuzz/issue.toml", text.clone()));
         let (issue, problems) = Issue::parse(&file);
         all_placed(&problems, path);
-        if issue.is_some() {
+        if let Some(issue) = issue {
             loaded += 1;
+            // It renders, and only a long link passes the width.
+            let all = Selection::for_interests(&issue, &[]);
+            let digest = Renderer::new().render(&issue, None, &all).expect("renders");
+            for line in digest.text.lines() {
+                assert!(
+                    line.chars().count() <= 76
+                        || line
+                            .split_whitespace()
+                            .any(|w| looks_like_link(w) && w.chars().count() > 30),
+                    "{}: «{line}»",
+                    path.display()
+                );
+            }
         } else {
             assert!(
                 problems.has_errors(),

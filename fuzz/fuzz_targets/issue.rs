@@ -7,6 +7,7 @@ use std::sync::Arc;
 use breves::diagnostics::SourceFile;
 use breves::issue::Issue;
 use breves::render::Renderer;
+use breves::render::text::looks_like_link;
 use breves::select::Selection;
 use libfuzzer_sys::fuzz_target;
 

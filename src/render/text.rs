@@ -39,13 +39,32 @@ impl References {
     }
 }
 
+/// Whether a word is an address a reader copies whole: a URL or an e-mail
+/// address, which may pass the width rather than be cut.
+pub fn looks_like_link(word: &str) -> bool {
+    word.contains("://") || word.starts_with("www.") || word.contains('@')
+}
+
+/// The longest word kept whole (bullets and indents need the rest).
+const LONGEST_WORD: usize = WIDTH - 8;
+
 /// Text with every run of ASCII white space (tabs, stray line ends) made
-/// one ordinary space, so that it wraps; no-break spaces are kept.
+/// one ordinary space, so that it wraps; no-break spaces are kept. A word
+/// too long for a line that is not a link is cut into pieces that fit.
 fn squeeze(text: &str) -> String {
-    text.split(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
+    let mut words: Vec<String> = Vec::new();
+    for word in text
+        .split(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
         .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    {
+        if word.chars().count() > LONGEST_WORD && !looks_like_link(word) {
+            let chars: Vec<char> = word.chars().collect();
+            words.extend(chars.chunks(LONGEST_WORD).map(|c| c.iter().collect()));
+        } else {
+            words.push(word.to_owned());
+        }
+    }
+    words.join(" ")
 }
 
 fn options<'a>(indent: &'a str, subsequent: &'a str) -> Options<'a> {
@@ -322,5 +341,21 @@ mod tests {
             w.out
                 .starts_with("Une réunion du Quantum Development Group")
         );
+    }
+
+    #[test]
+    fn only_links_may_pass_the_width() {
+        // Found by the issue fuzzer: a 90-character word in a list item.
+        let mut w = Writer { out: String::new() };
+        let word = "É".repeat(90);
+        let url = format!("https://example.org/{}", "x".repeat(90));
+        w.wrapped(&format!("L'{word} et {url}"), "  - ", "    ");
+        for line in w.out.lines() {
+            assert!(
+                line.chars().count() <= WIDTH || line.contains(&url),
+                "«{line}»"
+            );
+        }
+        assert!(w.out.contains(&url), "the link is kept whole");
     }
 }
