@@ -13,6 +13,7 @@ use breves::render::Renderer;
 use breves::render::text::looks_like_link;
 use breves::select::Selection;
 use breves::subscribers::List;
+use unicode_width::UnicodeWidthStr;
 
 fn corpus(target: &str) -> Vec<(PathBuf, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -57,7 +58,7 @@ fn kept_issue_inputs_load_or_fail_cleanly() {
             let digest = Renderer::new().render(&issue, None, &all).expect("renders");
             for line in digest.text.lines() {
                 assert!(
-                    line.chars().count() <= 76
+                    line.width() <= 76
                         || line
                             .split_whitespace()
                             .any(|w| looks_like_link(w) && w.chars().count() > 30),
