@@ -10,10 +10,9 @@ use std::sync::Arc;
 use breves::diagnostics::{Problems, SourceFile};
 use breves::issue::Issue;
 use breves::render::Renderer;
-use breves::render::text::looks_like_link;
+use breves::render::text::line_fits;
 use breves::select::Selection;
 use breves::subscribers::List;
-use unicode_width::UnicodeWidthStr;
 
 fn corpus(target: &str) -> Vec<(PathBuf, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -57,14 +56,7 @@ fn kept_issue_inputs_load_or_fail_cleanly() {
             let all = Selection::for_interests(&issue, &[]);
             let digest = Renderer::new().render(&issue, None, &all).expect("renders");
             for line in digest.text.lines() {
-                assert!(
-                    line.width() <= 76
-                        || line
-                            .split_whitespace()
-                            .any(|w| looks_like_link(w) && w.chars().count() > 30),
-                    "{}: «{line}»",
-                    path.display()
-                );
+                assert!(line_fits(line), "{}: «{line}»", path.display());
             }
         } else {
             assert!(

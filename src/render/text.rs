@@ -45,6 +45,16 @@ pub fn looks_like_link(word: &str) -> bool {
     word.contains("://") || word.starts_with("www.") || word.contains('@')
 }
 
+/// Whether a line keeps the text part's promise: at most [`WIDTH`] columns
+/// (as a terminal shows them), unless it holds a long link kept whole.
+pub fn line_fits(line: &str) -> bool {
+    use unicode_width::UnicodeWidthStr;
+    line.width() <= WIDTH
+        || line
+            .split_whitespace()
+            .any(|w| looks_like_link(w) && w.chars().count() > 30)
+}
+
 /// The longest word kept whole (bullets and indents need the rest).
 const LONGEST_WORD: usize = WIDTH - 8;
 
