@@ -10,6 +10,7 @@ use std::time::Duration;
 use breves::campaign::Campaign;
 use breves::deliver::files::{MANIFEST, Outbox};
 use breves::deliver::smtp::{Relay, RelayConfig};
+use breves::diagnostics::Problems;
 use breves::dispatch::{self, Journal, Options, Report, Retry, Silent};
 use breves::issue::Issue;
 use breves::ledger::{self, Ledger, LedgerError, Planned, Scope};
@@ -171,29 +172,25 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let members = audience(&list, &args.only)?;
     let dkim = dkim(&args, &list)?;
     let mut warnings = warnings;
-    // Sizes depend on the sections only: the list's own digests tell.
-    let sizes = Campaign::for_members(&issue, &list, members.clone())?;
-    warnings.extend(sizes.check_sizes());
-    let warning_note = (warnings.warning_count() > 0).then(|| {
-        format!(
+    let code = match &args.dry_run {
+        Some(dir) => {
+            let campaign = Campaign::for_members(&issue, &list, members)?;
+            warnings.extend(campaign.check_sizes());
+            let campaign = match dkim {
+                Some(dkim) => campaign.with_dkim(dkim),
+                None => campaign,
+            };
+            dry_run(&args, dir, &issue, &list, &campaign).await?
+        }
+        None => relay_send(&args, &issue, &list, members, dkim, &mut warnings).await?,
+    };
+    if warnings.warning_count() > 0 {
+        println!(
             "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
             warnings.warning_count(),
             args.issue.display(),
             args.subscribers.display()
-        )
-    });
-    let code = match &args.dry_run {
-        Some(dir) => {
-            let campaign = match dkim {
-                Some(dkim) => sizes.with_dkim(dkim),
-                None => sizes,
-            };
-            dry_run(&args, dir, &issue, &list, &campaign).await?
-        }
-        None => relay_send(&args, &issue, &list, members, dkim).await?,
-    };
-    if let Some(note) = warning_note {
-        println!("{note}");
+        );
     }
     Ok(code)
 }
@@ -283,6 +280,7 @@ async fn relay_send(
     list: &List,
     members: Vec<Member>,
     dkim: Option<Dkim>,
+    warnings: &mut Problems,
 ) -> Result<ExitCode> {
     let signer = signer(list)?;
     let url = args.smtp.as_deref().unwrap_or_default();
@@ -323,6 +321,7 @@ async fn relay_send(
         Some(dkim) => campaign.with_dkim(dkim),
         None => campaign,
     };
+    warnings.extend(campaign.check_sizes());
     let served: std::collections::HashSet<String> = (0..campaign.audience().recipients.len())
         .map(|i| campaign.recipient(i).email.to_string().to_lowercase())
         .collect();
