@@ -30,6 +30,10 @@ pub const TEST_SECRET: &str =
 /// The shortest secret accepted.
 pub const MIN_SECRET: usize = 16;
 
+/// The length of a token's tag: the first 128 bits of the HMAC. A tag of
+/// any other length is refused, so that guessing stays a 2^128 affair.
+pub const TAG_LEN: usize = 16;
+
 /// What a link unsubscribes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -109,7 +113,7 @@ impl Signer {
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(payload.as_bytes()),
-            URL_SAFE_NO_PAD.encode(&tag[..16])
+            URL_SAFE_NO_PAD.encode(&tag[..TAG_LEN])
         )
     }
 
@@ -122,6 +126,9 @@ impl Signer {
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| TokenError::Malformed)?;
+        if tag.len() != TAG_LEN {
+            return Err(TokenError::Forged);
+        }
         let mut m = mac(&self.key);
         m.update(&payload);
         m.verify_truncated_left(&tag)
@@ -190,16 +197,60 @@ mod tests {
         assert_eq!(signer.verify("nonsense"), Err(TokenError::Malformed));
         assert!(Signer::new(b"short").is_err());
     }
+
+    #[test]
+    fn only_a_tag_of_the_signed_length_is_accepted() {
+        let signer = Signer::new(b"0123456789abcdef-secret").expect("secret");
+        let token = Token {
+            list: "londres".into(),
+            address: "alice@example.org".into(),
+            section: None,
+        };
+        let text = signer.sign(&token);
+        let (payload, tag) = text.split_once('.').expect("dot");
+        let tag = URL_SAFE_NO_PAD.decode(tag).expect("base64");
+        assert_eq!(tag.len(), TAG_LEN);
+        // A genuine tag cut short, to any length, is a forgery.
+        for len in 1..TAG_LEN {
+            let short = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&tag[..len]));
+            assert_eq!(
+                signer.verify(&short),
+                Err(TokenError::Forged),
+                "{len} bytes"
+            );
+        }
+        // Every one-byte tag: none passes, though one of them is the
+        // genuine tag's first byte.
+        for byte in 0..=255u8 {
+            let guess = format!("{payload}.{}", URL_SAFE_NO_PAD.encode([byte]));
+            assert_eq!(signer.verify(&guess), Err(TokenError::Forged), "{byte}");
+        }
+        // Longer than signed: refused too.
+        let mut long = tag.clone();
+        long.push(0);
+        let long = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&long));
+        assert_eq!(signer.verify(&long), Err(TokenError::Forged));
+    }
 }
 
 /// The unsubscription server: answers the links of [`Signer`] tokens.
+///
+/// A client that keeps presenting tokens that do not verify is slowed down:
+/// past [`BAD_TOKEN_ALLOWANCE`] bad tokens within [`BAD_TOKEN_WINDOW`], it
+/// gets `429 Too Many Requests` (with `Retry-After`) and its tokens are not
+/// even checked until the oldest of those falls out of the window. A client
+/// is its IP address; behind a proxy on the same machine (a loopback peer),
+/// the last address of `X-Forwarded-For`.
 pub mod server {
-    use std::sync::Arc;
+    use std::collections::{HashMap, VecDeque};
+    use std::net::{IpAddr, SocketAddr};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
 
     use axum::Router;
     use axum::body::Bytes;
-    use axum::extract::State;
-    use axum::http::{Method, StatusCode, Uri, header};
+    use axum::extract::{ConnectInfo, State};
+    use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
     use axum::response::{IntoResponse, Response};
     use maud::{DOCTYPE, Markup, html};
 
@@ -219,6 +270,90 @@ pub mod server {
 
     /// The body of an RFC 8058 one-click request (and of the page's form).
     pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+
+    /// Bad tokens one client may present within [`BAD_TOKEN_WINDOW`].
+    pub const BAD_TOKEN_ALLOWANCE: usize = 10;
+
+    /// The window over which bad tokens are counted.
+    pub const BAD_TOKEN_WINDOW: Duration = Duration::from_secs(600);
+
+    /// Clients remembered at most; past this, those quiet for a whole
+    /// window are forgotten.
+    const CLIENTS_KEPT: usize = 10_000;
+
+    /// The bad tokens each client presented lately.
+    #[derive(Default)]
+    struct Throttle {
+        bad: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    }
+
+    impl Throttle {
+        fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, VecDeque<Instant>>> {
+            self.bad.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
+        /// How long `client` must wait, if it used up its allowance.
+        fn wait(&self, client: IpAddr, now: Instant) -> Option<Duration> {
+            let mut clients = self.clients();
+            let times = clients.get_mut(&client)?;
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= BAD_TOKEN_WINDOW)
+            {
+                times.pop_front();
+            }
+            if times.len() < BAD_TOKEN_ALLOWANCE {
+                return None;
+            }
+            let oldest = *times.front()?;
+            Some(BAD_TOKEN_WINDOW.saturating_sub(now.duration_since(oldest)))
+        }
+
+        /// Counts one bad token from `client`.
+        fn bad(&self, client: IpAddr, now: Instant) {
+            let mut clients = self.clients();
+            if clients.len() >= CLIENTS_KEPT {
+                clients.retain(|_, times| {
+                    times
+                        .back()
+                        .is_some_and(|t| now.duration_since(*t) < BAD_TOKEN_WINDOW)
+                });
+            }
+            let times = clients.entry(client).or_default();
+            times.push_back(now);
+            while times.len() > BAD_TOKEN_ALLOWANCE {
+                times.pop_front();
+            }
+        }
+    }
+
+    /// Who is asking: the peer, or the address a local proxy names.
+    fn client(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+        if peer.ip().is_loopback()
+            && let Some(forwarded) = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return forwarded;
+        }
+        peer.ip()
+    }
+
+    struct App {
+        service: Service,
+        throttle: Throttle,
+    }
+
+    fn too_many(wait: Duration) -> Response {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, (wait.as_secs() + 1).to_string())],
+            "too many invalid links from this address; try again later\n",
+        )
+            .into_response()
+    }
 
     fn page(status: StatusCode, title: &str, body: Markup) -> Response {
         let markup = html! {
@@ -271,13 +406,21 @@ pub mod server {
     }
 
     async fn handle(
-        State(service): State<Arc<Service>>,
+        State(app): State<Arc<App>>,
+        ConnectInfo(peer): ConnectInfo<SocketAddr>,
+        headers: HeaderMap,
         method: Method,
         uri: Uri,
         body: Bytes,
     ) -> Response {
+        let service = &app.service;
+        let client = client(peer, &headers);
+        if let Some(wait) = app.throttle.wait(client, Instant::now()) {
+            return too_many(wait);
+        }
         let token_text = uri.path().rsplit('/').next().unwrap_or_default();
         let Ok(token) = service.signer.verify(token_text) else {
+            app.throttle.bad(client, Instant::now());
             return invalid();
         };
         let what = service.what(&token);
@@ -329,7 +472,61 @@ pub mod server {
 
     /// Serves until the listener closes.
     pub async fn serve(listener: tokio::net::TcpListener, service: Service) -> std::io::Result<()> {
-        let app = Router::new().fallback(handle).with_state(Arc::new(service));
-        axum::serve(listener, app).await
+        let app = Router::new().fallback(handle).with_state(Arc::new(App {
+            service,
+            throttle: Throttle::default(),
+        }));
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_client_is_slowed_down_past_its_allowance_of_bad_tokens() {
+            let throttle = Throttle::default();
+            let start = Instant::now();
+            let attacker: IpAddr = [192, 0, 2, 1].into();
+            let neighbour: IpAddr = [192, 0, 2, 2].into();
+            for i in 0..BAD_TOKEN_ALLOWANCE {
+                assert_eq!(throttle.wait(attacker, start), None, "bad token {i}");
+                throttle.bad(attacker, start + Duration::from_secs(i as u64));
+            }
+            let now = start + Duration::from_secs(60);
+            // Ten bad tokens: the next waits until the first leaves the window.
+            assert_eq!(
+                throttle.wait(attacker, now),
+                Some(BAD_TOKEN_WINDOW - Duration::from_secs(60))
+            );
+            assert_eq!(throttle.wait(neighbour, now), None, "others are not slowed");
+            // Once the first bad token is a window old, one more try is allowed.
+            let later = start + BAD_TOKEN_WINDOW;
+            assert_eq!(throttle.wait(attacker, later), None);
+            throttle.bad(attacker, later);
+            assert!(throttle.wait(attacker, later).is_some());
+        }
+
+        #[test]
+        fn behind_a_local_proxy_the_forwarded_address_is_the_client() {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "x-forwarded-for",
+                "203.0.113.9, 198.51.100.7".parse().expect("header"),
+            );
+            let local: SocketAddr = "127.0.0.1:4000".parse().expect("addr");
+            let remote: SocketAddr = "192.0.2.1:4000".parse().expect("addr");
+            assert_eq!(
+                client(local, &headers),
+                "198.51.100.7".parse::<IpAddr>().expect("ip")
+            );
+            // A remote peer cannot choose its own identity.
+            assert_eq!(client(remote, &headers), remote.ip());
+            assert_eq!(client(local, &HeaderMap::new()), local.ip());
+        }
     }
 }

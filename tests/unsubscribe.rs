@@ -422,4 +422,46 @@ fn one_click_and_section_links_work_end_to_end() {
         text.contains("CYBERSÉCURITÉ") && !text.contains("\nSPATIAL\r\n"),
         "{text}"
     );
+    // a1's genuine link, its tag cut to one byte, then every one-byte tag:
+    // none unsubscribes a1, and the client is slowed down (429) once it
+    // used up its allowance, after which not even a genuine link is checked.
+    let (base, token) = url1.rsplit_once('/').expect("token");
+    let (payload, tag) = token.split_once('.').expect("tag");
+    let mut answers = vec![
+        http(
+            "POST",
+            &format!("{base}/{payload}.{}", &tag[..2]),
+            "List-Unsubscribe=One-Click",
+        )
+        .0,
+    ];
+    for byte in 0..=255u8 {
+        use base64::Engine;
+        let guess = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([byte]);
+        answers.push(
+            http(
+                "POST",
+                &format!("{base}/{payload}.{guess}"),
+                "List-Unsubscribe=One-Click",
+            )
+            .0,
+        );
+    }
+    assert!(!answers.contains(&200), "{answers:?}");
+    // One forged link was presented earlier in this test.
+    let allowance = breves::unsubscribe::server::BAD_TOKEN_ALLOWANCE;
+    assert!(
+        answers[..allowance - 1].iter().all(|&s| s == 400),
+        "{answers:?}"
+    );
+    assert!(
+        answers[allowance - 1..].iter().all(|&s| s == 429),
+        "{answers:?}"
+    );
+    let (status, response) = http("POST", &url1, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 429, "{response}");
+    assert!(
+        response.to_lowercase().contains("retry-after:"),
+        "{response}"
+    );
 }
