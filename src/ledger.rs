@@ -58,6 +58,27 @@ pub enum LedgerError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The ledger's file or folder could not be made or opened.
+    #[error("the ledger {}: {source}", path.display())]
+    File {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ledger file has other names (hard links): a send under another
+    /// name could not be told apart, and would not be stopped by the lock.
+    #[error(
+        "the ledger {} has {links} names (hard links): breves cannot tell whether another send uses it; copy it to a file of its own",
+        path.display()
+    )]
+    HardLinked {
+        /// The ledger file.
+        path: PathBuf,
+        /// How many names it has.
+        links: u64,
+    },
     /// The lock file could not be made.
     #[error("the ledger's lock {}: {source}", path.display())]
     Lock {
@@ -241,6 +262,7 @@ pub struct Status {
 /// The ledger file, opened.
 pub struct Ledger {
     path: PathBuf,
+    canonical: PathBuf,
     db: Mutex<Connection>,
 }
 
@@ -338,18 +360,52 @@ fn now() -> String {
 }
 
 impl Ledger {
-    /// Opens (and creates, with its folder) the ledger at `path`.
+    /// Opens (and creates, with its folder) the ledger at `path`. A new
+    /// ledger and its folder are readable by their owner only (0600 and
+    /// 0700): the ledger holds every subscriber's address.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
         let db_err = |source| LedgerError::Database {
             path: path.to_path_buf(),
             source,
         };
+        let io_err = |source| LedgerError::File {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| LedgerError::Lock {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|source| LedgerError::File {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
         }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io_err)?;
+        let metadata = file.metadata().map_err(io_err)?;
+        if metadata.mode() & 0o077 != 0 {
+            // An older ledger, made readable by others: closed to them now.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io_err)?;
+        }
+        if metadata.nlink() > 1 {
+            return Err(LedgerError::HardLinked {
+                path: path.to_path_buf(),
+                links: metadata.nlink(),
+            });
+        }
+        drop(file);
+        // The lock of a send is named after the file itself, so that any
+        // path to it (a symbolic link, another spelling) finds the same lock.
+        let canonical = std::fs::canonicalize(path).map_err(io_err)?;
         let db = Connection::open(path).map_err(db_err)?;
         db.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
@@ -360,6 +416,7 @@ impl Ledger {
         db.execute_batch(SCHEMA).map_err(db_err)?;
         Ok(Ledger {
             path: path.to_path_buf(),
+            canonical,
             db: Mutex::new(db),
         })
     }
@@ -384,20 +441,22 @@ impl Ledger {
     /// send the same issue to the same list. The operating system releases
     /// it when the process ends, however it ends.
     pub fn lock(&self, scope: &Scope) -> Result<SendLock, LedgerError> {
+        use std::os::unix::fs::OpenOptionsExt;
         let name = format!(
             "{}.{}.{}.{}.lock",
-            self.path
+            self.canonical
                 .file_name()
                 .map_or_else(|| "ledger".into(), |n| n.to_string_lossy().into_owned()),
             scope.issue,
             scope.list,
             scope.kind
         );
-        let path = self.path.with_file_name(name);
+        let path = self.canonical.with_file_name(name);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&path)
             .map_err(|source| LedgerError::Lock {
                 path: path.clone(),
@@ -897,5 +956,62 @@ mod tests {
         );
         drop(held);
         assert!(ledger.lock(&scope).is_ok());
+    }
+    #[test]
+    fn any_path_to_the_ledger_finds_the_same_lock() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir(dir.path().join("sub")).expect("sub");
+        let path = dir.path().join("l.sqlite3");
+        let ledger = Ledger::open(&path).expect("open");
+        let scope = Scope::list("i", "l");
+        let _held = ledger.lock(&scope).expect("first lock");
+        let link = dir.path().join("link.sqlite3");
+        std::os::unix::fs::symlink(&path, &link).expect("symlink");
+        let spelled = dir.path().join("sub/../l.sqlite3");
+        for other in [link, spelled] {
+            let again = Ledger::open(&other).expect("open by another path");
+            assert!(
+                matches!(again.lock(&scope), Err(LedgerError::Busy { .. })),
+                "{} is the same ledger",
+                other.display()
+            );
+        }
+        // A hard link is another name that no lock can see: refused.
+        let hard = dir.path().join("hard.sqlite3");
+        std::fs::hard_link(&path, &hard).expect("hard link");
+        assert!(matches!(
+            Ledger::open(&hard),
+            Err(LedgerError::HardLinked { links: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn the_ledger_and_its_folder_are_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("state/breves/l.sqlite3");
+        let ledger = Ledger::open(&path).expect("a ledger in folders that do not exist");
+        ledger
+            .begin(
+                &Scope::list("i", "l"),
+                "f",
+                &planned(&[("a@x.org", "s")]),
+                false,
+            )
+            .expect("begin");
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("state/breves")), 0o700);
+        let wal = path.with_file_name("l.sqlite3-wal");
+        assert_eq!(
+            mode(&wal),
+            0o600,
+            "SQLite gives its journal the ledger's mode"
+        );
+        // An older ledger readable by others is closed to them.
+        drop(ledger);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        Ledger::open(&path).expect("reopen");
+        assert_eq!(mode(&path), 0o600);
     }
 }
