@@ -397,6 +397,37 @@ fn starttls_with_auth_delivers_and_keeps_the_password_out_of_sight() {
 }
 
 #[test]
+fn data_injected_after_the_starttls_reply_ends_the_connection() {
+    // The server (or someone on the path) appends a forged EHLO reply
+    // offering AUTH to its reply to STARTTLS. Read as if it came through
+    // TLS, it would shift every later reply by one and draw the password
+    // out; breves must stop before the handshake.
+    let (server, cert, _certs) = tls_server(
+        "--starttls",
+        &["--auth", "editeur:s3cret-Pa55", "--inject-after-starttls"],
+    );
+    let run = Sender::new();
+    let out = run.send(
+        &shipped(),
+        &format!("smtp://editeur@127.0.0.1:{}", server.port),
+        &["--smtp-ca", cert.to_str().expect("utf-8")],
+        &[("BREVES_SMTP_PASSWORD", "s3cret-Pa55")],
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("sent data after its reply to STARTTLS, before the TLS handshake"),
+        "{out:?}"
+    );
+    assert!(
+        server.log().iter().all(|e| e["event"] != "auth"),
+        "no AUTH reached the server: {:?}",
+        server.log()
+    );
+    assert!(server.messages().is_empty());
+}
+
+#[test]
 fn implicit_tls_delivers() {
     let (server, cert, _certs) = tls_server("--implicit", &[]);
     let run = Sender::new();

@@ -14,6 +14,10 @@ recipient from a hash of the address, so a run is repeatable:
   --implicit CERT KEY   speak TLS from the first byte
   --auth USER:PASS      require AUTH (PLAIN, LOGIN) with these credentials
   --auth-plain          offer AUTH without TLS (to check a client will not use it)
+  --inject-after-starttls   send, in the same segment as the reply to
+                  STARTTLS, a forged EHLO reply offering AUTH PLAIN: what a
+                  man in the middle does to a client that keeps reading its
+                  plain-text buffer once TLS is up (CVE-2011-0411 class)
 
 Prints `READY <port>` once listening, and serves until killed.
 """
@@ -29,7 +33,21 @@ import threading
 import warnings
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class InjectingSMTP(SMTP):
+    """Appends a forged reply to the reply to STARTTLS, in one write."""
+
+    async def push(self, status):
+        if status == "220 Ready to start TLS":
+            status += "\r\n250-forged.example.org\r\n250 AUTH PLAIN LOGIN"
+        await super().push(status)
+
+
+class InjectingController(Controller):
+    def factory(self):
+        return InjectingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 def share(address, salt):
@@ -109,6 +127,7 @@ def main():
     p.add_argument("--implicit", nargs=2)
     p.add_argument("--auth")
     p.add_argument("--auth-plain", action="store_true")
+    p.add_argument("--inject-after-starttls", action="store_true")
     args = p.parse_args()
     # aiosmtpd warns about what some tests do on purpose (AUTH offered without TLS).
     warnings.filterwarnings("ignore")
@@ -129,7 +148,8 @@ def main():
             auth_required=True,
             auth_require_tls=not args.auth_plain,
         )
-    controller = Controller(handler, **kwargs)
+    kind = InjectingController if args.inject_after_starttls else Controller
+    controller = kind(handler, **kwargs)
     controller.start()
     print("READY", args.port, flush=True)
     try:

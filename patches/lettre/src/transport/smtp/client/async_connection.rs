@@ -225,6 +225,16 @@ impl AsyncSmtpConnection {
     ) -> Result<(), Error> {
         if self.server_info.supports_feature(Extension::StartTls) {
             try_smtp!(self.command(Starttls).await, self);
+            // Anything the server sent after its reply to STARTTLS was sent
+            // in plain text, yet would be read as if it came through TLS: a
+            // response injection (RFC 3207 section 6, CVE-2011-0411 class).
+            if !self.stream.buffer().is_empty() {
+                self.panic = true;
+                let _ = self.stream.close().await;
+                return Err(error::client(
+                    "the server sent data after its reply to STARTTLS, before the TLS handshake (possible response injection)",
+                ));
+            }
             self.stream.get_mut().upgrade_tls(tls_parameters).await?;
             #[cfg(feature = "tracing")]
             tracing::debug!("connection encrypted");

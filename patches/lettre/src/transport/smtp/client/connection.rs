@@ -148,6 +148,17 @@ impl SmtpConnection {
             #[cfg(any(feature = "native-tls", feature = "rustls", feature = "boring-tls"))]
             {
                 try_smtp!(self.command(Starttls), self);
+                // Anything the server sent after its reply to STARTTLS was
+                // sent in plain text, yet would be read as if it came
+                // through TLS: a response injection (RFC 3207 section 6,
+                // CVE-2011-0411 class).
+                if !self.stream.buffer().is_empty() {
+                    self.panic = true;
+                    let _ = self.stream.get_mut().shutdown(std::net::Shutdown::Both);
+                    return Err(error::client(
+                        "the server sent data after its reply to STARTTLS, before the TLS handshake (possible response injection)",
+                    ));
+                }
                 self.stream.get_mut().upgrade_tls(tls_parameters)?;
                 #[cfg(feature = "tracing")]
                 tracing::debug!("connection encrypted");
