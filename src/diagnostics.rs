@@ -475,18 +475,32 @@ pub fn read_source(path: &Path) -> crate::Result<Result<Arc<SourceFile>, Problem
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(read_error)?.len();
-    if size > MAX_INPUT {
+    let too_large = |size: Option<u64>| {
         let file = Arc::new(SourceFile::new(path, ""));
-        return Ok(Err(Problem::error(ProblemKind::Syntax(format!(
-            "this file is {:.1} MB: an issue, a list or a members file is at most {} MB",
-            size as f64 / 1e6,
+        let what = match size {
+            Some(size) => format!("this file is {:.1} MB", size as f64 / 1e6),
+            None => format!("this file is larger than {} MB", MAX_INPUT / 1_000_000),
+        };
+        Problem::error(ProblemKind::Syntax(format!(
+            "{what}: an issue, a list or a members file is at most {} MB",
             MAX_INPUT / 1_000_000
         )))
         .at(file.locate(0..0))
-        .hint("is it the right file?")));
+        .hint("is it the right file?")
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let metadata = file.metadata().map_err(read_error)?;
+    if metadata.is_file() && metadata.len() > MAX_INPUT {
+        return Ok(Err(too_large(Some(metadata.len()))));
     }
-    let bytes = std::fs::read(path).map_err(read_error)?;
+    // A device or a pipe has no size to look at first (`/dev/zero` never
+    // ends): whatever it is, no more than the limit is read.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_INPUT + 1), &mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Ok(Err(too_large(None)));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Ok(Arc::new(SourceFile::new(path, text)))),
         Err(e) => {

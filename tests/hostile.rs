@@ -193,3 +193,26 @@ fn a_50_mb_file_is_refused_at_once() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("this file is 50.5 MB"), "{out}");
 }
+
+#[test]
+fn an_endless_members_file_is_cut_at_the_limit() {
+    // A device or a pipe has no size to look at: the limit must hold while
+    // reading, whatever the input.
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\nmembers = \"/dev/zero\"\n[list.topics]\nspatial = \"Spatial\"\n",
+    )
+    .expect("list");
+    let (code, out) = check_bounded(&[
+        common::ISSUE,
+        "--subscribers",
+        list.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("/dev/zero") && out.contains("this file is larger than 16 MB"),
+        "{out}"
+    );
+}
