@@ -112,9 +112,10 @@ impl RelayConfig {
         user: Option<String>,
         password: Option<String>,
     ) -> Result<RelayConfig, RelayError> {
+        let shown = redacted(text);
         let url = url::Url::parse(text).map_err(|e| {
             RelayError(format!(
-                "`{text}` is not a relay URL ({e}): write it as smtps://host:465 or smtp://host:587"
+                "`{shown}` is not a relay URL ({e}): write it as smtps://host:465 or smtp://host:587"
             ))
         })?;
         if url.password().is_some() {
@@ -125,7 +126,7 @@ impl RelayConfig {
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| RelayError(format!("`{text}` names no host")))?
+            .ok_or_else(|| RelayError(format!("`{shown}` names no host")))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
@@ -196,6 +197,17 @@ impl RelayConfig {
         };
         format!("{scheme}://{host}:{}{tls}", self.port)
     }
+}
+
+/// A relay URL as it may be shown: whatever stands before its last `@`
+/// (a user, and perhaps a password typed there by mistake) is hidden,
+/// even when the URL cannot be parsed.
+fn redacted(text: &str) -> String {
+    let Some((before, host)) = text.rsplit_once('@') else {
+        return text.to_owned();
+    };
+    let scheme = before.find("://").map_or("", |i| &before[..i + 3]);
+    format!("{scheme}***@{host}")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -644,5 +656,25 @@ mod tests {
         ] {
             assert!(RelayConfig::from_url(bad, None, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_malformed_url_is_never_echoed_with_its_password() {
+        for bad in [
+            "smtp://editeur:S3cret@127.0.0.1:99999",
+            "smtp://editeur:S3c/ret@mail.example.org:25x",
+            "editeur:S3cret@mail example.org",
+            "smtps://editeur:S3cret@",
+        ] {
+            let Err(RelayError(message)) = RelayConfig::from_url(bad, None, None) else {
+                panic!("{bad} is refused");
+            };
+            assert!(!message.contains("S3c"), "{bad}: {message}");
+        }
+        assert_eq!(
+            redacted("smtp://u:p@x@relay.example.org:99999"),
+            "smtp://***@relay.example.org:99999"
+        );
+        assert_eq!(redacted("smtp://relay.example.org"), "smtp://relay.example.org");
     }
 }
