@@ -358,3 +358,56 @@ fn dry_run_files_are_private() {
         }
     }
 }
+
+#[test]
+fn a_full_disk_leaves_no_half_written_message() {
+    // No file may grow past 60 KiB: the small digests are written, the
+    // first large one fails, and the run stops without leaving part of it.
+    let dir = tempdir();
+    let out = common::breves_with_file_limit(
+        60,
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            common::LIST,
+            "--dry-run",
+            dir.path().to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("cannot write"), "{out:?}");
+    let mut written = 0;
+    for entry in fs::read_dir(dir.path()).expect("outbox") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            name.ends_with(".eml"),
+            "only whole messages are left: {name}"
+        );
+        let bytes = fs::read(&path).expect("message");
+        let message = mail_parser::MessageParser::default()
+            .parse(&bytes)
+            .expect("a message");
+        assert!(
+            message.body_html(0).is_some() && message.body_text(0).is_some(),
+            "{name} is whole"
+        );
+        let text = String::from_utf8_lossy(&bytes);
+        let boundary = text
+            .split("boundary=\"")
+            .nth(1)
+            .and_then(|b| b.split('"').next())
+            .expect("a boundary");
+        assert!(
+            text.trim_end().ends_with(&format!("--{boundary}--")),
+            "{name} ends with its closing boundary"
+        );
+        written += 1;
+    }
+    assert!(
+        written < 11,
+        "the limit stopped the run ({written} written)"
+    );
+}

@@ -93,7 +93,17 @@ pub fn file_stem(address: &str) -> String {
     stem.trim_start_matches('.').to_owned()
 }
 
+/// The suffix of a file being written; renamed to its real name once whole.
+const PARTIAL: &str = "part";
+
+/// Writes a file readable by its owner only, whole or not at all: the
+/// bytes go to `NAME.part`, which is renamed to `NAME` once written, and
+/// removed if the write fails (a full disk leaves no half-written message).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".");
+    partial.push(PARTIAL);
+    let partial = PathBuf::from(partial);
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -102,7 +112,14 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         options.mode(0o600);
     }
     // A dry run's files are for reading, not a record: no fsync.
-    options.open(path)?.write_all(bytes)
+    let written = options
+        .open(&partial)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    written
 }
 
 impl Outbox {
@@ -117,7 +134,7 @@ impl Outbox {
         fs::create_dir_all(dir).map_err(write_err)?;
         for entry in fs::read_dir(dir).map_err(write_err)? {
             let path = entry.map_err(write_err)?.path();
-            let is_ours = path.extension().is_some_and(|e| e == "eml")
+            let is_ours = path.extension().is_some_and(|e| e == "eml" || e == PARTIAL)
                 || path.file_name().is_some_and(|n| n == MANIFEST);
             if is_ours && path.is_file() {
                 fs::remove_file(&path).map_err(|source| Error::Write {
