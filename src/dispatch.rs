@@ -282,7 +282,28 @@ impl<T: Transport> Shared<'_, T> {
         if let Some(s) = session {
             self.transport.close(s).await;
         }
-        outcome.and(flushed)
+        match outcome.and(flushed) {
+            // A ledger that cannot record (a full disk) stops the run like
+            // a relay that refuses everything: no message leaves without
+            // its mark, and the report says what was done.
+            Err(Error::Ledger(e)) => {
+                self.halt.store(true, Ordering::SeqCst);
+                self.report().fatal.get_or_insert(format!(
+                    "the ledger cannot record any more, so no further message was sent ({e})"
+                ));
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Puts a job back at the head of the queue: it was not attempted.
+    fn requeue(&self, job: Job) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fresh
+            .push_front(job);
     }
 
     /// The worker's loop. A delivery's outcome is recorded together with
@@ -315,22 +336,26 @@ impl<T: Transport> Shared<'_, T> {
                 Next::Done => return Ok(()),
             };
             if self.pace.interval.is_some() {
-                self.record(unrecorded.take(), None).await?;
+                if let Err(e) = self.record(unrecorded.take(), None).await {
+                    self.requeue(job);
+                    return Err(e);
+                }
                 self.pace.wait().await;
             }
             if self.stopped() {
-                self.queue
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .fresh
-                    .push_front(job);
+                self.requeue(job);
                 return Ok(());
             }
             let letter = self.campaign.letter(job.index, self.options.date)?;
             let recipient = letter.recipient.to_string().to_lowercase();
             job.attempts += 1;
             let first_try = *job.first_try.get_or_insert_with(Instant::now);
-            self.record(unrecorded.take(), Some(&recipient)).await?;
+            if let Err(e) = self.record(unrecorded.take(), Some(&recipient)).await {
+                // Not marked as leaving: it does not leave.
+                job.attempts -= 1;
+                self.requeue(job);
+                return Err(e);
+            }
 
             let started = Instant::now();
             let result = match session {
@@ -404,11 +429,7 @@ impl<T: Transport> Shared<'_, T> {
                 }
                 Err(DeliveryError::Setup(reason)) => {
                     *unrecorded = Some((recipient, Outcome::Retry(reason.clone()), 0));
-                    self.queue
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .fresh
-                        .push_front(job);
+                    self.requeue(job);
                     self.report().fatal.get_or_insert(reason);
                     self.halt.store(true, Ordering::SeqCst);
                     return Ok(());

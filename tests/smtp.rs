@@ -428,6 +428,61 @@ fn data_injected_after_the_starttls_reply_ends_the_connection() {
 }
 
 #[test]
+fn a_ledger_that_cannot_grow_stops_the_send_with_its_summary() {
+    // The ledger's files may not grow past 400 KiB, as on a full disk: the
+    // send stops when a mark cannot be recorded, says what was sent, and
+    // exits 3; the next run, with room again, serves the rest, nobody twice.
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(300);
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--smtp",
+            &sink.plain_url(),
+            "--ledger",
+            run.ledger().to_str().expect("utf-8"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let out = common::breves_with_file_limit(
+        400,
+        args(&["--concurrency", "1"]),
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    let sent = sink.messages().len();
+    assert!(
+        sent > 0 && sent < 300,
+        "{sent} sent before the ledger was full"
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("to the list essai: {sent} sent"))
+            && out
+                .stdout
+                .contains("stopped: the ledger cannot record any more")
+            && out
+                .stdout
+                .contains("not attempted: run the same command again"),
+        "{out:?}"
+    );
+    let out = breves_with(args(&[]), &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let counts = sink.counts();
+    assert_eq!(counts.len(), 300);
+    // The one whose outcome could not be recorded may be sent twice.
+    assert!(duplicates(&counts) <= 1, "{counts:?}");
+}
+
+#[test]
 fn implicit_tls_delivers() {
     let (server, cert, _certs) = tls_server("--implicit", &[]);
     let run = Sender::new();

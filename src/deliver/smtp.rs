@@ -675,6 +675,9 @@ mod tests {
             redacted("smtp://u:p@x@relay.example.org:99999"),
             "smtp://***@relay.example.org:99999"
         );
-        assert_eq!(redacted("smtp://relay.example.org"), "smtp://relay.example.org");
+        assert_eq!(
+            redacted("smtp://relay.example.org"),
+            "smtp://relay.example.org"
+        );
     }
 }

@@ -96,6 +96,47 @@ where
     }
 }
 
+/// Runs `breves` as [`breves_with`] does, unable to write any file past
+/// `kib` KiB (`ulimit -f`), as on a disk that is full: its writes fail with
+/// an error (the signal that would kill it is ignored).
+pub fn breves_with_file_limit<I, S>(kib: u64, args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_breves"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1");
+    for var in [
+        "BREVES_LEDGER",
+        "BREVES_SMTP_URL",
+        "BREVES_SMTP_USER",
+        "BREVES_SMTP_PASSWORD",
+        "BREVES_SMTP_CA",
+        "BREVES_UNSUBSCRIBE_SECRET",
+    ] {
+        command.env_remove(var);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("sh runs breves");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
 /// A fresh temporary folder.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary folder")
