@@ -33,7 +33,8 @@
 //! let (issue, problems) = Issue::parse(&file);
 //! let issue = issue.expect("valid");
 //! assert!(problems.is_empty());
-//! assert_eq!(issue.id, "2026-03");
+//! // No `id` under [issue]: it is made from the title and the period.
+//! assert_eq!(issue.id, "breves-2026-02-26-2026-04-03");
 //! assert_eq!(issue.sections[0].id, "spatial");
 //! ```
 
@@ -56,8 +57,11 @@ use crate::markdown::{self, Block, Inline, Note, Parsed};
 /// One issue of the newsletter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
-    /// A stable id: `[issue] id`, or the file name without `.toml`. It names
-    /// the issue in Message-IDs and in the record of what was sent.
+    /// A stable id: `[issue] id`, or made from what the issue says (its
+    /// title, subtitle and period, see [`default_id`]), never from its
+    /// file's name: two issues saved under the same name in two folders are
+    /// two issues. It names the issue in Message-IDs and in the record of
+    /// what was sent.
     pub id: String,
     /// The newsletter's title, "Brèves numériques".
     pub title: String,
@@ -341,35 +345,17 @@ impl Issue {
             problems: Problems::new(),
         };
         let meta = &raw.issue;
-        let id = match &meta.id {
-            Some(id) => {
-                if !is_slug(id.get_ref()) {
-                    c.invalid(
-                        id.span(),
-                        "id",
-                        "use lowercase letters, digits and hyphens",
-                        None,
-                    );
-                }
-                id.get_ref().clone()
+        let explicit_id = meta.id.as_ref().map(|id| {
+            if !is_slug(id.get_ref()) {
+                c.invalid(
+                    id.span(),
+                    "id",
+                    "use lowercase letters, digits and hyphens",
+                    None,
+                );
             }
-            None => {
-                let stem = file
-                    .path()
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if !is_slug(&stem) {
-                    c.invalid(
-                        0..0,
-                        "id",
-                        &format!("the file name `{stem}` cannot serve as the issue's id"),
-                        Some("add id = \"2026-03-royaume-uni\" under [issue], or rename the file"),
-                    );
-                }
-                stem
-            }
-        };
+            id.get_ref().clone()
+        });
         let title = c.line(&meta.title, "title");
         let subtitle = meta.subtitle.as_ref().map(|s| c.line(s, "subtitle"));
         let publisher = meta.publisher.as_ref().map(|s| c.line(s, "publisher"));
@@ -481,6 +467,13 @@ impl Issue {
             return (None, problems);
         };
         let fingerprint = hex(&Sha256::digest(file.text().as_bytes()));
+        let id = explicit_id.unwrap_or_else(|| {
+            default_id(
+                meta.title.get_ref(),
+                meta.subtitle.as_ref().map(|s| s.get_ref().as_str()),
+                Period { from, to },
+            )
+        });
         let issue = Issue {
             id,
             title,
@@ -514,6 +507,65 @@ impl Issue {
     }
 }
 
+/// The id of an issue that gives none: its title and subtitle as a slug,
+/// then the first and last days of its period, such as
+/// `breves-numeriques-royaume-uni-2026-02-26-2026-04-03`.
+pub fn default_id(title: &str, subtitle: Option<&str>, period: Period) -> String {
+    let words = match subtitle {
+        Some(subtitle) => format!("{title} {subtitle}"),
+        None => title.to_owned(),
+    };
+    let mut name = slug(&words);
+    if name.len() > 48 {
+        let cut = name[..48].rfind('-').unwrap_or(48);
+        name.truncate(cut);
+    }
+    let dates = format!("{}-{}", period.from, period.to);
+    if name.is_empty() {
+        dates
+    } else {
+        format!("{name}-{dates}")
+    }
+}
+
+/// Lowercase ASCII letters and digits, accents taken off the letters of
+/// French (and the like), everything else one hyphen.
+fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut hyphen = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let plain = match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => "a",
+            'ç' => "c",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'î' | 'ï' | 'í' | 'ì' => "i",
+            'ñ' => "n",
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => "o",
+            'ù' | 'û' | 'ü' | 'ú' => "u",
+            'ÿ' | 'ý' => "y",
+            'œ' => "oe",
+            'æ' => "ae",
+            'ß' => "ss",
+            c if c.is_ascii_alphanumeric() => {
+                out.push(c);
+                hyphen = false;
+                continue;
+            }
+            _ => "",
+        };
+        if plain.is_empty() {
+            if !hyphen && !out.is_empty() {
+                out.push('-');
+                hyphen = true;
+            }
+        } else {
+            out.push_str(plain);
+            hyphen = false;
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
 /// Lowercase hexadecimal.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -538,8 +590,52 @@ mod tests {
         let (issue, problems) = parse(MINIMAL);
         assert!(problems.is_empty(), "{problems:?}");
         let issue = issue.expect("valid");
-        assert_eq!(issue.id, "t");
+        assert_eq!(issue.id, "t-2026-02-26-2026-04-03");
         assert_eq!(issue.highlight.label, "Fait marquant");
+    }
+
+    #[test]
+    fn the_default_id_comes_from_what_the_issue_says_not_its_file_name() {
+        let load = |path: &str, text: &str| {
+            Issue::parse(&Arc::new(SourceFile::new(path, text)))
+                .0
+                .expect("valid")
+                .id
+        };
+        let march = MINIMAL.replace(
+            "title = \"T\"",
+            "title = \"Brèves numériques\"\nsubtitle = \"Royaume-Uni\"",
+        );
+        let april = march.replace(
+            "{ from = 2026-02-26, to = 2026-04-03 }",
+            "{ from = 2026-04-04, to = 2026-05-01 }",
+        );
+        let march_id = load("mars/lettre.toml", &march);
+        assert_eq!(
+            march_id,
+            "breves-numeriques-royaume-uni-2026-02-26-2026-04-03"
+        );
+        assert!(is_slug(&march_id));
+        assert_eq!(
+            load("avril/lettre.toml", &april),
+            "breves-numeriques-royaume-uni-2026-04-04-2026-05-01"
+        );
+        // The same issue under another name is the same issue.
+        assert_eq!(load("copie.toml", &march), march_id);
+        // An explicit id stays possible.
+        let explicit = march.replacen("[issue]\n", "[issue]\nid = \"2026-03\"\n", 1);
+        assert_eq!(load("mars/lettre.toml", &explicit), "2026-03");
+        // Any title makes a valid id.
+        for title in [
+            "« Œuvres & Cie » !",
+            "***",
+            "Ünïcödé — ß",
+            "x".repeat(200).as_str(),
+        ] {
+            let text = MINIMAL.replace("title = \"T\"", &format!("title = \"{title}\""));
+            let id = load("t.toml", &text);
+            assert!(is_slug(&id) && id.len() <= 70, "{title}: {id}");
+        }
     }
 
     #[test]

@@ -117,6 +117,10 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// Recipients whose sections changed.
     pub resectioned: Vec<String>,
+    /// Recipients the send had already served (sent, or refused for good).
+    pub served: usize,
+    /// Recipients the send had still to serve.
+    pub unserved: usize,
 }
 
 impl Changes {
@@ -166,6 +170,22 @@ impl std::fmt::Display for Changes {
                 "  - {} recipient(s) with other sections: {}",
                 self.resectioned.len(),
                 sample(&self.resectioned)
+            )?;
+        }
+        if self.issue_changed && self.unserved == 0 && self.added.is_empty() {
+            // Going on would send nothing: the issue is most likely another
+            // one that was given this one's id.
+            return write!(
+                f,
+                "every recipient of this send was served with the earlier version ({} in all): if this is another issue, give it an id of its own under [issue] (id = \"…\"); --accept-changes would send nothing",
+                self.served
+            );
+        }
+        if self.issue_changed && self.served > 0 {
+            writeln!(
+                f,
+                "  ({} recipient(s) already served will not receive the new version)",
+                self.served
             )?;
         }
         write!(
@@ -612,9 +632,13 @@ impl Ledger {
         audience: &[Planned],
     ) -> Result<Changes, LedgerError> {
         let mut recorded = std::collections::HashMap::new();
+        let mut changes = Changes {
+            issue_changed: recorded_fingerprint != fingerprint,
+            ..Changes::default()
+        };
         let mut rows = tx
             .prepare(
-                "SELECT recipient, sections FROM deliveries
+                "SELECT recipient, sections, state FROM deliveries
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND state <> 'removed'",
             )
             .map_err(|e| self.err(e))?;
@@ -624,12 +648,13 @@ impl Ledger {
         while let Some(row) = query.next().map_err(|e| self.err(e))? {
             let r: String = row.get(0).map_err(|e| self.err(e))?;
             let s: String = row.get(1).map_err(|e| self.err(e))?;
+            let state: String = row.get(2).map_err(|e| self.err(e))?;
+            match state.as_str() {
+                "sent" | "failed" => changes.served += 1,
+                _ => changes.unserved += 1,
+            }
             recorded.insert(r, s);
         }
-        let mut changes = Changes {
-            issue_changed: recorded_fingerprint != fingerprint,
-            ..Changes::default()
-        };
         let mut now: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for p in audience {
             now.insert(&p.recipient);
@@ -940,6 +965,62 @@ mod tests {
         assert!(
             !start.to_send.contains(&"b@x.org".to_owned()),
             "a removed member is never mailed"
+        );
+    }
+
+    #[test]
+    fn another_issue_under_a_served_id_is_never_advised_to_go_on() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
+        let scope = Scope::list("i", "l");
+        let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s")]);
+        ledger
+            .begin(&scope, "march", &audience, false)
+            .expect("begin");
+        // Half served, then the issue is corrected: going on is the advice.
+        ledger
+            .record(
+                &scope,
+                Some(("a@x.org", &Outcome::Sent("250".into()), 1)),
+                None,
+            )
+            .expect("record");
+        let Err(LedgerError::Changed(changes)) = ledger.peek(&scope, "fixed", &audience, false)
+        else {
+            panic!("a change must be refused")
+        };
+        assert_eq!((changes.served, changes.unserved), (1, 1));
+        assert_eq!(
+            changes.to_string(),
+            "the issue or the list changed since this send started:\n  - the issue file's content is different\n  (1 recipient(s) already served will not receive the new version)\nrun the same command with --accept-changes to go on with the files as they are now"
+        );
+        // Everyone served, and another content under the same id: the
+        // advice is an id of its own, never a flag that sends nothing.
+        ledger
+            .record(
+                &scope,
+                Some(("b@x.org", &Outcome::Failed("550".into()), 1)),
+                None,
+            )
+            .expect("record");
+        let Err(LedgerError::Changed(changes)) = ledger.peek(&scope, "april", &audience, false)
+        else {
+            panic!("a change must be refused")
+        };
+        assert_eq!(
+            changes.to_string(),
+            "the issue or the list changed since this send started:\n  - the issue file's content is different\nevery recipient of this send was served with the earlier version (2 in all): if this is another issue, give it an id of its own under [issue] (id = \"…\"); --accept-changes would send nothing"
+        );
+        // Only the list changed (a member added): nothing like that.
+        let more = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
+        let Err(LedgerError::Changed(changes)) = ledger.peek(&scope, "march", &more, false) else {
+            panic!("a change must be refused")
+        };
+        assert!(!changes.is_empty() && !changes.issue_changed);
+        assert!(
+            changes
+                .to_string()
+                .ends_with("--accept-changes to go on with the files as they are now")
         );
     }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -483,6 +483,49 @@ fn a_ledger_that_cannot_grow_stops_the_send_with_its_summary() {
 }
 
 #[test]
+fn two_issues_saved_under_one_file_name_are_two_sends() {
+    // March and April, each saved as lettre.toml in a folder of its own,
+    // with no `id`: each is sent to everyone, with its own Message-IDs.
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(3);
+    let shipped = fs::read_to_string(common::root().join(common::ISSUE)).expect("issue");
+    let april_text = shipped.replace(
+        "period = { from = 2026-02-26, to = 2026-04-03 }",
+        "period = { from = 2026-04-04, to = 2026-05-01 }",
+    );
+    assert_ne!(april_text, shipped);
+    for (month, text) in [("mars", &shipped), ("avril", &april_text)] {
+        let dir = run.dir.path().join(month);
+        fs::create_dir(&dir).expect("folder");
+        let issue = dir.join("lettre.toml");
+        fs::write(&issue, text).expect("issue");
+        let out = breves_with(
+            [
+                "send",
+                issue.to_str().expect("utf-8"),
+                "--subscribers",
+                list.to_str().expect("utf-8"),
+                "--smtp",
+                &sink.plain_url(),
+                "--ledger",
+                run.ledger().to_str().expect("utf-8"),
+            ],
+            &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+        );
+        assert_eq!(out.code, 0, "{month}: {out:?}");
+        assert!(out.stdout.contains(": 3 sent"), "{month}: {out:?}");
+    }
+    assert_eq!(sink.messages().len(), 6, "each issue to each member");
+    let message_ids: HashSet<String> = sink
+        .messages()
+        .iter()
+        .map(|(_, bytes)| parse(bytes).message_id().expect("a Message-ID").to_owned())
+        .collect();
+    assert_eq!(message_ids.len(), 6, "{message_ids:?}");
+}
+
+#[test]
 fn implicit_tls_delivers() {
     let (server, cert, _certs) = tls_server("--implicit", &[]);
     let run = Sender::new();
@@ -795,7 +838,9 @@ fn on_a_terminal_a_send_is_confirmed_first_and_declining_records_nothing() {
     };
     let declined = answer("n\n");
     assert!(
-        declined.contains("About to send 2026-03-royaume-uni to the list londres"),
+        declined.contains(
+            "About to send breves-numeriques-royaume-uni-2026-02-26-2026-04-03 to the list londres"
+        ),
         "{declined}"
     );
     assert!(
