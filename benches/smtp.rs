@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use breves::address::Key;
 use breves::campaign::Campaign;
 use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::diagnostics::SourceFile;
@@ -131,7 +132,7 @@ fn main() {
                     let scope = Scope::list(&issue.id, "bench");
                     let planned: Vec<Planned> = (0..messages)
                         .map(|i| Planned {
-                            recipient: format!("abonne{i}@example.org"),
+                            recipient: Key::from_text(&format!("abonne{i}@example.org")),
                             sections: String::new(),
                         })
                         .collect();

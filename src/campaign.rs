@@ -30,6 +30,7 @@ use crate::deliver::files::Skipped;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 
 use crate::Result;
+use crate::address::Key;
 use crate::issue::Issue;
 use crate::message::{self, Dkim, EncodedDigest, Letter, Links};
 use crate::render::{Digest, Renderer};
@@ -122,6 +123,24 @@ impl<'a> Campaign<'a> {
             issue: self.issue,
             signer: &self.signer,
         }
+    }
+
+    /// The issue.
+    pub fn issue(&self) -> &'a Issue {
+        self.issue
+    }
+
+    /// The list.
+    pub fn list(&self) -> &'a List {
+        self.list
+    }
+
+    /// Every recipient's key, in list order.
+    pub fn recipient_keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.audience
+            .recipients
+            .iter()
+            .map(|&(m, _)| Key::of(&self.members[m].email))
     }
 
     /// Who receives what.

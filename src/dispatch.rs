@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::address::Key;
 use crate::campaign::Campaign;
 use crate::deliver::files::Skipped;
 use crate::deliver::{DeliveryError, Transport};
@@ -107,11 +108,11 @@ pub struct Report {
     /// Letters accepted.
     pub delivered: usize,
     /// Recipients refused for good, with the reply.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<(Key, String)>,
     /// Recipients given up on after transient failures, with the last one.
-    pub gave_up: Vec<(String, String)>,
+    pub gave_up: Vec<(Key, String)>,
     /// Recipients whose letter's fate is unknown, with why.
-    pub uncertain: Vec<(String, String)>,
+    pub uncertain: Vec<(Key, String)>,
     /// Recipients not attempted because the run stopped.
     pub not_attempted: usize,
     /// Members who received nothing from this issue.
@@ -135,6 +136,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// How the command that ran this ends: a run that did not serve
+    /// everyone it was for is incomplete.
+    pub fn exit_status(&self) -> crate::ExitStatus {
+        if self.complete() {
+            crate::ExitStatus::Success
+        } else {
+            crate::ExitStatus::Incomplete
+        }
+    }
+
     /// Whether everyone the run was for has been served.
     pub fn complete(&self) -> bool {
         self.failed.is_empty()
@@ -147,7 +158,7 @@ impl Report {
 }
 
 /// A delivery's end, waiting to be recorded: recipient, outcome, attempts.
-type Finished = (String, Outcome, u32);
+type Finished = (Key, Outcome, u32);
 
 /// One recipient's place in the run.
 #[derive(Debug, Clone)]
@@ -251,7 +262,7 @@ impl<T: Transport> Shared<'_, T> {
 
     /// Records, in one durable commit, how a connection's previous
     /// delivery ended (if not yet recorded) and that the next one starts.
-    async fn record(&self, finished: Option<Finished>, starting: Option<&str>) -> Result<()> {
+    async fn record(&self, finished: Option<Finished>, starting: Option<&Key>) -> Result<()> {
         let Some(journal) = self.journal else {
             return Ok(());
         };
@@ -260,16 +271,19 @@ impl<T: Transport> Shared<'_, T> {
         }
         let ledger = Arc::clone(&journal.ledger);
         let scope = journal.scope.clone();
-        let starting = starting.map(str::to_owned);
+        let starting = starting.cloned();
         tokio::task::spawn_blocking(move || {
             ledger.record(
                 &scope,
-                finished.as_ref().map(|(r, o, a)| (r.as_str(), o, *a)),
-                starting.as_deref(),
+                finished.as_ref().map(|(r, o, a)| (r, o, *a)),
+                starting.as_ref(),
             )
         })
         .await
-        .map_err(|e| Error::Usage(format!("the ledger's writer stopped: {e}")))?
+        .map_err(|e| Error::Task {
+            what: "the ledger's writer",
+            reason: e.to_string(),
+        })?
         .map_err(Error::Ledger)
     }
 
@@ -347,7 +361,7 @@ impl<T: Transport> Shared<'_, T> {
                 return Ok(());
             }
             let letter = self.campaign.letter(job.index, self.options.date)?;
-            let recipient = letter.recipient.to_string().to_lowercase();
+            let recipient = Key::of(&letter.recipient);
             job.attempts += 1;
             let first_try = *job.first_try.get_or_insert_with(Instant::now);
             if let Err(e) = self.record(unrecorded.take(), Some(&recipient)).await {
@@ -380,7 +394,7 @@ impl<T: Transport> Shared<'_, T> {
                     report.largest = report.largest.max(letter.bytes.len());
                     report.latencies.push(started.elapsed());
                     drop(report);
-                    self.progress.delivered(&recipient);
+                    self.progress.delivered(recipient.as_str());
                     Outcome::Sent(receipt.detail)
                 }
                 Err(DeliveryError::Refused {
@@ -390,7 +404,7 @@ impl<T: Transport> Shared<'_, T> {
                     self.report()
                         .failed
                         .push((recipient.clone(), reply.clone()));
-                    self.progress.failed(&recipient, &reply);
+                    self.progress.failed(recipient.as_str(), &reply);
                     Outcome::Failed(reply)
                 }
                 Err(DeliveryError::Connection {
@@ -400,7 +414,7 @@ impl<T: Transport> Shared<'_, T> {
                     self.report()
                         .uncertain
                         .push((recipient.clone(), reason.clone()));
-                    self.progress.uncertain(&recipient, &reason);
+                    self.progress.uncertain(recipient.as_str(), &reason);
                     Outcome::Uncertain(reason)
                 }
                 Err(
@@ -411,7 +425,7 @@ impl<T: Transport> Shared<'_, T> {
                     let retry = &self.options.retry;
                     if job.attempts < retry.attempts && first_try.elapsed() < retry.give_up_after {
                         let delay = retry.delay(job.attempts + 1);
-                        self.progress.retrying(&recipient, &reason, delay);
+                        self.progress.retrying(recipient.as_str(), &reason, delay);
                         *unrecorded = Some((recipient, Outcome::Retry(reason), 1));
                         self.queue
                             .lock()
@@ -424,7 +438,7 @@ impl<T: Transport> Shared<'_, T> {
                     self.report()
                         .gave_up
                         .push((recipient.clone(), reason.clone()));
-                    self.progress.failed(&recipient, &reason);
+                    self.progress.failed(recipient.as_str(), &reason);
                     Outcome::GaveUp(reason)
                 }
                 Err(DeliveryError::Setup(reason)) => {
@@ -445,20 +459,20 @@ impl<T: Transport> Shared<'_, T> {
 }
 
 /// Hands the letters of `campaign` to `transport`: to every recipient, or
-/// only to `only` (lowercase addresses, as the ledger gives them), in list
+/// only to `only` (as the ledger gives them), in list
 /// order.
 pub async fn run<T: Transport>(
     campaign: &Campaign<'_>,
     transport: &T,
-    only: Option<&[String]>,
+    only: Option<&[Key]>,
     journal: Option<&Journal>,
     options: &Options,
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<Report> {
     let started = Instant::now();
-    let positions: HashMap<String, usize> = (0..campaign.audience().recipients.len())
-        .map(|i| (campaign.recipient(i).email.to_string().to_lowercase(), i))
+    let positions: HashMap<Key, usize> = (0..campaign.audience().recipients.len())
+        .map(|i| (Key::of(&campaign.recipient(i).email), i))
         .collect();
     let indices: Vec<usize> = match only {
         Some(list) => list

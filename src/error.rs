@@ -51,9 +51,106 @@ pub enum Error {
     /// The relay's URL or setup is refused.
     #[error(transparent)]
     Relay(#[from] crate::deliver::smtp::RelayError),
-    /// What was asked of the command does not make sense.
-    #[error("{0}")]
-    Usage(String),
+    /// An address given on the command line is not valid.
+    #[error("{text}: {reason}")]
+    InvalidAddress {
+        /// The address as given.
+        text: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A DKIM key was given, but no selector.
+    #[error("a DKIM key needs a selector: dkim_selector under [list], or --dkim-selector")]
+    DkimSelector,
+    /// The DKIM key cannot be used.
+    #[error("{}: {reason}", path.display())]
+    DkimKey {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A real send needs the address of the unsubscription server.
+    #[error(
+        "the list {list} has no unsubscribe_url: Gmail and Yahoo require one-click unsubscription from bulk senders; add the address of `breves unsubscribe-server` under [list]"
+    )]
+    NoUnsubscribeUrl {
+        /// The list's id.
+        list: String,
+    },
+    /// The secret that signs unsubscription links is not set.
+    #[error(
+        "set BREVES_UNSUBSCRIBE_SECRET (the secret shared by `breves send` and `breves unsubscribe-server`): without it, unsubscription links cannot be signed or checked"
+    )]
+    NoSecret,
+    /// The secret that signs unsubscription links is too short to be safe.
+    #[error("the unsubscription secret must be at least {min} bytes long")]
+    WeakSecret {
+        /// The shortest length accepted.
+        min: usize,
+    },
+    /// A member asked to be previewed receives nothing from the issue.
+    #[error(
+        "{address} receives nothing from this issue: none of their interests ({interests}) is one of its sections"
+    )]
+    ReceivesNothing {
+        /// The member's address.
+        address: String,
+        /// Their interests.
+        interests: String,
+    },
+    /// A section asked for by id is not in the issue.
+    #[error("this issue has no section `{id}`; its sections are: {sections}")]
+    NoSuchSection {
+        /// The id asked for.
+        id: String,
+        /// The issue's section ids.
+        sections: String,
+    },
+    /// The unsubscription server cannot listen where it was told to.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The unsubscription server stopped on an error.
+    #[error("the unsubscription server stopped: {0}")]
+    Serve(#[source] io::Error),
+    /// A task of the library's stopped unexpectedly.
+    #[error("{what} stopped unexpectedly: {reason}")]
+    Task {
+        /// Which task.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How a command ends, as its exit status: every command of `breves` ends
+/// with one of these (and clap's 2 for arguments it cannot read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything asked was done (or there was nothing to do).
+    Success,
+    /// Nothing was done: bad input, a refused or declined send, an error.
+    Failure,
+    /// A send began but did not serve everyone it was for: failures,
+    /// uncertain outcomes, or a stop. The same command goes on.
+    Incomplete,
+}
+
+impl ExitStatus {
+    /// The number the process exits with.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Incomplete => 3,
+        }
+    }
 }
 
 /// The library's result type.

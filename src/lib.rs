@@ -28,7 +28,9 @@
 //! with file, line and column, by [`diagnostics`]; the library never
 //! prints: the binary does.
 
+pub mod address;
 pub mod campaign;
+pub mod check;
 pub mod deliver;
 pub mod diagnostics;
 pub mod dispatch;
@@ -37,9 +39,11 @@ pub mod issue;
 pub mod ledger;
 pub mod markdown;
 pub mod message;
+pub mod plan;
+pub mod preview;
 pub mod render;
 pub mod select;
 pub mod subscribers;
 pub mod unsubscribe;
 
-pub use error::{Error, Result};
+pub use error::{Error, ExitStatus, Result};

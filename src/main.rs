@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(breves::ExitStatus::Failure.code());
         }
     };
     let outcome = runtime.block_on(async {
@@ -53,11 +53,9 @@ fn main() -> ExitCode {
             Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,
         }
     });
-    match outcome {
-        Ok(code) => code,
-        Err(e) => {
-            cmd::print_error(&e);
-            ExitCode::FAILURE
-        }
-    }
+    let status = outcome.unwrap_or_else(|e| {
+        cmd::print_error(&e);
+        breves::ExitStatus::Failure
+    });
+    ExitCode::from(status.code())
 }

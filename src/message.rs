@@ -24,6 +24,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest as _, Sha256};
 
+use crate::address::Key;
 use crate::issue::{Issue, hex};
 use crate::render::typography::french;
 use crate::render::{Digest, Piece, Slot, html, personalise, pieces, text};
@@ -52,12 +53,7 @@ pub struct Letter {
 /// cannot be read back from it.
 fn token(list: &List, issue: &Issue, recipient: &Address, purpose: &str) -> String {
     let mut h = Sha256::new();
-    for part in [
-        purpose,
-        &list.id,
-        &issue.id,
-        &recipient.to_string().to_lowercase(),
-    ] {
+    for part in [purpose, &list.id, &issue.id, Key::of(recipient).as_str()] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -94,7 +90,7 @@ impl Links<'_> {
         let base = self.list.unsubscribe_url.as_deref()?;
         let token = self.signer.sign(&Token {
             list: self.list.id.clone(),
-            address: address.to_string().to_lowercase(),
+            address: Key::of(address),
             section: section.map(str::to_owned),
         });
         Some(format!("{base}/{token}"))
@@ -208,6 +204,31 @@ impl std::fmt::Debug for Dkim {
 }
 
 impl Dkim {
+    /// The signer of `list`'s messages, from a key file: the selector and
+    /// the domain given override the list's `dkim_selector` and
+    /// `dkim_domain`; the domain is the sender's by default.
+    pub fn for_list(
+        key_file: &std::path::Path,
+        selector: Option<&str>,
+        domain: Option<&str>,
+        list: &List,
+    ) -> Result<Dkim> {
+        let key = std::fs::read_to_string(key_file).map_err(|source| Error::Read {
+            path: key_file.to_path_buf(),
+            source,
+        })?;
+        let selector = selector
+            .or(list.dkim_selector.as_deref())
+            .ok_or(Error::DkimSelector)?;
+        let domain = domain
+            .or(list.dkim_domain.as_deref())
+            .unwrap_or_else(|| list.from.email.domain());
+        Dkim::new(&key, selector, domain, list).map_err(|reason| Error::DkimKey {
+            path: key_file.to_path_buf(),
+            reason,
+        })
+    }
+
     /// A signer from a private key's text: an RSA key in PKCS#1 PEM
     /// (`-----BEGIN RSA PRIVATE KEY-----`), or an Ed25519 key as the base64
     /// of its 32-byte seed. `list` tells which optional headers its

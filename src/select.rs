@@ -12,8 +12,9 @@
 //! assert_eq!(chosen.indices(), &[0, 3]);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use crate::address::Key;
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::issue::{Issue, Section};
 use crate::subscribers::{List, Member};
@@ -130,18 +131,60 @@ impl Audience {
     }
 }
 
-/// Parses `--interests id,id,…` against an issue's sections.
-pub fn parse_interests(issue: &Issue, text: &str) -> Result<Selection, String> {
+/// What subscribers asked for since they subscribed, as the ledger records
+/// it: to leave the list, or to stop some sections. Every send applies it
+/// to the members as the list writes them ([`Preferences::apply`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preferences {
+    /// Addresses never to mail again.
+    pub suppressed: HashSet<Key>,
+    /// The sections each address no longer wants.
+    pub opted_out: HashMap<Key, Vec<String>>,
+}
+
+impl Preferences {
+    /// The members still to mail, with the sections they stopped taken out
+    /// of their interests, and how many were left out: unsubscribed, or
+    /// with every topic of the list stopped.
+    pub fn apply(&self, list: &List, members: Vec<Member>) -> (Vec<Member>, usize) {
+        let mut kept = Vec::with_capacity(members.len());
+        let mut left_out = 0;
+        for mut member in members {
+            let key = Key::of(&member.email);
+            if self.suppressed.contains(&key) {
+                left_out += 1;
+                continue;
+            }
+            if let Some(stopped) = self.opted_out.get(&key) {
+                if member.interests.is_empty() {
+                    // Every section, less those stopped.
+                    member.interests = list.topics.iter().map(|t| t.id.clone()).collect();
+                }
+                member.interests.retain(|i| !stopped.contains(i));
+                if member.interests.is_empty() {
+                    left_out += 1;
+                    continue;
+                }
+            }
+            kept.push(member);
+        }
+        (kept, left_out)
+    }
+}
+
+/// Parses `--interests id,id,…` against an issue's sections; nothing
+/// named means every section.
+pub fn parse_interests(issue: &Issue, text: &str) -> crate::Result<Selection> {
     let mut indices = Vec::new();
     for id in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         match issue.sections.iter().position(|s| s.id == id) {
             Some(i) => indices.push(i),
             None => {
                 let ids: Vec<&str> = issue.sections.iter().map(|s| s.id.as_str()).collect();
-                return Err(format!(
-                    "this issue has no section `{id}`; its sections are: {}",
-                    ids.join(", ")
-                ));
+                return Err(crate::Error::NoSuchSection {
+                    id: id.to_owned(),
+                    sections: ids.join(", "),
+                });
             }
         }
     }

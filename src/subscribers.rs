@@ -41,6 +41,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::Result;
+use crate::address::{Key, parse_address};
 use crate::diagnostics::{
     Location, Problem, ProblemKind, Problems, SourceFile, load_file, parse_toml, read_source,
 };
@@ -170,69 +171,6 @@ struct RawMember {
     interests: Vec<Spanned<String>>,
 }
 
-/// The most an address may be (RFC 5321: a path of 256 octets, less `<>`).
-const MAX_ADDRESS: usize = 254;
-/// The most a local part may be (RFC 5321).
-const MAX_LOCAL: usize = 64;
-
-/// Checks one address as written; on success the address, else why not.
-pub fn parse_address(text: &str) -> std::result::Result<Address, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("it is empty".into());
-    }
-    if text.len() > MAX_ADDRESS {
-        return Err(format!("it is longer than {MAX_ADDRESS} characters"));
-    }
-    if let Some((local, _)) = text.rsplit_once('@')
-        && local.len() > MAX_LOCAL
-    {
-        return Err(format!(
-            "the part before @ is longer than {MAX_LOCAL} characters"
-        ));
-    }
-    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("it contains a space or a control character".into());
-    }
-    let Some((local, domain)) = text.rsplit_once('@') else {
-        return Err("it has no @: write it as name@example.org".into());
-    };
-    if local.is_empty() || domain.is_empty() {
-        return Err("it needs a name before the @ and a domain after it".into());
-    }
-    // An internationalised domain travels in its ASCII form (IDNA).
-    let domain = if domain.is_ascii() {
-        domain.to_owned()
-    } else {
-        idna::domain_to_ascii(domain).map_err(|_| {
-            format!("the domain `{domain}` is not a valid internationalised domain name")
-        })?
-    };
-    let normalized = format!("{local}@{domain}");
-    let address: Address = normalized.parse().map_err(|e| match e {
-        lettre::address::AddressError::InvalidDomain => {
-            format!("`{domain}` is not a valid domain")
-        }
-        lettre::address::AddressError::InvalidUser => {
-            format!("`{local}` is not valid before the @")
-        }
-        other => other.to_string(),
-    })?;
-    if !address.domain().contains('.') && !address.domain().starts_with('[') {
-        return Err(format!(
-            "the domain `{}` has no dot: a full domain such as example.org is needed",
-            address.domain()
-        ));
-    }
-    Ok(address)
-}
-
-/// The key under which two addresses are the same mailbox: mail systems
-/// ignore the case of domains, and in practice of local parts too.
-fn identity(address: &Address) -> String {
-    address.to_string().to_lowercase()
-}
-
 /// A name safe to put in a header: control characters (line breaks above
 /// all, which could smuggle in a header) become spaces.
 fn clean_name(name: &str) -> (String, bool) {
@@ -249,7 +187,7 @@ fn clean_name(name: &str) -> (String, bool) {
 struct Roll<'a> {
     topics: &'a [Topic],
     members: Vec<Member>,
-    seen: HashMap<String, Location>,
+    seen: HashMap<Key, Location>,
     problems: Problems,
 }
 
@@ -291,7 +229,7 @@ impl Roll<'_> {
                 chosen.push(interest);
             }
         }
-        let key = identity(&address);
+        let key = Key::of(&address);
         if let Some(first) = self.seen.get(&key) {
             self.problems.push(
                 Problem::error(ProblemKind::DuplicateMember {
@@ -546,10 +484,8 @@ impl List {
 
     /// The member with this address (compared as mail systems do).
     pub fn member(&self, email: &str) -> Option<&Member> {
-        let wanted = email.trim().to_lowercase();
-        self.members
-            .iter()
-            .find(|m| m.email.to_string().to_lowercase() == wanted)
+        let wanted = Key::from_text(email);
+        self.members.iter().find(|m| Key::of(&m.email) == wanted)
     }
 
     /// The label of a topic, or its id when the list does not name it.

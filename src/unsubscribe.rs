@@ -8,9 +8,10 @@
 //! Verification compares in constant time.
 //!
 //! ```
+//! use breves::address::Key;
 //! use breves::unsubscribe::{Signer, Token};
 //! let signer = Signer::new(b"a secret of at least sixteen bytes").unwrap();
-//! let token = Token { list: "londres".into(), address: "a@example.org".into(), section: None };
+//! let token = Token { list: "londres".into(), address: Key::from_text("a@example.org"), section: None };
 //! let text = signer.sign(&token);
 //! assert_eq!(signer.verify(&text).unwrap(), token);
 //! let forged = text.replacen('.', "x.", 1);
@@ -20,6 +21,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+
+use crate::address::Key;
 use sha2::Sha256;
 
 /// The secret used for dry runs and previews, which are never sent: its
@@ -39,8 +42,8 @@ pub const TAG_LEN: usize = 16;
 pub struct Token {
     /// The list's id.
     pub list: String,
-    /// The subscriber's address, lowercase.
-    pub address: String,
+    /// The subscriber.
+    pub address: Key,
     /// The section, for a "ne plus recevoir la rubrique" link; `None`
     /// for the whole list.
     pub section: Option<String>,
@@ -77,15 +80,37 @@ fn mac(key: &[u8]) -> Hmac<Sha256> {
 impl Signer {
     /// A signer with this secret, which must be at least [`MIN_SECRET`]
     /// bytes long.
-    pub fn new(secret: &[u8]) -> Result<Signer, String> {
+    pub fn new(secret: &[u8]) -> Result<Signer, crate::Error> {
         if secret.len() < MIN_SECRET {
-            return Err(format!(
-                "the unsubscription secret must be at least {MIN_SECRET} bytes long"
-            ));
+            return Err(crate::Error::WeakSecret { min: MIN_SECRET });
         }
         Ok(Signer {
             key: secret.to_vec(),
         })
+    }
+
+    /// The signer of a real send or of the server, from the secret they
+    /// share (`BREVES_UNSUBSCRIBE_SECRET`), which must be set.
+    pub fn from_secret(secret: Option<&str>) -> Result<Signer, crate::Error> {
+        match secret.filter(|s| !s.is_empty()) {
+            Some(secret) => Signer::new(secret.as_bytes()),
+            None => Err(crate::Error::NoSecret),
+        }
+    }
+
+    /// The signer of a real send to `list`: the list must give the address
+    /// of its unsubscription server, since Gmail and Yahoo require
+    /// one-click unsubscription from bulk senders.
+    pub fn for_send(
+        list: &crate::subscribers::List,
+        secret: Option<&str>,
+    ) -> Result<Signer, crate::Error> {
+        if list.unsubscribe_url.is_none() {
+            return Err(crate::Error::NoUnsubscribeUrl {
+                list: list.id.clone(),
+            });
+        }
+        Signer::from_secret(secret)
     }
 
     /// The signer of dry runs and previews.
@@ -99,7 +124,7 @@ impl Signer {
         format!(
             "v1\n{}\n{}\n{}",
             token.list,
-            token.address.to_lowercase(),
+            token.address,
             token.section.as_deref().unwrap_or_default()
         )
     }
@@ -147,7 +172,7 @@ impl Signer {
             {
                 Ok(Token {
                     list: list.to_owned(),
-                    address: address.to_owned(),
+                    address: Key::from_text(address),
                     section: (!section.is_empty()).then(|| section.to_owned()),
                 })
             }
@@ -165,7 +190,7 @@ mod tests {
         let signer = Signer::new(b"0123456789abcdef-secret").expect("secret");
         let token = Token {
             list: "londres".into(),
-            address: "Alice@Example.org".into(),
+            address: Key::from_text("Alice@Example.org"),
             section: Some("spatial".into()),
         };
         let text = signer.sign(&token);
@@ -175,11 +200,11 @@ mod tests {
             "{text}"
         );
         let back = signer.verify(&text).expect("valid");
-        assert_eq!(back.address, "alice@example.org");
+        assert_eq!(back.address.as_str(), "alice@example.org");
         assert_eq!(back.section.as_deref(), Some("spatial"));
         // Someone else's address in the same link: refused.
         let other = Token {
-            address: "bob@example.org".into(),
+            address: Key::from_text("bob@example.org"),
             ..token.clone()
         };
         let (_, tag) = text.split_once('.').expect("dot");
@@ -203,7 +228,7 @@ mod tests {
         let signer = Signer::new(b"0123456789abcdef-secret").expect("secret");
         let token = Token {
             list: "londres".into(),
-            address: "alice@example.org".into(),
+            address: Key::from_text("alice@example.org"),
             section: None,
         };
         let text = signer.sign(&token);
@@ -236,7 +261,7 @@ mod tests {
 /// The unsubscription server: answers the links of [`Signer`] tokens.
 ///
 /// A client that keeps presenting tokens that do not verify is slowed down:
-/// past [`BAD_TOKEN_ALLOWANCE`] bad tokens within [`BAD_TOKEN_WINDOW`], it
+/// past `BAD_TOKEN_ALLOWANCE` bad tokens within `BAD_TOKEN_WINDOW`, it
 /// gets `429 Too Many Requests` (with `Retry-After`) and its tokens are not
 /// even checked until the oldest of those falls out of the window. A client
 /// is its IP address; behind a proxy on the same machine (a loopback peer),

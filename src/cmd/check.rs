@@ -1,15 +1,9 @@
 //! `breves check`: every problem of an issue and a list, at once.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use breves::Result;
-use breves::campaign::{Campaign, clip_warning};
-use breves::diagnostics::{Problems, check_file};
-use breves::issue::Issue;
-use breves::render::Renderer;
-use breves::select::{Selection, check_pairing};
-use breves::subscribers::List;
+use breves::check::{Checked, check};
+use breves::{ExitStatus, Result};
 
 /// How problems are printed.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -34,36 +28,8 @@ pub struct Args {
 }
 
 /// Runs `breves check`.
-pub fn run(args: Args) -> Result<ExitCode> {
-    let mut problems = Problems::new();
-    let (issue, found) = check_file(&args.issue, Issue::parse)?;
-    problems.extend(found);
-    let list = match &args.subscribers {
-        Some(path) => {
-            let (list, found) = check_file(path, List::parse)?;
-            problems.extend(found);
-            list
-        }
-        None => None,
-    };
-    let mut variants = 0;
-    match (&issue, &list) {
-        (Some(issue), Some(list)) => {
-            problems.extend(check_pairing(issue, list));
-            let campaign = Campaign::prepare(issue, list)?;
-            variants = campaign.digests().len();
-            problems.extend(campaign.check_sizes());
-        }
-        (Some(issue), None) if args.subscribers.is_none() => {
-            // Without a list, the largest digest: every section.
-            let everything = Selection::from_indices((0..issue.sections.len()).collect());
-            let digest = Renderer::new().render(issue, None, &everything)?;
-            if let Some(problem) = clip_warning(&digest) {
-                problems.push(problem);
-            }
-        }
-        _ => {}
-    }
+pub fn run(args: Args) -> Result<ExitStatus> {
+    let Checked { problems, variants } = check(&args.issue, args.subscribers.as_deref())?;
     match args.format {
         Format::Human => super::print_problems(&problems),
         Format::Github => {
@@ -88,9 +54,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     if problems.has_errors() {
         eprintln!("{summary}: fix the errors before sending.");
-        Ok(ExitCode::FAILURE)
+        Ok(ExitStatus::Failure)
     } else {
         eprintln!("{summary}.");
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitStatus::Success)
     }
 }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod preview;
 pub mod progress;
+pub mod report;
 pub mod send;
 pub mod status;
 pub mod suppress;
@@ -76,6 +77,25 @@ pub fn load(issue: &Path, list: &Path) -> Result<(Issue, List, Problems), Error>
 pub fn parse_date(text: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(text)
         .map_err(|e| format!("{e}: write it as 2026-04-07T09:00:00+01:00"))
+}
+
+/// Parses `--rate 10/s`.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches("/s");
+    match number.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err(format!("`{text}` is not a rate: write it as 10/s")),
+    }
+}
+
+/// Parses a positive number of seconds, such as `--timeout 30`.
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
 }
 
 /// A number of bytes for people.

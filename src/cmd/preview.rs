@@ -1,17 +1,11 @@
 //! `breves preview`: one digest as files an editor can open.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use breves::campaign::Campaign;
-use breves::deliver::files::file_stem;
 use breves::issue::Issue;
-use breves::message;
-use breves::render::Renderer;
-use breves::select::parse_interests;
+use breves::preview::{Whom, preview};
 use breves::subscribers::List;
-use breves::unsubscribe::Signer;
-use breves::{Error, Result};
+use breves::{ExitStatus, Result};
 use chrono::{DateTime, FixedOffset};
 
 /// Arguments of `breves preview`.
@@ -38,7 +32,7 @@ pub struct Args {
 }
 
 /// Runs `breves preview`.
-pub async fn run(args: Args) -> Result<ExitCode> {
+pub async fn run(args: Args) -> Result<ExitStatus> {
     let (issue, list, warnings) = match &args.subscribers {
         Some(list) => super::load(&args.issue, list)?,
         None => {
@@ -46,85 +40,26 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             (issue, List::preview(), warnings)
         }
     };
-    let (to, selection) = match (&args.subscriber, &args.interests) {
-        (Some(email), _) => {
-            let member = list
-                .member(email)
-                .ok_or_else(|| Error::NoSuchMember(email.clone()))?;
-            let campaign = Campaign::for_members(&issue, &list, vec![member.clone()])?;
-            let Some(variant) = campaign.audience().variants.first() else {
-                return Err(Error::Usage(format!(
-                    "{email} receives nothing from this issue: none of their interests ({}) is one of its sections",
-                    member.interests.join(", ")
-                )));
-            };
-            (member.mailbox(), variant.selection.clone())
-        }
-        (None, Some(ids)) => {
-            let selection = parse_interests(&issue, ids).map_err(Error::Usage)?;
-            (List::preview_reader(), selection)
-        }
-        (None, None) => {
-            return Err(Error::Usage(
-                "give --subscriber EMAIL (with --subscribers LIST) or --interests ID,ID".into(),
-            ));
-        }
+    let whom = match (&args.subscriber, &args.interests) {
+        (Some(email), _) => Whom::Member(email),
+        (None, ids) => Whom::Interests(ids.as_deref().unwrap_or_default()),
     };
-    let digest = Renderer::new().render(&issue, Some(&list), &selection)?;
     let date = args.date.unwrap_or_else(|| issue.default_date());
-    // Previews are never sent: their links are signed with the test secret.
-    let signer = Signer::test();
-    let links = message::Links {
-        list: &list,
-        issue: &issue,
-        signer: &signer,
-    };
-    let letter = message::build(
-        &links,
-        &to,
-        &message::EncodedDigest::new(&digest),
-        date,
-        None,
-    )?;
-    let (html, text) = links.personalise(&digest, &to.email);
-
-    let stem = if args.subscriber.is_some() {
-        file_stem(to.email.as_ref())
-    } else if selection.is_everything(&issue) {
-        "toutes-rubriques".to_owned()
-    } else {
-        selection.ids(&issue).join("+")
-    };
-    std::fs::create_dir_all(&args.out).map_err(|source| Error::Write {
-        path: args.out.clone(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (ext, bytes) in [
-        ("html", html.as_bytes()),
-        ("txt", text.as_bytes()),
-        ("eml", letter.bytes.as_slice()),
-    ] {
-        let path = args.out.join(format!("{stem}.{ext}"));
-        std::fs::write(&path, bytes).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-        written.push(path);
-    }
-    let sections = if digest.section_ids.is_empty() {
+    let preview = preview(&issue, &list, whom, date)?;
+    let written = preview.write(&args.out)?;
+    let sections = if preview.sections.is_empty() {
         "the highlight only".to_owned()
     } else {
-        format!("the highlight and {}", digest.section_ids.join(", "))
+        format!("the highlight and {}", preview.sections.join(", "))
     };
-    println!("Preview of {} for {}: {sections}.", issue.id, to);
+    println!("Preview of {} for {}: {sections}.", issue.id, preview.to);
     for path in &written {
         println!("  {}", path.display());
     }
     println!(
         "  HTML part {}, whole message {}.",
-        super::size(digest.html.len()),
-        super::size(letter.bytes.len())
+        super::size(preview.html.len()),
+        super::size(preview.letter.bytes.len())
     );
     if warnings.warning_count() > 0 {
         println!(
@@ -132,5 +67,5 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             warnings.warning_count()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

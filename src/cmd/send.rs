@@ -1,30 +1,30 @@
-//! `breves send`: the main job, as a dry run or through the relay.
+//! `breves send`: the main job, as a dry run or through the relay. The
+//! library plans and runs the send ([`breves::plan`]); this file reads the
+//! arguments, asks before a real send, shows progress and prints.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use breves::campaign::Campaign;
-use breves::deliver::files::{MANIFEST, Outbox};
 use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::diagnostics::Problems;
-use breves::dispatch::{self, Journal, Options, Report, Retry, Silent};
+use breves::dispatch::{Options, Report, Retry};
 use breves::issue::Issue;
-use breves::ledger::{self, Ledger, LedgerError, Planned, Scope};
+use breves::ledger::{self, Ledger};
 use breves::message::Dkim;
-use breves::select::Selection;
-use breves::subscribers::{List, Member, parse_address};
+use breves::plan::{Plan, Request};
+use breves::subscribers::List;
 use breves::unsubscribe::Signer;
-use breves::{Error, Result};
+use breves::{ExitStatus, Result};
 use chrono::{DateTime, FixedOffset};
 
 use super::progress::Reporter;
+use super::report;
 
 /// Arguments of `breves send`.
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["dry_run", "smtp"])))]
 pub struct Args {
     /// The issue file, such as issues/2026-03-royaume-uni.toml.
     issue: PathBuf,
@@ -64,20 +64,20 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
     /// SMTP connections at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    concurrency: usize,
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
     /// A ceiling on messages per second, such as 10/s.
-    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    #[arg(long, value_name = "N/s", value_parser = super::parse_rate)]
     rate: Option<f64>,
     /// Seconds to wait for the relay at any one step.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
-    timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = super::parse_seconds)]
+    timeout: Duration,
     /// Attempts per recipient when the relay fails for a while.
-    #[arg(long, value_name = "N", default_value_t = 6)]
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
     attempts: u32,
     /// Seconds before the first retry; the wait doubles each time.
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
-    retry_delay: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = super::parse_seconds)]
+    retry_delay: Duration,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     yes: bool,
@@ -93,331 +93,98 @@ pub struct Args {
     date: Option<DateTime<FixedOffset>>,
 }
 
-fn parse_rate(text: &str) -> std::result::Result<f64, String> {
-    let number = text.trim().trim_end_matches("/s");
-    match number.parse::<f64>() {
-        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
-        _ => Err(format!("`{text}` is not a rate: write it as 10/s")),
-    }
-}
-
-fn seconds(value: f64, what: &str) -> Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| Error::Usage(format!("{what} must be a positive number of seconds")))
-}
-
-/// The members a send is for: the list's, or the `--only` addresses (list
-/// members keep their name and sections; others get every section).
-fn audience(list: &List, only: &[String]) -> Result<Vec<Member>> {
-    if only.is_empty() {
-        return Ok(list.members.clone());
-    }
-    let mut members: Vec<Member> = Vec::new();
-    for text in only {
-        let address = parse_address(text)
-            .map_err(|reason| Error::Usage(format!("--only {text}: {reason}")))?;
-        if members
-            .iter()
-            .any(|m| m.email.to_string().eq_ignore_ascii_case(address.as_ref()))
-        {
-            continue;
+impl Args {
+    fn options(&self, default_date: DateTime<FixedOffset>) -> Options {
+        Options {
+            concurrency: usize::from(self.concurrency),
+            rate: self.rate,
+            retry: Retry {
+                attempts: self.attempts,
+                base: self.retry_delay,
+                ..Retry::default()
+            },
+            date: self.date.unwrap_or(default_date),
         }
-        members.push(match list.member(text) {
-            Some(member) => member.clone(),
-            None => Member::outsider(address),
-        });
     }
-    Ok(members)
-}
-
-/// The DKIM signer the options ask for, if any.
-fn dkim(args: &Args, list: &List) -> Result<Option<Dkim>> {
-    let Some(path) = &args.dkim_key else {
-        return Ok(None);
-    };
-    let key = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let selector = args
-        .dkim_selector
-        .clone()
-        .or_else(|| list.dkim_selector.clone())
-        .ok_or_else(|| {
-            Error::Usage(
-                "a DKIM key needs a selector: dkim_selector under [list], or --dkim-selector"
-                    .into(),
-            )
-        })?;
-    let domain = args
-        .dkim_domain
-        .clone()
-        .or_else(|| list.dkim_domain.clone())
-        .unwrap_or_else(|| list.from.email.domain().to_owned());
-    Dkim::new(&key, &selector, &domain, list)
-        .map(Some)
-        .map_err(|reason| Error::Usage(format!("{}: {reason}", path.display())))
 }
 
 /// Runs `breves send`.
-pub async fn run(args: Args) -> Result<ExitCode> {
-    if args.dry_run.is_none() && args.smtp.is_none() {
-        return Err(Error::Usage(
-            "say where the messages go: --dry-run DIR to write them as files, or --smtp URL (or BREVES_SMTP_URL) to send them through the relay".into(),
-        ));
-    }
-    let (issue, list, warnings) = super::load(&args.issue, &args.subscribers)?;
-    let members = audience(&list, &args.only)?;
-    let dkim = dkim(&args, &list)?;
-    let mut warnings = warnings;
-    let code = match &args.dry_run {
+pub async fn run(args: Args) -> Result<ExitStatus> {
+    let (issue, list, mut warnings) = super::load(&args.issue, &args.subscribers)?;
+    let dkim = match &args.dkim_key {
+        Some(path) => Some(Dkim::for_list(
+            path,
+            args.dkim_selector.as_deref(),
+            args.dkim_domain.as_deref(),
+            &list,
+        )?),
+        None => None,
+    };
+    let status = match &args.dry_run {
         Some(dir) => {
-            let campaign = Campaign::for_members(&issue, &list, members)?;
-            warnings.extend(campaign.check_sizes());
-            let campaign = match dkim {
-                Some(dkim) => campaign.with_dkim(dkim),
-                None => campaign,
-            };
-            dry_run(&args, dir, &issue, &list, &campaign).await?
+            let plan = Plan::dry_run(&issue, &list, &args.only, dkim)?;
+            warnings.extend(plan.warnings.clone());
+            let options = args.options(issue.default_date());
+            let (report, _) = plan.write(dir, &options, &AtomicBool::new(false)).await?;
+            report::dry_run(&issue, &list, dir, &report);
+            ExitStatus::Success
         }
-        None => relay_send(&args, &issue, &list, members, dkim, &mut warnings).await?,
+        None => relay_send(&args, &issue, &list, dkim, &mut warnings).await?,
     };
-    if warnings.warning_count() > 0 {
-        println!(
-            "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
-            warnings.warning_count(),
-            args.issue.display(),
-            args.subscribers.display()
-        );
-    }
-    Ok(code)
-}
-
-async fn dry_run(
-    args: &Args,
-    dir: &std::path::Path,
-    issue: &Issue,
-    list: &List,
-    campaign: &Campaign<'_>,
-) -> Result<ExitCode> {
-    let outbox = Outbox::create(dir)?;
-    let options = Options {
-        // One at a time, so that the manifest is in list order.
-        concurrency: 1,
-        rate: None,
-        retry: Retry::default(),
-        date: args.date.unwrap_or_else(|| issue.default_date()),
-    };
-    let stop = AtomicBool::new(false);
-    let report = dispatch::run(campaign, &outbox, None, None, &options, &Silent, &stop).await?;
-    outbox.finish(&issue.id, &list.id, report.variants, report.skipped.clone())?;
-    println!(
-        "Dry run of {} to the list {}: {} message(s) written to {} ({} distinct digest(s)), {} skipped.",
-        issue.id,
-        list.id,
-        report.delivered,
-        dir.display(),
-        report.variants,
-        report.skipped.len()
-    );
-    for s in &report.skipped {
-        println!("  skipped {}: {}", s.recipient, s.reason);
-    }
-    if report.delivered > 0 && list.unsubscribe_url.is_some() {
-        println!(
-            "  Unsubscription links are signed with the test secret of dry runs: they work on no real server."
-        );
-    }
-    if report.delivered > 0 {
-        println!(
-            "  {} in all, largest message {}, in {:.2} s; list of files: {}",
-            super::size(report.bytes),
-            super::size(report.largest),
-            report.elapsed.as_secs_f64(),
-            dir.join(MANIFEST).display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Asks on the terminal whether to go on.
-fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).is_ok()
-        && matches!(
-            answer.trim().to_lowercase().as_str(),
-            "y" | "yes" | "o" | "oui"
-        )
-}
-
-/// A handful: more than this on a terminal, and `send` asks first.
-const HANDFUL: usize = 5;
-
-/// The secret that signs unsubscription links, which a real send needs.
-fn signer(list: &List) -> Result<Signer> {
-    if list.unsubscribe_url.is_none() {
-        return Err(Error::Usage(format!(
-            "the list {} has no unsubscribe_url: Gmail and Yahoo require one-click unsubscription from bulk senders; add the address of `breves unsubscribe-server` under [list]",
-            list.id
-        )));
-    }
-    let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").unwrap_or_default();
-    if secret.is_empty() {
-        return Err(Error::Usage(
-            "set BREVES_UNSUBSCRIBE_SECRET (the secret shared with `breves unsubscribe-server`): without it, unsubscription links cannot be signed".into(),
-        ));
-    }
-    Signer::new(secret.as_bytes()).map_err(Error::Usage)
+    report::input_warnings(&warnings, &args.issue, &args.subscribers);
+    Ok(status)
 }
 
 async fn relay_send(
     args: &Args,
     issue: &Issue,
     list: &List,
-    members: Vec<Member>,
     dkim: Option<Dkim>,
     warnings: &mut Problems,
-) -> Result<ExitCode> {
-    let signer = signer(list)?;
-    let url = args.smtp.as_deref().unwrap_or_default();
+) -> Result<ExitStatus> {
+    let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
+    let signer = Signer::for_send(list, secret.as_deref())?;
     let mut config = RelayConfig::from_url(
-        url,
+        args.smtp.as_deref().unwrap_or_default(),
         std::env::var("BREVES_SMTP_USER").ok(),
         std::env::var("BREVES_SMTP_PASSWORD").ok(),
     )?;
-    config.timeout = seconds(args.timeout, "--timeout")?;
+    config.timeout = args.timeout;
     config.extra_ca = args.smtp_ca.clone();
     config.hello = list.from.email.domain().to_owned();
     let relay = Relay::new(config).await?;
-
     let ledger_path = args.ledger.clone().unwrap_or_else(ledger::default_path);
     let ledger = Arc::new(Ledger::open(&ledger_path)?);
-    let scope = if args.only.is_empty() {
-        Scope::list(&issue.id, &list.id)
-    } else {
-        Scope::test(&issue.id, &list.id)
+    let request = Request {
+        only: args.only.clone(),
+        limit: args.limit,
+        skip_uncertain: args.skip_uncertain,
+        accept_changes: args.accept_changes,
     };
-    let _lock = ledger.lock(&scope)?;
-    // The audience is frozen as the list writes it; what subscribers asked
-    // for since (to leave, to stop a section) is applied on top, and never
-    // counts as a change of the list.
-    let planned: Vec<Planned> = members
-        .iter()
-        .filter_map(|m| {
-            let selection = Selection::for_interests(issue, &m.interests);
-            (!selection.is_empty()).then(|| Planned {
-                recipient: m.email.to_string().to_lowercase(),
-                sections: selection.ids(issue).join(","),
-            })
-        })
-        .collect();
-    let (kept, left_out) = ledger.preferences(&list.id)?.apply(list, members);
-    let campaign = Campaign::for_members(issue, list, kept)?.with_signer(signer);
-    let campaign = &match dkim {
-        Some(dkim) => campaign.with_dkim(dkim),
-        None => campaign,
-    };
-    warnings.extend(campaign.check_sizes());
-    let served: std::collections::HashSet<String> = (0..campaign.audience().recipients.len())
-        .map(|i| campaign.recipient(i).email.to_string().to_lowercase())
-        .collect();
-    // A look first, recording nothing until the send is confirmed.
-    let start = match ledger.peek(&scope, &issue.fingerprint, &planned, args.accept_changes) {
-        Ok(start) => start,
-        Err(LedgerError::Changed(changes)) => {
-            eprintln!("error: {changes}");
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let (mut to_send, suppressed): (Vec<String>, Vec<String>) = start
-        .to_send
-        .iter()
-        .cloned()
-        .partition(|r| served.contains(r));
-    if left_out > 0 {
-        println!(
-            "{left_out} subscriber(s) who unsubscribed (or stopped every section) are left out."
-        );
+    let plan = Plan::prepare(issue, list, Arc::clone(&ledger), &request, signer, dkim)?;
+    warnings.extend(plan.warnings.clone());
+    report::plan(&plan);
+    if plan.is_empty() {
+        return Ok(ExitStatus::Success);
     }
-    if args.skip_uncertain {
-        to_send.retain(|r| !start.uncertain.contains(r));
+    if !args.yes && !report::confirmed(&plan, &relay.config().display()) {
+        return Ok(ExitStatus::Failure);
     }
-    if let Some(limit) = args.limit {
-        to_send.truncate(limit);
-    }
-    let what = if args.only.is_empty() {
-        format!("{} to the list {}", issue.id, list.id)
-    } else {
-        format!("{} to {} test address(es)", issue.id, to_send.len())
-    };
-    if start.resumed {
-        println!(
-            "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{}.",
-            start.already_sent,
-            start.already_failed,
-            to_send.len(),
-            match (start.uncertain.len(), args.skip_uncertain) {
-                (0, _) => String::new(),
-                (n, false) => format!(
-                    ", of which {n} of uncertain outcome (in flight when the last run stopped) sent again"
-                ),
-                (n, true) =>
-                    format!(", and {n} of uncertain outcome left alone (--skip-uncertain)"),
-            }
-        );
-    }
-    if to_send.is_empty() {
-        if args.skip_uncertain && !start.uncertain.is_empty() {
-            println!(
-                "Nothing to send: {} recipient(s) of uncertain outcome left alone. `breves status` lists them.",
-                start.uncertain.len()
-            );
-        } else {
-            println!(
-                "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if interactive && !args.yes && to_send.len() > HANDFUL {
-        eprintln!(
-            "About to send {what} ({}):\n  {} recipient(s) through {}\n  ledger {}",
-            issue.subject,
-            to_send.len(),
-            relay.config().display(),
-            ledger.path().display()
-        );
-        if !confirm("Send now?") {
-            eprintln!("Nothing was sent.");
-            return Ok(ExitCode::FAILURE);
-        }
-    }
-    ledger.begin(&scope, &issue.fingerprint, &planned, args.accept_changes)?;
-    ledger.mark_suppressed(&scope, &suppressed)?;
-
-    let options = Options {
-        concurrency: args.concurrency.max(1),
-        rate: args.rate,
-        retry: Retry {
-            attempts: args.attempts.max(1),
-            base: seconds(args.retry_delay, "--retry-delay")?,
-            ..Retry::default()
-        },
-        date: args
-            .date
-            .unwrap_or_else(|| chrono::Local::now().fixed_offset()),
-    };
     let stop = Arc::new(AtomicBool::new(false));
-    let stopper = Arc::clone(&stop);
+    stop_on_ctrl_c(Arc::clone(&stop));
+    let reporter = Reporter::new(plan.to_send.len());
+    let options = args.options(chrono::Local::now().fixed_offset());
+    let outcome: Report = plan.run(&relay, &options, &reporter, &stop).await?;
+    reporter.finish();
+    report::summary(&plan, &outcome);
+    Ok(outcome.exit_status())
+}
+
+/// The first Ctrl-C lets the messages in flight finish; the second quits.
+fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            stopper.store(true, Ordering::SeqCst);
+            stop.store(true, Ordering::SeqCst);
             eprintln!(
                 "\nStopping: the messages in flight finish, no new one starts (Ctrl-C again to quit at once)."
             );
@@ -426,67 +193,4 @@ async fn relay_send(
             }
         }
     });
-    let journal = Journal {
-        ledger: Arc::clone(&ledger),
-        scope: scope.clone(),
-    };
-    let reporter = Reporter::new(to_send.len());
-    let report = dispatch::run(
-        campaign,
-        &relay,
-        Some(&to_send),
-        Some(&journal),
-        &options,
-        &reporter,
-        &stop,
-    )
-    .await?;
-    reporter.finish();
-    let resent = if args.skip_uncertain {
-        0
-    } else {
-        start.uncertain.len()
-    };
-    print_summary(&what, &report, resent);
-    Ok(if report.complete() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
-}
-
-fn print_summary(what: &str, report: &Report, resent_uncertain: usize) {
-    let secs = report.elapsed.as_secs_f64().max(1e-9);
-    println!(
-        "Sent {what}: {} sent, {} skipped, {} failed, {} uncertain, in {:.2} s ({:.1} messages/s).",
-        report.delivered,
-        report.skipped.len(),
-        report.failed.len() + report.gave_up.len(),
-        report.uncertain.len(),
-        secs,
-        report.delivered as f64 / secs
-    );
-    if resent_uncertain > 0 {
-        println!(
-            "  {resent_uncertain} message(s) of uncertain outcome from an earlier run were sent again."
-        );
-    }
-    for (recipient, reply) in report.failed.iter().chain(&report.gave_up) {
-        println!("  failed {recipient}: {reply}");
-    }
-    for (recipient, reason) in &report.uncertain {
-        println!("  uncertain {recipient}: {reason} (sent again by the next run)");
-    }
-    if report.retries > 0 {
-        println!("  {} transient failure(s) were retried.", report.retries);
-    }
-    if let Some(fatal) = &report.fatal {
-        println!("  stopped: {fatal}");
-    }
-    if report.interrupted || report.not_attempted > 0 {
-        println!(
-            "  {} recipient(s) not attempted: run the same command again to go on where it stopped.",
-            report.not_attempted
-        );
-    }
 }

@@ -1,10 +1,9 @@
 //! `breves status`: what the ledger knows of a send.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use breves::Result;
 use breves::ledger::{self, Ledger, Scope};
+use breves::{ExitStatus, Result};
 
 /// Arguments of `breves status`.
 #[derive(clap::Args)]
@@ -23,7 +22,7 @@ pub struct Args {
 }
 
 /// Runs `breves status`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(args: Args) -> Result<ExitStatus> {
     let (issue, list, _) = super::load(&args.issue, &args.subscribers)?;
     let path = args.ledger.unwrap_or_else(ledger::default_path);
     let ledger = Ledger::open(&path)?;
@@ -55,7 +54,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             list.id,
             if args.test { " (test)" } else { "" }
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     println!(
         "{} to {}{}, started {}:",
@@ -70,5 +69,5 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for (recipient, state, reply) in &status.problems {
         println!("  {state} {recipient}: {reply}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

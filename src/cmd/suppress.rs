@@ -2,11 +2,11 @@
 //! `mailto:` request, a bounce, a phone call).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use breves::address::{Key, parse_address};
 use breves::ledger::{self, Ledger};
-use breves::subscribers::{List, parse_address};
-use breves::{Error, Result};
+use breves::subscribers::List;
+use breves::{Error, ExitStatus, Result};
 
 /// Arguments of `breves suppress`.
 #[derive(clap::Args)]
@@ -23,13 +23,15 @@ pub struct Args {
 }
 
 /// Runs `breves suppress`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(args: Args) -> Result<ExitStatus> {
     let (list, _) = List::load(&args.subscribers)?;
     let ledger = Ledger::open(&args.ledger.unwrap_or_else(ledger::default_path))?;
     for text in &args.addresses {
-        let address =
-            parse_address(text).map_err(|reason| Error::Usage(format!("{text}: {reason}")))?;
-        let new = ledger.suppress(&list.id, address.as_ref(), "by hand")?;
+        let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
+            text: text.clone(),
+            reason,
+        })?;
+        let new = ledger.suppress(&list.id, &Key::of(&address), "by hand")?;
         let member = if list.member(address.as_ref()).is_some() {
             ""
         } else {
@@ -44,5 +46,5 @@ pub fn run(args: Args) -> Result<ExitCode> {
             println!("{address} had already left the list {}.", list.id);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

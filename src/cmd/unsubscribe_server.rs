@@ -1,14 +1,13 @@
 //! `breves unsubscribe-server`: answers the unsubscription links.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use breves::ledger::{self, Ledger};
 use breves::subscribers::List;
 use breves::unsubscribe::Signer;
 use breves::unsubscribe::server::{Service, serve};
-use breves::{Error, Result};
+use breves::{Error, ExitStatus, Result};
 
 /// Arguments of `breves unsubscribe-server`.
 #[derive(clap::Args)]
@@ -26,14 +25,9 @@ pub struct Args {
 }
 
 /// Runs `breves unsubscribe-server`.
-pub async fn run(args: Args) -> Result<ExitCode> {
-    let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").unwrap_or_default();
-    if secret.is_empty() {
-        return Err(Error::Usage(
-            "set BREVES_UNSUBSCRIBE_SECRET, the secret `breves send` signs the links with".into(),
-        ));
-    }
-    let signer = Signer::new(secret.as_bytes()).map_err(Error::Usage)?;
+pub async fn run(args: Args) -> Result<ExitStatus> {
+    let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
+    let signer = Signer::from_secret(secret.as_deref())?;
     let labels = match &args.subscribers {
         Some(path) => List::load(path)?
             .0
@@ -48,10 +42,14 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     )?);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|source| Error::Listen {
+            address: args.listen.clone(),
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| Error::Listen {
+        address: args.listen.clone(),
+        source,
+    })?;
     println!(
         "Listening on http://{address} (ledger {})",
         ledger.path().display()
@@ -65,6 +63,6 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         },
     )
     .await
-    .map_err(|e| Error::Usage(format!("the server stopped: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+    .map_err(Error::Serve)?;
+    Ok(ExitStatus::Success)
 }

@@ -1,0 +1,130 @@
+//! Addresses: checked once as they are read, then compared through one
+//! key.
+//!
+//! [`parse_address`] checks an address as written (syntax, lengths, a full
+//! domain, an internationalised domain in its ASCII form). [`Key`] is what
+//! makes two addresses *the same subscriber*: the list refuses a member
+//! listed twice by it, the selection applies preferences by it, the ledger
+//! records deliveries and suppressions under it, the unsubscription tokens
+//! carry it and the dispatcher finds a recipient by it. Mail systems ignore
+//! the case of domains, and in practice of local parts too, so the key is
+//! the address in lowercase.
+//!
+//! ```
+//! use breves::address::{Key, parse_address};
+//! let address = parse_address("Alice.Martin@Example.org").unwrap();
+//! assert_eq!(Key::of(&address), Key::from_text(" alice.martin@example.ORG "));
+//! assert_eq!(Key::of(&address).as_str(), "alice.martin@example.org");
+//! ```
+
+use lettre::Address;
+
+/// The most an address may be (RFC 5321: a path of 256 octets, less `<>`).
+const MAX_ADDRESS: usize = 254;
+/// The most a local part may be (RFC 5321).
+const MAX_LOCAL: usize = 64;
+
+/// Checks one address as written; on success the address, else why not.
+pub fn parse_address(text: &str) -> std::result::Result<Address, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("it is empty".into());
+    }
+    if text.len() > MAX_ADDRESS {
+        return Err(format!("it is longer than {MAX_ADDRESS} characters"));
+    }
+    if let Some((local, _)) = text.rsplit_once('@')
+        && local.len() > MAX_LOCAL
+    {
+        return Err(format!(
+            "the part before @ is longer than {MAX_LOCAL} characters"
+        ));
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains a space or a control character".into());
+    }
+    let Some((local, domain)) = text.rsplit_once('@') else {
+        return Err("it has no @: write it as name@example.org".into());
+    };
+    if local.is_empty() || domain.is_empty() {
+        return Err("it needs a name before the @ and a domain after it".into());
+    }
+    // An internationalised domain travels in its ASCII form (IDNA).
+    let domain = if domain.is_ascii() {
+        domain.to_owned()
+    } else {
+        idna::domain_to_ascii(domain).map_err(|_| {
+            format!("the domain `{domain}` is not a valid internationalised domain name")
+        })?
+    };
+    let normalized = format!("{local}@{domain}");
+    let address: Address = normalized.parse().map_err(|e| match e {
+        lettre::address::AddressError::InvalidDomain => {
+            format!("`{domain}` is not a valid domain")
+        }
+        lettre::address::AddressError::InvalidUser => {
+            format!("`{local}` is not valid before the @")
+        }
+        other => other.to_string(),
+    })?;
+    if !address.domain().contains('.') && !address.domain().starts_with('[') {
+        return Err(format!(
+            "the domain `{}` has no dot: a full domain such as example.org is needed",
+            address.domain()
+        ));
+    }
+    Ok(address)
+}
+
+/// What makes two addresses the same subscriber: the address in lowercase.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Key(String);
+
+impl Key {
+    /// The key of a checked address.
+    pub fn of(address: &Address) -> Key {
+        Key(address.to_string().to_lowercase())
+    }
+
+    /// The key of an address as text that was written from a key (the
+    /// ledger, a token) or typed on the command line: trimmed, lowercase.
+    pub fn from_text(text: &str) -> Key {
+        Key(text.trim().to_lowercase())
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&Address> for Key {
+    fn from(address: &Address) -> Key {
+        Key::of(address)
+    }
+}
+
+impl rusqlite::ToSql for Key {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for Key {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        String::column_result(value).map(Key)
+    }
+}

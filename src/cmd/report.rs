@@ -1,0 +1,179 @@
+//! What `breves send` prints: the plan before a real send, the question
+//! asked on a terminal, the summary after. Every figure comes from the
+//! library's [`Plan`] and [`Report`]; nothing here decides anything.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use breves::deliver::files::MANIFEST;
+use breves::diagnostics::Problems;
+use breves::dispatch::Report;
+use breves::issue::Issue;
+use breves::plan::{Plan, worth_confirming};
+use breves::subscribers::List;
+
+/// "ISSUE to the list LIST", or "ISSUE to N test address(es)".
+fn what(plan: &Plan<'_>) -> String {
+    let (issue, list) = (plan.campaign().issue(), plan.campaign().list());
+    if plan.is_test() {
+        format!("{} to {} test address(es)", issue.id, plan.to_send.len())
+    } else {
+        format!("{} to the list {}", issue.id, list.id)
+    }
+}
+
+/// The summary of a dry run.
+pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
+    println!(
+        "Dry run of {} to the list {}: {} message(s) written to {} ({} distinct digest(s)), {} skipped.",
+        issue.id,
+        list.id,
+        report.delivered,
+        dir.display(),
+        report.variants,
+        report.skipped.len()
+    );
+    for s in &report.skipped {
+        println!("  skipped {}: {}", s.recipient, s.reason);
+    }
+    if report.delivered > 0 && list.unsubscribe_url.is_some() {
+        println!(
+            "  Unsubscription links are signed with the test secret of dry runs: they work on no real server."
+        );
+    }
+    if report.delivered > 0 {
+        println!(
+            "  {} in all, largest message {}, in {:.2} s; list of files: {}",
+            super::size(report.bytes),
+            super::size(report.largest),
+            report.elapsed.as_secs_f64(),
+            dir.join(MANIFEST).display()
+        );
+    }
+}
+
+/// What a real send is about to do, before it is confirmed.
+pub fn plan(plan: &Plan<'_>) {
+    let what = what(plan);
+    if plan.left_out > 0 {
+        println!(
+            "{} subscriber(s) who unsubscribed (or stopped every section) are left out.",
+            plan.left_out
+        );
+    }
+    let start = &plan.start;
+    if start.resumed {
+        let uncertain = match (plan.uncertain_resent, plan.uncertain_left_alone) {
+            (0, 0) => String::new(),
+            (n, 0) => format!(
+                ", of which {n} of uncertain outcome (in flight when the last run stopped) sent again"
+            ),
+            (_, n) => format!(", and {n} of uncertain outcome left alone (--skip-uncertain)"),
+        };
+        println!(
+            "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{uncertain}.",
+            start.already_sent,
+            start.already_failed,
+            plan.to_send.len(),
+        );
+    }
+    if plan.held_back > 0 {
+        println!(
+            "  {} more held back by --limit for a later run.",
+            plan.held_back
+        );
+    }
+    if plan.is_empty() {
+        if plan.uncertain_left_alone > 0 {
+            println!(
+                "Nothing to send: {} recipient(s) of uncertain outcome left alone. `breves status` lists them.",
+                plan.uncertain_left_alone
+            );
+        } else {
+            println!(
+                "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
+            );
+        }
+    }
+}
+
+/// On a terminal, asks before sending to more than a handful; elsewhere
+/// (a script, a scheduled job) goes on. Whether to go on.
+pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !interactive || !worth_confirming(plan) {
+        return true;
+    }
+    eprintln!(
+        "About to send {} ({}):\n  {} recipient(s) through {relay}\n  ledger {}",
+        what(plan),
+        plan.campaign().issue().subject,
+        plan.to_send.len(),
+        plan.ledger()
+            .map(|l| l.path().display().to_string())
+            .unwrap_or_default()
+    );
+    eprint!("Send now? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let yes = std::io::stdin().lock().read_line(&mut answer).is_ok()
+        && matches!(
+            answer.trim().to_lowercase().as_str(),
+            "y" | "yes" | "o" | "oui"
+        );
+    if !yes {
+        eprintln!("Nothing was sent.");
+    }
+    yes
+}
+
+/// The summary of a real send.
+pub fn summary(plan: &Plan<'_>, report: &Report) {
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "Sent {}: {} sent, {} skipped, {} failed, {} uncertain, in {:.2} s ({:.1} messages/s).",
+        what(plan),
+        report.delivered,
+        report.skipped.len(),
+        report.failed.len() + report.gave_up.len(),
+        report.uncertain.len(),
+        secs,
+        report.delivered as f64 / secs
+    );
+    if plan.uncertain_resent > 0 {
+        println!(
+            "  {} message(s) of uncertain outcome from an earlier run were sent again.",
+            plan.uncertain_resent
+        );
+    }
+    for (recipient, reply) in report.failed.iter().chain(&report.gave_up) {
+        println!("  failed {recipient}: {reply}");
+    }
+    for (recipient, reason) in &report.uncertain {
+        println!("  uncertain {recipient}: {reason} (sent again by the next run)");
+    }
+    if report.retries > 0 {
+        println!("  {} transient failure(s) were retried.", report.retries);
+    }
+    if let Some(fatal) = &report.fatal {
+        println!("  stopped: {fatal}");
+    }
+    if report.interrupted || report.not_attempted > 0 {
+        println!(
+            "  {} recipient(s) not attempted: run the same command again to go on where it stopped.",
+            report.not_attempted
+        );
+    }
+}
+
+/// A line pointing to `breves check` when the input has warnings.
+pub fn input_warnings(warnings: &Problems, issue: &Path, list: &Path) {
+    if warnings.warning_count() > 0 {
+        println!(
+            "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
+            warnings.warning_count(),
+            issue.display(),
+            list.display()
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! The ledger: who was sent what, durable across crashes.
+//!
+//! Every delivery of a real send is a row keyed by issue, list, recipient and
+//! kind (the list's send, or a test send with `--only`). A row moves from
+//! `pending` to `sending` just before its message is handed to the relay,
+//! then to `sent` (with the relay's reply) once the relay accepts it, or to
+//! `failed` (a permanent refusal) or `uncertain` (the connection was lost
+//! after the message's last line, before the reply). Each move is committed
+//! with SQLite's full synchronous mode before the next step, so a crash, a
+//! `kill -9` or a power cut loses nothing: a resumed send mails only those
+//! not recorded as `sent` or `failed`, and the rows still `sending` are the
+//! few messages whose fate is unknown (at most one per connection).
+//!
+//! The audience and the content are frozen when a send starts: the issue's
+//! fingerprint and every recipient's sections are recorded, and a resumed
+//! send compares them with the files as they are now ([`Ledger::begin`]).
+//!
+//! One file per concern: `schema` (the tables and their migration),
+//! `deliveries` (the frozen audience and each delivery's state), `preferences`
+//! (who unsubscribed or stopped sections, recorded here and applied by
+//! [`crate::select`]), `lock` (one send at a time).
+//!
+//! ```
+//! use breves::address::Key;
+//! use breves::ledger::{Ledger, Scope, Planned};
+//! let dir = tempfile::tempdir().unwrap();
+//! let ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
+//! let scope = Scope::list("2026-03", "londres");
+//! let a = Key::from_text("a@example.org");
+//! let audience = vec![Planned { recipient: a.clone(), sections: "spatial".into() }];
+//! let start = ledger.begin(&scope, "fingerprint", &audience, false).unwrap();
+//! assert_eq!(start.to_send, vec![a]);
+//! ```
+
+pub(crate) mod deliveries;
+mod lock;
+mod preferences;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+pub use deliveries::{Changes, Outcome, Planned, Scope, Start, Status};
+pub use lock::SendLock;
+
+/// Where the ledger lives unless told otherwise: `$BREVES_LEDGER`, else
+/// `$XDG_STATE_HOME/breves/ledger.sqlite3`, else
+/// `~/.local/state/breves/ledger.sqlite3`.
+pub fn default_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("BREVES_LEDGER") {
+        return PathBuf::from(path);
+    }
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    state.join("breves").join("ledger.sqlite3")
+}
+
+/// Why the ledger could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// SQLite failed.
+    #[error("the ledger {}: {source}", path.display())]
+    Database {
+        /// The ledger file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The ledger's file or folder could not be made or opened.
+    #[error("the ledger {}: {source}", path.display())]
+    File {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ledger file has other names (hard links): a send under another
+    /// name could not be told apart, and would not be stopped by the lock.
+    #[error(
+        "the ledger {} has {links} names (hard links): breves cannot tell whether another send uses it; copy it to a file of its own",
+        path.display()
+    )]
+    HardLinked {
+        /// The ledger file.
+        path: PathBuf,
+        /// How many names it has.
+        links: u64,
+    },
+    /// The lock file could not be made.
+    #[error("the ledger's lock {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another `send` of the same issue to the same list is running.
+    #[error(
+        "another `breves send` of {issue} to {list} is running (it holds {}): wait for it to end",
+        path.display()
+    )]
+    Busy {
+        /// The issue's id.
+        issue: String,
+        /// The list's id.
+        list: String,
+        /// The lock file it holds.
+        path: PathBuf,
+    },
+    /// The files changed since the send started.
+    #[error("{0}")]
+    Changed(Changes),
+}
+
+/// The ledger file, opened.
+pub struct Ledger {
+    path: PathBuf,
+    canonical: PathBuf,
+    db: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("path", &self.path).finish()
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Ledger {
+    /// Opens (and creates, with its folder) the ledger at `path`. A new
+    /// ledger and its folder are readable by their owner only (0600 and
+    /// 0700): the ledger holds every subscriber's address.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+        let db_err = |source| LedgerError::Database {
+            path: path.to_path_buf(),
+            source,
+        };
+        let io_err = |source| LedgerError::File {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|source| LedgerError::File {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io_err)?;
+        let metadata = file.metadata().map_err(io_err)?;
+        if metadata.mode() & 0o077 != 0 {
+            // An older ledger, made readable by others: closed to them now.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io_err)?;
+        }
+        if metadata.nlink() > 1 {
+            return Err(LedgerError::HardLinked {
+                path: path.to_path_buf(),
+                links: metadata.nlink(),
+            });
+        }
+        drop(file);
+        // The lock of a send is named after the file itself, so that any
+        // path to it (a symbolic link, another spelling) finds the same lock.
+        let canonical = std::fs::canonicalize(path).map_err(io_err)?;
+        let db = Connection::open(path).map_err(db_err)?;
+        db.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        db.pragma_update(None, "synchronous", "FULL")
+            .map_err(db_err)?;
+        schema::migrate(&db).map_err(db_err)?;
+        Ok(Ledger {
+            path: path.to_path_buf(),
+            canonical,
+            db: Mutex::new(db),
+        })
+    }
+
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> LedgerError {
+        LedgerError::Database {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_and_its_folder_are_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("state/breves/l.sqlite3");
+        let ledger = Ledger::open(&path).expect("a ledger in folders that do not exist");
+        ledger
+            .begin(
+                &Scope::list("i", "l"),
+                "f",
+                &deliveries::tests::planned(&[("a@x.org", "s")]),
+                false,
+            )
+            .expect("begin");
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("state/breves")), 0o700);
+        let wal = path.with_file_name("l.sqlite3-wal");
+        assert_eq!(
+            mode(&wal),
+            0o600,
+            "SQLite gives its journal the ledger's mode"
+        );
+        // An older ledger readable by others is closed to them.
+        drop(ledger);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        Ledger::open(&path).expect("reopen");
+        assert_eq!(mode(&path), 0o600);
+    }
+}

@@ -1,0 +1,63 @@
+//! What subscribers asked for: to leave the list, or to stop sections.
+//! The ledger records it; [`crate::select`] applies it to every send.
+
+use rusqlite::params;
+
+use super::{Ledger, LedgerError, now};
+use crate::address::Key;
+use crate::select::Preferences;
+
+impl Ledger {
+    /// Records that `address` leaves `list` for good (`source`: the one-click
+    /// link, a mailto request, by hand). Whether it was new.
+    pub fn suppress(&self, list: &str, address: &Key, source: &str) -> Result<bool, LedgerError> {
+        let db = self.db();
+        let changed = db
+            .execute(
+                "INSERT INTO suppressions VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![list, address, source, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(changed > 0)
+    }
+
+    /// Records that `address` no longer wants `section` of `list`.
+    pub fn opt_out(&self, list: &str, address: &Key, section: &str) -> Result<bool, LedgerError> {
+        let db = self.db();
+        let changed = db
+            .execute(
+                "INSERT INTO section_opt_outs VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![list, address, section, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(changed > 0)
+    }
+
+    /// Everything subscribers of `list` asked for.
+    pub fn preferences(&self, list: &str) -> Result<Preferences, LedgerError> {
+        let db = self.db();
+        let mut prefs = Preferences::default();
+        let mut rows = db
+            .prepare("SELECT address FROM suppressions WHERE list = ?1")
+            .map_err(|e| self.err(e))?;
+        for address in rows
+            .query_map(params![list], |row| row.get::<_, Key>(0))
+            .map_err(|e| self.err(e))?
+        {
+            prefs.suppressed.insert(address.map_err(|e| self.err(e))?);
+        }
+        let mut rows = db
+            .prepare("SELECT address, section FROM section_opt_outs WHERE list = ?1 ORDER BY at")
+            .map_err(|e| self.err(e))?;
+        for pair in rows
+            .query_map(params![list], |row| {
+                Ok((row.get::<_, Key>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?
+        {
+            let (address, section) = pair.map_err(|e| self.err(e))?;
+            prefs.opted_out.entry(address).or_default().push(section);
+        }
+        Ok(prefs)
+    }
+}

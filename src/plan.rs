@@ -1,0 +1,336 @@
+//! A send, planned before anything leaves: who is served, who is left out
+//! and why, what an earlier run already did, then the run itself.
+//!
+//! The order is what keeps a resend safe, and it is kept here, in one place:
+//!
+//! 1. **Take the lock** of this send ([`Ledger::lock`]): no second process
+//!    sends the same issue to the same list meanwhile.
+//! 2. **Freeze the audience** as the list writes it: every member who
+//!    receives something, with their sections ([`Planned`]). What
+//!    subscribers asked for since (to leave, to stop sections) is *not* a
+//!    change of the list.
+//! 3. **Apply their preferences** ([`crate::select::Preferences::apply`]): the
+//!    unsubscribed are left out, stopped sections taken off.
+//! 4. **Peek** at the ledger ([`Ledger::peek`]), recording nothing: already
+//!    sent, refused for good, of uncertain outcome, or changed since the
+//!    send started (refused unless the changes are accepted).
+//! 5. **Trim**: audience members who unsubscribed are never mailed; with
+//!    `skip_uncertain` the uncertain are left alone; `limit` keeps the
+//!    first recipients not yet served.
+//!
+//! [`Plan::prepare`] does all of that and records nothing, so that the
+//! caller can show the plan and ask for confirmation. [`Plan::run`] then
+//! **begins** (records the audience, marks the unsubscribed) and
+//! **dispatches** through a transport, marking each message *sending*
+//! before it leaves. A dry run is the same plan with no ledger, against
+//! the `.eml` files of [`Outbox`] ([`Plan::write`]).
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::address::{Key, parse_address};
+use crate::campaign::Campaign;
+use crate::deliver::Transport;
+use crate::deliver::files::{Manifest, Outbox};
+use crate::diagnostics::Problems;
+use crate::dispatch::{self, Journal, Options, Progress, Report};
+use crate::issue::Issue;
+use crate::ledger::{Ledger, Planned, Scope, SendLock, Start};
+use crate::message::Dkim;
+use crate::select::Selection;
+use crate::subscribers::{List, Member};
+use crate::unsubscribe::Signer;
+use crate::{Error, Result};
+
+/// What was asked of a send, beyond the issue and the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    /// Send only to these addresses (a test send, kept apart in the
+    /// ledger); list members among them keep their name and sections,
+    /// others get every section.
+    pub only: Vec<String>,
+    /// Send to the first `limit` recipients not yet served (a canary).
+    pub limit: Option<usize>,
+    /// Leave alone the recipients whose earlier delivery is of unknown
+    /// outcome.
+    pub skip_uncertain: bool,
+    /// Go on although the issue or the list changed since the send started.
+    pub accept_changes: bool,
+}
+
+/// A send, worked out and ready to run.
+pub struct Plan<'a> {
+    campaign: Campaign<'a>,
+    ledger: Option<Arc<Ledger>>,
+    scope: Option<Scope>,
+    planned: Vec<Planned>,
+    accept_changes: bool,
+    test: bool,
+    /// Where the ledger says the send stands (nothing, for a dry run).
+    pub start: Start,
+    /// The recipients this run hands a message to, in list order.
+    pub to_send: Vec<Key>,
+    /// Members of the frozen audience who unsubscribed (or stopped every
+    /// section) since: recorded as such, never mailed.
+    pub suppressed: Vec<Key>,
+    /// How many members the preferences left out in all.
+    pub left_out: usize,
+    /// Of the uncertain recipients, how many this run sends to again.
+    pub uncertain_resent: usize,
+    /// Of the uncertain recipients, how many are left alone.
+    pub uncertain_left_alone: usize,
+    /// Recipients not yet served that `limit` holds back for a later run.
+    pub held_back: usize,
+    /// Warnings about the rendered digests (an HTML part Gmail would clip).
+    pub warnings: Problems,
+    _lock: Option<SendLock>,
+}
+
+impl std::fmt::Debug for Plan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("scope", &self.scope)
+            .field("start", &self.start)
+            .field("to_send", &self.to_send)
+            .field("suppressed", &self.suppressed)
+            .field("left_out", &self.left_out)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The members a send is for: the list's, or the `only` addresses, each
+/// once (list members keep their name and sections; others get every
+/// section).
+pub fn audience(list: &List, only: &[String]) -> Result<Vec<Member>> {
+    if only.is_empty() {
+        return Ok(list.members.clone());
+    }
+    let mut members: Vec<Member> = Vec::new();
+    let mut seen = HashSet::new();
+    for text in only {
+        let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
+            text: text.clone(),
+            reason,
+        })?;
+        if !seen.insert(Key::of(&address)) {
+            continue;
+        }
+        members.push(match list.member(text) {
+            Some(member) => member.clone(),
+            None => Member::outsider(address),
+        });
+    }
+    Ok(members)
+}
+
+/// The audience as the list writes it: every member who receives something
+/// from `issue`, with their sections, in list order.
+pub fn freeze(issue: &Issue, members: &[Member]) -> Vec<Planned> {
+    members
+        .iter()
+        .filter_map(|m| {
+            let selection = Selection::for_interests(issue, &m.interests);
+            (!selection.is_empty()).then(|| Planned {
+                recipient: Key::of(&m.email),
+                sections: selection.ids(issue).join(","),
+            })
+        })
+        .collect()
+}
+
+impl<'a> Plan<'a> {
+    /// Plans a real send, recording nothing: takes the send's lock, then
+    /// works out who is served (see the module's documentation for the
+    /// order). A send whose issue or list changed since it started is
+    /// refused as [`crate::ledger::LedgerError::Changed`] unless
+    /// `request.accept_changes`.
+    pub fn prepare(
+        issue: &'a Issue,
+        list: &'a List,
+        ledger: Arc<Ledger>,
+        request: &Request,
+        signer: Signer,
+        dkim: Option<Dkim>,
+    ) -> Result<Plan<'a>> {
+        let test = !request.only.is_empty();
+        let scope = if test {
+            Scope::test(&issue.id, &list.id)
+        } else {
+            Scope::list(&issue.id, &list.id)
+        };
+        let lock = ledger.lock(&scope)?;
+        let members = audience(list, &request.only)?;
+        let planned = freeze(issue, &members);
+        let (kept, left_out) = ledger.preferences(&list.id)?.apply(list, members);
+        let mut campaign = Campaign::for_members(issue, list, kept)?.with_signer(signer);
+        if let Some(dkim) = dkim {
+            campaign = campaign.with_dkim(dkim);
+        }
+        let served: HashSet<Key> = campaign.recipient_keys().collect();
+        let start = ledger.peek(&scope, &issue.fingerprint, &planned, request.accept_changes)?;
+        let (mut to_send, suppressed): (Vec<Key>, Vec<Key>) = start
+            .to_send
+            .iter()
+            .cloned()
+            .partition(|r| served.contains(r));
+        let uncertain: HashSet<&Key> = start.uncertain.iter().collect();
+        let mut uncertain_left_alone = 0;
+        if request.skip_uncertain {
+            to_send.retain(|r| !uncertain.contains(r));
+            uncertain_left_alone = start
+                .uncertain
+                .iter()
+                .filter(|r| served.contains(*r))
+                .count();
+        }
+        let mut held_back = 0;
+        if let Some(limit) = request.limit {
+            held_back = to_send.len().saturating_sub(limit);
+            to_send.truncate(limit);
+        }
+        let uncertain_resent = to_send.iter().filter(|r| uncertain.contains(r)).count();
+        Ok(Plan {
+            warnings: campaign.check_sizes(),
+            campaign,
+            ledger: Some(ledger),
+            scope: Some(scope),
+            planned,
+            accept_changes: request.accept_changes,
+            test,
+            start,
+            to_send,
+            suppressed,
+            left_out,
+            uncertain_resent,
+            uncertain_left_alone,
+            held_back,
+            _lock: Some(lock),
+        })
+    }
+
+    /// Plans a dry run: every member who receives something, no ledger,
+    /// no preferences (nothing is sent).
+    pub fn dry_run(
+        issue: &'a Issue,
+        list: &'a List,
+        only: &[String],
+        dkim: Option<Dkim>,
+    ) -> Result<Plan<'a>> {
+        let members = audience(list, only)?;
+        let mut campaign = Campaign::for_members(issue, list, members)?;
+        if let Some(dkim) = dkim {
+            campaign = campaign.with_dkim(dkim);
+        }
+        Ok(Plan {
+            warnings: campaign.check_sizes(),
+            to_send: campaign.recipient_keys().collect(),
+            campaign,
+            ledger: None,
+            scope: None,
+            planned: Vec::new(),
+            accept_changes: false,
+            test: !only.is_empty(),
+            start: Start::default(),
+            suppressed: Vec::new(),
+            left_out: 0,
+            uncertain_resent: 0,
+            uncertain_left_alone: 0,
+            held_back: 0,
+            _lock: None,
+        })
+    }
+
+    /// The campaign: the digests rendered, one per variant.
+    pub fn campaign(&self) -> &Campaign<'a> {
+        &self.campaign
+    }
+
+    /// Whether this is a test send (`only`), kept apart in the ledger.
+    pub fn is_test(&self) -> bool {
+        self.test
+    }
+
+    /// The ledger this plan records in, if it is a real send.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_deref()
+    }
+
+    /// Whether there is nothing to hand over.
+    pub fn is_empty(&self) -> bool {
+        self.to_send.is_empty()
+    }
+
+    /// Records the start of the send (the frozen audience, the
+    /// unsubscribed never to be mailed), then hands each message to
+    /// `transport`, marking it *sending* in the ledger before it leaves.
+    /// Nothing is recorded before this is called.
+    pub async fn run<T: Transport>(
+        &self,
+        transport: &T,
+        options: &Options,
+        progress: &dyn Progress,
+        stop: &AtomicBool,
+    ) -> Result<Report> {
+        let journal = match (&self.ledger, &self.scope) {
+            (Some(ledger), Some(scope)) => {
+                ledger.begin(
+                    scope,
+                    &self.campaign.issue().fingerprint,
+                    &self.planned,
+                    self.accept_changes,
+                )?;
+                ledger.mark_suppressed(scope, &self.suppressed)?;
+                Some(Journal {
+                    ledger: Arc::clone(ledger),
+                    scope: scope.clone(),
+                })
+            }
+            _ => None,
+        };
+        dispatch::run(
+            &self.campaign,
+            transport,
+            Some(&self.to_send),
+            journal.as_ref(),
+            options,
+            progress,
+            stop,
+        )
+        .await
+    }
+
+    /// Runs a dry run into `dir`: one `.eml` file per recipient, in list
+    /// order, and `manifest.json`.
+    pub async fn write(
+        &self,
+        dir: &Path,
+        options: &Options,
+        stop: &AtomicBool,
+    ) -> Result<(Report, Manifest)> {
+        let outbox = Outbox::create(dir)?;
+        // One at a time, so that the manifest is in list order.
+        let options = Options {
+            concurrency: 1,
+            ..options.clone()
+        };
+        let report = self.run(&outbox, &options, &dispatch::Silent, stop).await?;
+        let manifest = outbox.finish(
+            &self.campaign.issue().id,
+            &self.campaign.list().id,
+            report.variants,
+            report.skipped.clone(),
+        )?;
+        Ok((report, manifest))
+    }
+}
+
+/// Whether a send needs the operator's confirmation before it starts.
+pub const HANDFUL: usize = 5;
+
+/// Whether the plan is big enough to ask before sending: more than a
+/// [`HANDFUL`] of recipients.
+pub fn worth_confirming(plan: &Plan<'_>) -> bool {
+    plan.to_send.len() > HANDFUL
+}

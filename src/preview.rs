@@ -1,0 +1,125 @@
+//! Previews: one digest as files an editor opens before sending: the HTML
+//! part (for a browser), the text part and the whole message, with the
+//! unsubscription links signed with the test secret (a preview is never
+//! sent).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use lettre::message::Mailbox;
+
+use crate::campaign::Campaign;
+use crate::deliver::files::file_stem;
+use crate::issue::Issue;
+use crate::message::{self, EncodedDigest, Letter};
+use crate::render::Renderer;
+use crate::select::{Selection, parse_interests};
+use crate::subscribers::List;
+use crate::unsubscribe::Signer;
+use crate::{Error, Result};
+
+/// Whose digest to preview.
+#[derive(Debug, Clone, Copy)]
+pub enum Whom<'a> {
+    /// A member of the list, by address.
+    Member(&'a str),
+    /// A set of sections, as `--interests` writes them (`""` for all).
+    Interests(&'a str),
+}
+
+/// One digest, ready to be written as files.
+#[derive(Debug)]
+pub struct Preview {
+    /// Who it is for.
+    pub to: Mailbox,
+    /// The sections it holds.
+    pub sections: Vec<String>,
+    /// The HTML part, links filled in.
+    pub html: String,
+    /// The text part, links filled in.
+    pub text: String,
+    /// The whole message.
+    pub letter: Letter,
+    /// The name of its files, without extension.
+    pub stem: String,
+}
+
+/// The digest of `whom`, as `list` would send it.
+pub fn preview(
+    issue: &Issue,
+    list: &List,
+    whom: Whom<'_>,
+    date: DateTime<FixedOffset>,
+) -> Result<Preview> {
+    let (to, selection) = match whom {
+        Whom::Member(email) => {
+            let member = list
+                .member(email)
+                .ok_or_else(|| Error::NoSuchMember(email.to_owned()))?;
+            let campaign = Campaign::for_members(issue, list, vec![member.clone()])?;
+            let Some(variant) = campaign.audience().variants.first() else {
+                return Err(Error::ReceivesNothing {
+                    address: email.to_owned(),
+                    interests: member.interests.join(", "),
+                });
+            };
+            (member.mailbox(), variant.selection.clone())
+        }
+        Whom::Interests(ids) => (List::preview_reader(), parse_interests(issue, ids)?),
+    };
+    let digest = Renderer::new().render(issue, Some(list), &selection)?;
+    let signer = Signer::test();
+    let links = message::Links {
+        list,
+        issue,
+        signer: &signer,
+    };
+    let letter = message::build(&links, &to, &EncodedDigest::new(&digest), date, None)?;
+    let (html, text) = links.personalise(&digest, &to.email);
+    let stem = match whom {
+        Whom::Member(_) => file_stem(to.email.as_ref()),
+        Whom::Interests(_) => stem(issue, &selection),
+    };
+    Ok(Preview {
+        to,
+        sections: digest.section_ids,
+        html,
+        text,
+        letter,
+        stem,
+    })
+}
+
+/// The file name of a set of sections.
+fn stem(issue: &Issue, selection: &Selection) -> String {
+    if selection.is_everything(issue) {
+        "toutes-rubriques".to_owned()
+    } else {
+        selection.ids(issue).join("+")
+    }
+}
+
+impl Preview {
+    /// Writes `STEM.html`, `STEM.txt` and `STEM.eml` into `dir` (made if
+    /// needed); their paths.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut written = Vec::new();
+        for (ext, bytes) in [
+            ("html", self.html.as_bytes()),
+            ("txt", self.text.as_bytes()),
+            ("eml", self.letter.bytes.as_slice()),
+        ] {
+            let path = dir.join(format!("{}.{ext}", self.stem));
+            std::fs::write(&path, bytes).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
