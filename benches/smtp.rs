@@ -19,7 +19,7 @@ use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::diagnostics::SourceFile;
 use breves::dispatch::{self, Journal, Options, Retry, Silent};
 use breves::issue::Issue;
-use breves::ledger::{Ledger, Planned, Scope};
+use breves::ledger::{Ledger, Planned, Resume, Scope};
 use breves::subscribers::List;
 
 const RUNS: usize = 5;
@@ -137,7 +137,7 @@ fn main() {
                         })
                         .collect();
                     ledger
-                        .begin(&scope, &issue.fingerprint, &planned, false)
+                        .begin(&scope, &issue.fingerprint, &planned, Resume::default())
                         .expect("begin");
                     Journal { ledger, scope }
                 });

@@ -7,15 +7,24 @@
 //! hands it over, and records how it ended. A refusal with a 4xx reply or a
 //! connection lost before the message was complete is tried again later,
 //! with exponential back-off and jitter, within a number of attempts and a
-//! time; a 5xx reply is final; a connection lost after the message's last
-//! line is *uncertain* and left for the next run. One recipient's failure
-//! never stops the others. A problem no retry can fix (TLS that does not
-//! verify, credentials refused) stops the run.
+//! time; a 5xx reply about the recipient (at RCPT, or after the message
+//! with a status about their address or mailbox) is final for them; a
+//! connection lost after the message's last line is *uncertain* and left
+//! for the next run. One recipient's failure never stops the others.
+//!
+//! What is not about one recipient stops the run, leaving everyone not yet
+//! served *not attempted* (sent by the next run, once the cause is fixed):
+//! a refusal of the sender or of the message (too large for the relay's
+//! EHLO `SIZE`, refused for its content or by policy), a problem no retry
+//! can fix (TLS that does not verify, credentials refused), a relay that
+//! cannot be reached within the retry window, a ledger that cannot record,
+//! and the same refusal for [`RELAY_STREAK`] recipients in a row across
+//! domains (which are then set back to be sent).
 //!
 //! Setting the `stop` flag (Ctrl-C) lets in-flight letters finish and
 //! starts no new one.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -249,6 +258,10 @@ struct Shared<'a, T: Transport> {
     pace: Pace,
     report: Mutex<Report>,
     halt: AtomicBool,
+    streak: Mutex<Streak>,
+    /// Recipients recorded as refused whose refusal turned out to be the
+    /// relay's: set back to be sent once every worker has stopped.
+    reopen: Mutex<Vec<Key>>,
 }
 
 impl<T: Transport> Shared<'_, T> {
@@ -363,7 +376,7 @@ impl<T: Transport> Shared<'_, T> {
             let letter = self.campaign.letter(job.index, self.options.date)?;
             let recipient = Key::of(&letter.recipient);
             job.attempts += 1;
-            let first_try = *job.first_try.get_or_insert_with(Instant::now);
+            job.first_try.get_or_insert_with(Instant::now);
             if let Err(e) = self.record(unrecorded.take(), Some(&recipient)).await {
                 // Not marked as leaving: it does not leave.
                 job.attempts -= 1;
@@ -386,76 +399,218 @@ impl<T: Transport> Shared<'_, T> {
             if session.as_ref().is_some_and(|s| !self.transport.usable(s)) {
                 *session = None;
             }
-            let outcome = match result {
-                Ok(receipt) => {
-                    let mut report = self.report();
-                    report.delivered += 1;
-                    report.bytes += letter.bytes.len();
-                    report.largest = report.largest.max(letter.bytes.len());
-                    report.latencies.push(started.elapsed());
-                    drop(report);
-                    self.progress.delivered(recipient.as_str());
-                    Outcome::Sent(receipt.detail)
+            let settled = self.settle(&job, &recipient, letter.bytes.len(), started, result);
+            match settled {
+                Settled::Done(outcome) => *unrecorded = Some((recipient, outcome, 1)),
+                Settled::Later(reason, delay) => {
+                    *unrecorded = Some((recipient, Outcome::Retry(reason), 1));
+                    self.queue
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .later
+                        .push((Instant::now() + delay, job));
                 }
-                Err(DeliveryError::Refused {
-                    reply,
-                    permanent: true,
-                }) => {
-                    self.report()
-                        .failed
-                        .push((recipient.clone(), reply.clone()));
-                    self.progress.failed(recipient.as_str(), &reply);
-                    Outcome::Failed(reply)
-                }
-                Err(DeliveryError::Connection {
-                    reason,
-                    after_data: true,
-                }) => {
-                    self.report()
-                        .uncertain
-                        .push((recipient.clone(), reason.clone()));
-                    self.progress.uncertain(recipient.as_str(), &reason);
-                    Outcome::Uncertain(reason)
-                }
-                Err(
-                    DeliveryError::Refused { reply: reason, .. }
-                    | DeliveryError::Connection { reason, .. },
-                ) => {
-                    self.report().retries += 1;
-                    let retry = &self.options.retry;
-                    if job.attempts < retry.attempts && first_try.elapsed() < retry.give_up_after {
-                        let delay = retry.delay(job.attempts + 1);
-                        self.progress.retrying(recipient.as_str(), &reason, delay);
-                        *unrecorded = Some((recipient, Outcome::Retry(reason), 1));
-                        self.queue
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .later
-                            .push((Instant::now() + delay, job));
-                        continue;
-                    }
-                    let reason = format!("gave up after {} attempts: {reason}", job.attempts);
-                    self.report()
-                        .gave_up
-                        .push((recipient.clone(), reason.clone()));
-                    self.progress.failed(recipient.as_str(), &reason);
-                    Outcome::GaveUp(reason)
-                }
-                Err(DeliveryError::Setup(reason)) => {
+                Settled::Halt(reason) => {
+                    // Not this recipient's failure: left to send.
                     *unrecorded = Some((recipient, Outcome::Retry(reason.clone()), 0));
                     self.requeue(job);
                     self.report().fatal.get_or_insert(reason);
                     self.halt.store(true, Ordering::SeqCst);
                     return Ok(());
                 }
-                Err(DeliveryError::Write { path, source }) => {
+                Settled::Error(e) => {
                     self.halt.store(true, Ordering::SeqCst);
-                    return Err(Error::Write { path, source });
+                    return Err(e);
                 }
-            };
-            *unrecorded = Some((recipient, outcome, 1));
+            }
         }
     }
+
+    /// What a delivery's result means for its recipient and for the run.
+    fn settle(
+        &self,
+        job: &Job,
+        recipient: &Key,
+        bytes: usize,
+        started: Instant,
+        result: std::result::Result<crate::deliver::Receipt, DeliveryError>,
+    ) -> Settled {
+        match result {
+            Ok(receipt) => {
+                let mut report = self.report();
+                report.delivered += 1;
+                report.bytes += bytes;
+                report.largest = report.largest.max(bytes);
+                report.latencies.push(started.elapsed());
+                drop(report);
+                self.streak().clear();
+                self.progress.delivered(recipient.as_str());
+                Settled::Done(Outcome::Sent(receipt.detail))
+            }
+            Err(DeliveryError::Refused {
+                reply,
+                permanent: true,
+            }) => self.refused(recipient, reply),
+            Err(DeliveryError::Connection {
+                reason,
+                after_data: true,
+            }) => {
+                self.report()
+                    .uncertain
+                    .push((recipient.clone(), reason.clone()));
+                self.progress.uncertain(recipient.as_str(), &reason);
+                Settled::Done(Outcome::Uncertain(reason))
+            }
+            Err(DeliveryError::Refused { reply, .. }) => {
+                self.transient(job, recipient, reply, true)
+            }
+            Err(DeliveryError::Connection { reason, .. }) => {
+                self.transient(job, recipient, reason, false)
+            }
+            Err(DeliveryError::Rejected { reply, what }) => Settled::Halt(format!(
+                "the relay refused {} ({reply}): no retry and no other recipient can fare better, so nothing more was sent; fix the cause, then run the same command",
+                what.describe()
+            )),
+            Err(DeliveryError::Setup(reason)) => Settled::Halt(reason),
+            Err(DeliveryError::Write { path, source }) => {
+                Settled::Error(Error::Write { path, source })
+            }
+        }
+    }
+
+    /// A permanent refusal for one recipient: theirs, unless the same
+    /// refusal has come for [`RELAY_STREAK`] recipients in a row across
+    /// several domains, in which case it is the relay's: the run stops and
+    /// those recipients are left to send.
+    fn refused(&self, recipient: &Key, reply: String) -> Settled {
+        let mut streak = self.streak();
+        let signature = refusal_signature(&reply);
+        if signature.is_some() && signature == streak.declared {
+            // In flight when the streak was found to be the relay's.
+            return Settled::Halt(reply);
+        }
+        match signature {
+            Some(signature) => streak.push(signature, recipient),
+            None => streak.clear(),
+        }
+        if streak.is_relays() {
+            let n = streak.keys.len();
+            let earlier: Vec<Key> = streak.keys.drain(..).filter(|k| k != recipient).collect();
+            streak.declared = Some(streak.signature.clone());
+            streak.clear();
+            drop(streak);
+            let mut report = self.report();
+            report.failed.retain(|(k, _)| !earlier.contains(k));
+            drop(report);
+            self.reopen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(earlier);
+            return Settled::Halt(format!(
+                "the relay refused {n} recipients in a row with the same reply ({reply}): that is the relay's refusal, not theirs, so nothing more was sent and they are left to send; fix the relay, then run the same command"
+            ));
+        }
+        drop(streak);
+        self.report()
+            .failed
+            .push((recipient.clone(), reply.clone()));
+        self.progress.failed(recipient.as_str(), &reply);
+        Settled::Done(Outcome::Failed(reply))
+    }
+
+    /// A transient failure: tried again later while attempts and time
+    /// remain. Then a recipient's own refusals (`refused`) give up on them;
+    /// a relay that cannot be reached stops the run.
+    fn transient(&self, job: &Job, recipient: &Key, reason: String, refused: bool) -> Settled {
+        self.report().retries += 1;
+        let retry = &self.options.retry;
+        let first_try = job.first_try.unwrap_or_else(Instant::now);
+        if job.attempts < retry.attempts && first_try.elapsed() < retry.give_up_after {
+            let delay = retry.delay(job.attempts + 1);
+            self.progress.retrying(recipient.as_str(), &reason, delay);
+            return Settled::Later(reason, delay);
+        }
+        if !refused {
+            return Settled::Halt(format!(
+                "the relay could not be reached for {} attempts over {:.0} s ({reason}): nothing more was sent; run the same command once it is back",
+                job.attempts,
+                first_try.elapsed().as_secs_f64()
+            ));
+        }
+        let reason = format!("gave up after {} attempts: {reason}", job.attempts);
+        self.report()
+            .gave_up
+            .push((recipient.clone(), reason.clone()));
+        self.progress.failed(recipient.as_str(), &reason);
+        Settled::Done(Outcome::GaveUp(reason))
+    }
+
+    fn streak(&self) -> std::sync::MutexGuard<'_, Streak> {
+        self.streak.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What a delivery's result calls for.
+enum Settled {
+    /// Record this outcome.
+    Done(Outcome),
+    /// Try again after the delay; why.
+    Later(String, Duration),
+    /// Stop the run; the recipient is left to send; why.
+    Halt(String),
+    /// Stop on an error of breves' own (a file that cannot be written).
+    Error(Error),
+}
+
+/// Permanent refusals with the same reply in a row, so that a relay
+/// refusing everyone is not taken for every recipient refusing.
+#[derive(Debug, Default)]
+struct Streak {
+    signature: String,
+    keys: Vec<Key>,
+    domains: HashSet<String>,
+    /// The refusal found to be the relay's, once it is.
+    declared: Option<String>,
+}
+
+impl Streak {
+    fn clear(&mut self) {
+        self.signature.clear();
+        self.keys.clear();
+        self.domains.clear();
+    }
+
+    fn push(&mut self, signature: String, recipient: &Key) {
+        if signature != self.signature {
+            self.clear();
+            self.signature = signature;
+        }
+        self.keys.push(recipient.clone());
+        let domain = recipient.as_str().rsplit('@').next().unwrap_or_default();
+        self.domains.insert(domain.to_owned());
+    }
+
+    fn is_relays(&self) -> bool {
+        self.keys.len() >= RELAY_STREAK && self.domains.len() >= 2
+    }
+}
+
+/// How many recipients in a row, of at least two domains, refused with
+/// the same reply make a refusal the relay's rather than theirs.
+pub const RELAY_STREAK: usize = 10;
+
+/// What makes two refusals the same: the reply code and the enhanced
+/// status. A status about the recipient's own address or mailbox (`5.1.x`,
+/// `5.2.x`) is never the relay's.
+fn refusal_signature(reply: &str) -> Option<String> {
+    if crate::deliver::smtp::about_the_recipient(reply) {
+        return None;
+    }
+    let code = reply.split_whitespace().next().unwrap_or_default();
+    Some(match crate::deliver::smtp::enhanced_status(reply) {
+        Some(status) => format!("{code} {status}"),
+        None => code.to_owned(),
+    })
 }
 
 /// Hands the letters of `campaign` to `transport`: to every recipient, or
@@ -508,6 +663,8 @@ pub async fn run<T: Transport>(
             ..Report::default()
         }),
         halt: AtomicBool::new(false),
+        streak: Mutex::new(Streak::default()),
+        reopen: Mutex::new(Vec::new()),
     };
     let workers = options.concurrency.clamp(1, indices.len().max(1));
     let results = futures_util::future::join_all((0..workers).map(|_| shared.work())).await;
@@ -516,11 +673,27 @@ pub async fn run<T: Transport>(
         .report
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
-    report.not_attempted = left;
+    let reopen = shared
+        .reopen
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    report.not_attempted = left + reopen.len();
     report.interrupted = stop.load(Ordering::SeqCst) && left > 0;
     report.elapsed = started.elapsed();
     for result in results {
         result?;
+    }
+    if let Some(journal) = journal
+        && !reopen.is_empty()
+    {
+        let ledger = Arc::clone(&journal.ledger);
+        let scope = journal.scope.clone();
+        tokio::task::spawn_blocking(move || ledger.reopen(&scope, &reopen))
+            .await
+            .map_err(|e| Error::Task {
+                what: "the ledger's writer",
+                reason: e.to_string(),
+            })??;
     }
     Ok(report)
 }

@@ -37,7 +37,7 @@ use crate::deliver::files::{Manifest, Outbox};
 use crate::diagnostics::Problems;
 use crate::dispatch::{self, Journal, Options, Progress, Report};
 use crate::issue::Issue;
-use crate::ledger::{Ledger, Planned, Scope, SendLock, Start};
+use crate::ledger::{Ledger, Planned, Resume, Scope, SendLock, Start};
 use crate::message::Dkim;
 use crate::select::Selection;
 use crate::subscribers::{List, Member};
@@ -58,6 +58,17 @@ pub struct Request {
     pub skip_uncertain: bool,
     /// Go on although the issue or the list changed since the send started.
     pub accept_changes: bool,
+    /// Send again to the recipients refused for good by an earlier run.
+    pub retry_failed: bool,
+}
+
+impl Request {
+    fn resume(&self) -> Resume {
+        Resume {
+            accept_changes: self.accept_changes,
+            retry_failed: self.retry_failed,
+        }
+    }
 }
 
 /// A send, worked out and ready to run.
@@ -66,7 +77,7 @@ pub struct Plan<'a> {
     ledger: Option<Arc<Ledger>>,
     scope: Option<Scope>,
     planned: Vec<Planned>,
-    accept_changes: bool,
+    resume: Resume,
     test: bool,
     /// Where the ledger says the send stands (nothing, for a dry run).
     pub start: Start,
@@ -169,7 +180,7 @@ impl<'a> Plan<'a> {
             campaign = campaign.with_dkim(dkim);
         }
         let served: HashSet<Key> = campaign.recipient_keys().collect();
-        let start = ledger.peek(&scope, &issue.fingerprint, &planned, request.accept_changes)?;
+        let start = ledger.peek(&scope, &issue.fingerprint, &planned, request.resume())?;
         let (mut to_send, suppressed): (Vec<Key>, Vec<Key>) = start
             .to_send
             .iter()
@@ -197,7 +208,7 @@ impl<'a> Plan<'a> {
             ledger: Some(ledger),
             scope: Some(scope),
             planned,
-            accept_changes: request.accept_changes,
+            resume: request.resume(),
             test,
             start,
             to_send,
@@ -230,7 +241,7 @@ impl<'a> Plan<'a> {
             ledger: None,
             scope: None,
             planned: Vec::new(),
-            accept_changes: false,
+            resume: Resume::default(),
             test: !only.is_empty(),
             start: Start::default(),
             suppressed: Vec::new(),
@@ -279,7 +290,7 @@ impl<'a> Plan<'a> {
                     scope,
                     &self.campaign.issue().fingerprint,
                     &self.planned,
-                    self.accept_changes,
+                    self.resume,
                 )?;
                 ledger.mark_suppressed(scope, &self.suppressed)?;
                 Some(Journal {

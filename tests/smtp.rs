@@ -53,6 +53,26 @@ impl Sender {
         path
     }
 
+    /// A list of `n` members spread over three domains.
+    fn list_across_domains(&self, n: usize) -> PathBuf {
+        let path = self.list(n);
+        let text = fs::read_to_string(&path).expect("list");
+        let mut out = String::new();
+        let mut i = 0;
+        for line in text.lines() {
+            if line.starts_with("email = ") {
+                let domain = ["example.org", "example.com", "example.fr"][i % 3];
+                out.push_str(&line.replace("example.org", domain));
+                i += 1;
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        fs::write(&path, out).expect("write list");
+        path
+    }
+
     fn send(&self, list: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let mut args: Vec<String> = vec![
             "send".into(),
@@ -225,6 +245,148 @@ fn permanent_failures_are_recorded_not_retried_and_reported() {
         .count();
     assert_eq!(attempts, 1);
     assert_each_once(&server, 8);
+}
+
+#[test]
+fn retry_failed_sends_again_to_those_refused_for_good() {
+    let refusing = smtpd(&["--reject", "abonne3@example.org"]);
+    let run = Sender::new();
+    let list = run.list(6);
+    let out = run.send(&list, &refusing.plain_url(), &[], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    // The next run does not send to them, and says how to.
+    let sink = smtp_sink(&[]);
+    let out = run.send(&list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "Nothing to send: every recipient of breves-numeriques-royaume-uni-2026-02-26-2026-04-03 to the list essai has been served, 1 of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again."
+        ),
+        "{out:?}"
+    );
+    assert!(sink.messages().is_empty());
+    // The address was fixed at the recipient's end: --retry-failed.
+    let out = run.send(&list, &sink.plain_url(), &["--retry-failed"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("1 to send, of which 1 refused for good before sent again (--retry-failed)"),
+        "{out:?}"
+    );
+    assert_eq!(
+        sink.counts(),
+        HashMap::from([("abonne3@example.org".to_owned(), 1)])
+    );
+}
+
+/// Runs a send that must stop on a problem that is not the recipients',
+/// then the same command through a relay that works: everyone is served
+/// once, nobody was charged with the problem.
+fn stops_then_serves_everyone(run: &Sender, list: &Path, broken: &str, expected: &str, n: usize) {
+    let out = run.send(list, broken, &[], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains(expected), "{out:?}");
+    assert!(
+        out.stdout.contains(", 0 failed,")
+            && out
+                .stdout
+                .contains(&format!("{n} recipient(s) not attempted")),
+        "{out:?}"
+    );
+    let status = run.status(list);
+    assert!(
+        !status.stdout.contains("failed") && status.stdout.contains(&format!("pending    {n}")),
+        "nobody is recorded as refused: {status:?}"
+    );
+    let sink = smtp_sink(&[]);
+    let out = run.send(list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_each_once(&sink, n);
+}
+
+#[test]
+fn a_refused_sender_stops_the_run_and_charges_no_recipient() {
+    let server = smtpd(&["--reject-sender"]);
+    let run = Sender::new();
+    let list = run.list(12);
+    stops_then_serves_everyone(
+        &run,
+        &list,
+        &server.plain_url(),
+        "stopped: the relay refused the sender (553 5.7.1 <breves@example.fr>: sender address rejected: not owned by the user)",
+        12,
+    );
+    assert!(server.log().iter().all(|e| e["event"] != "rcpt"));
+}
+
+#[test]
+fn a_message_refused_for_its_content_stops_the_run() {
+    let server = smtpd(&["--reply-data", "554 5.7.1 message content rejected"]);
+    let run = Sender::new();
+    let list = run.list(12);
+    stops_then_serves_everyone(
+        &run,
+        &list,
+        &server.plain_url(),
+        "stopped: the relay refused the message (554 5.7.1 message content rejected)",
+        12,
+    );
+}
+
+#[test]
+fn a_message_larger_than_the_relay_takes_is_never_uploaded() {
+    let server = smtpd(&["--max-size", "20000"]);
+    let run = Sender::new();
+    let list = run.list(12);
+    stops_then_serves_everyone(
+        &run,
+        &list,
+        &server.plain_url(),
+        "takes messages of at most 20000 bytes (EHLO SIZE)",
+        12,
+    );
+    assert!(
+        server.log().iter().all(|e| e["event"] != "mail"),
+        "not even MAIL FROM was sent: {:?}",
+        server.log()
+    );
+}
+
+#[test]
+fn the_same_refusal_for_many_in_a_row_is_the_relays() {
+    let server = smtpd(&["--reject-every-rcpt", "550 5.7.1 relaying denied"]);
+    let run = Sender::new();
+    let list = run.list_across_domains(30);
+    stops_then_serves_everyone(
+        &run,
+        &list,
+        &server.plain_url(),
+        "the relay refused 10 recipients in a row with the same reply (550 5.7.1 relaying denied)",
+        30,
+    );
+}
+
+#[test]
+fn a_relay_down_longer_than_the_retry_window_leaves_everyone_to_send() {
+    let run = Sender::new();
+    let list = run.list(8);
+    // Nothing listens there.
+    let closed = format!("smtp://127.0.0.1:{}?tls=none", common::smtp::free_port());
+    let out = run.send(&list, &closed, &["--attempts", "2"], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("stopped: the relay could not be reached for 2 attempts"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("8 recipient(s) not attempted"),
+        "{out:?}"
+    );
+    let sink = smtp_sink(&[]);
+    let out = run.send(&list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_each_once(&sink, 8);
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! log.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use breves::dispatch::Progress;
@@ -107,4 +108,19 @@ impl Progress for Reporter {
         }
         self.tick();
     }
+}
+
+/// The first Ctrl-C lets the messages in flight finish; the second quits.
+pub fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\nStopping: the messages in flight finish, no new one starts (Ctrl-C again to quit at once)."
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
 }

@@ -70,8 +70,12 @@ pub fn plan(plan: &Plan<'_>) {
             ),
             (_, n) => format!(", and {n} of uncertain outcome left alone (--skip-uncertain)"),
         };
+        let again = match start.failed_again {
+            0 => String::new(),
+            n => format!(", of which {n} refused for good before sent again (--retry-failed)"),
+        };
         println!(
-            "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{uncertain}.",
+            "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{again}{uncertain}.",
             start.already_sent,
             start.already_failed,
             plan.to_send.len(),
@@ -88,6 +92,11 @@ pub fn plan(plan: &Plan<'_>) {
             println!(
                 "Nothing to send: {} recipient(s) of uncertain outcome left alone. `breves status` lists them.",
                 plan.uncertain_left_alone
+            );
+        } else if plan.start.already_failed > 0 {
+            println!(
+                "Nothing to send: every recipient of {what} has been served, {} of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again.",
+                plan.start.already_failed
             );
         } else {
             println!(

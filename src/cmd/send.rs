@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use breves::deliver::smtp::{Relay, RelayConfig};
@@ -84,6 +84,10 @@ pub struct Args {
     /// Go on although the issue or the list changed since this send started.
     #[arg(long)]
     accept_changes: bool,
+    /// Send again to the recipients an earlier run recorded as refused for
+    /// good, once the cause is fixed (a relay setting, an address corrected).
+    #[arg(long)]
+    retry_failed: bool,
     /// Do not send again to recipients whose earlier delivery is of unknown
     /// outcome (the relay may have it); they stay listed by `breves status`.
     #[arg(long)]
@@ -160,6 +164,7 @@ async fn relay_send(
         limit: args.limit,
         skip_uncertain: args.skip_uncertain,
         accept_changes: args.accept_changes,
+        retry_failed: args.retry_failed,
     };
     let plan = Plan::prepare(issue, list, Arc::clone(&ledger), &request, signer, dkim)?;
     warnings.extend(plan.warnings.clone());
@@ -171,26 +176,11 @@ async fn relay_send(
         return Ok(ExitStatus::Failure);
     }
     let stop = Arc::new(AtomicBool::new(false));
-    stop_on_ctrl_c(Arc::clone(&stop));
+    super::progress::stop_on_ctrl_c(Arc::clone(&stop));
     let reporter = Reporter::new(plan.to_send.len());
     let options = args.options(chrono::Local::now().fixed_offset());
     let outcome: Report = plan.run(&relay, &options, &reporter, &stop).await?;
     reporter.finish();
     report::summary(&plan, &outcome);
     Ok(outcome.exit_status())
-}
-
-/// The first Ctrl-C lets the messages in flight finish; the second quits.
-fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stop.store(true, Ordering::SeqCst);
-            eprintln!(
-                "\nStopping: the messages in flight finish, no new one starts (Ctrl-C again to quit at once)."
-            );
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
 }

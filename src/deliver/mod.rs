@@ -3,8 +3,9 @@
 //! A [`Transport`] opens sessions (an SMTP connection; nothing for files)
 //! and hands letters over through them, one at a time per session. The dry
 //! run's [`files::Outbox`] writes `.eml` files; [`smtp::Relay`] sends over
-//! SMTP. [`crate::campaign`] drives both the same way, so a dry run
-//! exercises everything but the socket.
+//! SMTP. [`crate::dispatch`] drives both the same way (for
+//! [`crate::plan::Plan::run`]), so a dry run exercises everything but the
+//! socket.
 
 pub mod files;
 pub mod smtp;
@@ -53,11 +54,41 @@ pub enum DeliveryError {
         /// Whether the message's last line had been sent.
         after_data: bool,
     },
+    /// The relay refused what every recipient would be sent: the sender
+    /// (at MAIL FROM) or the message itself (too large, refused for its
+    /// content or by policy). No retry and no other recipient can fare
+    /// better: the run stops, and the recipient is not charged with it.
+    #[error("{reply}")]
+    Rejected {
+        /// The relay's reply, or why breves did not even try.
+        reply: String,
+        /// What was refused.
+        what: Rejected,
+    },
     /// No session can be opened in a way breves accepts (no STARTTLS,
     /// a certificate that does not verify, credentials refused): the run
     /// stops, since every message would meet the same.
     #[error("{0}")]
     Setup(String),
+}
+
+/// What the relay refused, when it is not the recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    /// The envelope sender (a relay that will not send as `From`).
+    Sender,
+    /// The message (its size, its content, a policy).
+    Message,
+}
+
+impl Rejected {
+    /// What was refused, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rejected::Sender => "the sender",
+            Rejected::Message => "the message",
+        }
+    }
 }
 
 /// A destination for letters.

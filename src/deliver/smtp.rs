@@ -35,12 +35,12 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::{DeliveryError, Receipt, Transport};
+use super::{DeliveryError, Receipt, Rejected, Transport};
 use crate::message::Letter;
 
 /// How the connection to the relay is protected.
@@ -441,6 +441,82 @@ pub struct Session {
     connection: AsyncSmtpConnection,
     /// Set once the connection cannot carry another transaction.
     lost: bool,
+    /// The largest message the relay takes (EHLO `SIZE`), if it says.
+    size_limit: Option<usize>,
+}
+
+/// The enhanced status code of a reply (RFC 3463), such as `5.1.1`.
+pub fn enhanced_status(reply: &str) -> Option<&str> {
+    let code = reply.split_whitespace().nth(1)?;
+    let mut parts = code.split('.');
+    let ok = parts.next().is_some_and(|c| matches!(c, "2" | "4" | "5"))
+        && parts
+            .by_ref()
+            .take(2)
+            .filter(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+            .count()
+            == 2
+        && parts.next().is_none();
+    ok.then_some(code)
+}
+
+/// Whether a reply's enhanced status is about the recipient's address or
+/// mailbox (`X.1.x`, `X.2.x`), rather than the message, the relay or policy.
+pub fn about_the_recipient(reply: &str) -> bool {
+    enhanced_status(reply).is_some_and(|s| s[1..].starts_with(".1.") || s[1..].starts_with(".2."))
+}
+
+/// The largest message a relay takes, from its EHLO reply's `SIZE`
+/// (RFC 1870); `SIZE 0`, or none, sets no limit.
+pub fn size_limit<'a>(ehlo: impl IntoIterator<Item = &'a str>) -> Option<usize> {
+    ehlo.into_iter().find_map(|line| {
+        let mut words = line.split_whitespace();
+        words
+            .next()
+            .filter(|w| w.eq_ignore_ascii_case("SIZE"))
+            .and_then(|_| words.next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    })
+}
+
+/// A permanent refusal at `step` charged to what it is about: at MAIL FROM
+/// the sender; at DATA, or after the message with a status that is not
+/// about the recipient, the message; otherwise (RCPT) the recipient.
+fn charge(error: DeliveryError, step: Step) -> DeliveryError {
+    match error {
+        DeliveryError::Refused {
+            reply,
+            permanent: true,
+        } => match step {
+            Step::Mail => DeliveryError::Rejected {
+                reply,
+                what: Rejected::Sender,
+            },
+            Step::Data => DeliveryError::Rejected {
+                reply,
+                what: Rejected::Message,
+            },
+            Step::End if !about_the_recipient(&reply) => DeliveryError::Rejected {
+                reply,
+                what: Rejected::Message,
+            },
+            Step::Rcpt | Step::End => DeliveryError::Refused {
+                reply,
+                permanent: true,
+            },
+        },
+        other => other,
+    }
+}
+
+/// The steps of one transaction.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Mail,
+    Rcpt,
+    Data,
+    End,
 }
 
 impl Transport for Relay {
@@ -540,9 +616,23 @@ impl Transport for Relay {
                 "a user name is given but no password: set BREVES_SMTP_PASSWORD".into(),
             ));
         }
+        // lettre keeps only the extensions it uses from EHLO; SIZE is
+        // asked for again (one round trip per connection).
+        let size_limit = match self
+            .timed(
+                "EHLO",
+                false,
+                connection.command(Ehlo::new(self.hello.clone())),
+            )
+            .await
+        {
+            Ok(reply) => size_limit(reply.message()),
+            Err(_) => None,
+        };
         Ok(Session {
             connection,
             lost: false,
+            size_limit,
         })
     }
 
@@ -567,24 +657,41 @@ impl Transport for Relay {
             }
             mail_parameters.push(MailParameter::SmtpUtfEight);
         }
+        if let Some(limit) = session.size_limit
+            && letter.bytes.len() > limit
+        {
+            return Err(DeliveryError::Rejected {
+                reply: format!(
+                    "the relay {} takes messages of at most {limit} bytes (EHLO SIZE); this one is {} bytes: nothing was uploaded",
+                    self.config.display(),
+                    letter.bytes.len()
+                ),
+                what: Rejected::Message,
+            });
+        }
         let result = async {
             self.timed(
                 "MAIL FROM",
                 false,
                 c.command(Mail::new(Some(letter.sender.clone()), mail_parameters)),
             )
-            .await?;
+            .await
+            .map_err(|e| charge(e, Step::Mail))?;
             self.timed(
                 "RCPT TO",
                 false,
                 c.command(Rcpt::new(letter.recipient.clone(), vec![])),
             )
-            .await?;
-            self.timed("DATA", false, c.command(Data)).await?;
+            .await
+            .map_err(|e| charge(e, Step::Rcpt))?;
+            self.timed("DATA", false, c.command(Data))
+                .await
+                .map_err(|e| charge(e, Step::Data))?;
             // From here on, a lost connection may have delivered the message.
             let reply = self
                 .timed("the end of the message", true, c.message(&letter.bytes))
-                .await?;
+                .await
+                .map_err(|e| charge(e, Step::End))?;
             let text: Vec<&str> = reply.message().collect();
             Ok(Receipt {
                 detail: format!("{} {}", reply.code(), text.join(" "))
@@ -594,7 +701,7 @@ impl Transport for Relay {
         }
         .await;
         match &result {
-            Err(DeliveryError::Refused { .. }) => {
+            Err(DeliveryError::Refused { .. } | DeliveryError::Rejected { .. }) => {
                 // Start the next transaction afresh; a relay that cannot
                 // even do that loses the session.
                 if self.timed("RSET", false, c.command(Rset)).await.is_err() {
@@ -656,6 +763,63 @@ mod tests {
         ] {
             assert!(RelayConfig::from_url(bad, None, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn replies_are_charged_to_what_they_are_about() {
+        assert_eq!(
+            enhanced_status("550 5.1.1 <a@x.org>: unknown"),
+            Some("5.1.1")
+        );
+        assert_eq!(enhanced_status("550 mailbox unavailable"), None);
+        assert_eq!(enhanced_status("550 5.1 nope"), None);
+        assert_eq!(enhanced_status("550 5.1.1000 nope"), None);
+        assert!(about_the_recipient("550 5.1.1 no such user"));
+        assert!(about_the_recipient("552 5.2.2 mailbox full"));
+        assert!(!about_the_recipient("552 5.3.4 message too big"));
+        assert!(!about_the_recipient("554 5.7.1 refused by policy"));
+        assert!(!about_the_recipient("550 refused"));
+        let refused = |reply: &str| DeliveryError::Refused {
+            reply: reply.into(),
+            permanent: true,
+        };
+        let rejected = |e: DeliveryError| match e {
+            DeliveryError::Rejected { what, .. } => Some(what),
+            _ => None,
+        };
+        assert_eq!(
+            rejected(charge(refused("553 5.7.1 not yours"), Step::Mail)),
+            Some(Rejected::Sender)
+        );
+        assert_eq!(
+            rejected(charge(refused("554 no"), Step::Data)),
+            Some(Rejected::Message)
+        );
+        assert_eq!(
+            rejected(charge(refused("552 5.3.4 too big"), Step::End)),
+            Some(Rejected::Message)
+        );
+        assert_eq!(
+            rejected(charge(refused("550 5.1.1 unknown"), Step::End)),
+            None
+        );
+        assert_eq!(
+            rejected(charge(refused("550 5.7.1 denied"), Step::Rcpt)),
+            None
+        );
+        // A transient refusal is retried wherever it comes.
+        let transient = DeliveryError::Refused {
+            reply: "451 4.3.0 later".into(),
+            permanent: false,
+        };
+        assert_eq!(rejected(charge(transient, Step::Mail)), None);
+        assert_eq!(
+            size_limit(["relay.example.org", "SIZE 1000", "8BITMIME"]),
+            Some(1000)
+        );
+        assert_eq!(size_limit(["SIZE 0"]), None);
+        assert_eq!(size_limit(["SIZE"]), None);
+        assert_eq!(size_limit(["PIPELINING"]), None);
     }
 
     #[test]

@@ -147,8 +147,10 @@ pub struct Start {
     pub uncertain: Vec<Key>,
     /// Recipients already served (accepted by the relay).
     pub already_sent: usize,
-    /// Recipients already refused for good.
+    /// Recipients already refused for good (and not sent again).
     pub already_failed: usize,
+    /// Recipients refused for good before, sent again (`retry_failed`).
+    pub failed_again: usize,
 }
 
 /// How a delivery ended.
@@ -179,23 +181,35 @@ pub struct Status {
     pub problems: Vec<(String, String, String)>,
 }
 
+/// How a send that the ledger already knows goes on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resume {
+    /// Go on although the issue or the list changed since the send
+    /// started (see [`Ledger::begin`]).
+    pub accept_changes: bool,
+    /// Send again to the recipients refused for good, once the cause (a
+    /// relay's setting, an address corrected in the list) is fixed.
+    pub retry_failed: bool,
+}
+
 impl Ledger {
     /// Starts or resumes a send. The first time, the issue's fingerprint
     /// and the audience are recorded. Afterwards they are compared with
     /// what is recorded: a difference is refused as [`LedgerError::Changed`]
-    /// unless `accept_changes`, in which case new recipients are added,
-    /// removed ones are marked never to be mailed, and sections updated.
+    /// unless `resume.accept_changes`, in which case new recipients are
+    /// added, removed ones are marked never to be mailed, and sections
+    /// updated.
     ///
     /// Rows left `sending` by a crash become `uncertain`; uncertain rows
-    /// are sent again.
+    /// are sent again, and so are failed ones with `resume.retry_failed`.
     pub fn begin(
         &self,
         scope: &Scope,
         fingerprint: &str,
         audience: &[Planned],
-        accept_changes: bool,
+        resume: Resume,
     ) -> Result<Start, LedgerError> {
-        self.start(scope, fingerprint, audience, accept_changes, true)
+        self.start(scope, fingerprint, audience, resume, true)
     }
 
     /// What [`Ledger::begin`] would find, without recording anything: for
@@ -205,9 +219,9 @@ impl Ledger {
         scope: &Scope,
         fingerprint: &str,
         audience: &[Planned],
-        accept_changes: bool,
+        resume: Resume,
     ) -> Result<Start, LedgerError> {
-        self.start(scope, fingerprint, audience, accept_changes, false)
+        self.start(scope, fingerprint, audience, resume, false)
     }
 
     fn start(
@@ -215,7 +229,7 @@ impl Ledger {
         scope: &Scope,
         fingerprint: &str,
         audience: &[Planned],
-        accept_changes: bool,
+        resume: Resume,
         commit: bool,
     ) -> Result<Start, LedgerError> {
         let mut db = self.db();
@@ -261,7 +275,7 @@ impl Ledger {
                 let changes =
                     self.changes(&tx, scope, &recorded_fingerprint, fingerprint, audience)?;
                 if !changes.is_empty() {
-                    if !accept_changes {
+                    if !resume.accept_changes {
                         return Err(LedgerError::Changed(changes));
                     }
                     self.apply(&tx, scope, fingerprint, audience, &changes, &stamp)?;
@@ -299,6 +313,10 @@ impl Ledger {
                         start.to_send.push(recipient);
                     }
                     "sent" => start.already_sent += 1,
+                    "failed" if resume.retry_failed => {
+                        start.failed_again += 1;
+                        start.to_send.push(recipient);
+                    }
                     "failed" => start.already_failed += 1,
                     _ => {}
                 }
@@ -451,6 +469,23 @@ impl Ledger {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Sets recipients recorded as refused for good back to be sent: their
+    /// refusal turned out not to be theirs (the relay refused everyone).
+    pub fn reopen(&self, scope: &Scope, recipients: &[Key]) -> Result<(), LedgerError> {
+        let mut db = self.db();
+        let tx = db.transaction().map_err(|e| self.err(e))?;
+        let stamp = now();
+        for r in recipients {
+            tx.execute(
+                "UPDATE deliveries SET state = 'pending', updated_at = ?5
+                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4 AND state = 'failed'",
+                params![scope.issue, scope.list, scope.kind, r, stamp],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     /// Marks recipients of a send as suppressed: they are never mailed.
     pub fn mark_suppressed(&self, scope: &Scope, recipients: &[Key]) -> Result<(), LedgerError> {
         let mut db = self.db();
@@ -540,7 +575,9 @@ pub(crate) mod tests {
         let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
         {
             let ledger = Ledger::open(&path).expect("open");
-            let start = ledger.begin(&scope, "f", &audience, false).expect("begin");
+            let start = ledger
+                .begin(&scope, "f", &audience, Resume::default())
+                .expect("begin");
             assert_eq!(start.to_send.len(), 3);
             ledger
                 .record(&scope, None, Some(&k("a@x.org")))
@@ -555,7 +592,9 @@ pub(crate) mod tests {
             // The process dies here, b in flight.
         }
         let ledger = Ledger::open(&path).expect("reopen");
-        let start = ledger.begin(&scope, "f", &audience, false).expect("resume");
+        let start = ledger
+            .begin(&scope, "f", &audience, Resume::default())
+            .expect("resume");
         assert!(start.resumed);
         assert_eq!(start.already_sent, 1);
         assert_eq!(start.uncertain, vec![k("b@x.org")]);
@@ -572,21 +611,32 @@ pub(crate) mod tests {
                 &scope,
                 "f",
                 &planned(&[("a@x.org", "s"), ("b@x.org", "s")]),
-                false,
+                Resume::default(),
             )
             .expect("begin");
         let now = planned(&[("a@x.org", "s,t"), ("c@x.org", "s")]);
-        let Err(LedgerError::Changed(changes)) = ledger.begin(&scope, "g", &now, false) else {
+        let Err(LedgerError::Changed(changes)) = ledger.begin(&scope, "g", &now, Resume::default())
+        else {
             panic!("a change must be refused")
         };
         assert!(changes.issue_changed);
         assert_eq!(changes.added, vec![k("c@x.org")]);
         assert_eq!(changes.removed, vec![k("b@x.org")]);
         assert_eq!(changes.resectioned, vec![k("a@x.org")]);
-        let start = ledger.begin(&scope, "g", &now, true).expect("accepted");
+        let start = ledger
+            .begin(
+                &scope,
+                "g",
+                &now,
+                Resume {
+                    accept_changes: true,
+                    ..Resume::default()
+                },
+            )
+            .expect("accepted");
         assert_eq!(start.to_send, vec![k("a@x.org"), k("c@x.org")]);
         let start = ledger
-            .begin(&scope, "g", &now, false)
+            .begin(&scope, "g", &now, Resume::default())
             .expect("no change now");
         assert!(
             !start.to_send.contains(&k("b@x.org")),
@@ -601,7 +651,7 @@ pub(crate) mod tests {
         let scope = Scope::list("i", "l");
         let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s")]);
         ledger
-            .begin(&scope, "march", &audience, false)
+            .begin(&scope, "march", &audience, Resume::default())
             .expect("begin");
         // Half served, then the issue is corrected: going on is the advice.
         ledger
@@ -611,7 +661,8 @@ pub(crate) mod tests {
                 None,
             )
             .expect("record");
-        let Err(LedgerError::Changed(changes)) = ledger.peek(&scope, "fixed", &audience, false)
+        let Err(LedgerError::Changed(changes)) =
+            ledger.peek(&scope, "fixed", &audience, Resume::default())
         else {
             panic!("a change must be refused")
         };
@@ -629,7 +680,8 @@ pub(crate) mod tests {
                 None,
             )
             .expect("record");
-        let Err(LedgerError::Changed(changes)) = ledger.peek(&scope, "april", &audience, false)
+        let Err(LedgerError::Changed(changes)) =
+            ledger.peek(&scope, "april", &audience, Resume::default())
         else {
             panic!("a change must be refused")
         };
@@ -639,7 +691,9 @@ pub(crate) mod tests {
         );
         // Only the list changed (a member added): nothing like that.
         let more = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
-        let Err(LedgerError::Changed(changes)) = ledger.peek(&scope, "march", &more, false) else {
+        let Err(LedgerError::Changed(changes)) =
+            ledger.peek(&scope, "march", &more, Resume::default())
+        else {
             panic!("a change must be refused")
         };
         assert!(!changes.is_empty() && !changes.issue_changed);

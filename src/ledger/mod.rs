@@ -22,13 +22,13 @@
 //!
 //! ```
 //! use breves::address::Key;
-//! use breves::ledger::{Ledger, Scope, Planned};
+//! use breves::ledger::{Ledger, Planned, Resume, Scope};
 //! let dir = tempfile::tempdir().unwrap();
 //! let ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
 //! let scope = Scope::list("2026-03", "londres");
 //! let a = Key::from_text("a@example.org");
 //! let audience = vec![Planned { recipient: a.clone(), sections: "spatial".into() }];
-//! let start = ledger.begin(&scope, "fingerprint", &audience, false).unwrap();
+//! let start = ledger.begin(&scope, "fingerprint", &audience, Resume::default()).unwrap();
 //! assert_eq!(start.to_send, vec![a]);
 //! ```
 
@@ -42,7 +42,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-pub use deliveries::{Changes, Outcome, Planned, Scope, Start, Status};
+pub use deliveries::{Changes, Outcome, Planned, Resume, Scope, Start, Status};
 pub use lock::SendLock;
 
 /// Where the ledger lives unless told otherwise: `$BREVES_LEDGER`, else
@@ -232,7 +232,7 @@ mod tests {
                 &Scope::list("i", "l"),
                 "f",
                 &deliveries::tests::planned(&[("a@x.org", "s")]),
-                false,
+                Resume::default(),
             )
             .expect("begin");
         let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;

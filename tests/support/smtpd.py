@@ -14,6 +14,12 @@ recipient from a hash of the address, so a run is repeatable:
   --implicit CERT KEY   speak TLS from the first byte
   --auth USER:PASS      require AUTH (PLAIN, LOGIN) with these credentials
   --auth-plain          offer AUTH without TLS (to check a client will not use it)
+  --reject-sender       answer 553 5.7.1 to every MAIL FROM (a relay that will
+                  not send as this sender)
+  --reject-every-rcpt REPLY   answer REPLY (such as "550 5.7.1 relaying
+                  denied") to every RCPT: the relay's refusal, not the recipients'
+  --max-size N          offer SIZE N in EHLO and refuse larger messages (552)
+  --reply-data REPLY    answer REPLY to the end of every message, keeping nothing
   --inject-after-starttls   send, in the same segment as the reply to
                   STARTTLS, a forged EHLO reply offering AUTH PLAIN: what a
                   man in the middle does to a client that keeps reading its
@@ -66,7 +72,18 @@ class Handler:
         with self.lock, open(os.path.join(self.args.dump, "log.jsonl"), "a") as f:
             f.write(json.dumps(entry) + "\n")
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.log(event="mail", address=address)
+        if self.args.reject_sender:
+            return "553 5.7.1 <%s>: sender address rejected: not owned by the user" % address
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.args.reject_every_rcpt:
+            self.log(event="rcpt", address=address, attempt=0)
+            return self.args.reject_every_rcpt
         with self.lock:
             n = self.attempts.get(address, 0) + 1
             self.attempts[address] = n
@@ -82,6 +99,8 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.args.reply_data:
+            return self.args.reply_data
         with self.lock:
             self.count += 1
             name = os.path.join(self.args.dump, "%06d.eml" % self.count)
@@ -128,6 +147,10 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--auth-plain", action="store_true")
     p.add_argument("--inject-after-starttls", action="store_true")
+    p.add_argument("--reject-sender", action="store_true")
+    p.add_argument("--reject-every-rcpt")
+    p.add_argument("--max-size", type=int)
+    p.add_argument("--reply-data")
     args = p.parse_args()
     # aiosmtpd warns about what some tests do on purpose (AUTH offered without TLS).
     warnings.filterwarnings("ignore")
@@ -138,6 +161,8 @@ def main():
     os.makedirs(args.dump, exist_ok=True)
     handler = Handler(args)
     kwargs = dict(hostname="127.0.0.1", port=args.port, ready_timeout=10)
+    if args.max_size:
+        kwargs.update(data_size_limit=args.max_size)
     if args.starttls:
         kwargs.update(tls_context=context(*args.starttls), require_starttls=True)
     if args.implicit:
