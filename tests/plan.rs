@@ -1,0 +1,280 @@
+//! The order of a send, checked at the library's level: what `Plan`
+//! works out from the issue, the list and the ledger before anything is
+//! recorded, and what a run leaves behind. The transport is the dry run's
+//! `.eml` folder, the ledger a real SQLite file.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use breves::address::Key;
+use breves::dispatch::{Options, Retry, Silent};
+use breves::issue::Issue;
+use breves::ledger::{Ledger, LedgerError, Scope};
+use breves::plan::{Plan, Request};
+use breves::subscribers::List;
+use breves::unsubscribe::Signer;
+use breves::{Error, ExitStatus};
+use common::tempdir;
+
+const SECRET: &str = "a secret of at least sixteen bytes";
+
+fn issue() -> Issue {
+    Issue::load(&common::root().join(common::SMALL_ISSUE))
+        .expect("the small issue")
+        .0
+}
+
+/// A list of members `m0…m{n-1}@example.org`, each with the Spatial section.
+fn list(dir: &Path, n: usize) -> List {
+    let mut text = String::from(
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+         unsubscribe_url = \"https://breves.example.fr/desabonnement\"\n\
+         topics = { economie-numerique = \"E\", spatial = \"S\" }\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "[[member]]\nemail = \"m{i}@example.org\"\ninterests = [\"spatial\"]\n"
+        ));
+    }
+    let path = dir.join(format!("list-{n}.toml"));
+    fs::write(&path, text).expect("list");
+    List::load(&path).expect("a valid list").0
+}
+
+fn keys(names: &[&str]) -> Vec<Key> {
+    names
+        .iter()
+        .map(|n| Key::from_text(&format!("{n}@example.org")))
+        .collect()
+}
+
+fn prepare<'a>(
+    issue: &'a Issue,
+    list: &'a List,
+    ledger: &Arc<Ledger>,
+    request: &Request,
+) -> breves::Result<Plan<'a>> {
+    let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+    Plan::prepare(issue, list, Arc::clone(ledger), request, signer, None)
+}
+
+fn options(issue: &Issue) -> Options {
+    Options {
+        concurrency: 2,
+        rate: None,
+        retry: Retry::default(),
+        date: issue.default_date(),
+    }
+}
+
+/// Runs `plan` into a fresh folder; the report's exit status.
+fn run(plan: &Plan<'_>, issue: &Issue) -> ExitStatus {
+    let out = tempdir();
+    let outbox = breves::deliver::files::Outbox::create(out.path()).expect("outbox");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let report = runtime
+        .block_on(plan.run(&outbox, &options(issue), &Silent, &AtomicBool::new(false)))
+        .expect("run");
+    report.exit_status()
+}
+
+fn count(ledger: &Ledger, scope: &Scope, state: &str) -> usize {
+    ledger
+        .status(scope)
+        .expect("status")
+        .counts
+        .iter()
+        .find(|(s, _)| s == state)
+        .map_or(0, |(_, n)| *n)
+}
+
+#[test]
+fn a_plan_records_nothing_until_it_runs() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 4));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let scope = Scope::list(&issue.id, &list.id);
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2", "m3"]));
+    assert!(!plan.start.resumed);
+    assert!(!ledger.status(&scope).expect("status").known, "peeked only");
+    assert_eq!(run(&plan, &issue), ExitStatus::Success);
+    drop(plan);
+    assert_eq!(count(&ledger, &scope, "sent"), 4);
+}
+
+#[test]
+fn limit_holds_back_and_the_next_plan_resumes_where_it_stopped() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 5));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let canary = Request {
+        limit: Some(2),
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &list, &ledger, &canary).expect("plan");
+    assert_eq!(plan.to_send, keys(&["m0", "m1"]));
+    assert_eq!(plan.held_back, 3);
+    run(&plan, &issue);
+    drop(plan);
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert!(plan.start.resumed);
+    assert_eq!(plan.start.already_sent, 2);
+    assert_eq!(plan.to_send, keys(&["m2", "m3", "m4"]));
+    assert_eq!(plan.held_back, 0);
+}
+
+#[test]
+fn uncertain_recipients_are_sent_again_unless_left_alone() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 3));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let scope = Scope::list(&issue.id, &list.id);
+    {
+        // A run that dies with m1 handed over, its outcome unknown.
+        let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+        let planned = breves::plan::freeze(&issue, &list.members);
+        ledger
+            .begin(&scope, &issue.fingerprint, &planned, Default::default())
+            .expect("begin");
+        ledger
+            .record(&scope, None, Some(&keys(&["m1"])[0]))
+            .expect("mark sending");
+        drop(plan);
+    }
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert_eq!(plan.start.uncertain, keys(&["m1"]));
+    assert_eq!(plan.uncertain_resent, 1);
+    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2"]));
+    drop(plan);
+    let alone = Request {
+        skip_uncertain: true,
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &list, &ledger, &alone).expect("plan");
+    assert_eq!(plan.uncertain_left_alone, 1);
+    assert_eq!(plan.to_send, keys(&["m0", "m2"]));
+}
+
+#[test]
+fn who_unsubscribed_is_left_out_and_is_not_a_change_of_the_list() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 4));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let scope = Scope::list(&issue.id, &list.id);
+    let canary = Request {
+        limit: Some(1),
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &list, &ledger, &canary).expect("plan");
+    run(&plan, &issue);
+    drop(plan);
+    // m2 leaves; m3 stops the only section they had.
+    ledger
+        .suppress(&list.id, &keys(&["m2"])[0], "one-click")
+        .expect("suppress");
+    ledger
+        .opt_out(&list.id, &keys(&["m3"])[0], "spatial")
+        .expect("opt out");
+    let plan = prepare(&issue, &list, &ledger, &Request::default())
+        .expect("preferences are applied on top of the frozen audience, not a change");
+    assert_eq!(plan.left_out, 2);
+    assert_eq!(plan.suppressed, keys(&["m2", "m3"]));
+    assert_eq!(plan.to_send, keys(&["m1"]));
+    run(&plan, &issue);
+    drop(plan);
+    assert_eq!(count(&ledger, &scope, "suppressed"), 2);
+    assert_eq!(count(&ledger, &scope, "sent"), 2);
+}
+
+#[test]
+fn a_changed_list_is_refused_unless_accepted() {
+    let dir = tempdir();
+    let issue = issue();
+    let (three, four) = (list(dir.path(), 3), list(dir.path(), 4));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let plan = prepare(
+        &issue,
+        &three,
+        &ledger,
+        &Request {
+            limit: Some(1),
+            ..Request::default()
+        },
+    )
+    .expect("plan");
+    run(&plan, &issue);
+    drop(plan);
+    let Err(Error::Ledger(LedgerError::Changed(changes))) =
+        prepare(&issue, &four, &ledger, &Request::default())
+    else {
+        panic!("a new member is a change of the list");
+    };
+    assert_eq!(changes.added, keys(&["m3"]));
+    let accept = Request {
+        accept_changes: true,
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &four, &ledger, &accept).expect("accepted");
+    assert_eq!(plan.to_send, keys(&["m1", "m2", "m3"]));
+}
+
+#[test]
+fn a_test_send_is_kept_apart_from_the_lists() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 3));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let only = Request {
+        only: vec![
+            "M1@Example.org".into(),
+            "guest@example.com".into(),
+            "m1@example.org".into(),
+        ],
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &list, &ledger, &only).expect("plan");
+    assert!(plan.is_test());
+    assert_eq!(
+        plan.to_send,
+        vec![
+            Key::from_text("m1@example.org"),
+            Key::from_text("guest@example.com")
+        ],
+        "each address once, a member with their sections, a guest with all"
+    );
+    run(&plan, &issue);
+    drop(plan);
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("the list's send");
+    assert!(
+        !plan.start.resumed,
+        "the test send did not start the list's"
+    );
+    assert_eq!(plan.to_send.len(), 3);
+    let bad = Request {
+        only: vec!["not an address".into()],
+        ..Request::default()
+    };
+    drop(plan);
+    let Err(Error::InvalidAddress { text, .. }) = prepare(&issue, &list, &ledger, &bad) else {
+        panic!("a bad --only address is refused");
+    };
+    assert_eq!(text, "not an address");
+}
+
+#[test]
+fn two_plans_of_one_send_cannot_exist_at_once() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 2));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let first = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert!(matches!(
+        prepare(&issue, &list, &ledger, &Request::default()),
+        Err(Error::Ledger(LedgerError::Busy { .. }))
+    ));
+    drop(first);
+    assert!(prepare(&issue, &list, &ledger, &Request::default()).is_ok());
+}
