@@ -60,8 +60,8 @@ fn list(n: usize) -> List {
     list.expect("a valid list")
 }
 
-fn links<'a>(list: &'a List, issue: &'a Issue, signer: &'a Signer) -> message::Links<'a> {
-    message::Links {
+fn links<'a>(list: &'a List, issue: &'a Issue, signer: &'a Signer) -> breves::unsubscribe::Links<'a> {
+    breves::unsubscribe::Links {
         list,
         issue,
         signer,

@@ -32,10 +32,11 @@ use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::Result;
 use crate::address::Key;
 use crate::issue::Issue;
-use crate::message::{self, Dkim, EncodedDigest, Letter, Links};
+use crate::message::{self, Dkim, EncodedDigest, Letter};
 use crate::render::{Digest, Renderer};
 use crate::select::Audience;
 use crate::subscribers::{List, Member};
+use crate::unsubscribe::Links;
 use crate::unsubscribe::Signer;
 
 /// Gmail clips a message whose HTML is larger than about 102 kB (100 KiB),

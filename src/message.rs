@@ -26,10 +26,10 @@ use sha2::{Digest as _, Sha256};
 
 use crate::address::Key;
 use crate::issue::{Issue, hex};
+use crate::render::Digest;
 use crate::render::typography::french;
-use crate::render::{Digest, Piece, Slot, html, personalise, pieces, text};
 use crate::subscribers::List;
-use crate::unsubscribe::{Signer, Token};
+use crate::unsubscribe::links::{Links, Piece, Slot, pieces};
 use crate::{Error, Result};
 
 /// A built message, ready to be written or sent.
@@ -69,57 +69,6 @@ pub fn message_id(list: &List, issue: &Issue, recipient: &Address) -> String {
         token(list, issue, recipient, "message-id"),
         list.from.email.domain()
     )
-}
-
-/// A subscriber's unsubscription links: signed tokens added to the list's
-/// unsubscription address.
-#[derive(Debug, Clone, Copy)]
-pub struct Links<'a> {
-    /// The list.
-    pub list: &'a List,
-    /// The issue (for section titles).
-    pub issue: &'a Issue,
-    /// Signs the tokens.
-    pub signer: &'a Signer,
-}
-
-impl Links<'_> {
-    /// The URL that unsubscribes `address` from the list, or from one
-    /// section; none when the list has no unsubscription address.
-    pub fn url(&self, address: &Address, section: Option<&str>) -> Option<String> {
-        let base = self.list.unsubscribe_url.as_deref()?;
-        let token = self.signer.sign(&Token {
-            list: self.list.id.clone(),
-            address: Key::of(address),
-            section: section.map(str::to_owned),
-        });
-        Some(format!("{base}/{token}"))
-    }
-
-    /// The HTML and the text of a slot for `address`.
-    pub fn fill(&self, slot: &Slot, address: &Address) -> (String, String) {
-        let (section, title) = match slot {
-            Slot::Unsubscribe => (None, None),
-            Slot::Section(id) => (
-                Some(id.as_str()),
-                self.issue.section(id).map(|s| s.title.as_str()),
-            ),
-        };
-        let url = self.url(address, section);
-        (
-            html::slot_link(slot, url.as_deref(), title),
-            text::slot_link(slot, url.as_deref(), title),
-        )
-    }
-
-    /// Both parts of a digest with the slots filled for `address`, for a
-    /// preview.
-    pub fn personalise(&self, digest: &Digest, address: &Address) -> (String, String) {
-        (
-            personalise(&digest.html, |slot| self.fill(slot, address).0),
-            personalise(&digest.text, |slot| self.fill(slot, address).1),
-        )
-    }
 }
 
 /// One part of a digest, encoded once: the shared pieces as quoted-printable

@@ -15,7 +15,7 @@ use crate::message::{self, EncodedDigest, Letter};
 use crate::render::Renderer;
 use crate::select::{Selection, parse_interests};
 use crate::subscribers::List;
-use crate::unsubscribe::Signer;
+use crate::unsubscribe::{Links, Signer};
 use crate::{Error, Result};
 
 /// Whose digest to preview.
@@ -69,7 +69,7 @@ pub fn preview(
     };
     let digest = Renderer::new().render(issue, Some(list), &selection)?;
     let signer = Signer::test();
-    let links = message::Links {
+    let links = Links {
         list,
         issue,
         signer: &signer,

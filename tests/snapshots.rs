@@ -7,7 +7,7 @@
 mod common;
 
 use breves::issue::Issue;
-use breves::message::Links;
+use breves::unsubscribe::Links;
 use breves::render::{Digest, Renderer};
 use breves::select::{Selection, parse_interests};
 use breves::subscribers::List;

@@ -82,27 +82,6 @@ fn slot(slot: &Slot) -> Markup {
     PreEscaped(format!("\n{}\n", slot.marker()))
 }
 
-/// The HTML of a filled slot: a link, styled by hand since css-inline has
-/// already run. Empty when there is no link to give.
-pub fn slot_link(slot: &Slot, url: Option<&str>, section_title: Option<&str>) -> String {
-    let Some(url) = url else {
-        return String::new();
-    };
-    let (style, label) = match slot {
-        Slot::Unsubscribe => ("color: #4a4a4a;", labels::UNSUBSCRIBE.to_owned()),
-        Slot::Section(_) => (
-            "color: #666666; font-size: 13px;",
-            french(&format!(
-                "{} « {} »",
-                labels::STOP_SECTION,
-                section_title.unwrap_or_default()
-            ))
-            .into_owned(),
-        ),
-    };
-    html! { a href=(url) style=(style) { (label) } }.into_string()
-}
-
 fn text(t: &str) -> Markup {
     html! { (french(t)) }
 }

@@ -77,7 +77,7 @@ fn squeeze(text: &str) -> String {
     words.join(" ")
 }
 
-fn options<'a>(indent: &'a str, subsequent: &'a str) -> Options<'a> {
+pub(crate) fn options<'a>(indent: &'a str, subsequent: &'a str) -> Options<'a> {
     Options::new(WIDTH)
         .word_separator(WordSeparator::AsciiSpace)
         .word_splitter(WordSplitter::NoHyphenation)
@@ -224,30 +224,6 @@ impl Writer {
             self.blank();
         }
     }
-}
-
-/// The text of a filled slot: its label, then the link on a line of its
-/// own (a long URL may pass the width, its label may not). Empty when there
-/// is no link to give.
-pub fn slot_link(slot: &Slot, url: Option<&str>, section_title: Option<&str>) -> String {
-    let Some(url) = url else {
-        return String::new();
-    };
-    let label = match slot {
-        Slot::Unsubscribe => labels::UNSUBSCRIBE_TEXT.to_owned(),
-        Slot::Section(_) => format!(
-            "{} « {} » :",
-            labels::STOP_SECTION,
-            section_title.unwrap_or_default()
-        ),
-    };
-    let mut out = String::new();
-    for line in wrap(&french(&label), options("", "")) {
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out.push_str(url);
-    out
 }
 
 /// The plain-text part of one digest.

@@ -1,0 +1,296 @@
+//! The unsubscription server: answers the links of [`super::Signer`] tokens.
+//!
+//! A client that keeps presenting tokens that do not verify is slowed down:
+//! past `BAD_TOKEN_ALLOWANCE` bad tokens within `BAD_TOKEN_WINDOW`, it
+//! gets `429 Too Many Requests` (with `Retry-After`) and its tokens are not
+//! even checked until the oldest of those falls out of the window. A client
+//! is its IP address; behind a proxy on the same machine (a loopback peer),
+//! the last address of `X-Forwarded-For`.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use super::{Signer, Token};
+use crate::ledger::Ledger;
+
+/// What the server needs: the secret and the ledger, and optionally the
+/// topics' labels to name sections.
+pub struct Service {
+    /// Checks tokens.
+    pub signer: Signer,
+    /// Records suppressions and opt-outs.
+    pub ledger: Arc<Ledger>,
+    /// Section ids and their labels, for pages.
+    pub labels: Vec<(String, String)>,
+}
+
+/// The body of an RFC 8058 one-click request (and of the page's form).
+pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+
+/// Bad tokens one client may present within [`BAD_TOKEN_WINDOW`].
+pub const BAD_TOKEN_ALLOWANCE: usize = 10;
+
+/// The window over which bad tokens are counted.
+pub const BAD_TOKEN_WINDOW: Duration = Duration::from_secs(600);
+
+/// Clients remembered at most; past this, those quiet for a whole
+/// window are forgotten.
+const CLIENTS_KEPT: usize = 10_000;
+
+/// The bad tokens each client presented lately.
+#[derive(Default)]
+struct Throttle {
+    bad: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl Throttle {
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, VecDeque<Instant>>> {
+        self.bad.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long `client` must wait, if it used up its allowance.
+    fn wait(&self, client: IpAddr, now: Instant) -> Option<Duration> {
+        let mut clients = self.clients();
+        let times = clients.get_mut(&client)?;
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= BAD_TOKEN_WINDOW)
+        {
+            times.pop_front();
+        }
+        if times.len() < BAD_TOKEN_ALLOWANCE {
+            return None;
+        }
+        let oldest = *times.front()?;
+        Some(BAD_TOKEN_WINDOW.saturating_sub(now.duration_since(oldest)))
+    }
+
+    /// Counts one bad token from `client`.
+    fn bad(&self, client: IpAddr, now: Instant) {
+        let mut clients = self.clients();
+        if clients.len() >= CLIENTS_KEPT {
+            clients.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < BAD_TOKEN_WINDOW)
+            });
+        }
+        let times = clients.entry(client).or_default();
+        times.push_back(now);
+        while times.len() > BAD_TOKEN_ALLOWANCE {
+            times.pop_front();
+        }
+    }
+}
+
+/// Who is asking: the peer, or the address a local proxy names.
+fn client(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if peer.ip().is_loopback()
+        && let Some(forwarded) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return forwarded;
+    }
+    peer.ip()
+}
+
+struct App {
+    service: Service,
+    throttle: Throttle,
+}
+
+fn too_many(wait: Duration) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, (wait.as_secs() + 1).to_string())],
+        "too many invalid links from this address; try again later\n",
+    )
+        .into_response()
+}
+
+fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) }
+                style { "body{font-family:Arial,Helvetica,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#161616}button{font-size:1em;padding:.6em 1.2em;background:#000091;color:#fff;border:0;cursor:pointer}" }
+            }
+            body { h1 { (title) } (body) }
+        }
+    };
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+fn invalid() -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Ce lien n’est pas valide",
+        html! { p { "Il a peut-être été coupé ou modifié. Utilisez le lien de désabonnement d’une lettre reçue, ou répondez à celle-ci." } },
+    )
+}
+
+impl Service {
+    fn label(&self, section: &str) -> String {
+        self.labels
+            .iter()
+            .find(|(id, _)| id == section)
+            .map_or_else(|| section.to_owned(), |(_, label)| label.clone())
+    }
+
+    fn what(&self, token: &Token) -> String {
+        match &token.section {
+            Some(section) => format!("la rubrique « {} »", self.label(section)),
+            None => "cette lettre".to_owned(),
+        }
+    }
+}
+
+async fn handle(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let service = &app.service;
+    let client = client(peer, &headers);
+    if let Some(wait) = app.throttle.wait(client, Instant::now()) {
+        return too_many(wait);
+    }
+    let token_text = uri.path().rsplit('/').next().unwrap_or_default();
+    let Ok(token) = service.signer.verify(token_text) else {
+        app.throttle.bad(client, Instant::now());
+        return invalid();
+    };
+    let what = service.what(&token);
+    match method {
+        Method::GET | Method::HEAD => page(
+            StatusCode::OK,
+            "Se désabonner",
+            html! {
+                p { "Ne plus recevoir " (what) " à l’adresse " strong { (token.address) } " ?" }
+                form method="post" {
+                    input type="hidden" name="List-Unsubscribe" value="One-Click";
+                    button type="submit" { "Confirmer" }
+                }
+            },
+        ),
+        Method::POST => {
+            if body.as_ref() != ONE_CLICK.as_bytes() {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    "expected List-Unsubscribe=One-Click\n",
+                )
+                    .into_response();
+            }
+            let ledger = Arc::clone(&service.ledger);
+            let recorded = {
+                let token = token.clone();
+                tokio::task::spawn_blocking(move || match &token.section {
+                    Some(section) => ledger.opt_out(&token.list, &token.address, section),
+                    None => ledger.suppress(&token.list, &token.address, "one-click"),
+                })
+                .await
+            };
+            match recorded {
+                Ok(Ok(_)) => page(
+                    StatusCode::OK,
+                    "C’est fait",
+                    html! { p { "Vous ne recevrez plus " (what) " à l’adresse " strong { (token.address) } "." } },
+                ),
+                _ => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the ledger cannot record this now; try again\n",
+                )
+                    .into_response(),
+            }
+        }
+        _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}
+
+/// Serves until the listener closes.
+pub async fn serve(listener: tokio::net::TcpListener, service: Service) -> std::io::Result<()> {
+    let app = Router::new().fallback(handle).with_state(Arc::new(App {
+        service,
+        throttle: Throttle::default(),
+    }));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_slowed_down_past_its_allowance_of_bad_tokens() {
+        let throttle = Throttle::default();
+        let start = Instant::now();
+        let attacker: IpAddr = [192, 0, 2, 1].into();
+        let neighbour: IpAddr = [192, 0, 2, 2].into();
+        for i in 0..BAD_TOKEN_ALLOWANCE {
+            assert_eq!(throttle.wait(attacker, start), None, "bad token {i}");
+            throttle.bad(attacker, start + Duration::from_secs(i as u64));
+        }
+        let now = start + Duration::from_secs(60);
+        // Ten bad tokens: the next waits until the first leaves the window.
+        assert_eq!(
+            throttle.wait(attacker, now),
+            Some(BAD_TOKEN_WINDOW - Duration::from_secs(60))
+        );
+        assert_eq!(throttle.wait(neighbour, now), None, "others are not slowed");
+        // Once the first bad token is a window old, one more try is allowed.
+        let later = start + BAD_TOKEN_WINDOW;
+        assert_eq!(throttle.wait(attacker, later), None);
+        throttle.bad(attacker, later);
+        assert!(throttle.wait(attacker, later).is_some());
+    }
+
+    #[test]
+    fn behind_a_local_proxy_the_forwarded_address_is_the_client() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().expect("header"),
+        );
+        let local: SocketAddr = "127.0.0.1:4000".parse().expect("addr");
+        let remote: SocketAddr = "192.0.2.1:4000".parse().expect("addr");
+        assert_eq!(
+            client(local, &headers),
+            "198.51.100.7".parse::<IpAddr>().expect("ip")
+        );
+        // A remote peer cannot choose its own identity.
+        assert_eq!(client(remote, &headers), remote.ip());
+        assert_eq!(client(local, &HeaderMap::new()), local.ip());
+    }
+}
