@@ -60,7 +60,11 @@ fn list(n: usize) -> List {
     list.expect("a valid list")
 }
 
-fn links<'a>(list: &'a List, issue: &'a Issue, signer: &'a Signer) -> breves::unsubscribe::Links<'a> {
+fn links<'a>(
+    list: &'a List,
+    issue: &'a Issue,
+    signer: &'a Signer,
+) -> breves::unsubscribe::Links<'a> {
     breves::unsubscribe::Links {
         list,
         issue,

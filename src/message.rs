@@ -27,9 +27,10 @@ use sha2::{Digest as _, Sha256};
 use crate::address::Key;
 use crate::issue::{Issue, hex};
 use crate::render::Digest;
+use crate::render::slots::{Piece, Slot, pieces};
 use crate::render::typography::french;
 use crate::subscribers::List;
-use crate::unsubscribe::links::{Links, Piece, Slot, pieces};
+use crate::unsubscribe::Links;
 use crate::{Error, Result};
 
 /// A built message, ready to be written or sent.

@@ -7,10 +7,10 @@
 mod common;
 
 use breves::issue::Issue;
-use breves::unsubscribe::Links;
 use breves::render::{Digest, Renderer};
 use breves::select::{Selection, parse_interests};
 use breves::subscribers::List;
+use breves::unsubscribe::Links;
 use breves::unsubscribe::Signer;
 
 fn load() -> (Issue, List) {

@@ -11,15 +11,17 @@
 //! per distinct set of sections, not once per subscriber.
 
 pub mod html;
+pub mod slots;
 pub mod text;
 pub mod typography;
+
+pub use slots::Slot;
 
 use crate::Result;
 use crate::issue::{Issue, Section};
 use crate::markdown::to_plain;
 use crate::select::Selection;
 use crate::subscribers::List;
-pub use crate::unsubscribe::links::Slot;
 use typography::{french, french_list, french_period};
 
 /// One rendered digest: what every subscriber of one variant receives.
