@@ -220,3 +220,39 @@ impl<'a> Campaign<'a> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+    use std::sync::Arc;
+
+    #[test]
+    fn each_distinct_digest_is_rendered_once_however_many_members_share_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (issue, _) =
+            Issue::load(&root.join("tests/fixtures/small/issue.toml")).expect("the small issue");
+        let mut text = String::from(
+            "[list]\nid = \"l\"\nfrom = \"L <l@example.fr>\"\ntopics = { economie-numerique = \"E\", spatial = \"S\" }\n",
+        );
+        let choices = ["[\"spatial\"]", "[\"economie-numerique\"]", "[]"];
+        for i in 0..60 {
+            text.push_str(&format!(
+                "[[member]]\nemail = \"m{i}@example.org\"\ninterests = {}\n",
+                choices[i % 3]
+            ));
+        }
+        let (list, problems) = List::parse(&Arc::new(SourceFile::new("l.toml", text)));
+        let list = list.unwrap_or_else(|| panic!("{problems:?}"));
+        let campaign = Campaign::prepare(&issue, &list).expect("campaign");
+        assert_eq!(campaign.audience().variants.len(), 3);
+        assert_eq!(campaign.digests().len(), 3, "one rendering per variant");
+        assert_eq!(campaign.encoded.len(), 3, "one encoding per variant");
+        let date = issue.default_date();
+        let letters: Vec<Letter> = campaign
+            .letters(date)
+            .collect::<Result<_>>()
+            .expect("letters");
+        assert_eq!(letters.len(), 60);
+    }
+}

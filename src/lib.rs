@@ -1,32 +1,37 @@
 //! breves turns one newsletter issue into one personalised email per
-//! subscriber.
+//! subscriber, and sends them without mailing anyone twice or forgetting
+//! anyone.
 //!
-//! The data flows one way, one module per stage:
+//! The data flows one way, one module per stage (ARCHITECTURE.md has the
+//! map and the invariants):
 //!
 //! 1. [`issue`] loads the issue file (TOML) into an [`issue::Issue`]; its
 //!    titles and bodies are Markdown, parsed once by [`markdown`] into a
 //!    small tree that both renderers read.
 //! 2. [`subscribers`] loads the list: its settings and its members, inline
-//!    or from a CSV file, every address checked, no one twice.
+//!    or from a CSV file, every address checked by [`address`], no one
+//!    twice ([`address::Key`] says who is the same subscriber).
 //! 3. [`select`] turns each member's interests into the sections they
-//!    receive and groups members who receive the same sections into
+//!    receive, applies what subscribers asked for since (to leave, to stop
+//!    sections), and groups members who receive the same sections into
 //!    variants: thousands of members, a few dozen variants.
 //! 4. [`render`] renders each variant once: [`render::html`] (maud, then
-//!    css-inline) and [`render::text`], with French typography.
+//!    css-inline) and [`render::text`], with French typography, leaving
+//!    [`render::slots`] for what differs per subscriber.
 //! 5. [`message`] wraps a digest for one member as a `multipart/alternative`
-//!    message (lettre), with a Message-ID derived from the issue and the
-//!    address.
-//! 6. [`deliver`] hands each message to a [`deliver::Transport`]: `.eml`
-//!    files for a dry run ([`deliver::files`]), an SMTP relay for real
-//!    ([`deliver::smtp`]).
-//! 7. [`ledger`] records every real delivery durably, so that a send
-//!    stopped anyhow resumes without mailing anyone twice.
+//!    message (lettre), its slots filled with their signed links by
+//!    [`unsubscribe::links`].
+//! 6. [`plan`] plans a send in the order that keeps resends safe, then runs
+//!    it: [`dispatch`] hands each message to a [`deliver::Transport`] (`.eml`
+//!    files for a dry run, an SMTP relay for real) with parallel sessions,
+//!    a rate ceiling and retries, keeping the [`ledger`], which records
+//!    every real delivery durably.
 //!
-//! [`campaign`] prepares stages 3 to 5 (each distinct digest rendered and
-//! encoded once); [`dispatch`] runs stage 6 with parallel sessions, a rate
-//! ceiling and retries, keeping the ledger. Input problems are gathered,
-//! with file, line and column, by [`diagnostics`]; the library never
-//! prints: the binary does.
+//! [`campaign`] prepares stages 3 to 5 for a send (each distinct digest
+//! rendered and encoded once). [`check`] and [`preview`] are the editor's
+//! commands. Input problems are gathered, with file, line and column, by
+//! [`diagnostics`]; every error is an [`Error`], and every command ends
+//! with an [`ExitStatus`]. The library never prints: the binary does.
 
 pub mod address;
 pub mod campaign;
