@@ -551,12 +551,25 @@ pub fn load_file<T>(
 /// located problem.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, Problem> {
     toml::from_str(file.text()).map_err(|e| {
-        let problem = Problem::error(ProblemKind::Syntax(e.message().trim().to_owned()));
+        let problem = Problem::error(ProblemKind::Syntax(plain_words(e.message().trim())));
         match e.span() {
             Some(span) => problem.at(file.locate(span)),
             None => problem.at(file.locate(0..0)),
         }
     })
+}
+
+/// serde's message in the editor's terms: the names of breves' own types
+/// (`expected struct RawMeta`) mean nothing to them.
+fn plain_words(message: &str) -> String {
+    let Some(at) = message.find("struct Raw") else {
+        return message.to_owned();
+    };
+    let rest = &message[at + "struct Raw".len()..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    format!("{}a table{}", &message[..at], &rest[end..])
 }
 
 /// Where a part of a string value stands in the file that holds it.
@@ -590,6 +603,18 @@ pub fn locate_in_string(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_names_become_plain_words() {
+        assert_eq!(
+            plain_words("invalid type: integer `3`, expected struct RawMeta"),
+            "invalid type: integer `3`, expected a table"
+        );
+        assert_eq!(
+            plain_words("missing field `issue`"),
+            "missing field `issue`"
+        );
+    }
 
     #[test]
     fn lines_and_columns_count_characters() {

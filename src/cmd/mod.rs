@@ -29,14 +29,15 @@ pub fn print_problems(problems: &Problems) {
     let color = color();
     let sorted = problems.sorted();
     let (errors, warnings): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|p| p.is_error());
+    // A blank line after each problem, as compilers print them.
     for problem in &errors {
-        eprintln!("{}", problem.render(color));
+        eprintln!("{}\n", problem.render(color).trim_end());
     }
     if !warnings.is_empty() && !errors.is_empty() {
         eprintln!("── warnings: the digests can be sent despite these ──\n");
     }
     for problem in &warnings {
-        eprintln!("{}", problem.render(color));
+        eprintln!("{}\n", problem.render(color).trim_end());
     }
 }
 
