@@ -2,7 +2,7 @@
 //! checked on the source itself: the library never prints; data flows one
 //! way between the stages; the binary stays thin.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! recorded, and what a run leaves behind. The transport is the dry run's
 //! `.eml` folder, the ledger a real SQLite file.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! After an intended change: `cargo insta review` (or run the tests with
 //! `INSTA_UPDATE=always` and read the diff of `tests/snapshots/`).
 
-mod common;
+use crate::common;
 
 use breves::issue::Issue;
 use breves::render::{Digest, Renderer};

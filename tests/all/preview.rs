@@ -1,7 +1,7 @@
 //! `breves preview`: one digest as .html, .txt and .eml, for a member of
 //! the list or for a set of sections.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -1,7 +1,7 @@
 //! The main job: a dry run of the shipped issue to the shipped list writes
 //! one correct message per receiving subscriber, read back by mail-parser.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::fs;

@@ -2,7 +2,7 @@
 //! its file, line and column; and `send` refusing to start while errors
 //! remain.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 //! The seed (tests/fixtures/seed-2026-03.txt, the March 2026 issue as plain
 //! text) is compared with what breves renders, not with the issue file.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -1,7 +1,7 @@
 //! The plain-text part and French typography, read back from the messages
 //! through mail-parser, so what is checked is what a mail client decodes.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

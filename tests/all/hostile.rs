@@ -3,7 +3,7 @@
 //! deeply nested or huge. Each gets a clear error, in bounded time and
 //! memory, and nothing is sent twice or to anyone extra.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Unsubscription in every message: RFC 2369 and RFC 8058 headers, List-Id,
 //! the footer's and each section's signed links, and nothing that tracks.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::fs;

@@ -5,7 +5,7 @@
 //! `chromium`). Without it these tests fail and say how to install it: they
 //! never pass without having looked.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! Postfix's smtp-sink, and aiosmtpd (tests/support/smtpd.py) for TLS,
 //! AUTH and faults on a share of messages.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;

@@ -2,7 +2,7 @@
 //! independent verifier (dkimpy) with the public key given by the test, not
 //! looked up in DNS; and a message changed by one byte fails.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,0 +1,20 @@
+//! Every integration test, in one binary: one link after each change of
+//! the library instead of one per file, and every test scheduled on both
+//! cores at once (see docs/PERFORMANCE.md, "The test suite").
+
+mod common;
+
+mod architecture;
+mod browser;
+mod check;
+mod content;
+mod dkim;
+mod dry_run;
+mod fuzz_corpus;
+mod hostile;
+mod plan;
+mod preview;
+mod smtp;
+mod snapshots;
+mod text_part;
+mod unsubscribe;
