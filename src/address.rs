@@ -128,3 +128,103 @@ impl rusqlite::types::FromSql for Key {
         String::column_result(value).map(Key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(text: &str) -> String {
+        parse_address(text).expect_err(text)
+    }
+
+    #[test]
+    fn addresses_are_checked_and_refused_with_their_reason() {
+        assert_eq!(
+            parse_address("  alice@example.org ").map(|a| a.to_string()),
+            Ok("alice@example.org".to_owned())
+        );
+        for (bad, why) in [
+            ("", "it is empty"),
+            ("   ", "it is empty"),
+            ("alice", "it has no @: write it as name@example.org"),
+            (
+                "alice@",
+                "it needs a name before the @ and a domain after it",
+            ),
+            (
+                "@example.org",
+                "it needs a name before the @ and a domain after it",
+            ),
+            (
+                "a b@example.org",
+                "it contains a space or a control character",
+            ),
+            (
+                "a\u{7}b@example.org",
+                "it contains a space or a control character",
+            ),
+            (
+                "alice@localhost",
+                "the domain `localhost` has no dot: a full domain such as example.org is needed",
+            ),
+            ("a@b@example.org", "`a@b` is not valid before the @"),
+            ("alice@example..org", "`example..org` is not a valid domain"),
+            (
+                "anne@bü cher.example.org",
+                "it contains a space or a control character",
+            ),
+        ] {
+            assert_eq!(reason(bad), why, "{bad:?}");
+        }
+        let idn = parse_address("anne@bücher.example.org").expect("an IDN");
+        assert_eq!(idn.to_string(), "anne@xn--bcher-kva.example.org");
+        assert_eq!(
+            parse_address("rené@example.org").map(|a| a.to_string()),
+            Ok("rené@example.org".to_owned())
+        );
+        assert!(
+            parse_address("root@[192.0.2.1]").is_ok(),
+            "an address literal"
+        );
+    }
+
+    #[test]
+    fn the_length_limits_hold_exactly_at_their_boundaries() {
+        let local = |n: usize| "a".repeat(n);
+        assert!(parse_address(&format!("{}@example.org", local(64))).is_ok());
+        assert_eq!(
+            reason(&format!("{}@example.org", local(65))),
+            "the part before @ is longer than 64 characters"
+        );
+        // 64 + 1 + 189 = 254 characters in all, the most RFC 5321 allows.
+        let domain = |last: usize| {
+            format!(
+                "{}.{}.{}.org",
+                "b".repeat(63),
+                "c".repeat(63),
+                "d".repeat(last)
+            )
+        };
+        let longest = format!("{}@{}", local(64), domain(57));
+        assert_eq!(longest.len(), 254);
+        assert!(parse_address(&longest).is_ok(), "{longest}");
+        let over = format!("{}@{}", local(64), domain(58));
+        assert_eq!(reason(&over), "it is longer than 254 characters");
+    }
+
+    #[test]
+    fn a_key_is_the_address_in_lowercase() {
+        let address = parse_address("Alice.Martin@Example.ORG").expect("valid");
+        let key = Key::of(&address);
+        assert_eq!(key.as_str(), "alice.martin@example.org");
+        assert_eq!(key.to_string(), "alice.martin@example.org");
+        assert_eq!(Key::from(&address), key);
+        assert_eq!(Key::from_text("  ALICE.martin@example.org\n"), key);
+        let set: std::collections::HashSet<Key> = [key.clone()].into();
+        assert!(
+            set.contains("alice.martin@example.org"),
+            "looked up by text"
+        );
+        assert!(Key::from_text("a@example.org") < Key::from_text("b@example.org"));
+    }
+}
