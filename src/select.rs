@@ -222,3 +222,134 @@ pub fn check_pairing(issue: &Issue, list: &List) -> Problems {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+    use std::sync::Arc;
+
+    fn issue() -> Issue {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Issue::load(&root.join("tests/fixtures/small/issue.toml"))
+            .expect("the small issue")
+            .0
+    }
+
+    fn list(topics: &str, members: &str) -> List {
+        let text = format!(
+            "[list]\nid = \"l\"\nfrom = \"L <l@example.fr>\"\ntopics = {{ {topics} }}\n{members}"
+        );
+        let (list, problems) = List::parse(&Arc::new(SourceFile::new("l.toml", text)));
+        list.unwrap_or_else(|| panic!("{problems:?}"))
+    }
+
+    fn messages(problems: &Problems) -> Vec<String> {
+        problems.sorted().iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn a_section_the_list_does_not_offer_and_a_member_served_nothing_are_told() {
+        let issue = issue();
+        let list = list(
+            "spatial = \"S\", agenda = \"A\"",
+            "[[member]]\nemail = \"a@example.org\"\ninterests = [\"agenda\"]\n[[member]]\nemail = \"b@example.org\"\ninterests = [\"spatial\"]\n",
+        );
+        assert_eq!(
+            messages(&check_pairing(&issue, &list)),
+            vec![
+                "warning: the section `economie-numerique` is not a topic of the list: only members with no interests will receive it (add it to [list] topics, or use one of the list's topic ids)".to_owned(),
+                "l.toml:5:1: warning: a@example.org receives nothing from this issue: none of their interests (agenda) is a section of it".to_owned(),
+            ]
+        );
+        let matching = list_of_every_section(&issue);
+        assert!(check_pairing(&issue, &matching).is_empty());
+    }
+
+    fn list_of_every_section(issue: &Issue) -> List {
+        let topics: Vec<String> = issue
+            .sections
+            .iter()
+            .map(|s| format!("{} = \"{}\"", s.id, s.id))
+            .collect();
+        list(
+            &topics.join(", "),
+            "[[member]]\nemail = \"a@example.org\"\n",
+        )
+    }
+
+    #[test]
+    fn preferences_take_out_the_unsubscribed_and_the_stopped_sections() {
+        let issue = issue();
+        let list = list_of_every_section(&issue);
+        let member = |email: &str, interests: &[&str]| Member {
+            interests: interests.iter().map(|s| (*s).to_owned()).collect(),
+            ..Member::outsider(crate::address::parse_address(email).expect("address"))
+        };
+        let members = vec![
+            member("gone@example.org", &[]),
+            member("all@example.org", &[]),
+            member("one@example.org", &["spatial"]),
+            member("some@example.org", &["spatial", "economie-numerique"]),
+        ];
+        let mut prefs = Preferences::default();
+        prefs.suppressed.insert(Key::from_text("GONE@example.org"));
+        prefs
+            .opted_out
+            .insert(Key::from_text("all@example.org"), vec!["spatial".into()]);
+        prefs
+            .opted_out
+            .insert(Key::from_text("one@example.org"), vec!["spatial".into()]);
+        prefs
+            .opted_out
+            .insert(Key::from_text("some@example.org"), vec!["spatial".into()]);
+        let (kept, left_out) = prefs.apply(&list, members);
+        assert_eq!(
+            left_out, 2,
+            "the unsubscribed, and who stopped their only section"
+        );
+        let kept: Vec<(String, Vec<String>)> = kept
+            .iter()
+            .map(|m| (m.email.to_string(), m.interests.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (
+                    "all@example.org".to_owned(),
+                    vec!["economie-numerique".to_owned()]
+                ),
+                (
+                    "some@example.org".to_owned(),
+                    vec!["economie-numerique".to_owned()]
+                ),
+            ],
+            "every section less the stopped one, for a member who chose none"
+        );
+    }
+
+    #[test]
+    fn interests_name_sections_of_the_issue() {
+        let issue = issue();
+        assert!(
+            parse_interests(&issue, "")
+                .expect("all")
+                .is_everything(&issue)
+        );
+        assert_eq!(
+            parse_interests(&issue, " spatial , spatial")
+                .expect("one")
+                .ids(&issue),
+            vec!["spatial".to_owned()]
+        );
+        let Err(crate::Error::NoSuchSection { id, sections }) =
+            parse_interests(&issue, "spatial,espace")
+        else {
+            panic!("an unknown section is refused");
+        };
+        assert_eq!(
+            (id.as_str(), sections.as_str()),
+            ("espace", "economie-numerique, spatial")
+        );
+    }
+}

@@ -349,7 +349,10 @@ impl List {
                     problems.push(
                         Problem::error(ProblemKind::InvalidValue {
                             field: "unsubscribe_url".into(),
-                            reason: format!("`{text}` is not an https:// address without a query"),
+                            reason: format!(
+                                "`{}` is not an https:// address without a query",
+                                u.get_ref().trim()
+                            ),
                         })
                         .at(at(u.span()))
                         .hint("the address of the unsubscription server, such as https://breves.example.fr/desabonnement"),
@@ -642,6 +645,52 @@ mod tests {
                 .starts_with("l.toml:9:19: error: unknown interest `zz` (the list offers: a, b)"),
             "{shown:#?}"
         );
+    }
+
+    #[test]
+    fn the_unsubscription_address_must_be_https_or_local() {
+        let with = |url: &str| {
+            let text = HEAD.replacen(
+                "topics =",
+                &format!("unsubscribe_url = \"{url}\"\ntopics ="),
+                1,
+            );
+            let (list, problems) = parse(&text);
+            let shown: Vec<String> = problems
+                .sorted()
+                .iter()
+                .filter(|p| p.is_error())
+                .map(|p| p.render(false))
+                .collect();
+            (list.and_then(|l| l.unsubscribe_url), shown.join("\n"))
+        };
+        for (good, kept) in [
+            (
+                "https://breves.example.fr/desabonnement/",
+                "https://breves.example.fr/desabonnement",
+            ),
+            ("http://127.0.0.1:8025", "http://127.0.0.1:8025"),
+            ("http://localhost:8025/d", "http://localhost:8025/d"),
+            ("http://[::1]:8025", "http://[::1]:8025"),
+        ] {
+            assert_eq!(with(good), (Some(kept.to_owned()), String::new()), "{good}");
+        }
+        for bad in [
+            "http://breves.example.fr/d",
+            "https://breves.example.fr/d?x=1",
+            "ftp://breves.example.fr/d",
+            "breves.example.fr/d",
+            "https://",
+        ] {
+            let (url, shown) = with(bad);
+            assert_eq!(url, None, "{bad}");
+            assert!(
+                shown.contains(&format!(
+                    "`{bad}` is not an https:// address without a query"
+                )),
+                "{bad}: {shown}"
+            );
+        }
     }
 
     #[test]

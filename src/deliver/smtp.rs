@@ -752,16 +752,40 @@ mod tests {
             .expect("none");
         assert_eq!((c.security, c.user.as_deref()), (Security::None, Some("u")));
         assert!(RelayConfig::from_url("smtp://[::1]:2525?tls=none", None, None).is_ok());
-        for bad in [
-            "smtp://mail.example.org?tls=none",
-            "smtp://192.0.2.1:25?tls=none",
-            "smtp://u:secret@mail.example.org",
-            "http://mail.example.org",
-            "smtps://mail.example.org?tls=none",
-            "smtp://mail.example.org?foo=bar",
-            "relay",
+        let plain = |host: &str| {
+            format!(
+                "tls=none would send mail and credentials unencrypted to {host}: it is allowed only to a loopback address (127.0.0.1, ::1)"
+            )
+        };
+        for (bad, why) in [
+            ("smtp://mail.example.org?tls=none", plain("mail.example.org")),
+            ("smtp://192.0.2.1:25?tls=none", plain("192.0.2.1")),
+            (
+                "smtp://u:secret@mail.example.org",
+                "the relay URL holds a password: put it in BREVES_SMTP_PASSWORD instead".into(),
+            ),
+            (
+                "http://mail.example.org",
+                "`http://` is not a relay scheme: use smtps:// or smtp://".into(),
+            ),
+            (
+                "smtps://mail.example.org?tls=none",
+                "the relay URL option `tls=none` is not understood (only smtp://…?tls=none, for a local relay)".into(),
+            ),
+            (
+                "smtp://mail.example.org?foo=bar",
+                "the relay URL option `foo=bar` is not understood (only smtp://…?tls=none, for a local relay)".into(),
+            ),
+            (
+                "relay",
+                "`relay` is not a relay URL (relative URL without a base): write it as smtps://host:465 or smtp://host:587".into(),
+            ),
         ] {
-            assert!(RelayConfig::from_url(bad, None, None).is_err(), "{bad}");
+            assert_eq!(
+                RelayConfig::from_url(bad, None, None),
+                Err(RelayError(why)),
+                "{bad}"
+            );
         }
     }
 
