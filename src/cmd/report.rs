@@ -62,6 +62,19 @@ pub fn plan(plan: &Plan<'_>) {
         );
     }
     let start = &plan.start;
+    if let Some(changes) = &start.accepted {
+        println!(
+            "Going on with the files as they are now (--accept-changes): {} new recipient(s), {} no longer in the list, {} with other sections{}.",
+            changes.added.len(),
+            changes.removed.len(),
+            changes.resectioned.len(),
+            if changes.issue_changed {
+                "; the issue's content changed"
+            } else {
+                ""
+            }
+        );
+    }
     if start.resumed {
         let uncertain = match (plan.uncertain_resent, plan.uncertain_left_alone) {
             (0, 0) => String::new(),

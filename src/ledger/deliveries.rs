@@ -151,6 +151,9 @@ pub struct Start {
     pub already_failed: usize,
     /// Recipients refused for good before, sent again (`retry_failed`).
     pub failed_again: usize,
+    /// What changed since the send started, when the changes were
+    /// accepted (`accept_changes`).
+    pub accepted: Option<Changes>,
 }
 
 /// How a delivery ended.
@@ -244,6 +247,7 @@ impl Ledger {
             .map_err(|e| self.err(e))?;
         let stamp = now();
         let resumed = recorded.is_some();
+        let mut accepted = None;
         match recorded {
             None => {
                 tx.execute(
@@ -279,6 +283,7 @@ impl Ledger {
                         return Err(LedgerError::Changed(changes));
                     }
                     self.apply(&tx, scope, fingerprint, audience, &changes, &stamp)?;
+                    accepted = Some(changes);
                 }
             }
         }
@@ -291,6 +296,7 @@ impl Ledger {
         .map_err(|e| self.err(e))?;
         let mut start = Start {
             resumed,
+            accepted,
             ..Start::default()
         };
         {

@@ -221,6 +221,13 @@ fn a_changed_list_is_refused_unless_accepted() {
     };
     let plan = prepare(&issue, &four, &ledger, &accept).expect("accepted");
     assert_eq!(plan.to_send, keys(&["m1", "m2", "m3"]));
+    let accepted = plan
+        .start
+        .accepted
+        .as_ref()
+        .expect("the plan says what changed");
+    assert_eq!(accepted.added, keys(&["m3"]));
+    assert!(!accepted.issue_changed);
 }
 
 #[test]

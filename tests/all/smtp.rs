@@ -844,6 +844,10 @@ fn a_changed_list_is_refused_on_resume_unless_accepted() {
     assert!(out.stderr.contains("--accept-changes"), "{out:?}");
     let out = run.send(&list, &sink.plain_url(), &["--accept-changes"], &[]);
     assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.starts_with("Going on with the files as they are now (--accept-changes): 1 new recipient(s), 1 no longer in the list, 0 with other sections.\n"),
+        "{out:?}"
+    );
     let counts = sink.counts();
     assert!(
         !counts.contains_key("abonne5@example.org"),
