@@ -49,13 +49,26 @@ pub use lock::SendLock;
 /// `$XDG_STATE_HOME/breves/ledger.sqlite3`, else
 /// `~/.local/state/breves/ledger.sqlite3`.
 pub fn default_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("BREVES_LEDGER") {
+    path_from(
+        std::env::var_os("BREVES_LEDGER"),
+        std::env::var_os("XDG_STATE_HOME"),
+        std::env::var_os("HOME"),
+    )
+}
+
+/// [`default_path`] from the values of its three variables.
+fn path_from(
+    ledger: Option<std::ffi::OsString>,
+    state_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> PathBuf {
+    if let Some(path) = ledger.filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    let state = std::env::var_os("XDG_STATE_HOME")
+    let state = state_home
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .or_else(|| home.map(|h| PathBuf::from(h).join(".local/state")))
         .unwrap_or_else(|| PathBuf::from("."));
     state.join("breves").join("ledger.sqlite3")
 }
@@ -220,6 +233,29 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_ledger_follows_the_environment() {
+        let some = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(
+            path_from(some("/srv/l.sqlite3"), some("/state"), some("/home/e")),
+            PathBuf::from("/srv/l.sqlite3")
+        );
+        assert_eq!(
+            path_from(None, some("/state"), some("/home/e")),
+            PathBuf::from("/state/breves/ledger.sqlite3")
+        );
+        // XDG asks that a relative XDG_STATE_HOME be ignored.
+        assert_eq!(
+            path_from(some(""), some("state"), some("/home/e")),
+            PathBuf::from("/home/e/.local/state/breves/ledger.sqlite3")
+        );
+        assert_eq!(
+            path_from(None, None, None),
+            PathBuf::from("./breves/ledger.sqlite3")
+        );
+        assert_eq!(default_path().file_name(), Some("ledger.sqlite3".as_ref()));
+    }
 
     #[test]
     fn the_ledger_and_its_folder_are_its_owners_alone() {
