@@ -574,6 +574,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_send_records_when_it_started() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
+        let scope = Scope::list("i", "l");
+        let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+        ledger
+            .begin(
+                &scope,
+                "f",
+                &planned(&[("a@x.org", "s")]),
+                Resume::default(),
+            )
+            .expect("begin");
+        let started = ledger
+            .status(&scope)
+            .expect("status")
+            .started
+            .expect("known");
+        let at = chrono::DateTime::parse_from_rfc3339(&started).expect("RFC 3339");
+        assert!(at >= before && at <= chrono::Utc::now(), "{started}");
+    }
+
+    #[test]
     fn a_crash_leaves_in_flight_rows_uncertain_and_sent_rows_served() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("l.sqlite3");

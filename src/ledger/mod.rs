@@ -183,6 +183,8 @@ impl Ledger {
             .open(path)
             .map_err(io_err)?;
         let metadata = file.metadata().map_err(io_err)?;
+        // (Mutation testing: `|` or `^` for `&` here chmods every ledger,
+        // not only open ones, to the same 0600: nothing observable changes.)
         if metadata.mode() & 0o077 != 0 {
             // An older ledger, made readable by others: closed to them now.
             file.set_permissions(std::fs::Permissions::from_mode(0o600))
@@ -233,6 +235,17 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ledger_shows_its_path_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("l.sqlite3");
+        let ledger = Ledger::open(&path).expect("open");
+        assert_eq!(
+            format!("{ledger:?}"),
+            format!("Ledger {{ path: {path:?} }}")
+        );
+    }
 
     #[test]
     fn the_default_ledger_follows_the_environment() {

@@ -102,6 +102,12 @@ fn a_plan_records_nothing_until_it_runs() {
     assert_eq!(plan.to_send, keys(&["m0", "m1", "m2", "m3"]));
     assert!(!plan.start.resumed);
     assert!(!ledger.status(&scope).expect("status").known, "peeked only");
+    let shown = format!("{plan:?}");
+    assert!(
+        shown.starts_with("Plan { scope: Some(Scope { issue: \"essai-2026-05\"")
+            && shown.contains("to_send: [Key(\"m0@example.org\")"),
+        "{shown}"
+    );
     assert_eq!(run(&plan, &issue), ExitStatus::Success);
     drop(plan);
     assert_eq!(count(&ledger, &scope, "sent"), 4);
