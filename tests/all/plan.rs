@@ -102,6 +102,11 @@ fn a_plan_records_nothing_until_it_runs() {
     assert_eq!(plan.to_send, keys(&["m0", "m1", "m2", "m3"]));
     assert!(!plan.start.resumed);
     assert!(!ledger.status(&scope).expect("status").known, "peeked only");
+    assert_eq!(
+        plan.ledger().map(Ledger::path),
+        Some(dir.path().join("l.sqlite3").as_path())
+    );
+    assert!(!plan.is_test());
     let shown = format!("{plan:?}");
     assert!(
         shown.starts_with("Plan { scope: Some(Scope { issue: \"essai-2026-05\"")
@@ -290,4 +295,31 @@ fn two_plans_of_one_send_cannot_exist_at_once() {
     ));
     drop(first);
     assert!(prepare(&issue, &list, &ledger, &Request::default()).is_ok());
+}
+
+#[test]
+fn a_dry_run_is_the_same_plan_without_a_ledger() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 3));
+    let plan = Plan::dry_run(&issue, &list, &[], None).expect("plan");
+    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2"]));
+    assert!(plan.ledger().is_none() && !plan.is_test());
+    let only = Plan::dry_run(&issue, &list, &["m2@example.org".into()], None).expect("plan");
+    assert_eq!(only.to_send, keys(&["m2"]));
+    assert!(only.is_test());
+    let out = tempdir();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (report, manifest) = runtime
+        .block_on(plan.write(out.path(), &options(&issue), &AtomicBool::new(false)))
+        .expect("written");
+    assert_eq!(report.exit_status(), ExitStatus::Success);
+    let files: Vec<&str> = manifest.messages.iter().map(|m| m.file.as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            "m0_at_example.org.eml",
+            "m1_at_example.org.eml",
+            "m2_at_example.org.eml"
+        ]
+    );
 }
