@@ -321,7 +321,11 @@ impl<'a> Plan<'a> {
         stop: &AtomicBool,
     ) -> Result<(Report, Manifest)> {
         let outbox = Outbox::create(dir)?;
-        // One at a time, so that the manifest is in list order.
+        // One at a time, so that the manifest is in list order. (Mutation
+        // testing: two workers over a few files usually finish in list
+        // order too, so no test can tell reliably; the manifest's order is
+        // checked by `plan::a_dry_run_is_the_same_plan_without_a_ledger`
+        // and `dry_run::manifest_lists_every_file`.)
         let options = Options {
             concurrency: 1,
             ..options.clone()
@@ -337,7 +341,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// Whether a send needs the operator's confirmation before it starts.
+/// More recipients than this, and a send on a terminal asks first.
 pub const HANDFUL: usize = 5;
 
 /// Whether the plan is big enough to ask before sending: more than a

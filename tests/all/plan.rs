@@ -323,3 +323,15 @@ fn a_dry_run_is_the_same_plan_without_a_ledger() {
         ]
     );
 }
+
+#[test]
+fn more_than_a_handful_of_recipients_is_worth_confirming() {
+    let dir = tempdir();
+    let issue = issue();
+    let (five, six) = (list(dir.path(), 5), list(dir.path(), 6));
+    assert_eq!(breves::plan::HANDFUL, 5);
+    let plan = Plan::dry_run(&issue, &five, &[], None).expect("plan");
+    assert!(!breves::plan::worth_confirming(&plan));
+    let plan = Plan::dry_run(&issue, &six, &[], None).expect("plan");
+    assert!(breves::plan::worth_confirming(&plan));
+}
