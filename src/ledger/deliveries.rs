@@ -574,6 +574,46 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn changes_are_told_with_a_sample_of_five_addresses() {
+        let many: Vec<Key> = (0..6).map(|i| k(&format!("m{i}@x.org"))).collect();
+        let changes = Changes {
+            added: many.clone(),
+            removed: many[..5].to_vec(),
+            served: 3,
+            unserved: 3,
+            ..Changes::default()
+        };
+        assert!(!changes.is_empty());
+        assert_eq!(
+            changes.to_string(),
+            "the issue or the list changed since this send started:\n  - 6 new recipient(s): m0@x.org, m1@x.org, m2@x.org, m3@x.org, m4@x.org, …\n  - 5 recipient(s) no longer in the list (they will not be mailed): m0@x.org, m1@x.org, m2@x.org, m3@x.org, m4@x.org\nrun the same command with --accept-changes to go on with the files as they are now"
+        );
+        // The issue changed before anyone was served: nothing to warn of.
+        let fresh = Changes {
+            issue_changed: true,
+            unserved: 2,
+            ..Changes::default()
+        };
+        assert_eq!(
+            fresh.to_string(),
+            "the issue or the list changed since this send started:\n  - the issue file's content is different\nrun the same command with --accept-changes to go on with the files as they are now"
+        );
+        assert!(Changes::default().is_empty());
+        for one in [
+            Changes {
+                resectioned: vec![k("a@x.org")],
+                ..Changes::default()
+            },
+            Changes {
+                removed: vec![k("a@x.org")],
+                ..Changes::default()
+            },
+        ] {
+            assert!(!one.is_empty(), "{one:?}");
+        }
+    }
+
+    #[test]
     fn a_send_records_when_it_started() {
         let dir = tempfile::tempdir().expect("dir");
         let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
