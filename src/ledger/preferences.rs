@@ -61,3 +61,34 @@ impl Ledger {
         Ok(prefs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_request_is_recorded_once_and_says_whether_it_was_new() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
+        let a = Key::from_text("a@example.org");
+        let b = Key::from_text("b@example.org");
+        assert_eq!(ledger.suppress("l", &a, "by hand").ok(), Some(true));
+        assert_eq!(ledger.suppress("l", &a, "one-click").ok(), Some(false));
+        assert_eq!(ledger.suppress("other", &a, "by hand").ok(), Some(true));
+        assert_eq!(ledger.opt_out("l", &b, "spatial").ok(), Some(true));
+        assert_eq!(ledger.opt_out("l", &b, "spatial").ok(), Some(false));
+        assert_eq!(ledger.opt_out("l", &b, "cyber").ok(), Some(true));
+        let prefs = ledger.preferences("l").expect("preferences");
+        assert_eq!(prefs.suppressed, [a].into());
+        let mut stopped = prefs.opted_out.get(&b).cloned().unwrap_or_default();
+        stopped.sort();
+        assert_eq!(stopped, ["cyber", "spatial"]);
+        assert!(
+            ledger
+                .preferences("nobody")
+                .expect("empty")
+                .suppressed
+                .is_empty()
+        );
+    }
+}
