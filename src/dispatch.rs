@@ -702,6 +702,45 @@ pub async fn run<T: Transport>(
 mod tests {
     use super::*;
 
+    fn job(index: usize) -> Job {
+        Job {
+            index,
+            attempts: 0,
+            first_try: None,
+        }
+    }
+
+    fn taken(next: Next) -> Option<usize> {
+        match next {
+            Next::Job(job) => Some(job.index),
+            Next::Wait(_) | Next::Done => None,
+        }
+    }
+
+    #[test]
+    fn a_retry_waits_for_its_time_then_goes_before_fresh_recipients() {
+        let now = Instant::now();
+        let mut queue = Queue::default();
+        queue.fresh.extend([job(0), job(1)]);
+        queue.later.push((now + Duration::from_secs(10), job(7)));
+        queue.later.push((now + Duration::from_secs(5), job(8)));
+        // Not due yet: the fresh recipients go first.
+        assert_eq!(taken(queue.next(now)), Some(0));
+        assert_eq!(queue.len(), 3);
+        // Due: the earliest retry goes before the fresh one.
+        let later = now + Duration::from_secs(11);
+        assert_eq!(taken(queue.next(later)), Some(8));
+        assert_eq!(taken(queue.next(later)), Some(7));
+        assert_eq!(taken(queue.next(later)), Some(1));
+        assert!(matches!(queue.next(later), Next::Done));
+        // Only a retry not yet due: wait until its time.
+        queue.later.push((now + Duration::from_secs(5), job(9)));
+        match queue.next(now) {
+            Next::Wait(at) => assert_eq!(at, now + Duration::from_secs(5)),
+            _ => panic!("the retry is not due"),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_rate_ceiling_spaces_letters_evenly() {
         let pace = Pace::new(Some(5.0));
