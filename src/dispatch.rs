@@ -355,7 +355,10 @@ impl<T: Transport> Shared<'_, T> {
                 Next::Job(job) => job,
                 Next::Wait(at) => {
                     self.record(unrecorded.take(), None).await?;
-                    // Wake early if the run stops meanwhile.
+                    // Wake early if the run stops meanwhile. (Mutation
+                    // testing: `-` for `+` makes the worker poll without
+                    // sleeping until the retry is due: the same outcome for
+                    // a test, only a busy core.)
                     let until = at.min(Instant::now() + Duration::from_millis(200));
                     tokio::time::sleep_until(until.into()).await;
                     continue;
