@@ -378,14 +378,13 @@ impl<T: Transport> Shared<'_, T> {
             }
             let letter = self.campaign.letter(job.index, self.options.date)?;
             let recipient = Key::of(&letter.recipient);
-            job.attempts += 1;
-            job.first_try.get_or_insert_with(Instant::now);
             if let Err(e) = self.record(unrecorded.take(), Some(&recipient)).await {
                 // Not marked as leaving: it does not leave.
-                job.attempts -= 1;
                 self.requeue(job);
                 return Err(e);
             }
+            job.attempts += 1;
+            job.first_try.get_or_insert_with(Instant::now);
 
             let started = Instant::now();
             let result = match session {

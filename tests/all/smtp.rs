@@ -208,6 +208,45 @@ fn transient_failures_and_dropped_connections_cost_time_not_recipients() {
 }
 
 #[test]
+fn a_retry_waits_its_back_off_and_each_is_counted() {
+    // Every recipient gets a 451 on the first attempt; with --retry-delay 1
+    // a second attempt comes 0.5 to 1.5 s later (±50 %), never sooner.
+    let server = smtpd(&["--soft", "100"]);
+    let run = Sender::new();
+    let list = run.list(3);
+    let started = Instant::now();
+    let out = breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--smtp",
+            &server.plain_url(),
+            "--ledger",
+            run.ledger().to_str().expect("utf-8"),
+            "--retry-delay",
+            "1",
+            "--concurrency",
+            "1",
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("  3 transient failure(s) were retried."),
+        "{out:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "the back-off was waited: {:?}",
+        started.elapsed()
+    );
+    assert_each_once(&server, 3);
+}
+
+#[test]
 fn permanent_failures_are_recorded_not_retried_and_reported() {
     let server = smtpd(&[
         "--reject",
