@@ -527,6 +527,10 @@ impl<T: Transport> Shared<'_, T> {
         self.report().retries += 1;
         let retry = &self.options.retry;
         let first_try = job.first_try.unwrap_or_else(Instant::now);
+        // (Mutation testing: `<=` for the second `<` differs only at an
+        // exact instant; `-` or `*` for `+` give the first retry the same
+        // delay and later ones a shorter one: a difference in time, which
+        // no test measures.)
         if job.attempts < retry.attempts && first_try.elapsed() < retry.give_up_after {
             let delay = retry.delay(job.attempts + 1);
             self.progress.retrying(recipient.as_str(), &reason, delay);
@@ -717,6 +721,38 @@ mod tests {
             Next::Job(job) => Some(job.index),
             Next::Wait(_) | Next::Done => None,
         }
+    }
+
+    #[test]
+    fn a_refusal_is_the_relays_only_when_the_same_comes_from_many_domains_in_a_row() {
+        assert_eq!(refusal_signature("550 5.1.1 <a@x.org> unknown"), None);
+        assert_eq!(refusal_signature("552 5.2.2 mailbox full"), None);
+        assert_eq!(
+            refusal_signature("550 5.7.1 relaying denied for <a@x.org>").as_deref(),
+            Some("550 5.7.1")
+        );
+        assert_eq!(refusal_signature("554 refused").as_deref(), Some("554"));
+        let key = |i: usize, domain: &str| Key::from_text(&format!("m{i}@{domain}"));
+        let mut streak = Streak::default();
+        for i in 0..RELAY_STREAK {
+            streak.push("550 5.7.1".into(), &key(i, "example.org"));
+        }
+        assert!(!streak.is_relays(), "one domain can refuse us on its own");
+        streak.push("550 5.7.1".into(), &key(99, "example.com"));
+        assert!(streak.is_relays());
+        // Another reply starts another streak; a delivery ends it.
+        streak.push("554 5.7.1".into(), &key(100, "example.com"));
+        assert_eq!(streak.keys.len(), 1);
+        for i in 0..RELAY_STREAK - 2 {
+            streak.push(
+                "554 5.7.1".into(),
+                &key(i, if i % 2 == 0 { "a.org" } else { "b.org" }),
+            );
+        }
+        streak.clear();
+        streak.push("554 5.7.1".into(), &key(1, "a.org"));
+        assert!(!streak.is_relays());
+        assert_eq!((streak.keys.len(), streak.domains.len()), (1, 1));
     }
 
     #[test]
