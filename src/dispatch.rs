@@ -122,7 +122,8 @@ pub struct Report {
     pub gave_up: Vec<(Key, String)>,
     /// Recipients whose letter's fate is unknown, with why.
     pub uncertain: Vec<(Key, String)>,
-    /// Recipients not attempted because the run stopped.
+    /// Recipients not attempted because the run stopped (Ctrl-C, or a
+    /// problem that is not one recipient's).
     pub not_attempted: usize,
     /// Members who received nothing from this issue.
     pub skipped: Vec<Skipped>,
@@ -138,8 +139,6 @@ pub struct Report {
     pub retries: usize,
     /// Why the run stopped early, when a problem no retry can fix stopped it.
     pub fatal: Option<String>,
-    /// Whether the run was stopped (Ctrl-C) before the end.
-    pub interrupted: bool,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -162,7 +161,6 @@ impl Report {
             && self.uncertain.is_empty()
             && self.not_attempted == 0
             && self.fatal.is_none()
-            && !self.interrupted
     }
 }
 
@@ -684,7 +682,6 @@ pub async fn run<T: Transport>(
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
     report.not_attempted = left + reopen.len();
-    report.interrupted = stop.load(Ordering::SeqCst) && left > 0;
     report.elapsed = started.elapsed();
     for result in results {
         result?;

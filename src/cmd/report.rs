@@ -180,7 +180,7 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
     if let Some(fatal) = &report.fatal {
         println!("  stopped: {fatal}");
     }
-    if report.interrupted || report.not_attempted > 0 {
+    if report.not_attempted > 0 {
         println!(
             "  {} recipient(s) not attempted: run the same command again to go on where it stopped.",
             report.not_attempted
