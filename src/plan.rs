@@ -273,6 +273,19 @@ impl<'a> Plan<'a> {
         self.to_send.is_empty()
     }
 
+    /// Why there is nothing to hand over, if there is nothing.
+    pub fn idle(&self) -> Option<Idle> {
+        if !self.is_empty() {
+            None
+        } else if self.uncertain_left_alone > 0 {
+            Some(Idle::UncertainLeftAlone(self.uncertain_left_alone))
+        } else if self.start.already_failed > 0 {
+            Some(Idle::RefusedRemain(self.start.already_failed))
+        } else {
+            Some(Idle::AllServed)
+        }
+    }
+
     /// Records the start of the send (the frozen audience, the
     /// unsubscribed never to be mailed), then hands each message to
     /// `transport`, marking it *sending* in the ledger before it leaves.
@@ -339,6 +352,18 @@ impl<'a> Plan<'a> {
         )?;
         Ok((report, manifest))
     }
+}
+
+/// Why a plan hands nothing over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// The only ones left are of uncertain outcome, left alone.
+    UncertainLeftAlone(usize),
+    /// Everyone was served, these many refused for good (`retry_failed`
+    /// would send to them again).
+    RefusedRemain(usize),
+    /// Everyone was served.
+    AllServed,
 }
 
 /// More recipients than this, and a send on a terminal asks first.

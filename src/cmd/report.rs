@@ -9,7 +9,7 @@ use breves::deliver::files::MANIFEST;
 use breves::diagnostics::Problems;
 use breves::dispatch::Report;
 use breves::issue::Issue;
-use breves::plan::{Plan, worth_confirming};
+use breves::plan::{Idle, Plan, worth_confirming};
 use breves::subscribers::List;
 
 /// "ISSUE to the list LIST", or "ISSUE to N test address(es)".
@@ -100,22 +100,17 @@ pub fn plan(plan: &Plan<'_>) {
             plan.held_back
         );
     }
-    if plan.is_empty() {
-        if plan.uncertain_left_alone > 0 {
-            println!(
-                "Nothing to send: {} recipient(s) of uncertain outcome left alone. `breves status` lists them.",
-                plan.uncertain_left_alone
-            );
-        } else if plan.start.already_failed > 0 {
-            println!(
-                "Nothing to send: every recipient of {what} has been served, {} of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again.",
-                plan.start.already_failed
-            );
-        } else {
-            println!(
-                "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
-            );
-        }
+    match plan.idle() {
+        None => {}
+        Some(Idle::UncertainLeftAlone(n)) => println!(
+            "Nothing to send: {n} recipient(s) of uncertain outcome left alone. `breves status` lists them."
+        ),
+        Some(Idle::RefusedRemain(n)) => println!(
+            "Nothing to send: every recipient of {what} has been served, {n} of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again."
+        ),
+        Some(Idle::AllServed) => println!(
+            "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
+        ),
     }
 }
 

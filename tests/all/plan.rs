@@ -169,6 +169,7 @@ fn uncertain_recipients_are_sent_again_unless_left_alone() {
     let plan = prepare(&issue, &list, &ledger, &alone).expect("plan");
     assert_eq!(plan.uncertain_left_alone, 1);
     assert_eq!(plan.to_send, keys(&["m0", "m2"]));
+    assert_eq!(plan.idle(), None);
 }
 
 #[test]
@@ -334,4 +335,49 @@ fn more_than_a_handful_of_recipients_is_worth_confirming() {
     assert!(!breves::plan::worth_confirming(&plan));
     let plan = Plan::dry_run(&issue, &six, &[], None).expect("plan");
     assert!(breves::plan::worth_confirming(&plan));
+}
+
+#[test]
+fn a_plan_with_nothing_to_send_says_why() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 2));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let scope = Scope::list(&issue.id, &list.id);
+    let planned = breves::plan::freeze(&issue, &list.members);
+    ledger
+        .begin(&scope, &issue.fingerprint, &planned, Default::default())
+        .expect("begin");
+    let (m0, m1) = (&keys(&["m0"])[0], &keys(&["m1"])[0]);
+    let done = breves::ledger::Outcome::Sent("250".into());
+    ledger
+        .record(&scope, Some((m0, &done, 1)), None)
+        .expect("m0 sent");
+    ledger.record(&scope, None, Some(m1)).expect("m1 in flight");
+    let alone = Request {
+        skip_uncertain: true,
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &list, &ledger, &alone).expect("plan");
+    assert_eq!(plan.idle(), Some(breves::plan::Idle::UncertainLeftAlone(1)));
+    drop(plan);
+    let refused = breves::ledger::Outcome::Failed("550".into());
+    ledger
+        .record(&scope, Some((m1, &refused, 1)), None)
+        .expect("m1 refused");
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert_eq!(plan.idle(), Some(breves::plan::Idle::RefusedRemain(1)));
+    drop(plan);
+    let again = Request {
+        retry_failed: true,
+        ..Request::default()
+    };
+    let plan = prepare(&issue, &list, &ledger, &again).expect("plan");
+    assert_eq!(plan.idle(), None);
+    assert_eq!(plan.to_send, keys(&["m1"]));
+    drop(plan);
+    ledger
+        .record(&scope, Some((m1, &done, 1)), None)
+        .expect("m1 sent");
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert_eq!(plan.idle(), Some(breves::plan::Idle::AllServed));
 }
