@@ -490,14 +490,6 @@ impl List {
         let wanted = Key::from_text(email);
         self.members.iter().find(|m| Key::of(&m.email) == wanted)
     }
-
-    /// The label of a topic, or its id when the list does not name it.
-    pub fn label<'a>(&'a self, id: &'a str) -> &'a str {
-        self.topics
-            .iter()
-            .find(|t| t.id == id)
-            .map_or(id, |t| t.label.as_str())
-    }
 }
 
 fn resolve(list_path: &Path, member_file: &str) -> PathBuf {
@@ -705,5 +697,15 @@ mod tests {
             Some("Eve Bcc: x@example.org")
         );
         assert_eq!(problems.warning_count(), 1);
+    }
+
+    #[test]
+    fn names_lose_their_extra_spaces_without_a_warning() {
+        let text =
+            format!("{HEAD}[[member]]\nemail = \"m@example.org\"\nname = \"  Marc   Dupont \"\n");
+        let (list, problems) = parse(&text);
+        let list = list.expect("valid");
+        assert_eq!(list.members[0].name.as_deref(), Some("Marc Dupont"));
+        assert_eq!(problems.warning_count(), 0, "{problems:?}");
     }
 }

@@ -312,3 +312,41 @@ fn errors_come_before_warnings() {
     let (_, shown) = Files::new(&issue, &list).problems();
     insta::assert_snapshot!(shown);
 }
+
+#[test]
+fn topics_must_be_a_table() {
+    let list = LIST.replace(
+        "topics = { spatial = \"Spatial\", cyber = \"Cybersécurité\" }",
+        "topics = \"Spatial\"",
+    );
+    let (run, shown) = Files::new(ISSUE, &list).problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn a_sender_needs_a_domain_and_errors_come_without_the_empty_list_warning() {
+    // No member, and a sender whose domain has no dot: the error alone is
+    // shown; "the list has no member" only comes once the list is valid.
+    let list = LIST
+        .replace("breves@example.fr", "breves@localhost")
+        .replace(
+            "[[member]]\nemail = \"alice@example.org\"\ninterests = [\"spatial\"]\n",
+            "",
+        );
+    let (run, shown) = Files::new(ISSUE, &list).problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn csv_headers_and_rows_are_located_after_a_byte_order_mark() {
+    let list = with_member("").replace("topics =", "members = \"membres.csv\"\ntopics =");
+    let csv = "\u{feff}email,name,interests,telephone\r\n\
+               bob@example.org,Bob,spatial,0102\r\n\
+               ,Sans adresse,spatial,0304\r\n";
+    let files = Files::new(ISSUE, &list).with("membres.csv", csv);
+    let (run, shown) = files.problems();
+    assert_eq!(run.code, 1, "{run:?}");
+    insta::assert_snapshot!(shown);
+}
