@@ -79,13 +79,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 * p).ceil() as usize)
-        .saturating_sub(1)
-        .min(v.len() - 1)]
-}
-
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (issue, _) = Issue::load(&root.join("issues/2026-03-royaume-uni.toml")).expect("issue");
@@ -107,6 +100,7 @@ fn main() {
         for with_ledger in [false, true] {
             let mut rates = Vec::new();
             let mut p99 = Vec::new();
+            let mut stages = Vec::new();
             for run in 0..RUNS {
                 let sink = sink();
                 let mut config = RelayConfig::from_url(
@@ -154,7 +148,20 @@ fn main() {
                     .expect("run");
                 assert_eq!(report.delivered, messages, "{:?}", report.fatal);
                 rates.push(messages as f64 / report.elapsed.as_secs_f64());
-                p99.push(percentile(report.latencies.clone(), 0.99).as_secs_f64() * 1000.0);
+                p99.push(report.latency.quantile(0.99).as_secs_f64() * 1000.0);
+                let per = |d: Duration| d.as_secs_f64() * 1000.0 / messages as f64;
+                if with_ledger && run == 0 {
+                    println!(
+                        "  {} ledger commits for {messages} messages",
+                        report.flushes
+                    );
+                }
+                stages.push((
+                    per(report.elapsed),
+                    per(report.stages.build),
+                    per(report.stages.ledger),
+                    per(report.stages.hand_over),
+                ));
             }
             println!(
                 "breves, concurrency {concurrency}, {}: median {:.0} messages/s, p99 per message {:.2} ms",
@@ -165,6 +172,14 @@ fn main() {
                 },
                 median(rates),
                 median(p99)
+            );
+            let m = |f: fn(&(f64, f64, f64, f64)) -> f64| median(stages.iter().map(f).collect());
+            println!(
+                "  per message (ms, summed over {concurrency} worker(s)): elapsed {:.3}, build {:.3}, ledger {:.3}, hand over {:.3}",
+                m(|s| s.0),
+                m(|s| s.1),
+                m(|s| s.2),
+                m(|s| s.3)
             );
         }
 
@@ -256,7 +271,10 @@ fn main() {
                 use breves::deliver::Transport;
                 let mut session = relay.open().await.expect("open");
                 for _ in 0..few {
-                    relay.deliver(&mut session, &one).await.expect("sent");
+                    relay
+                        .deliver(&mut session, &one, async { true })
+                        .await
+                        .expect("sent");
                 }
             });
             breves_rates.push(few as f64 / start.elapsed().as_secs_f64());

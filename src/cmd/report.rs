@@ -157,6 +157,13 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
         secs,
         report.delivered as f64 / secs
     );
+    if report.latency.count() > 0 {
+        println!(
+            "  Time per message: median {:.2} ms, 99th percentile {:.2} ms.",
+            report.latency.quantile(0.5).as_secs_f64() * 1000.0,
+            report.latency.quantile(0.99).as_secs_f64() * 1000.0
+        );
+    }
     if plan.uncertain_resent > 0 {
         println!(
             "  {} message(s) of uncertain outcome from an earlier run were sent again.",

@@ -206,7 +206,15 @@ impl Transport for Outbox {
 
     async fn close(&self, _session: ()) {}
 
-    async fn deliver(&self, _session: &mut (), letter: &Letter) -> Result<Receipt, DeliveryError> {
+    async fn deliver(
+        &self,
+        _session: &mut (),
+        letter: &Letter,
+        ready: impl std::future::Future<Output = bool> + Send,
+    ) -> Result<Receipt, DeliveryError> {
+        if !ready.await {
+            return Err(DeliveryError::Withheld);
+        }
         let name = self.name_for(letter);
         let path = self.dir.join(&name);
         write_private(&path, &letter.bytes).map_err(|source| DeliveryError::Write {

@@ -65,6 +65,10 @@ pub enum DeliveryError {
         /// What was refused.
         what: Rejected,
     },
+    /// The letter was held back before its content left, because the
+    /// caller's `ready` said no. Its session is not usable any more.
+    #[error("held back before its content left")]
+    Withheld,
     /// No session can be opened in a way breves accepts (no STARTTLS,
     /// a certificate that does not verify, credentials refused): the run
     /// stops, since every message would meet the same.
@@ -99,11 +103,16 @@ pub trait Transport: Sync {
     /// Opens a session.
     fn open(&self) -> impl Future<Output = Result<Self::Session, DeliveryError>> + Send;
 
-    /// Hands one letter over.
+    /// Hands one letter over. Its content leaves only once `ready` says
+    /// yes (the ledger has made durable that it is leaving), so that the
+    /// transport can go through what comes first (an SMTP envelope)
+    /// meanwhile; when `ready` says no, nothing of the content leaves and
+    /// the answer is [`DeliveryError::Withheld`].
     fn deliver(
         &self,
         session: &mut Self::Session,
         letter: &Letter,
+        ready: impl Future<Output = bool> + Send,
     ) -> impl Future<Output = Result<Receipt, DeliveryError>> + Send;
 
     /// Whether a session can carry another letter after what happened on it.

@@ -640,6 +640,7 @@ impl Transport for Relay {
         &self,
         session: &mut Session,
         letter: &Letter,
+        ready: impl std::future::Future<Output = bool> + Send,
     ) -> Result<Receipt, DeliveryError> {
         let c = &mut session.connection;
         // A UTF-8 address needs a relay that takes it (SMTPUTF8, RFC 6531).
@@ -687,6 +688,12 @@ impl Transport for Relay {
             self.timed("DATA", false, c.command(Data))
                 .await
                 .map_err(|e| charge(e, Step::Data))?;
+            // Not a byte of the content before the ledger holds that it is
+            // leaving; held back, the session is dropped without the final
+            // dot, so the relay discards the transaction.
+            if !ready.await {
+                return Err(DeliveryError::Withheld);
+            }
             // From here on, a lost connection may have delivered the message.
             let reply = self
                 .timed("the end of the message", true, c.message(&letter.bytes))

@@ -171,6 +171,15 @@ pub enum Outcome {
     Retry(String),
 }
 
+/// One change of a delivery's state, as [`Ledger::record_all`] records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// The recipient's message is about to be handed over (`sending`).
+    Leaving(Key),
+    /// How the recipient's delivery ended, after how many attempts.
+    Ended(Key, Outcome, u32),
+}
+
 /// Counts by state, and the failures, for `breves status`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Status {
@@ -429,48 +438,70 @@ impl Ledger {
         finished: Option<(&Key, &Outcome, u32)>,
         starting: Option<&Key>,
     ) -> Result<(), LedgerError> {
+        let mut entries = Vec::with_capacity(2);
+        if let Some((recipient, outcome, attempts)) = finished {
+            entries.push(Entry::Ended(recipient.clone(), outcome.clone(), attempts));
+        }
+        if let Some(recipient) = starting {
+            entries.push(Entry::Leaving(recipient.clone()));
+        }
+        self.record_all(scope, &entries)
+    }
+
+    /// Records `entries` in order, in one durable transaction: one disk
+    /// flush for the marks and outcomes of every connection (group commit).
+    pub fn record_all(&self, scope: &Scope, entries: &[Entry]) -> Result<(), LedgerError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let mut db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let stamp = now();
-        if let Some((recipient, outcome, attempts)) = finished {
-            let (state, reply) = match outcome {
-                Outcome::Sent(r) => ("sent", r),
-                Outcome::Failed(r) => ("failed", r),
-                Outcome::Uncertain(r) => ("uncertain", r),
-                Outcome::GaveUp(r) => ("gave-up", r),
-                Outcome::Retry(r) => ("pending", r),
-            };
-            tx.prepare_cached(
-                "UPDATE deliveries SET state = ?5, reply = ?6, attempts = attempts + ?7, updated_at = ?8
-                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-            )
-            .and_then(|mut update| update.execute(params![
-                    scope.issue,
-                    scope.list,
-                    scope.kind,
-                    recipient,
-                    state,
-                    reply,
-                    attempts,
-                    stamp
-                ]))
-            .map_err(|e| self.err(e))?;
-        }
-        if let Some(recipient) = starting {
-            tx.prepare_cached(
-                "UPDATE deliveries SET state = 'sending', updated_at = ?5
-                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-            )
-            .and_then(|mut update| {
-                update.execute(params![
-                    scope.issue,
-                    scope.list,
-                    scope.kind,
-                    recipient,
-                    stamp
-                ])
-            })
-            .map_err(|e| self.err(e))?;
+        for entry in entries {
+            match entry {
+                Entry::Ended(recipient, outcome, attempts) => {
+                    let (state, reply) = match outcome {
+                        Outcome::Sent(r) => ("sent", r),
+                        Outcome::Failed(r) => ("failed", r),
+                        Outcome::Uncertain(r) => ("uncertain", r),
+                        Outcome::GaveUp(r) => ("gave-up", r),
+                        Outcome::Retry(r) => ("pending", r),
+                    };
+                    tx.prepare_cached(
+                        "UPDATE deliveries SET state = ?5, reply = ?6, attempts = attempts + ?7, updated_at = ?8
+                         WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
+                    )
+                    .and_then(|mut update| {
+                        update.execute(params![
+                            scope.issue,
+                            scope.list,
+                            scope.kind,
+                            recipient,
+                            state,
+                            reply,
+                            attempts,
+                            stamp
+                        ])
+                    })
+                    .map_err(|e| self.err(e))?;
+                }
+                Entry::Leaving(recipient) => {
+                    tx.prepare_cached(
+                        "UPDATE deliveries SET state = 'sending', updated_at = ?5
+                         WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
+                    )
+                    .and_then(|mut update| {
+                        update.execute(params![
+                            scope.issue,
+                            scope.list,
+                            scope.kind,
+                            recipient,
+                            stamp
+                        ])
+                    })
+                    .map_err(|e| self.err(e))?;
+                }
+            }
         }
         tx.commit().map_err(|e| self.err(e))
     }

@@ -6,8 +6,9 @@
 //! then to `sent` (with the relay's reply) once the relay accepts it, or to
 //! `failed` (a permanent refusal) or `uncertain` (the connection was lost
 //! after the message's last line, before the reply). Each move is committed
-//! with SQLite's full synchronous mode before the next step, so a crash, a
-//! `kill -9` or a power cut loses nothing: a resumed send mails only those
+//! with SQLite's full synchronous mode before the step it guards (a message's
+//! content leaves only once its mark is durable), so a crash, a `kill -9` or
+//! a power cut loses nothing: a resumed send mails only those
 //! not recorded as `sent` or `failed`, and the rows still `sending` are the
 //! few messages whose fate is unknown (at most one per connection).
 //!
@@ -18,7 +19,9 @@
 //! One file per concern: `schema` (the tables and their migration),
 //! `deliveries` (the frozen audience and each delivery's state), `preferences`
 //! (who unsubscribed or stopped sections, recorded here and applied by
-//! [`crate::select`]), `lock` (one send at a time).
+//! [`crate::select`]), `lock` (one send at a time), `writer` (the group
+//! commit of a running send's marks and outcomes: one flush for whatever
+//! every connection has waiting).
 //!
 //! ```
 //! use breves::address::Key;
@@ -36,14 +39,16 @@ pub(crate) mod deliveries;
 mod lock;
 mod preferences;
 mod schema;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-pub use deliveries::{Changes, Outcome, Planned, Resume, Scope, Start, Status};
+pub use deliveries::{Changes, Entry, Outcome, Planned, Resume, Scope, Start, Status};
 pub use lock::SendLock;
+pub use writer::{Pending, Writer};
 
 /// Where the ledger lives unless told otherwise: `$BREVES_LEDGER`, else
 /// `$XDG_STATE_HOME/breves/ledger.sqlite3`, else
@@ -132,6 +137,21 @@ pub enum LedgerError {
     /// The files changed since the send started.
     #[error("{0}")]
     Changed(Changes),
+    /// A commit that also carried this record failed (the first record of
+    /// the batch got SQLite's own error).
+    #[error("the ledger {} could not record: {reason}", path.display())]
+    Commit {
+        /// The ledger file.
+        path: PathBuf,
+        /// SQLite's error, in words.
+        reason: String,
+    },
+    /// The ledger's writer thread is gone.
+    #[error("the ledger {}: its writer stopped", path.display())]
+    WriterGone {
+        /// The ledger file.
+        path: PathBuf,
+    },
 }
 
 /// The ledger file, opened.
