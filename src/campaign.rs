@@ -11,7 +11,7 @@
 //! let (issue, _) = Issue::load(Path::new("issues/2026-03-royaume-uni.toml"))?;
 //! let (list, _) = List::load(Path::new("subscribers/londres.toml"))?;
 //! let campaign = Campaign::prepare(&issue, &list)?;
-//! let outbox = Outbox::create(Path::new("outbox"))?;
+//! let outbox = Outbox::create(Path::new("outbox"), &issue.id, &list.id)?;
 //! let options = dispatch::Options {
 //!     concurrency: 1,
 //!     rate: None,

@@ -33,7 +33,7 @@ use std::sync::atomic::AtomicBool;
 use crate::address::{Key, parse_address};
 use crate::campaign::Campaign;
 use crate::deliver::Transport;
-use crate::deliver::files::{Manifest, Outbox};
+use crate::deliver::files::{Outbox, Written};
 use crate::diagnostics::Problems;
 use crate::dispatch::{self, Journal, Options, Progress, Report};
 use crate::issue::Issue;
@@ -332,8 +332,8 @@ impl<'a> Plan<'a> {
         dir: &Path,
         options: &Options,
         stop: &AtomicBool,
-    ) -> Result<(Report, Manifest)> {
-        let outbox = Outbox::create(dir)?;
+    ) -> Result<(Report, Written)> {
+        let outbox = Outbox::create(dir, &self.campaign.issue().id, &self.campaign.list().id)?;
         // One at a time, so that the manifest is in list order. (Mutation
         // testing: two workers over a few files usually finish in list
         // order too, so no test can tell reliably; the manifest's order is
@@ -344,13 +344,8 @@ impl<'a> Plan<'a> {
             ..options.clone()
         };
         let report = self.run(&outbox, &options, &dispatch::Silent, stop).await?;
-        let manifest = outbox.finish(
-            &self.campaign.issue().id,
-            &self.campaign.list().id,
-            report.variants,
-            report.skipped.clone(),
-        )?;
-        Ok((report, manifest))
+        let written = outbox.finish(report.variants, &report.skipped)?;
+        Ok((report, written))
     }
 }
 

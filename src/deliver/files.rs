@@ -3,12 +3,15 @@
 //! File names come from the address, so they are stable from one run to the
 //! next and safe on every file system: `alice.martin_at_example.org.eml`.
 //! `manifest.json` lists every file with its recipient, sections, subject
-//! and size, in list order, and the members who were skipped. The files hold
+//! and size, in list order, and the members who were skipped. It is written
+//! as the files are (to `manifest.json.part`, renamed once complete), so
+//! that a run's memory does not grow with the list. The files hold
 //! addresses, so they are readable by their owner only.
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Write;
+use std::hash::{Hash, Hasher};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -47,19 +50,13 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Everything `manifest.json` holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Manifest {
-    /// The issue's id.
-    pub issue: String,
-    /// The list's id.
-    pub list: String,
-    /// How many distinct digests were rendered.
-    pub variants: usize,
-    /// The messages, in list order.
-    pub messages: Vec<Entry>,
-    /// The members who received nothing.
-    pub skipped: Vec<Skipped>,
+/// What a finished dry run wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// The `.eml` files, in list order.
+    pub messages: usize,
 }
 
 /// A folder that receives `.eml` files.
@@ -69,10 +66,15 @@ pub struct Outbox {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
-    names: HashSet<String>,
-    entries: Vec<Entry>,
+    /// The hashes of the file names taken, so that two addresses that
+    /// clean to one name get two files (a collision of hashes only adds a
+    /// number to a name: still unique, still the same from run to run).
+    names: HashSet<u64>,
+    /// The manifest being written (taken by `finish`).
+    manifest: Option<BufWriter<fs::File>>,
+    messages: usize,
 }
 
 /// A file-system-safe name for an address: lowercase letters, digits, `.`,
@@ -96,6 +98,25 @@ pub fn file_stem(address: &str) -> String {
 /// The suffix of a file being written; renamed to its real name once whole.
 const PARTIAL: &str = "part";
 
+/// Creates (or empties) a file readable by its owner only.
+fn create_private(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// `value` as pretty JSON, each line after the first indented by `indent`.
+fn indented<T: Serialize>(value: &T, indent: &str) -> String {
+    serde_json::to_string_pretty(value)
+        .unwrap_or_default()
+        .replace('\n', &format!("\n{indent}"))
+}
+
 /// Writes a file readable by its owner only, whole or not at all: the
 /// bytes go to `NAME.part`, which is renamed to `NAME` once written, and
 /// removed if the write fails (a full disk leaves no half-written message).
@@ -104,16 +125,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     partial.push(".");
     partial.push(PARTIAL);
     let partial = PathBuf::from(partial);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
     // A dry run's files are for reading, not a record: no fsync.
-    let written = options
-        .open(&partial)
+    let written = create_private(&partial)
         .and_then(|mut f| f.write_all(bytes))
         .and_then(|()| fs::rename(&partial, path));
     if written.is_err() {
@@ -123,10 +136,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 impl Outbox {
-    /// Prepares `dir`, creating it if needed. The `.eml` files and manifest
-    /// of an earlier run there are removed, so the folder holds exactly this
-    /// run's messages; nothing else in it is touched.
-    pub fn create(dir: &Path) -> Result<Outbox> {
+    /// Prepares `dir` for the messages of `issue` to `list`, creating it
+    /// if needed. The `.eml` files and manifest of an earlier run there are
+    /// removed, so the folder holds exactly this run's messages; nothing
+    /// else in it is touched.
+    pub fn create(dir: &Path, issue: &str, list: &str) -> Result<Outbox> {
         let write_err = |source| Error::Write {
             path: dir.to_path_buf(),
             source,
@@ -143,9 +157,27 @@ impl Outbox {
                 })?;
             }
         }
+        let path = dir.join(format!("{MANIFEST}.{PARTIAL}"));
+        let mut manifest = create_private(&path)
+            .map(BufWriter::new)
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        write!(
+            manifest,
+            "{{\n  \"issue\": {},\n  \"list\": {},\n  \"messages\": [",
+            indented(&issue, ""),
+            indented(&list, "")
+        )
+        .map_err(|source| Error::Write { path, source })?;
         Ok(Outbox {
             dir: dir.to_path_buf(),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                names: HashSet::new(),
+                manifest: Some(manifest),
+                messages: 0,
+            }),
         })
     }
 
@@ -154,27 +186,37 @@ impl Outbox {
         &self.dir
     }
 
-    /// Writes the manifest and returns it.
-    pub fn finish(
-        self,
-        issue: &str,
-        list: &str,
-        variants: usize,
-        skipped: Vec<Skipped>,
-    ) -> Result<Manifest> {
-        let state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        let manifest = Manifest {
-            issue: issue.to_owned(),
-            list: list.to_owned(),
-            variants,
-            messages: state.entries,
-            skipped,
-        };
+    /// Ends the manifest with the number of variants and the members who
+    /// received nothing, and puts it in place.
+    pub fn finish(self, variants: usize, skipped: &[Skipped]) -> Result<Written> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.dir.join(MANIFEST);
-        let mut json = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-        json.push('\n');
-        write_private(&path, json.as_bytes()).map_err(|source| Error::Write { path, source })?;
-        Ok(manifest)
+        let partial = self.dir.join(format!("{MANIFEST}.{PARTIAL}"));
+        let Some(mut manifest) = state.manifest.take() else {
+            return Err(Error::Write {
+                path,
+                source: std::io::Error::other("the manifest was already finished"),
+            });
+        };
+        let close = if state.messages == 0 { "]" } else { "\n  ]" };
+        write!(
+            manifest,
+            "{close},\n  \"variants\": {variants},\n  \"skipped\": {}\n}}\n",
+            indented(&skipped, "  ")
+        )
+        .and_then(|()| manifest.into_inner().map_err(|e| e.into_error()))
+        .and_then(|file| {
+            drop(file);
+            fs::rename(&partial, &path)
+        })
+        .map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Written {
+            manifest: path,
+            messages: state.messages,
+        })
     }
 
     /// Chooses the file name of a letter: from its address, with a number
@@ -182,14 +224,25 @@ impl Outbox {
     fn name_for(&self, letter: &Letter) -> String {
         let stem = file_stem(letter.recipient.as_ref());
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let hash = |name: &str| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            name.hash(&mut hasher);
+            hasher.finish()
+        };
         let mut name = format!("{stem}.eml");
         let mut n = 2;
-        while state.names.contains(&name) {
+        while !state.names.insert(hash(&name)) {
             name = format!("{stem}-{n}.eml");
             n += 1;
         }
-        state.names.insert(name.clone());
         name
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        // A run that stopped before `finish` leaves no partial manifest.
+        let _ = fs::remove_file(self.dir.join(format!("{MANIFEST}.{PARTIAL}")));
     }
 }
 
@@ -221,15 +274,25 @@ impl Transport for Outbox {
             path: path.clone(),
             source,
         })?;
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.entries.push(Entry {
+        let entry = Entry {
             file: name.clone(),
             recipient: letter.recipient.to_string(),
             sections: letter.sections.clone(),
             subject: letter.subject.clone(),
             size: letter.bytes.len(),
             message_id: letter.message_id.clone(),
-        });
+        };
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let comma = if state.messages == 0 { "" } else { "," };
+        state.messages += 1;
+        let written = match state.manifest.as_mut() {
+            Some(manifest) => write!(manifest, "{comma}\n    {}", indented(&entry, "    ")),
+            None => Err(std::io::Error::other("the manifest was already finished")),
+        };
+        written.map_err(|source| DeliveryError::Write {
+            path: self.dir.join(MANIFEST),
+            source,
+        })?;
         Ok(Receipt { detail: name })
     }
 }
@@ -237,6 +300,66 @@ impl Transport for Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_is_whole_json_even_with_no_message_and_partial_until_finished() {
+        let dir = tempfile::tempdir().expect("temp");
+        let outbox = Outbox::create(dir.path(), "n°1", "l").expect("outbox");
+        assert!(
+            !dir.path().join(MANIFEST).exists(),
+            "only a partial one yet"
+        );
+        let skipped = [Skipped {
+            recipient: "a@example.org".into(),
+            reason: "rien".into(),
+        }];
+        let written = outbox.finish(0, &skipped).expect("finished");
+        assert_eq!(written.messages, 0);
+        let text = fs::read_to_string(&written.manifest).expect("manifest");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(json["issue"], "n°1");
+        assert_eq!(json["messages"], serde_json::json!([]));
+        assert_eq!(json["skipped"][0]["reason"], "rien");
+        let left: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
+        assert_eq!(left.len(), 1, "no partial manifest left: {left:?}");
+    }
+
+    #[tokio::test]
+    async fn two_addresses_that_clean_to_one_name_get_two_files() {
+        let dir = tempfile::tempdir().expect("temp");
+        let outbox = Outbox::create(dir.path(), "i", "l").expect("outbox");
+        let letter = |address: &str| Letter {
+            recipient: address.parse().expect("address"),
+            sender: "l@example.fr".parse().expect("address"),
+            message_id: format!("<{address}>"),
+            subject: "s".into(),
+            sections: Vec::new(),
+            bytes: address.as_bytes().to_vec(),
+        };
+        let mut names = Vec::new();
+        for address in ["a+b@example.org", "a_b@example.org", "A+B@example.org"] {
+            let receipt = outbox
+                .deliver(&mut (), &letter(address), async { true })
+                .await
+                .expect("written");
+            names.push(receipt.detail);
+        }
+        assert_eq!(
+            names,
+            [
+                "a_b_at_example.org.eml",
+                "a_b_at_example.org-2.eml",
+                "a_b_at_example.org-3.eml"
+            ]
+        );
+        let held = outbox
+            .deliver(&mut (), &letter("c@example.org"), async { false })
+            .await;
+        assert!(matches!(held, Err(DeliveryError::Withheld)), "{held:?}");
+        assert!(!dir.path().join("c_at_example.org.eml").exists());
+        let written = outbox.finish(1, &[]).expect("finished");
+        assert_eq!(written.messages, 3);
+    }
 
     #[test]
     fn names_are_safe() {

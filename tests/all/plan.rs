@@ -74,7 +74,7 @@ fn options(issue: &Issue) -> Options {
 /// Runs `plan` into a fresh folder; the report's exit status.
 fn run(plan: &Plan<'_>, issue: &Issue) -> ExitStatus {
     let out = tempdir();
-    let outbox = breves::deliver::files::Outbox::create(out.path()).expect("outbox");
+    let outbox = breves::deliver::files::Outbox::create(out.path(), "i", "l").expect("outbox");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let report = runtime
         .block_on(plan.run(&outbox, &options(issue), &Silent, &AtomicBool::new(false)))
@@ -310,11 +310,19 @@ fn a_dry_run_is_the_same_plan_without_a_ledger() {
     assert!(only.is_test());
     let out = tempdir();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (report, manifest) = runtime
+    let (report, written) = runtime
         .block_on(plan.write(out.path(), &options(&issue), &AtomicBool::new(false)))
         .expect("written");
     assert_eq!(report.exit_status(), ExitStatus::Success);
-    let files: Vec<&str> = manifest.messages.iter().map(|m| m.file.as_str()).collect();
+    assert_eq!(written.messages, 3);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&written.manifest).expect("manifest")).expect("JSON");
+    let files: Vec<&str> = manifest["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["file"].as_str())
+        .collect();
     assert_eq!(
         files,
         [
