@@ -96,10 +96,10 @@ fn encode(part: &str) -> Vec<Encoded> {
         .collect()
 }
 
-/// Assembles one part for a subscriber; every piece but the last ends at a
-/// hard line break, so the encoded pieces join into valid quoted-printable.
-fn assemble(part: &[Encoded], fill: impl Fn(&Slot) -> String) -> Body {
-    let mut bytes = Vec::new();
+/// Assembles one part for a subscriber into `bytes`; every piece but the
+/// last ends at a hard line break, so the encoded pieces join into valid
+/// quoted-printable.
+fn assemble_into(bytes: &mut Vec<u8>, part: &[Encoded], fill: impl Fn(&Slot) -> String) {
     for piece in part {
         match piece {
             Encoded::Fixed(encoded) => bytes.extend_from_slice(encoded),
@@ -111,7 +111,56 @@ fn assemble(part: &[Encoded], fill: impl Fn(&Slot) -> String) -> Body {
             }
         }
     }
+}
+
+/// One part for a subscriber, as a body lettre formats.
+fn assemble(part: &[Encoded], fill: impl Fn(&Slot) -> String) -> Body {
+    let mut bytes = Vec::with_capacity(fixed_len(part) + 4096);
+    assemble_into(&mut bytes, part, fill);
     Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable)
+}
+
+/// The bytes of a part's shared pieces.
+fn fixed_len(part: &[Encoded]) -> usize {
+    part.iter()
+        .map(|piece| match piece {
+            Encoded::Fixed(encoded) => encoded.len(),
+            Encoded::Slot(_) => 0,
+        })
+        .sum()
+}
+
+/// Stand-ins for the two parts' bodies while lettre formats the rest of a
+/// message: bytes no formatted header holds (a NUL is not allowed in one).
+const TEXT_MARK: &[u8] = b"\0breves:text\0";
+const HTML_MARK: &[u8] = b"\0breves:html\0";
+
+/// Where `mark` first occurs in `bytes`.
+fn find(bytes: &[u8], mark: &[u8]) -> Option<usize> {
+    bytes.windows(mark.len()).position(|w| w == mark)
+}
+
+/// The slots of one subscriber's message, each filled once for both parts
+/// (a filled slot carries a signed link).
+struct Filled<'a> {
+    links: &'a Links<'a>,
+    address: &'a Address,
+    done: std::cell::RefCell<Vec<(Slot, (String, String))>>,
+}
+
+impl Filled<'_> {
+    fn get(&self, slot: &Slot, html: bool) -> String {
+        let mut done = self.done.borrow_mut();
+        let i = match done.iter().position(|(s, _)| s == slot) {
+            Some(i) => i,
+            None => {
+                done.push((slot.clone(), self.links.fill(slot, self.address)));
+                done.len() - 1
+            }
+        };
+        let (h, t) = &done[i].1;
+        if html { h.clone() } else { t.clone() }
+    }
 }
 
 /// The two parts of one digest, encoded once and shared by every message of
@@ -261,6 +310,19 @@ pub fn build(
     date: DateTime<FixedOffset>,
     dkim: Option<&Dkim>,
 ) -> Result<Letter> {
+    compose(links, to, digest, date, dkim, dkim.is_none())
+}
+
+/// [`build`], with the parts written in place after lettre formats the
+/// rest (`splice`), or handed to lettre whole (needed to sign them).
+fn compose(
+    links: &Links<'_>,
+    to: &Mailbox,
+    digest: &EncodedDigest,
+    date: DateTime<FixedOffset>,
+    dkim: Option<&Dkim>,
+    splice: bool,
+) -> Result<Letter> {
     let (list, issue) = (links.list, links.issue);
     let fail = |reason: String| Error::Message {
         recipient: to.email.to_string(),
@@ -300,22 +362,55 @@ pub fn build(
             "List-Unsubscribe=One-Click".to_owned(),
         ));
     }
-    let text = SinglePart::builder()
-        .header(ContentType::TEXT_PLAIN)
-        .body(assemble(&digest.text, |slot| links.fill(slot, &to.email).1));
-    let html = SinglePart::builder()
-        .header(ContentType::TEXT_HTML)
-        .body(assemble(&digest.html, |slot| links.fill(slot, &to.email).0));
+    let filled = Filled {
+        links,
+        address: &to.email,
+        done: std::cell::RefCell::new(Vec::new()),
+    };
+    let text_fill = |slot: &Slot| filled.get(slot, false);
+    let html_fill = |slot: &Slot| filled.get(slot, true);
+    // Without DKIM, lettre formats the headers around two stand-ins, and
+    // each part's ~50 KB are written once, straight into the message (with
+    // DKIM, lettre needs the bodies to hash them).
+    let (text_body, html_body) = match splice {
+        true => (
+            Body::dangerous_pre_encoded(
+                TEXT_MARK.to_vec(),
+                ContentTransferEncoding::QuotedPrintable,
+            ),
+            Body::dangerous_pre_encoded(
+                HTML_MARK.to_vec(),
+                ContentTransferEncoding::QuotedPrintable,
+            ),
+        ),
+        false => (
+            assemble(&digest.text, text_fill),
+            assemble(&digest.html, html_fill),
+        ),
+    };
     let mut message = builder
         .multipart(
             MultiPart::alternative()
                 .boundary(boundary)
-                .singlepart(text)
-                .singlepart(html),
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text_body),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html_body),
+                ),
         )
         .map_err(|e| fail(e.to_string()))?;
     if let Some(dkim) = dkim {
         message.sign(&dkim.config);
+    }
+    let mut bytes = message.formatted();
+    if splice {
+        bytes = fill_in(&bytes, digest, text_fill, html_fill)
+            .ok_or_else(|| fail("the parts' places were not found in the message".into()))?;
     }
     Ok(Letter {
         recipient: to.email.clone(),
@@ -323,6 +418,70 @@ pub fn build(
         message_id: id,
         subject,
         sections: digest.sections.clone(),
-        bytes: message.formatted(),
+        bytes,
     })
+}
+
+/// The message whose parts lettre formatted as stand-ins, with the parts
+/// written in their place.
+fn fill_in(
+    skeleton: &[u8],
+    digest: &EncodedDigest,
+    text_fill: impl Fn(&Slot) -> String,
+    html_fill: impl Fn(&Slot) -> String,
+) -> Option<Vec<u8>> {
+    let text_at = find(skeleton, TEXT_MARK)?;
+    let html_at =
+        text_at + TEXT_MARK.len() + find(&skeleton[text_at + TEXT_MARK.len()..], HTML_MARK)?;
+    let mut bytes = Vec::with_capacity(
+        skeleton.len() + fixed_len(&digest.text) + fixed_len(&digest.html) + 8192,
+    );
+    bytes.extend_from_slice(&skeleton[..text_at]);
+    assemble_into(&mut bytes, &digest.text, text_fill);
+    bytes.extend_from_slice(&skeleton[text_at + TEXT_MARK.len()..html_at]);
+    assemble_into(&mut bytes, &digest.html, html_fill);
+    bytes.extend_from_slice(&skeleton[html_at + HTML_MARK.len()..]);
+    Some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::Renderer;
+    use crate::select::Selection;
+    use crate::unsubscribe::Signer;
+
+    #[test]
+    fn parts_written_in_place_give_the_bytes_lettre_would() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (issue, _) = Issue::load(&root.join("issues/2026-03-royaume-uni.toml")).expect("issue");
+        let (list, _) = List::load(&root.join("subscribers/londres.toml")).expect("list");
+        let signer = Signer::test();
+        let links = Links {
+            list: &list,
+            issue: &issue,
+            signer: &signer,
+        };
+        let renderer = Renderer::new();
+        for member in &list.members {
+            let selection = Selection::for_interests(&issue, &member.interests);
+            if selection.is_empty() {
+                continue;
+            }
+            let digest = renderer
+                .render(&issue, Some(&list), &selection)
+                .expect("render");
+            let digest = EncodedDigest::new(&digest);
+            let to = member.mailbox();
+            let date = issue.default_date();
+            let spliced = compose(&links, &to, &digest, date, None, true).expect("spliced");
+            let whole = compose(&links, &to, &digest, date, None, false).expect("whole");
+            assert!(
+                spliced.bytes == whole.bytes,
+                "{}: the message differs from lettre's own",
+                member.email
+            );
+            assert!(!spliced.bytes.contains(&0), "no stand-in is left");
+        }
+    }
 }
