@@ -7,8 +7,8 @@
 //! hands it over, and records how it ended. The mark goes to the ledger's
 //! writer with the connection's previous outcome and is committed with
 //! what the other connections have waiting ([`crate::ledger::Writer`]);
-//! meanwhile the letter is built and the transport goes through the SMTP
-//! envelope, and the content leaves only once the commit is durable. A refusal with a 4xx reply or a
+//! meanwhile the letter is built and the transport sends the envelope and
+//! the content, and the final dot waits until the commit is durable. A refusal with a 4xx reply or a
 //! connection lost before the message was complete is tried again later,
 //! with exponential back-off and jitter, within a number of attempts and a
 //! time; a 5xx reply about the recipient (at RCPT, or after the message
@@ -39,8 +39,9 @@ use crate::address::Key;
 use crate::campaign::Campaign;
 use crate::deliver::files::Skipped;
 use crate::deliver::{DeliveryError, Transport};
-use crate::ledger::{Entry, Ledger, Outcome, Pending, Scope, Writer};
+use crate::ledger::{Entry, Ledger, LedgerError, Outcome, Pending, Scope, Writer};
 use crate::{Error, Result};
+use futures_util::FutureExt;
 
 /// How hard to try before giving up on a recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,9 +440,19 @@ impl<T: Transport> Shared<'_, T> {
             job.first_try.get_or_insert_with(Instant::now);
             let recipient = Key::of(&self.campaign.recipient(job.index).email);
             // Marked as leaving with the previous outcome, in a commit made
-            // while the letter is built and the relay takes its envelope;
-            // its content leaves only once that commit is durable.
-            let mut mark = Some(self.submit(unrecorded.take(), Some(&recipient)));
+            // while the letter is built and its envelope and content sent;
+            // it is complete only once that commit is durable.
+            let mark = self.submit(unrecorded.take(), Some(&recipient));
+            // Awaited by the transport before the letter is complete (the
+            // final dot), and here after it; the first to wait drives it,
+            // and it measures how long the letter waited for the commit.
+            let mark = async move {
+                let waiting = Instant::now();
+                let recorded = mark.wait().await.map_err(Arc::new);
+                (recorded, waiting.elapsed())
+            }
+            .boxed()
+            .shared();
             let building = Instant::now();
             let letter = match self.campaign.letter(job.index, self.options.date) {
                 Ok(letter) => letter,
@@ -454,38 +465,19 @@ impl<T: Transport> Shared<'_, T> {
                 }
             };
             let started = Instant::now();
-            let mut waited = Duration::ZERO;
-            let mut recorded = None;
-            let result = {
-                let gate = async {
-                    let waiting = Instant::now();
-                    let r = match mark.take() {
-                        Some(m) => m.wait().await,
-                        None => Ok(()),
-                    };
-                    waited = waiting.elapsed();
-                    let go = r.is_ok();
-                    recorded = Some(r);
-                    go
-                };
-                match session {
-                    Some(s) => self.transport.deliver(s, &letter, gate).await,
-                    None => match self.transport.open().await {
-                        Ok(mut s) => {
-                            let r = self.transport.deliver(&mut s, &letter, gate).await;
-                            *session = Some(s);
-                            r
-                        }
-                        Err(e) => Err(e),
-                    },
-                }
+            let gate = mark.clone().map(|(recorded, _)| recorded.is_ok());
+            let result = match session {
+                Some(s) => self.transport.deliver(s, &letter, gate).await,
+                None => match self.transport.open().await {
+                    Ok(mut s) => {
+                        let r = self.transport.deliver(&mut s, &letter, gate).await;
+                        *session = Some(s);
+                        r
+                    }
+                    Err(e) => Err(e),
+                },
             };
-            if let Some(m) = mark.take() {
-                // Refused before its content: the commit is still awaited.
-                let waiting = Instant::now();
-                recorded = Some(m.wait().await);
-                waited += waiting.elapsed();
-            }
+            let (recorded, waited) = mark.await;
             self.add_stages(Stages {
                 build: started - building,
                 ledger: waited,
@@ -494,13 +486,22 @@ impl<T: Transport> Shared<'_, T> {
             if session.as_ref().is_some_and(|s| !self.transport.usable(s)) {
                 *session = None;
             }
-            if let Some(Err(e)) = recorded {
+            if let Err(e) = recorded {
                 // The ledger cannot record: the letter was held back before
-                // its content (or refused before it), so it did not leave,
+                // it was complete (or refused before), so it did not leave,
                 // and the run stops with it not attempted.
                 job.attempts -= 1;
                 self.requeue(job);
-                return Err(Error::Ledger(e));
+                return Err(Error::Ledger(Arc::try_unwrap(e).unwrap_or_else(|shared| {
+                    LedgerError::Commit {
+                        path: self
+                            .writer
+                            .as_ref()
+                            .map(|w| w.path().to_path_buf())
+                            .unwrap_or_default(),
+                        reason: shared.to_string(),
+                    }
+                })));
             }
             let settled = self.settle(&job, &recipient, letter.bytes.len(), started, result);
             match settled {

@@ -263,7 +263,7 @@ impl Transport for Outbox {
         &self,
         _session: &mut (),
         letter: &Letter,
-        ready: impl std::future::Future<Output = bool> + Send,
+        ready: impl std::future::Future<Output = bool> + Send + 'static,
     ) -> Result<Receipt, DeliveryError> {
         if !ready.await {
             return Err(DeliveryError::Withheld);

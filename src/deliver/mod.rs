@@ -103,16 +103,18 @@ pub trait Transport: Sync {
     /// Opens a session.
     fn open(&self) -> impl Future<Output = Result<Self::Session, DeliveryError>> + Send;
 
-    /// Hands one letter over. Its content leaves only once `ready` says
-    /// yes (the ledger has made durable that it is leaving), so that the
-    /// transport can go through what comes first (an SMTP envelope)
-    /// meanwhile; when `ready` says no, nothing of the content leaves and
-    /// the answer is [`DeliveryError::Withheld`].
+    /// Hands one letter over. It is complete (an SMTP message's final dot,
+    /// a file's rename) only once `ready` says yes (the ledger has made
+    /// durable that it is leaving), so that the transport can go through
+    /// what comes first (the envelope, the content) meanwhile; when `ready`
+    /// says no, the letter is not completed and the answer is
+    /// [`DeliveryError::Withheld`]. A letter refused before that point
+    /// drops `ready` unpolled: the caller settles what it stands for.
     fn deliver(
         &self,
         session: &mut Self::Session,
         letter: &Letter,
-        ready: impl Future<Output = bool> + Send,
+        ready: impl Future<Output = bool> + Send + 'static,
     ) -> impl Future<Output = Result<Receipt, DeliveryError>> + Send;
 
     /// Whether a session can carry another letter after what happened on it.

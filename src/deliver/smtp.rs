@@ -23,6 +23,7 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -417,6 +418,96 @@ impl AsyncTokioStream for ImplicitTls {
     }
 }
 
+/// What a message's final dot waits for, once set: the caller's `ready`.
+type Gate = Pin<Box<dyn Future<Output = bool> + Send>>;
+
+/// The gate of one connection's final dots, shared by the session and the
+/// stream lettre writes to.
+#[derive(Default)]
+struct DotGate {
+    gate: std::sync::Mutex<Option<Gate>>,
+    /// Set when the gate said no: the dot was not written.
+    held: std::sync::atomic::AtomicBool,
+}
+
+impl DotGate {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Gate>> {
+        self.gate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A stream whose writes lettre makes in the clear (a plain socket, or
+/// TLS from the first byte), so that the write ending a message (`CRLF .
+/// CRLF`, which dot-stuffing keeps out of any message's content) can wait
+/// for the gate while the content before it is already on its way.
+struct Gated<S> {
+    inner: S,
+    dot: Arc<DotGate>,
+}
+
+/// The end of a message's content in SMTP.
+const END_OF_DATA: &[u8] = b"\r\n.\r\n";
+
+impl<S: AsyncRead + Unpin> AsyncRead for Gated<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Gated<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.ends_with(END_OF_DATA) {
+            let mut slot = this.dot.slot();
+            if let Some(gate) = slot.as_mut() {
+                match gate.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(go) => {
+                        *slot = None;
+                        if !go {
+                            this.dot
+                                .held
+                                .store(true, std::sync::atomic::Ordering::SeqCst);
+                            return Poll::Ready(Err(io::Error::other(
+                                "the message was held back before its final dot",
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+impl<S: AsyncTokioStream> AsyncTokioStream for Gated<S> {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+}
+
+impl<S> fmt::Debug for Gated<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Gated")
+    }
+}
+
 /// Turns lettre's error into what decides the next step.
 fn classify(step: &str, e: &lettre::transport::smtp::Error, after_data: bool) -> DeliveryError {
     use std::error::Error as _;
@@ -443,6 +534,10 @@ pub struct Session {
     lost: bool,
     /// The largest message the relay takes (EHLO `SIZE`), if it says.
     size_limit: Option<usize>,
+    /// The gate of final dots, where lettre writes in the clear (not
+    /// after STARTTLS, where it writes through its own TLS layer: there
+    /// the content itself waits).
+    dot: Option<Arc<DotGate>>,
 }
 
 /// The enhanced status code of a reply (RFC 3463), such as `5.1.1`.
@@ -524,6 +619,10 @@ impl Transport for Relay {
 
     async fn open(&self) -> Result<Session, DeliveryError> {
         let tcp = self.connect_tcp().await?;
+        let dot = self
+            .starttls
+            .is_none()
+            .then(|| Arc::new(DotGate::default()));
         let stream: Box<dyn AsyncTokioStream> = match &self.implicit {
             Some(connector) => {
                 let name = rustls::pki_types::ServerName::try_from(self.config.host.clone())
@@ -540,9 +639,22 @@ impl Transport for Relay {
                         after_data: false,
                     })?
                     .map_err(|e| tls_error(&e.to_string()))?;
-                Box::new(ImplicitTls(tls))
+                let tls = ImplicitTls(tls);
+                match &dot {
+                    Some(dot) => Box::new(Gated {
+                        inner: tls,
+                        dot: Arc::clone(dot),
+                    }),
+                    None => Box::new(tls),
+                }
             }
-            None => Box::new(tcp),
+            None => match &dot {
+                Some(dot) => Box::new(Gated {
+                    inner: tcp,
+                    dot: Arc::clone(dot),
+                }),
+                None => Box::new(tcp),
+            },
         };
         let mut connection = self
             .timed(
@@ -633,6 +745,7 @@ impl Transport for Relay {
             connection,
             lost: false,
             size_limit,
+            dot,
         })
     }
 
@@ -640,9 +753,10 @@ impl Transport for Relay {
         &self,
         session: &mut Session,
         letter: &Letter,
-        ready: impl std::future::Future<Output = bool> + Send,
+        ready: impl Future<Output = bool> + Send + 'static,
     ) -> Result<Receipt, DeliveryError> {
         let c = &mut session.connection;
+        let dot = session.dot.clone();
         // A UTF-8 address needs a relay that takes it (SMTPUTF8, RFC 6531).
         let mut mail_parameters = Vec::new();
         if !letter.recipient.to_string().is_ascii() {
@@ -688,17 +802,38 @@ impl Transport for Relay {
             self.timed("DATA", false, c.command(Data))
                 .await
                 .map_err(|e| charge(e, Step::Data))?;
-            // Not a byte of the content before the ledger holds that it is
-            // leaving; held back, the session is dropped without the final
-            // dot, so the relay discards the transaction.
-            if !ready.await {
-                return Err(DeliveryError::Withheld);
+            // The message is not complete before the ledger holds that it
+            // is leaving: where breves sees lettre's writes, the content
+            // goes meanwhile and only the final dot waits; otherwise the
+            // content waits. Held back, the session is dropped without the
+            // final dot, so the relay discards the transaction.
+            match &dot {
+                Some(dot) => *dot.slot() = Some(Box::pin(ready)),
+                None => {
+                    if !ready.await {
+                        return Err(DeliveryError::Withheld);
+                    }
+                }
             }
             // From here on, a lost connection may have delivered the message.
-            let reply = self
+            let sent = self
                 .timed("the end of the message", true, c.message(&letter.bytes))
-                .await
-                .map_err(|e| charge(e, Step::End))?;
+                .await;
+            if let Some(dot) = &dot {
+                if dot.held.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    return Err(DeliveryError::Withheld);
+                }
+                // Never got as far as the dot: the gate is the caller's to
+                // settle, not the next message's. (A message lettre
+                // completed without passing the gate would mean lettre no
+                // longer ends a write with the final dot.)
+                let left = dot.slot().take();
+                debug_assert!(
+                    left.is_none() || sent.is_err(),
+                    "a message was completed without passing its gate"
+                );
+            }
+            let reply = sent.map_err(|e| charge(e, Step::End))?;
             let text: Vec<&str> = reply.message().collect();
             Ok(Receipt {
                 detail: format!("{} {}", reply.code(), text.join(" "))
@@ -739,6 +874,47 @@ fn tls_error(detail: &str) -> DeliveryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_final_dot_waits_for_the_gate_and_is_never_written_when_it_says_no() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (client, mut server) = tokio::io::duplex(1 << 16);
+        let dot = Arc::new(DotGate::default());
+        let mut gated = Gated {
+            inner: client,
+            dot: Arc::clone(&dot),
+        };
+        let (open, opened) = tokio::sync::oneshot::channel::<bool>();
+        *dot.slot() = Some(Box::pin(async move { opened.await.unwrap_or(false) }));
+        let content = b"Subject: x\r\n\r\n..a stuffed line\r\n";
+        gated
+            .write_all(content)
+            .await
+            .expect("the content goes at once");
+        let mut got = vec![0; content.len()];
+        server.read_exact(&mut got).await.expect("read");
+        assert_eq!(got, content);
+        {
+            let mut ending = std::pin::pin!(gated.write_all(END_OF_DATA));
+            let early = tokio::time::timeout(Duration::from_millis(100), &mut ending).await;
+            assert!(early.is_err(), "the dot waits while the gate is closed");
+            open.send(true).expect("open");
+            ending.await.expect("the dot once the gate opens");
+        }
+        let mut got = vec![0; END_OF_DATA.len()];
+        server.read_exact(&mut got).await.expect("read");
+        assert_eq!(got, END_OF_DATA);
+        assert!(dot.slot().is_none(), "a gate serves one message");
+
+        *dot.slot() = Some(Box::pin(async { false }));
+        let held = gated.write_all(END_OF_DATA).await;
+        assert!(held.is_err());
+        assert!(dot.held.load(std::sync::atomic::Ordering::SeqCst));
+        drop(gated);
+        let mut rest = Vec::new();
+        server.read_to_end(&mut rest).await.expect("read");
+        assert!(rest.is_empty(), "nothing after a closed gate: {rest:?}");
+    }
 
     #[test]
     fn urls() {

@@ -7,7 +7,7 @@
 //! `failed` (a permanent refusal) or `uncertain` (the connection was lost
 //! after the message's last line, before the reply). Each move is committed
 //! with SQLite's full synchronous mode before the step it guards (a message's
-//! content leaves only once its mark is durable), so a crash, a `kill -9` or
+//! final dot is sent only once its mark is durable), so a crash, a `kill -9` or
 //! a power cut loses nothing: a resumed send mails only those
 //! not recorded as `sent` or `failed`, and the rows still `sending` are the
 //! few messages whose fate is unknown (at most one per connection).

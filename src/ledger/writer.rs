@@ -85,6 +85,11 @@ impl Writer {
         })
     }
 
+    /// The ledger file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// How many transactions (disk flushes) it has committed so far.
     pub fn commits(&self) -> usize {
         self.commits.load(Ordering::SeqCst)
