@@ -1095,3 +1095,50 @@ fn uncertain_recipients_can_be_left_alone() {
     );
     assert_eq!(server.counts()["abonne1@example.org"], 1, "not sent again");
 }
+
+#[test]
+fn lines_that_start_with_a_dot_arrive_as_written() {
+    // lettre doubles a dot that starts a line (and the relay takes it off
+    // again); breves carries a faster version of that code (see README.md,
+    // "Patched dependencies"): every kind of line start goes through a
+    // real server and arrives byte for byte.
+    use breves::deliver::Transport;
+    use breves::deliver::smtp::{Relay, RelayConfig};
+    let server = smtpd(&[]);
+    let message = "From: <breves@example.fr>\r\nTo: <a@example.org>\r\nSubject: points\r\n\r\n\
+                   .\r\n..\r\n.a point\r\nau milieu. d'une ligne.\r\n\r\n.\r\n\n.\r\n\r\r\n.fin\r\n"
+        .as_bytes()
+        .to_vec();
+    let letter = breves::message::Letter {
+        recipient: "a@example.org".parse().expect("address"),
+        sender: "breves@example.fr".parse().expect("address"),
+        message_id: "<points@example.fr>".into(),
+        subject: "points".into(),
+        sections: Vec::new(),
+        bytes: message.clone(),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let config = RelayConfig::from_url(&server.plain_url(), None, None).expect("url");
+        let relay = Relay::new(config).await.expect("relay");
+        let mut session = relay.open().await.expect("session");
+        relay
+            .deliver(&mut session, &letter, async { true })
+            .await
+            .expect("delivered");
+        relay.close(session).await;
+    });
+    let received = server.messages();
+    assert_eq!(received.len(), 1);
+    let stored = String::from_utf8_lossy(&received[0].1).into_owned();
+    let content = stored
+        .strip_prefix("X-Rcpt-To: <a@example.org>\r\n")
+        .expect("the server's own line first");
+    // lettre ends every message with CRLF . CRLF, so one that already ends
+    // with a line break arrives with an empty line more.
+    assert_eq!(
+        content,
+        format!("{}\r\n", String::from_utf8_lossy(&message)),
+        "the message as received"
+    );
+}

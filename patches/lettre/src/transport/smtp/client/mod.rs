@@ -70,29 +70,24 @@ impl ClientCodec {
         }
     }
 
-    /// Adds transparency
+    /// Adds transparency: a line starting with `.` gets another `.`
+    /// (RFC 5321 section 4.5.2). Copies whole lines at a time (a digest of
+    /// 100 KB took a tenth of a millisecond byte by byte).
     fn encode(&mut self, frame: &[u8], buf: &mut Vec<u8>) {
-        for &b in frame {
-            buf.push(b);
-            match (b, self.status) {
-                (b'\r', _) => {
-                    self.status = CodecStatus::StartingNewLine;
-                }
-                (b'\n', CodecStatus::StartingNewLine) => {
-                    self.status = CodecStatus::StartOfNewLine;
-                }
-                (_, CodecStatus::StartingNewLine) => {
-                    self.status = CodecStatus::MiddleOfLine;
-                }
-                (b'.', CodecStatus::StartOfNewLine) => {
-                    self.status = CodecStatus::MiddleOfLine;
-                    buf.push(b'.');
-                }
-                (_, CodecStatus::StartOfNewLine) => {
-                    self.status = CodecStatus::MiddleOfLine;
-                }
-                _ => {}
+        buf.reserve(frame.len());
+        for line in frame.split_inclusive(|&b| b == b'\n') {
+            if line[0] == b'.' && matches!(self.status, CodecStatus::StartOfNewLine) {
+                buf.push(b'.');
             }
+            buf.extend_from_slice(line);
+            self.status = match line {
+                [.., b'\r', b'\n'] => CodecStatus::StartOfNewLine,
+                [b'\n'] if matches!(self.status, CodecStatus::StartingNewLine) => {
+                    CodecStatus::StartOfNewLine
+                }
+                [.., b'\r'] => CodecStatus::StartingNewLine,
+                _ => CodecStatus::MiddleOfLine,
+            };
         }
     }
 }
@@ -143,6 +138,48 @@ mod test {
             String::from_utf8(buf).unwrap(),
             "..\r\ntest\r\ntest\r\n\r\n..\r\n\r\ntestte\r\n..\r\nsttesttest.test\n.test\ntesttesttest\r\n..test\r\ntest.\r\n"
         );
+    }
+
+    /// The byte-by-byte state machine the line-wise `encode` replaced.
+    fn encode_bytewise(status: &mut CodecStatus, frame: &[u8], buf: &mut Vec<u8>) {
+        for &b in frame {
+            buf.push(b);
+            match (b, *status) {
+                (b'\r', _) => *status = CodecStatus::StartingNewLine,
+                (b'\n', CodecStatus::StartingNewLine) => *status = CodecStatus::StartOfNewLine,
+                (_, CodecStatus::StartingNewLine) => *status = CodecStatus::MiddleOfLine,
+                (b'.', CodecStatus::StartOfNewLine) => {
+                    *status = CodecStatus::MiddleOfLine;
+                    buf.push(b'.');
+                }
+                (_, CodecStatus::StartOfNewLine) => *status = CodecStatus::MiddleOfLine,
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn test_codec_line_wise_equals_byte_wise() {
+        // Every frame of up to 7 bytes from `.`, `\r`, `\n` and `a`, after
+        // every earlier state (reached by a prefix).
+        let alphabet = [b'.', b'\r', b'\n', b'a'];
+        for prefix in [&b""[..], b"a", b"a\r", b"a\r\n", b"\n"] {
+            for len in 0..=7u32 {
+                for n in 0..4usize.pow(len) {
+                    let frame: Vec<u8> = (0..len)
+                        .map(|i| alphabet[(n / 4usize.pow(i)) % 4])
+                        .collect();
+                    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                    let mut codec = ClientCodec::new();
+                    let mut status = CodecStatus::StartOfNewLine;
+                    for part in [prefix, &frame[..frame.len() / 2], &frame[frame.len() / 2..]] {
+                        codec.encode(part, &mut fast);
+                        encode_bytewise(&mut status, part, &mut slow);
+                    }
+                    assert_eq!(fast, slow, "{prefix:?} then {frame:?}");
+                }
+            }
+        }
     }
 
     #[test]
