@@ -63,6 +63,55 @@ pub fn clip_warning(digest: &Digest) -> Option<Problem> {
     )
 }
 
+/// Renders and encodes every variant of `audience`, the variants shared
+/// out among the machine's cores (each takes a few milliseconds, and a
+/// list can have dozens).
+fn render_all(
+    issue: &Issue,
+    list: &List,
+    audience: &Audience,
+) -> Result<(Vec<Digest>, Vec<EncodedDigest>)> {
+    let renderer = Renderer::new();
+    let variants = &audience.variants;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per_thread = variants.len().div_ceil(cores).max(1);
+    let render = |part: &[crate::select::Variant]| -> Result<Vec<(Digest, EncodedDigest)>> {
+        part.iter()
+            .map(|v| {
+                let digest = renderer.render(issue, Some(list), &v.selection)?;
+                let encoded = EncodedDigest::new(&digest);
+                Ok((digest, encoded))
+            })
+            .collect()
+    };
+    let parts: Vec<Result<Vec<(Digest, EncodedDigest)>>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = variants
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || render(part)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join().unwrap_or_else(|_| {
+                    Err(crate::Error::Task {
+                        what: "a renderer",
+                        reason: "it panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut digests = Vec::with_capacity(variants.len());
+    let mut encoded = Vec::with_capacity(variants.len());
+    for part in parts {
+        for (digest, e) in part? {
+            digests.push(digest);
+            encoded.push(e);
+        }
+    }
+    Ok((digests, encoded))
+}
+
 /// A send, ready to go: who receives which digest, every digest rendered.
 pub struct Campaign<'a> {
     issue: &'a Issue,
@@ -85,13 +134,7 @@ impl<'a> Campaign<'a> {
     /// The same for some members only (a preview, a test send).
     pub fn for_members(issue: &'a Issue, list: &'a List, members: Vec<Member>) -> Result<Self> {
         let audience = Audience::of_members(issue, &members);
-        let renderer = Renderer::new();
-        let digests = audience
-            .variants
-            .iter()
-            .map(|v| renderer.render(issue, Some(list), &v.selection))
-            .collect::<Result<Vec<_>>>()?;
-        let encoded = digests.iter().map(EncodedDigest::new).collect();
+        let (digests, encoded) = render_all(issue, list, &audience)?;
         Ok(Campaign {
             issue,
             list,
