@@ -80,6 +80,17 @@ enum Encoded {
     Slot(Slot),
 }
 
+/// `text` as quoted-printable with CRLF line ends, as lettre's body
+/// encoder writes it (which for a text without `\r` is CRLF, then
+/// `quoted_printable::encode`; done here without its other passes for the
+/// lines filled per message).
+fn qp_line(text: &str) -> Vec<u8> {
+    if text.contains('\r') {
+        return qp(text);
+    }
+    quoted_printable::encode(text.replace('\n', "\r\n"))
+}
+
 fn qp(text: &str) -> Vec<u8> {
     Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::QuotedPrintable)
         .unwrap_or_else(Body::new)
@@ -96,17 +107,17 @@ fn encode(part: &str) -> Vec<Encoded> {
         .collect()
 }
 
-/// Assembles one part for a subscriber into `bytes`; every piece but the
-/// last ends at a hard line break, so the encoded pieces join into valid
-/// quoted-printable.
-fn assemble_into(bytes: &mut Vec<u8>, part: &[Encoded], fill: impl Fn(&Slot) -> String) {
+/// Assembles one part for a subscriber into `bytes`, each slot's encoded
+/// line taken in turn from `lines`; every piece but the last ends at a hard
+/// line break, so the encoded pieces join into valid quoted-printable.
+fn assemble_into(bytes: &mut Vec<u8>, part: &[Encoded], lines: &[Vec<u8>]) {
+    let mut lines = lines.iter();
     for piece in part {
         match piece {
             Encoded::Fixed(encoded) => bytes.extend_from_slice(encoded),
-            Encoded::Slot(slot) => {
-                let line = fill(slot);
-                if !line.is_empty() {
-                    bytes.extend(qp(&format!("{line}\n")));
+            Encoded::Slot(_) => {
+                if let Some(line) = lines.next() {
+                    bytes.extend_from_slice(line);
                 }
             }
         }
@@ -114,9 +125,9 @@ fn assemble_into(bytes: &mut Vec<u8>, part: &[Encoded], fill: impl Fn(&Slot) -> 
 }
 
 /// One part for a subscriber, as a body lettre formats.
-fn assemble(part: &[Encoded], fill: impl Fn(&Slot) -> String) -> Body {
-    let mut bytes = Vec::with_capacity(fixed_len(part) + 4096);
-    assemble_into(&mut bytes, part, fill);
+fn assemble(part: &[Encoded], lines: &[Vec<u8>]) -> Body {
+    let mut bytes = Vec::with_capacity(fixed_len(part) + lines.iter().map(Vec::len).sum::<usize>());
+    assemble_into(&mut bytes, part, lines);
     Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable)
 }
 
@@ -141,26 +152,38 @@ fn find(bytes: &[u8], mark: &[u8]) -> Option<usize> {
 }
 
 /// The slots of one subscriber's message, each filled once for both parts
-/// (a filled slot carries a signed link).
-struct Filled<'a> {
-    links: &'a Links<'a>,
-    address: &'a Address,
-    done: std::cell::RefCell<Vec<(Slot, (String, String))>>,
-}
-
-impl Filled<'_> {
-    fn get(&self, slot: &Slot, html: bool) -> String {
-        let mut done = self.done.borrow_mut();
-        let i = match done.iter().position(|(s, _)| s == slot) {
-            Some(i) => i,
-            None => {
-                done.push((slot.clone(), self.links.fill(slot, self.address)));
-                done.len() - 1
-            }
-        };
-        let (h, t) = &done[i].1;
-        if html { h.clone() } else { t.clone() }
-    }
+/// (a filled slot carries a signed link), as the encoded lines of each part
+/// in order (an empty line is left out).
+fn fill_slots<'d>(
+    links: &Links<'_>,
+    address: &Address,
+    digest: &'d EncodedDigest,
+) -> [Vec<Vec<u8>>; 2] {
+    let mut done: Vec<(&'d Slot, (String, String))> = Vec::new();
+    let mut filled = |part: &'d [Encoded], html: bool| -> Vec<Vec<u8>> {
+        let mut lines = Vec::new();
+        for piece in part {
+            let Encoded::Slot(slot) = piece else { continue };
+            let i = match done.iter().position(|(s, _)| *s == slot) {
+                Some(i) => i,
+                None => {
+                    done.push((slot, links.fill(slot, address)));
+                    done.len() - 1
+                }
+            };
+            let (h, t) = &done[i].1;
+            let line = if html { h } else { t };
+            lines.push(if line.is_empty() {
+                Vec::new()
+            } else {
+                qp_line(&format!("{line}\n"))
+            });
+        }
+        lines
+    };
+    let text = filled(&digest.text, false);
+    let html = filled(&digest.html, true);
+    [text, html]
 }
 
 /// The two parts of one digest, encoded once and shared by every message of
@@ -362,13 +385,7 @@ fn compose(
             "List-Unsubscribe=One-Click".to_owned(),
         ));
     }
-    let filled = Filled {
-        links,
-        address: &to.email,
-        done: std::cell::RefCell::new(Vec::new()),
-    };
-    let text_fill = |slot: &Slot| filled.get(slot, false);
-    let html_fill = |slot: &Slot| filled.get(slot, true);
+    let [text_lines, html_lines] = fill_slots(links, &to.email, digest);
     // Without DKIM, lettre formats the headers around two stand-ins, and
     // each part's ~50 KB are written once, straight into the message (with
     // DKIM, lettre needs the bodies to hash them).
@@ -384,8 +401,8 @@ fn compose(
             ),
         ),
         false => (
-            assemble(&digest.text, text_fill),
-            assemble(&digest.html, html_fill),
+            assemble(&digest.text, &text_lines),
+            assemble(&digest.html, &html_lines),
         ),
     };
     let mut message = builder
@@ -409,7 +426,7 @@ fn compose(
     }
     let mut bytes = message.formatted();
     if splice {
-        bytes = fill_in(&bytes, digest, text_fill, html_fill)
+        bytes = fill_in(&bytes, digest, &text_lines, &html_lines)
             .ok_or_else(|| fail("the parts' places were not found in the message".into()))?;
     }
     Ok(Letter {
@@ -427,19 +444,24 @@ fn compose(
 fn fill_in(
     skeleton: &[u8],
     digest: &EncodedDigest,
-    text_fill: impl Fn(&Slot) -> String,
-    html_fill: impl Fn(&Slot) -> String,
+    text_lines: &[Vec<u8>],
+    html_lines: &[Vec<u8>],
 ) -> Option<Vec<u8>> {
     let text_at = find(skeleton, TEXT_MARK)?;
     let html_at =
         text_at + TEXT_MARK.len() + find(&skeleton[text_at + TEXT_MARK.len()..], HTML_MARK)?;
+    let lines: usize = text_lines.iter().chain(html_lines).map(Vec::len).sum();
+    // The exact size, so that the ~100 KB are never moved to grow.
     let mut bytes = Vec::with_capacity(
-        skeleton.len() + fixed_len(&digest.text) + fixed_len(&digest.html) + 8192,
+        skeleton.len() - TEXT_MARK.len() - HTML_MARK.len()
+            + fixed_len(&digest.text)
+            + fixed_len(&digest.html)
+            + lines,
     );
     bytes.extend_from_slice(&skeleton[..text_at]);
-    assemble_into(&mut bytes, &digest.text, text_fill);
+    assemble_into(&mut bytes, &digest.text, text_lines);
     bytes.extend_from_slice(&skeleton[text_at + TEXT_MARK.len()..html_at]);
-    assemble_into(&mut bytes, &digest.html, html_fill);
+    assemble_into(&mut bytes, &digest.html, html_lines);
     bytes.extend_from_slice(&skeleton[html_at + HTML_MARK.len()..]);
     Some(bytes)
 }
@@ -450,6 +472,19 @@ mod tests {
     use crate::render::Renderer;
     use crate::select::Selection;
     use crate::unsubscribe::Signer;
+
+    #[test]
+    fn lines_filled_per_message_are_encoded_as_lettre_would() {
+        for line in [
+            "Se désabonner : https://breves.example.fr/desabonnement/abc\n",
+            "<a href=\"https://breves.example.fr/d/eyJsaXN0IjoibG9uZHJlcyIsImFkZHJlc3MiOiJhQGV4YW1wbGUub3JnIn0.c2lnbmF0dXJl\" style=\"color:#1a5c8a\">Ne plus recevoir la rubrique « Cybersécurité »</a>\n",
+            "deux\nlignes = égales\n",
+            "fin sans saut",
+            "avec\r\nun retour\n",
+        ] {
+            assert_eq!(qp_line(line), qp(line), "{line}");
+        }
+    }
 
     #[test]
     fn parts_written_in_place_give_the_bytes_lettre_would() {
