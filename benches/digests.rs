@@ -112,10 +112,9 @@ fn main() {
 /// Rendering one digest, building one message, and rendering per variant
 /// against per member.
 fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Selection) {
-    let issue = issue;
     let date = issue.default_date();
     let render = time(21, || {
-        renderer.render(&issue, None, &everything).expect("render")
+        renderer.render(issue, None, everything).expect("render")
     });
     println!(
         "render one full digest (HTML + text)        median {}",
@@ -124,12 +123,12 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
 
     let small = list(1);
     let digest = renderer
-        .render(&issue, Some(&small), &everything)
+        .render(issue, Some(&small), everything)
         .expect("render");
     let digest = message::EncodedDigest::new(&digest);
     let to = small.members[0].mailbox();
     let build = time(201, || {
-        message::build(&links(&small, &issue, &signer), &to, &digest, date, None).expect("build")
+        message::build(&links(&small, issue, signer), &to, &digest, date, None).expect("build")
     });
     println!(
         "build one message from a rendered digest    median {}",
@@ -141,13 +140,13 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
     let members = 1_000;
     let bench_list = list(members);
     let grouped = time(5, || {
-        let campaign = Campaign::prepare(&issue, &bench_list).expect("prepare");
+        let campaign = Campaign::prepare(issue, &bench_list).expect("prepare");
         campaign
             .letters(date)
             .map(|l| l.expect("letter").bytes.len())
             .sum::<usize>()
     });
-    let variants = Campaign::prepare(&issue, &bench_list)
+    let variants = Campaign::prepare(issue, &bench_list)
         .expect("prepare")
         .digests()
         .len();
@@ -156,13 +155,13 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
             .members
             .iter()
             .map(|m| {
-                let selection = Selection::for_interests(&issue, &m.interests);
+                let selection = Selection::for_interests(issue, &m.interests);
                 let digest = renderer
-                    .render(&issue, Some(&bench_list), &selection)
+                    .render(issue, Some(&bench_list), &selection)
                     .expect("render");
                 let digest = message::EncodedDigest::new(&digest);
                 message::build(
-                    &links(&bench_list, &issue, &signer),
+                    &links(&bench_list, issue, signer),
                     &m.mailbox(),
                     &digest,
                     date,
@@ -190,7 +189,7 @@ fn compose(issue: &Issue, date: chrono::DateTime<chrono::FixedOffset>) {
     let big = 100_000;
     let big_list = list(big);
     let whole = time(3, || {
-        let campaign = Campaign::prepare(&issue, &big_list).expect("prepare");
+        let campaign = Campaign::prepare(issue, &big_list).expect("prepare");
         campaign
             .letters(date)
             .map(|l| l.expect("letter").bytes.len())
