@@ -355,7 +355,13 @@ fn compose(
     // The subject gets French spacing like the parts: mail clients show it.
     let subject = french(&issue.subject).into_owned();
     let boundary = format!("=_{}", token(list, issue, &to.email, "boundary"));
+    // The envelope given, so that lettre does not parse it back out of the
+    // headers it was just given.
+    let envelope =
+        lettre::address::Envelope::new(Some(list.from.email.clone()), vec![to.email.clone()])
+            .map_err(|e| fail(e.to_string()))?;
     let mut builder = Message::builder()
+        .envelope(envelope)
         .from(list.from.clone())
         .to(to.clone())
         .subject(subject.clone())
