@@ -181,7 +181,8 @@ impl Report {
 pub struct Stages {
     /// Building letters (headers, links, DKIM) from the encoded digests.
     pub build: Duration,
-    /// Waiting for the ledger to make marks and outcomes durable.
+    /// Letters waiting, before they could be completed, for the ledger to
+    /// make their marks (and the previous outcomes) durable.
     pub ledger: Duration,
     /// Handing letters to the transport, until its answer.
     pub hand_over: Duration,
@@ -351,13 +352,10 @@ impl<T: Transport> Shared<'_, T> {
 
     /// The same, waiting until it is durable.
     async fn record(&self, finished: Option<Finished>, starting: Option<&Key>) -> Result<()> {
-        let recording = Instant::now();
-        let recorded = self.submit(finished, starting).wait().await;
-        self.add_stages(Stages {
-            ledger: recording.elapsed(),
-            ..Stages::default()
-        });
-        recorded.map_err(Error::Ledger)
+        self.submit(finished, starting)
+            .wait()
+            .await
+            .map_err(Error::Ledger)
     }
 
     /// One worker: takes recipients until none is left or the run stops.

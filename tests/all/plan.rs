@@ -389,3 +389,33 @@ fn a_plan_with_nothing_to_send_says_why() {
     let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
     assert_eq!(plan.idle(), Some(breves::plan::Idle::AllServed));
 }
+
+#[test]
+fn a_run_says_where_its_time_went_and_how_many_commits_it_made() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 6));
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    let out = tempdir();
+    let outbox = breves::deliver::files::Outbox::create(out.path(), "i", "l").expect("outbox");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let report = runtime
+        .block_on(plan.run(&outbox, &options(&issue), &Silent, &AtomicBool::new(false)))
+        .expect("run");
+    assert_eq!(report.delivered, 6);
+    let stages = report.stages;
+    assert!(
+        stages.build > std::time::Duration::ZERO
+            && stages.hand_over > std::time::Duration::ZERO
+            && stages.ledger > std::time::Duration::ZERO,
+        "{stages:?}"
+    );
+    // One mark a message, each outcome with the next mark or on its own
+    // at the end: at most one commit a message and one a connection more.
+    assert!(
+        (1..=6 + 2).contains(&report.flushes),
+        "{} commits for 6 messages",
+        report.flushes
+    );
+    assert_eq!(report.latency.count(), 6);
+}
