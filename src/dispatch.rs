@@ -455,8 +455,8 @@ impl<T: Transport> Shared<'_, T> {
             let letter = match self.campaign.letter(job.index, self.options.date) {
                 Ok(letter) => letter,
                 Err(e) => {
-                    // Marked as leaving, but it never will: set back.
-                    job.attempts -= 1;
+                    // Marked as leaving, but it never will: set back. (The
+                    // run stops, so the job's attempts are not read again.)
                     *unrecorded = Some((recipient, Outcome::Retry(e.to_string()), 0));
                     self.requeue(job);
                     return Err(e);
@@ -487,8 +487,8 @@ impl<T: Transport> Shared<'_, T> {
             if let Err(e) = recorded {
                 // The ledger cannot record: the letter was held back before
                 // it was complete (or refused before), so it did not leave,
-                // and the run stops with it not attempted.
-                job.attempts -= 1;
+                // and the run stops with it not attempted (its attempts are
+                // not read again).
                 self.requeue(job);
                 return Err(Error::Ledger(Arc::try_unwrap(e).unwrap_or_else(|shared| {
                     LedgerError::Commit {
