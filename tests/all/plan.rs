@@ -418,4 +418,13 @@ fn a_run_says_where_its_time_went_and_how_many_commits_it_made() {
         report.flushes
     );
     assert_eq!(report.latency.count(), 6);
+    let sizes: Vec<usize> = fs::read_dir(out.path())
+        .expect("outbox")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| fs::metadata(p).map_or(0, |m| m.len() as usize))
+        .collect();
+    assert_eq!(sizes.len(), 6);
+    assert_eq!(report.bytes, sizes.iter().sum::<usize>());
+    assert_eq!(Some(report.largest), sizes.iter().max().copied());
 }
