@@ -254,6 +254,8 @@ impl Transport for Outbox {
     }
 
     fn usable(&self, _session: &()) -> bool {
+        // (Mutation testing: `false` only makes each letter open a new,
+        // empty session: nothing observable changes.)
         true
     }
 
@@ -320,6 +322,7 @@ mod tests {
         assert_eq!(json["issue"], "n°1");
         assert_eq!(json["messages"], serde_json::json!([]));
         assert_eq!(json["skipped"][0]["reason"], "rien");
+        assert!(text.contains("\"messages\": [],\n"), "{text}");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
         assert_eq!(left.len(), 1, "no partial manifest left: {left:?}");
     }
@@ -359,6 +362,11 @@ mod tests {
         assert!(!dir.path().join("c_at_example.org.eml").exists());
         let written = outbox.finish(1, &[]).expect("finished");
         assert_eq!(written.messages, 3);
+        let text = fs::read_to_string(&written.manifest).expect("manifest");
+        assert!(
+            text.contains("\n    }\n  ],\n  \"variants\": 1,\n"),
+            "one entry a block, the list closed on a line of its own: {text}"
+        );
     }
 
     #[test]
