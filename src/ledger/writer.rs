@@ -135,6 +135,8 @@ fn commit_batches(
 ) {
     while let Ok(first) = inbox.recv() {
         let mut batch = vec![first];
+        // (Mutation testing: `<=` makes the bound 1,025 instead of 1,024,
+        // an arbitrary bound either way.)
         while batch.len() < MAX_BATCH {
             match inbox.try_recv() {
                 Ok(request) => batch.push(request),
@@ -210,7 +212,24 @@ mod tests {
             writer.commits()
         );
         assert!(Pending::ready().wait().await.is_ok());
+        let before = writer.commits();
+        assert!(before >= 1);
+        writer
+            .submit(vec![Entry::Ended(
+                k(&names[0]),
+                Outcome::Sent("250 ok".into()),
+                0,
+            )])
+            .wait()
+            .await
+            .expect("durable");
+        assert_eq!(writer.commits(), before + 1, "one more commit on its own");
         drop(writer);
+        assert_eq!(
+            Arc::strong_count(&ledger),
+            1,
+            "the writer's thread has ended, and let go of the ledger"
+        );
         let status = ledger.status(&scope).expect("status");
         assert_eq!(status.counts, vec![("sent".to_owned(), 50)]);
     }
