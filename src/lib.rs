@@ -25,7 +25,9 @@
 //!    it: [`dispatch`] hands each message to a [`deliver::Transport`] (`.eml`
 //!    files for a dry run, an SMTP relay for real) with parallel sessions,
 //!    a rate ceiling and retries, keeping the [`ledger`], which records
-//!    every real delivery durably.
+//!    every real delivery durably: one writer thread commits the marks and
+//!    outcomes of every session together, and a message's final dot waits
+//!    for the commit that marks it.
 //!
 //! [`campaign`] prepares stages 3 to 5 for a send (each distinct digest
 //! rendered and encoded once). [`check`] and [`preview`] are the editor's

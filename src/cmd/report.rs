@@ -36,12 +36,12 @@ pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
     for s in &report.skipped {
         println!("  skipped {}: {}", s.recipient, s.reason);
     }
-    if report.delivered > 0 && list.unsubscribe_url.is_some() {
-        println!(
-            "  Unsubscription links are signed with the test secret of dry runs: they work on no real server."
-        );
-    }
     if report.delivered > 0 {
+        if list.unsubscribe_url.is_some() {
+            println!(
+                "  Unsubscription links are signed with the test secret of dry runs: they work on no real server."
+            );
+        }
         println!(
             "  {} in all, largest message {}, in {:.2} s; list of files: {}",
             super::size(report.bytes),
@@ -95,10 +95,8 @@ pub fn plan(plan: &Plan<'_>) {
         );
     }
     if plan.held_back > 0 {
-        println!(
-            "  {} more held back by --limit for a later run.",
-            plan.held_back
-        );
+        let n = plan.held_back;
+        println!("  {n} more held back by --limit for a later run.");
     }
     match plan.idle() {
         None => {}
@@ -165,10 +163,8 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
         );
     }
     if plan.uncertain_resent > 0 {
-        println!(
-            "  {} message(s) of uncertain outcome from an earlier run were sent again.",
-            plan.uncertain_resent
-        );
+        let n = plan.uncertain_resent;
+        println!("  {n} message(s) of uncertain outcome from an earlier run were sent again.");
     }
     for (recipient, reply) in report.failed.iter().chain(&report.gave_up) {
         println!("  failed {recipient}: {reply}");
