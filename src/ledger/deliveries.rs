@@ -458,7 +458,10 @@ impl Ledger {
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let stamp = now();
         for entry in entries {
-            match entry {
+            // One statement for both kinds: a mark leaves the reply and
+            // the attempts as they are.
+            let (recipient, state, reply, attempts) = match entry {
+                Entry::Leaving(recipient) => (recipient, "sending", None, 0),
                 Entry::Ended(recipient, outcome, attempts) => {
                     let (state, reply) = match outcome {
                         Outcome::Sent(r) => ("sent", r),
@@ -467,41 +470,27 @@ impl Ledger {
                         Outcome::GaveUp(r) => ("gave-up", r),
                         Outcome::Retry(r) => ("pending", r),
                     };
-                    tx.prepare_cached(
-                        "UPDATE deliveries SET state = ?5, reply = ?6, attempts = attempts + ?7, updated_at = ?8
-                         WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-                    )
-                    .and_then(|mut update| {
-                        update.execute(params![
-                            scope.issue,
-                            scope.list,
-                            scope.kind,
-                            recipient,
-                            state,
-                            reply,
-                            attempts,
-                            stamp
-                        ])
-                    })
-                    .map_err(|e| self.err(e))?;
+                    (recipient, state, Some(reply), *attempts)
                 }
-                Entry::Leaving(recipient) => {
-                    tx.prepare_cached(
-                        "UPDATE deliveries SET state = 'sending', updated_at = ?5
-                         WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-                    )
-                    .and_then(|mut update| {
-                        update.execute(params![
-                            scope.issue,
-                            scope.list,
-                            scope.kind,
-                            recipient,
-                            stamp
-                        ])
-                    })
-                    .map_err(|e| self.err(e))?;
-                }
-            }
+            };
+            tx.prepare_cached(
+                "UPDATE deliveries SET state = ?5, reply = COALESCE(?6, reply),
+                    attempts = attempts + ?7, updated_at = ?8
+                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
+            )
+            .and_then(|mut update| {
+                update.execute(params![
+                    scope.issue,
+                    scope.list,
+                    scope.kind,
+                    recipient,
+                    state,
+                    reply,
+                    attempts,
+                    stamp
+                ])
+            })
+            .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))
     }
