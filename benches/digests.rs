@@ -126,7 +126,12 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
         .render(issue, Some(&small), everything)
         .expect("render");
     let digest = message::EncodedDigest::new(&digest);
-    let to = small.members[0].mailbox();
+    let to = small
+        .members()
+        .next()
+        .expect("a member")
+        .expect("readable")
+        .mailbox();
     let build = time(201, || {
         message::build(&links(&small, issue, signer), &to, &digest, date, None).expect("build")
     });
@@ -152,9 +157,9 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
         .len();
     let naive = time(3, || {
         bench_list
-            .members
-            .iter()
+            .members()
             .map(|m| {
+                let m = m.expect("a member");
                 let selection = Selection::for_interests(issue, &m.interests);
                 let digest = renderer
                     .render(issue, Some(&bench_list), &selection)

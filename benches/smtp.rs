@@ -17,7 +17,7 @@ use breves::address::Key;
 use breves::campaign::Campaign;
 use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::diagnostics::SourceFile;
-use breves::dispatch::{self, Journal, Options, Retry, Silent};
+use breves::dispatch::{self, Journal, Options, Recipients, Retry, Silent};
 use breves::issue::Issue;
 use breves::ledger::{Ledger, Planned, Resume, Scope};
 use breves::subscribers::List;
@@ -85,7 +85,14 @@ fn main() {
     let messages = 2000;
     let members = list(messages);
     let campaign = Campaign::prepare(&issue, &members).expect("campaign");
-    let letter = campaign.letter(0, issue.default_date()).expect("letter");
+    let first = campaign
+        .recipients(members.members())
+        .next()
+        .expect("a recipient")
+        .expect("readable");
+    let letter = campaign
+        .letter(&first, issue.default_date())
+        .expect("letter");
     println!(
         "message: {} bytes (the full digest), {messages} messages a run",
         letter.bytes.len()
@@ -139,7 +146,7 @@ fn main() {
                     .block_on(dispatch::run(
                         &campaign,
                         &relay,
-                        None,
+                        Recipients::new(messages, campaign.recipients(members.members())),
                         journal.as_ref(),
                         &options,
                         &Silent,

@@ -19,7 +19,12 @@
 //!     date: issue.default_date(),
 //! };
 //! let stop = AtomicBool::new(false);
-//! let report = dispatch::run(&campaign, &outbox, None, None, &options, &dispatch::Silent, &stop).await?;
+//! // The list is read again as the letters are handed over.
+//! let recipients = dispatch::Recipients::new(
+//!     campaign.audience().recipients,
+//!     campaign.recipients(list.members()),
+//! );
+//! let report = dispatch::run(&campaign, &outbox, recipients, None, &options, &dispatch::Silent, &stop).await?;
 //! println!("{} written", report.delivered);
 //! # Ok(()) }
 //! ```
@@ -116,7 +121,6 @@ fn render_all(
 pub struct Campaign<'a> {
     issue: &'a Issue,
     list: &'a List,
-    members: Vec<Member>,
     audience: Audience,
     digests: Vec<Digest>,
     encoded: Vec<EncodedDigest>,
@@ -128,17 +132,25 @@ impl<'a> Campaign<'a> {
     /// Works out the audience of `issue` in `list` and renders each distinct
     /// digest once.
     pub fn prepare(issue: &'a Issue, list: &'a List) -> Result<Self> {
-        Campaign::for_members(issue, list, list.members.clone())
+        Campaign::new(issue, list, Audience::of(issue, list)?)
     }
 
-    /// The same for some members only (a preview, a test send).
-    pub fn for_members(issue: &'a Issue, list: &'a List, members: Vec<Member>) -> Result<Self> {
-        let audience = Audience::of_members(issue, &members);
+    /// The same for some members only (a preview, a test send), as they
+    /// are read.
+    pub fn for_members(
+        issue: &'a Issue,
+        list: &'a List,
+        members: impl IntoIterator<Item = Result<Member>>,
+    ) -> Result<Self> {
+        Campaign::new(issue, list, Audience::of_members(issue, members)?)
+    }
+
+    /// Renders each distinct digest of `audience` once.
+    pub fn new(issue: &'a Issue, list: &'a List, audience: Audience) -> Result<Self> {
         let (digests, encoded) = render_all(issue, list, &audience)?;
         Ok(Campaign {
             issue,
             list,
-            members,
             audience,
             digests,
             encoded,
@@ -179,14 +191,6 @@ impl<'a> Campaign<'a> {
         self.list
     }
 
-    /// Every recipient's key, in list order.
-    pub fn recipient_keys(&self) -> impl Iterator<Item = Key> + '_ {
-        self.audience
-            .recipients
-            .iter()
-            .map(|&(m, _)| Key::of(&self.members[m].email))
-    }
-
     /// Who receives what.
     pub fn audience(&self) -> &Audience {
         &self.audience
@@ -195,11 +199,6 @@ impl<'a> Campaign<'a> {
     /// The rendered digests, one per variant.
     pub fn digests(&self) -> &[Digest] {
         &self.digests
-    }
-
-    /// The members this campaign is for.
-    pub fn members(&self) -> &[Member] {
-        &self.members
     }
 
     /// Warnings about the rendered digests: any whose HTML Gmail would clip.
@@ -211,38 +210,41 @@ impl<'a> Campaign<'a> {
         problems
     }
 
-    /// The `index`-th recipient (in list order) of this campaign.
-    pub fn recipient(&self, index: usize) -> &Member {
-        &self.members[self.audience.recipients[index].0]
+    /// `members` as recipients of this campaign, in their order: each with
+    /// the variant they receive; those who receive none of this
+    /// campaign's are passed over.
+    pub fn recipients<'m>(
+        &'m self,
+        members: impl IntoIterator<Item = Result<Member>> + 'm,
+    ) -> impl Iterator<Item = Result<Recipient>> + 'm {
+        members.into_iter().filter_map(move |member| match member {
+            Ok(member) => self
+                .audience
+                .variant_of(self.issue, &member)
+                .map(|variant| Ok(Recipient::new(member, variant))),
+            Err(e) => Some(Err(e)),
+        })
     }
 
-    /// The letter of the `index`-th recipient.
-    pub fn letter(&self, index: usize, date: DateTime<FixedOffset>) -> Result<Letter> {
-        let (m, v) = self.audience.recipients[index];
+    /// The letter of one recipient.
+    pub fn letter(&self, recipient: &Recipient, date: DateTime<FixedOffset>) -> Result<Letter> {
         message::build(
             &self.links(),
-            &self.members[m].mailbox(),
-            &self.encoded[v],
+            &recipient.member.mailbox(),
+            &self.encoded[recipient.variant],
             date,
             self.dkim.as_ref(),
         )
     }
 
-    /// The letters, in list order, built as they are asked for.
+    /// The letters of the whole list, in list order, built as they are
+    /// asked for.
     pub fn letters(
         &self,
         date: DateTime<FixedOffset>,
     ) -> impl Iterator<Item = Result<Letter>> + '_ {
-        self.audience.recipients.iter().map(move |&(m, v)| {
-            let member = &self.members[m];
-            message::build(
-                &self.links(),
-                &member.mailbox(),
-                &self.encoded[v],
-                date,
-                self.dkim.as_ref(),
-            )
-        })
+        self.recipients(self.list.members())
+            .map(move |recipient| self.letter(&recipient?, date))
     }
 
     /// The members who receive nothing from this issue.
@@ -250,17 +252,36 @@ impl<'a> Campaign<'a> {
         self.audience
             .skipped
             .iter()
-            .map(|&m| {
-                let member = &self.members[m];
-                Skipped {
-                    recipient: member.email.to_string(),
-                    reason: format!(
-                        "none of their interests ({}) is a section of this issue",
-                        member.interests.join(", ")
-                    ),
-                }
+            .map(|member| Skipped {
+                recipient: member.email.to_string(),
+                reason: format!(
+                    "none of their interests ({}) is a section of this issue",
+                    member.interests.join(", ")
+                ),
             })
             .collect()
+    }
+}
+
+/// One member as a campaign's recipient: who, and which digest.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    /// The member.
+    pub member: Member,
+    /// The key the ledger knows them by.
+    pub key: Key,
+    /// The index of the variant (digest) they receive.
+    pub variant: usize,
+}
+
+impl Recipient {
+    /// `member`, who receives the variant `variant`.
+    pub fn new(member: Member, variant: usize) -> Recipient {
+        Recipient {
+            key: Key::of(&member.email),
+            member,
+            variant,
+        }
     }
 }
 

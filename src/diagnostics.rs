@@ -24,13 +24,16 @@ use std::sync::Arc;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 /// The text of one input file, kept so that positions can be shown with the
-/// line they stand on.
+/// line they stand on; or of an excerpt of it (one row of a members file
+/// read as it streams), which knows the line it starts on.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SourceFile {
     path: PathBuf,
     text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
+    /// The line of the file on which `text` starts (1 for a whole file).
+    first_line: usize,
 }
 
 impl SourceFile {
@@ -44,7 +47,22 @@ impl SourceFile {
             path: path.into(),
             text,
             line_starts,
+            first_line: 1,
         }
+    }
+
+    /// Keeps `text`, which starts on line `first_line` of `path`: positions
+    /// in it are reported as positions in the file.
+    pub fn excerpt(path: impl Into<PathBuf>, first_line: usize, text: impl Into<String>) -> Self {
+        SourceFile {
+            first_line: first_line.max(1),
+            ..SourceFile::new(path, text)
+        }
+    }
+
+    /// The line of the file on which this text starts.
+    pub fn first_line(&self) -> usize {
+        self.first_line
     }
 
     /// The file's path as it was given.
@@ -67,7 +85,8 @@ impl SourceFile {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line (of the file) and column (in characters) of a byte
+    /// offset.
     fn line_column(&self, offset: usize) -> (usize, usize) {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
@@ -75,13 +94,14 @@ impl SourceFile {
             .text
             .get(start..offset)
             .map_or(1, |prefix| prefix.chars().count() + 1);
-        (line, column)
+        (line + self.first_line - 1, column)
     }
 
     /// The byte offset of line `line` (1-based), column `column` (1-based, in
     /// characters): the inverse of what [`Location`] reports, for positions
     /// that other parsers give as lines and columns.
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let line = line.saturating_sub(self.first_line - 1);
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
@@ -310,6 +330,7 @@ impl Problem {
                 };
                 title.element(
                     Snippet::source(location.file().text())
+                        .line_start(location.file().first_line())
                         .path(location.path().display().to_string())
                         .annotation(AnnotationKind::Primary.span(span)),
                 )
@@ -423,7 +444,7 @@ impl Problems {
         all.sort_by_key(|p| {
             (
                 p.location.as_ref().map(|l| l.path().to_path_buf()),
-                p.location.as_ref().map(|l| l.span().start),
+                p.location.as_ref().map(|l| (l.line(), l.column())),
                 p.severity,
             )
         });
@@ -636,5 +657,20 @@ mod tests {
         assert!(shown.contains("y = 2"), "{shown}");
         assert!(shown.contains('^'), "{shown}");
         assert!(shown.contains("remove it"), "{shown}");
+    }
+
+    #[test]
+    fn an_excerpt_reports_lines_of_the_whole_file() {
+        let file = Arc::new(SourceFile::excerpt("m.csv", 41, "jo@example.org,Jo,«x»"));
+        let at = file.locate(18..20);
+        assert_eq!(at.to_string(), "m.csv:41:19");
+        assert_eq!(file.offset_of(41, 19), 18);
+        let shown = Problem::error(ProblemKind::Other("bad".into()))
+            .at(at)
+            .render(false);
+        assert_eq!(
+            shown,
+            "error: bad\n  --> m.csv:41:19\n   |\n41 | jo@example.org,Jo,«x»\n   |                   ^"
+        );
     }
 }

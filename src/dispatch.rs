@@ -28,7 +28,7 @@
 //! Setting the `stop` flag (Ctrl-C) lets in-flight letters finish and
 //! starts no new one.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset};
 
 use crate::address::Key;
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, Recipient};
 use crate::deliver::files::Skipped;
 use crate::deliver::{DeliveryError, Transport};
 use crate::ledger::{Entry, Ledger, LedgerError, Outcome, Pending, Scope, Writer};
@@ -231,25 +231,75 @@ type Finished = (Key, Outcome, u32);
 /// One recipient's place in the run.
 #[derive(Debug, Clone)]
 struct Job {
-    /// Index into the campaign's recipients.
-    index: usize,
+    recipient: Recipient,
     attempts: u32,
     first_try: Option<Instant>,
 }
 
+impl Job {
+    fn new(recipient: Recipient) -> Job {
+        Job {
+            recipient,
+            attempts: 0,
+            first_try: None,
+        }
+    }
+}
+
+/// The recipients of a run, in order, read as they are needed: a list of
+/// a million is never held in memory.
+pub struct Recipients<'a> {
+    /// How many the source gives.
+    total: usize,
+    source: Box<dyn Iterator<Item = Result<Recipient>> + Send + 'a>,
+}
+
+impl<'a> Recipients<'a> {
+    /// The `total` recipients that `source` gives.
+    pub fn new(
+        total: usize,
+        source: impl Iterator<Item = Result<Recipient>> + Send + 'a,
+    ) -> Recipients<'a> {
+        Recipients {
+            total,
+            source: Box::new(source),
+        }
+    }
+
+    /// How many there are.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+}
+
 #[derive(Default)]
-struct Queue {
+struct Queue<'a> {
+    /// Taken but not attempted: they go first.
     fresh: VecDeque<Job>,
     later: Vec<(Instant, Job)>,
+    source: Option<Recipients<'a>>,
+    /// Recipients the source has not given yet.
+    unread: usize,
 }
 
 enum Next {
     Job(Job),
     Wait(Instant),
     Done,
+    /// The source of recipients failed (the list changed since it was
+    /// checked): nothing more is taken from it.
+    Failed(Error),
 }
 
-impl Queue {
+impl<'a> Queue<'a> {
+    fn of(recipients: Recipients<'a>) -> Queue<'a> {
+        Queue {
+            unread: recipients.total,
+            source: Some(recipients),
+            ..Queue::default()
+        }
+    }
+
     fn next(&mut self, now: Instant) -> Next {
         if let Some(i) = self
             .later
@@ -264,14 +314,30 @@ impl Queue {
         if let Some(job) = self.fresh.pop_front() {
             return Next::Job(job);
         }
+        match self.source.as_mut().map(|s| s.source.next()) {
+            Some(Some(Ok(recipient))) => {
+                self.unread = self.unread.saturating_sub(1);
+                return Next::Job(Job::new(recipient));
+            }
+            Some(Some(Err(e))) => {
+                self.source = None;
+                return Next::Failed(e);
+            }
+            Some(None) => {
+                self.source = None;
+                self.unread = 0;
+            }
+            None => {}
+        }
         match self.later.iter().map(|(at, _)| *at).min() {
             Some(at) => Next::Wait(at),
             None => Next::Done,
         }
     }
 
+    /// How many are left: set back, waiting for a retry, or not read.
     fn len(&self) -> usize {
-        self.fresh.len() + self.later.len()
+        self.fresh.len() + self.later.len() + self.unread
     }
 }
 
@@ -314,7 +380,7 @@ struct Shared<'a, T: Transport> {
     options: &'a Options,
     progress: &'a dyn Progress,
     stop: &'a AtomicBool,
-    queue: Mutex<Queue>,
+    queue: Mutex<Queue<'a>>,
     pace: Pace,
     report: Mutex<Report>,
     halt: AtomicBool,
@@ -422,6 +488,13 @@ impl<T: Transport> Shared<'_, T> {
                     continue;
                 }
                 Next::Done => return Ok(()),
+                Next::Failed(e) => {
+                    self.report().fatal.get_or_insert(format!(
+                        "{e}; nothing more was sent, and those not yet sent are left to send"
+                    ));
+                    self.halt.store(true, Ordering::SeqCst);
+                    return Ok(());
+                }
             };
             if self.pace.interval.is_some() {
                 if let Err(e) = self.record(unrecorded.take(), None).await {
@@ -436,7 +509,7 @@ impl<T: Transport> Shared<'_, T> {
             }
             job.attempts += 1;
             job.first_try.get_or_insert_with(Instant::now);
-            let recipient = Key::of(&self.campaign.recipient(job.index).email);
+            let recipient = job.recipient.key.clone();
             // Marked as leaving with the previous outcome, in a commit made
             // while the letter is built and its envelope and content sent;
             // it is complete only once that commit is durable.
@@ -452,7 +525,7 @@ impl<T: Transport> Shared<'_, T> {
             .boxed()
             .shared();
             let building = Instant::now();
-            let letter = match self.campaign.letter(job.index, self.options.date) {
+            let letter = match self.campaign.letter(&job.recipient, self.options.date) {
                 Ok(letter) => letter,
                 Err(e) => {
                     // Marked as leaving, but it never will: set back. (The
@@ -729,41 +802,21 @@ fn refusal_signature(reply: &str) -> Option<String> {
     })
 }
 
-/// Hands the letters of `campaign` to `transport`: to every recipient, or
-/// only to `only` (as the ledger gives them), in list
-/// order.
+/// Hands the letters of `campaign` to `transport`: to each of
+/// `recipients`, in their order.
 pub async fn run<T: Transport>(
     campaign: &Campaign<'_>,
     transport: &T,
-    only: Option<&[Key]>,
+    recipients: Recipients<'_>,
     journal: Option<&Journal>,
     options: &Options,
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<Report> {
     let started = Instant::now();
-    let positions: HashMap<Key, usize> = (0..campaign.audience().recipients.len())
-        .map(|i| (Key::of(&campaign.recipient(i).email), i))
-        .collect();
-    let indices: Vec<usize> = match only {
-        Some(list) => list
-            .iter()
-            .filter_map(|r| positions.get(r).copied())
-            .collect(),
-        None => (0..campaign.audience().recipients.len()).collect(),
-    };
-    let queue = Queue {
-        fresh: indices
-            .iter()
-            .map(|&index| Job {
-                index,
-                attempts: 0,
-                first_try: None,
-            })
-            .collect(),
-        later: Vec::new(),
-    };
-    progress.started(indices.len());
+    let total = recipients.total;
+    let queue = Queue::of(recipients);
+    progress.started(total);
     let writer = journal
         .map(|j| Writer::start(Arc::clone(&j.ledger), j.scope.clone()))
         .transpose()?;
@@ -785,7 +838,7 @@ pub async fn run<T: Transport>(
         streak: Mutex::new(Streak::default()),
         reopen: Mutex::new(Vec::new()),
     };
-    let workers = options.concurrency.clamp(1, indices.len().max(1));
+    let workers = options.concurrency.clamp(1, total.max(1));
     let results = futures_util::future::join_all((0..workers).map(|_| shared.work())).await;
     let left = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
     let flushes = shared.writer.as_ref().map_or(0, Writer::commits);
@@ -841,18 +894,17 @@ mod tests {
         assert_eq!(latency.count(), 101, "a time under a microsecond counts");
     }
 
+    /// A job whose variant stands for the recipient.
     fn job(index: usize) -> Job {
-        Job {
-            index,
-            attempts: 0,
-            first_try: None,
-        }
+        let address = crate::address::parse_address(&format!("m{index}@example.org"));
+        let member = crate::subscribers::Member::outsider(address.expect("an address"));
+        Job::new(Recipient::new(member, index))
     }
 
     fn taken(next: Next) -> Option<usize> {
         match next {
-            Next::Job(job) => Some(job.index),
-            Next::Wait(_) | Next::Done => None,
+            Next::Job(job) => Some(job.recipient.variant),
+            Next::Wait(_) | Next::Done | Next::Failed(_) => None,
         }
     }
 

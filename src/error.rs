@@ -42,6 +42,16 @@ pub enum Error {
         /// lettre's reason.
         reason: String,
     },
+    #[error(
+        "{} changed while breves was reading it: nothing more was read from it; run the command again",
+        path.display()
+    )]
+    /// A members file was saved again between two readings of it (the
+    /// check, then the send): what was read since is not trusted.
+    ListChanged {
+        /// The members file.
+        path: std::path::PathBuf,
+    },
     /// A subscriber asked for by address is not in the list.
     #[error("{0} is not a member of the list")]
     NoSuchMember(String),

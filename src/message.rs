@@ -504,7 +504,8 @@ mod tests {
             signer: &signer,
         };
         let renderer = Renderer::new();
-        for member in &list.members {
+        for member in list.members() {
+            let member = member.expect("a member");
             let selection = Selection::for_interests(&issue, &member.interests);
             if selection.is_empty() {
                 continue;

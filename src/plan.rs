@@ -35,11 +35,11 @@ use crate::campaign::Campaign;
 use crate::deliver::Transport;
 use crate::deliver::files::{Outbox, Written};
 use crate::diagnostics::Problems;
-use crate::dispatch::{self, Journal, Options, Progress, Report};
+use crate::dispatch::{self, Journal, Options, Progress, Recipients, Report};
 use crate::issue::Issue;
 use crate::ledger::{Ledger, Planned, Resume, Scope, SendLock, Start};
 use crate::message::Dkim;
-use crate::select::Selection;
+use crate::select::{Audience, Preferences, Selection};
 use crate::subscribers::{List, Member};
 use crate::unsubscribe::Signer;
 use crate::{Error, Result};
@@ -74,6 +74,9 @@ impl Request {
 /// A send, worked out and ready to run.
 pub struct Plan<'a> {
     campaign: Campaign<'a>,
+    whom: Whom,
+    /// What subscribers asked for (nothing, for a dry run).
+    preferences: Preferences,
     ledger: Option<Arc<Ledger>>,
     scope: Option<Scope>,
     planned: Vec<Planned>,
@@ -111,44 +114,75 @@ impl std::fmt::Debug for Plan<'_> {
     }
 }
 
-/// The members a send is for: the list's, or the `only` addresses, each
-/// once (list members keep their name and sections; others get every
-/// section).
-pub fn audience(list: &List, only: &[String]) -> Result<Vec<Member>> {
-    if only.is_empty() {
-        return Ok(list.members.clone());
-    }
-    let mut members: Vec<Member> = Vec::new();
-    let mut seen = HashSet::new();
-    for text in only {
-        let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
-            text: text.clone(),
-            reason,
-        })?;
-        if !seen.insert(Key::of(&address)) {
-            continue;
+/// Whom a send is for: the whole list (read again each time it is
+/// needed), or a few addresses (a test send).
+#[derive(Debug, Clone)]
+enum Whom {
+    List,
+    Only(Vec<Member>),
+}
+
+impl Whom {
+    /// The `only` addresses, each once (list members keep their name and
+    /// sections; others get every section); the list, when there are none.
+    fn of(list: &List, only: &[String]) -> Result<Whom> {
+        if only.is_empty() {
+            return Ok(Whom::List);
         }
-        members.push(match list.member(text) {
-            Some(member) => member.clone(),
-            None => Member::outsider(address),
-        });
+        let mut keys: Vec<(Key, lettre::Address)> = Vec::new();
+        for text in only {
+            let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
+                text: text.clone(),
+                reason,
+            })?;
+            let key = Key::of(&address);
+            if !keys.iter().any(|(k, _)| *k == key) {
+                keys.push((key, address));
+            }
+        }
+        let wanted: Vec<Key> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let mut found = list.find(&wanted)?;
+        Ok(Whom::Only(
+            keys.into_iter()
+                .map(|(key, address)| {
+                    found
+                        .remove(&key)
+                        .unwrap_or_else(|| Member::outsider(address))
+                })
+                .collect(),
+        ))
     }
-    Ok(members)
+
+    /// The members, in order, read as they are asked for.
+    fn members<'l>(
+        &'l self,
+        list: &'l List,
+    ) -> Box<dyn Iterator<Item = Result<Member>> + Send + 'l> {
+        match self {
+            Whom::List => Box::new(list.members()),
+            Whom::Only(members) => Box::new(members.iter().cloned().map(Ok)),
+        }
+    }
 }
 
 /// The audience as the list writes it: every member who receives something
 /// from `issue`, with their sections, in list order.
-pub fn freeze(issue: &Issue, members: &[Member]) -> Vec<Planned> {
-    members
-        .iter()
-        .filter_map(|m| {
-            let selection = Selection::for_interests(issue, &m.interests);
-            (!selection.is_empty()).then(|| Planned {
+pub fn freeze(
+    issue: &Issue,
+    members: impl IntoIterator<Item = Result<Member>>,
+) -> Result<Vec<Planned>> {
+    let mut planned = Vec::new();
+    for m in members {
+        let m = m?;
+        let selection = Selection::for_interests(issue, &m.interests);
+        if !selection.is_empty() {
+            planned.push(Planned {
                 recipient: Key::of(&m.email),
                 sections: selection.ids(issue).join(","),
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(planned)
 }
 
 impl<'a> Plan<'a> {
@@ -172,29 +206,42 @@ impl<'a> Plan<'a> {
             Scope::list(&issue.id, &list.id)
         };
         let lock = ledger.lock(&scope)?;
-        let members = audience(list, &request.only)?;
-        let planned = freeze(issue, &members);
-        let (kept, left_out) = ledger.preferences(&list.id)?.apply(list, members);
-        let mut campaign = Campaign::for_members(issue, list, kept)?.with_signer(signer);
+        let whom = Whom::of(list, &request.only)?;
+        let planned = freeze(issue, whom.members(list))?;
+        let preferences = ledger.preferences(&list.id)?;
+        // One reading: the audience as the preferences leave it, and who
+        // they leave out (few: only those are kept).
+        let mut audience = Audience::default();
+        let mut unserved: HashSet<Key> = HashSet::new();
+        let mut left_out = 0;
+        for member in whom.members(list) {
+            let member = member?;
+            let key = Key::of(&member.email);
+            match preferences.apply(list, member) {
+                Some(member) => {
+                    if audience.add(issue, member).is_none() {
+                        unserved.insert(key);
+                    }
+                }
+                None => {
+                    left_out += 1;
+                    unserved.insert(key);
+                }
+            }
+        }
+        let mut campaign = Campaign::new(issue, list, audience)?.with_signer(signer);
         if let Some(dkim) = dkim {
             campaign = campaign.with_dkim(dkim);
         }
-        let served: HashSet<Key> = campaign.recipient_keys().collect();
         let start = ledger.peek(&scope, &issue.fingerprint, &planned, request.resume())?;
-        let (mut to_send, suppressed): (Vec<Key>, Vec<Key>) = start
-            .to_send
-            .iter()
-            .cloned()
-            .partition(|r| served.contains(r));
+        let served = |r: &Key| !unserved.contains(r);
+        let (mut to_send, suppressed): (Vec<Key>, Vec<Key>) =
+            start.to_send.iter().cloned().partition(|r| served(r));
         let uncertain: HashSet<&Key> = start.uncertain.iter().collect();
         let mut uncertain_left_alone = 0;
         if request.skip_uncertain {
             to_send.retain(|r| !uncertain.contains(r));
-            uncertain_left_alone = start
-                .uncertain
-                .iter()
-                .filter(|r| served.contains(*r))
-                .count();
+            uncertain_left_alone = start.uncertain.iter().filter(|r| served(r)).count();
         }
         let mut held_back = 0;
         if let Some(limit) = request.limit {
@@ -205,6 +252,8 @@ impl<'a> Plan<'a> {
         Ok(Plan {
             warnings: campaign.check_sizes(),
             campaign,
+            whom,
+            preferences,
             ledger: Some(ledger),
             scope: Some(scope),
             planned,
@@ -229,15 +278,26 @@ impl<'a> Plan<'a> {
         only: &[String],
         dkim: Option<Dkim>,
     ) -> Result<Plan<'a>> {
-        let members = audience(list, only)?;
-        let mut campaign = Campaign::for_members(issue, list, members)?;
+        let whom = Whom::of(list, only)?;
+        let mut audience = Audience::default();
+        let mut to_send = Vec::new();
+        for member in whom.members(list) {
+            let member = member?;
+            let key = Key::of(&member.email);
+            if audience.add(issue, member).is_some() {
+                to_send.push(key);
+            }
+        }
+        let mut campaign = Campaign::new(issue, list, audience)?;
         if let Some(dkim) = dkim {
             campaign = campaign.with_dkim(dkim);
         }
         Ok(Plan {
             warnings: campaign.check_sizes(),
-            to_send: campaign.recipient_keys().collect(),
+            to_send,
             campaign,
+            whom,
+            preferences: Preferences::default(),
             ledger: None,
             scope: None,
             planned: Vec::new(),
@@ -316,13 +376,30 @@ impl<'a> Plan<'a> {
         dispatch::run(
             &self.campaign,
             transport,
-            Some(&self.to_send),
+            self.recipients(),
             journal.as_ref(),
             options,
             progress,
             stop,
         )
         .await
+    }
+
+    /// The recipients this run hands a message to, in list order: the
+    /// members as the preferences leave them, read again, those of
+    /// `to_send` only, each once.
+    fn recipients(&self) -> Recipients<'_> {
+        let list = self.campaign.list();
+        let mut wanted: HashSet<Key> = self.to_send.iter().cloned().collect();
+        let members = self
+            .whom
+            .members(list)
+            .filter_map(move |m| m.map(|m| self.preferences.apply(list, m)).transpose());
+        let source = self
+            .campaign
+            .recipients(members)
+            .filter(move |r| r.as_ref().map_or(true, |r| wanted.remove(&r.key)));
+        Recipients::new(self.to_send.len(), source)
     }
 
     /// Runs a dry run into `dir`: one `.eml` file per recipient, in list

@@ -54,9 +54,9 @@ pub fn preview(
     let (to, selection) = match whom {
         Whom::Member(email) => {
             let member = list
-                .member(email)
+                .member(email)?
                 .ok_or_else(|| Error::NoSuchMember(email.to_owned()))?;
-            let campaign = Campaign::for_members(issue, list, vec![member.clone()])?;
+            let campaign = Campaign::for_members(issue, list, [Ok(member.clone())])?;
             let Some(variant) = campaign.audience().variants.first() else {
                 return Err(Error::ReceivesNothing {
                     address: email.to_owned(),

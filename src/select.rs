@@ -80,54 +80,69 @@ impl Selection {
 pub struct Variant {
     /// The sections.
     pub selection: Selection,
-    /// Indices into the list's members, in list order.
-    pub members: Vec<usize>,
+    /// How many members receive it.
+    pub members: usize,
 }
 
-/// Who receives which digest, worked out before anything is rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who receives which digest, worked out before anything is rendered: the
+/// distinct digests and how many receive each, counted as the members go
+/// by (the members themselves are not kept: a list of a million is read
+/// again when it is sent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Audience {
     /// The distinct digests, in the order their first subscriber appears.
     pub variants: Vec<Variant>,
-    /// Every receiving subscriber in list order, with its variant's index.
-    pub recipients: Vec<(usize, usize)>,
-    /// Members whose interests select no section of this issue.
-    pub skipped: Vec<usize>,
+    index: HashMap<Selection, usize>,
+    /// How many members receive something.
+    pub recipients: usize,
+    /// Members whose interests select no section of this issue (in list
+    /// order; few, usually).
+    pub skipped: Vec<Member>,
 }
 
 impl Audience {
     /// Groups the members of `list` by the sections of `issue` they receive.
-    pub fn of(issue: &Issue, list: &List) -> Audience {
-        Audience::of_members(issue, &list.members)
+    pub fn of(issue: &Issue, list: &List) -> crate::Result<Audience> {
+        Audience::of_members(issue, list.members())
     }
 
-    /// The same for any members (all of a list, or some of them).
-    pub fn of_members(issue: &Issue, members: &[Member]) -> Audience {
-        let mut variants: Vec<Variant> = Vec::new();
-        let mut index: HashMap<Selection, usize> = HashMap::new();
-        let mut recipients = Vec::new();
-        let mut skipped = Vec::new();
-        for (m, member) in members.iter().enumerate() {
-            let selection = Selection::for_interests(issue, &member.interests);
-            if selection.is_empty() {
-                skipped.push(m);
-                continue;
-            }
-            let v = *index.entry(selection.clone()).or_insert_with(|| {
-                variants.push(Variant {
-                    selection,
-                    members: Vec::new(),
-                });
-                variants.len() - 1
+    /// The same for any members (all of a list, or some of them), as they
+    /// are read.
+    pub fn of_members(
+        issue: &Issue,
+        members: impl IntoIterator<Item = crate::Result<Member>>,
+    ) -> crate::Result<Audience> {
+        let mut audience = Audience::default();
+        for member in members {
+            audience.add(issue, member?);
+        }
+        Ok(audience)
+    }
+
+    /// Counts one member in; the index of the variant they receive, if any.
+    pub fn add(&mut self, issue: &Issue, member: Member) -> Option<usize> {
+        let selection = Selection::for_interests(issue, &member.interests);
+        if selection.is_empty() {
+            self.skipped.push(member);
+            return None;
+        }
+        self.recipients += 1;
+        let v = *self.index.entry(selection.clone()).or_insert_with(|| {
+            self.variants.push(Variant {
+                selection,
+                members: 0,
             });
-            variants[v].members.push(m);
-            recipients.push((m, v));
-        }
-        Audience {
-            variants,
-            recipients,
-            skipped,
-        }
+            self.variants.len() - 1
+        });
+        self.variants[v].members += 1;
+        Some(v)
+    }
+
+    /// The index of the variant `member` receives, if it is one of this
+    /// audience's.
+    pub fn variant_of(&self, issue: &Issue, member: &Member) -> Option<usize> {
+        let selection = Selection::for_interests(issue, &member.interests);
+        self.index.get(&selection).copied()
     }
 }
 
@@ -143,32 +158,25 @@ pub struct Preferences {
 }
 
 impl Preferences {
-    /// The members still to mail, with the sections they stopped taken out
-    /// of their interests, and how many were left out: unsubscribed, or
-    /// with every topic of the list stopped.
-    pub fn apply(&self, list: &List, members: Vec<Member>) -> (Vec<Member>, usize) {
-        let mut kept = Vec::with_capacity(members.len());
-        let mut left_out = 0;
-        for mut member in members {
-            let key = Key::of(&member.email);
-            if self.suppressed.contains(&key) {
-                left_out += 1;
-                continue;
-            }
-            if let Some(stopped) = self.opted_out.get(&key) {
-                if member.interests.is_empty() {
-                    // Every section, less those stopped.
-                    member.interests = list.topics.iter().map(|t| t.id.clone()).collect();
-                }
-                member.interests.retain(|i| !stopped.contains(i));
-                if member.interests.is_empty() {
-                    left_out += 1;
-                    continue;
-                }
-            }
-            kept.push(member);
+    /// The member if they are still to be mailed, with the sections they
+    /// stopped taken out of their interests; `None` for a member left out:
+    /// unsubscribed, or with every topic of the list stopped.
+    pub fn apply(&self, list: &List, mut member: Member) -> Option<Member> {
+        let key = Key::of(&member.email);
+        if self.suppressed.contains(&key) {
+            return None;
         }
-        (kept, left_out)
+        if let Some(stopped) = self.opted_out.get(&key) {
+            if member.interests.is_empty() {
+                // Every section, less those stopped.
+                member.interests = list.topics.iter().map(|t| t.id.clone()).collect();
+            }
+            member.interests.retain(|i| !stopped.contains(i));
+            if member.interests.is_empty() {
+                return None;
+            }
+        }
+        Some(member)
     }
 }
 
@@ -207,9 +215,14 @@ pub fn check_pairing(issue: &Issue, list: &List) -> Problems {
             );
         }
     }
-    let audience = Audience::of(issue, list);
-    for &m in &audience.skipped {
-        let member = &list.members[m];
+    let audience = match Audience::of(issue, list) {
+        Ok(audience) => audience,
+        Err(e) => {
+            problems.push(Problem::error(ProblemKind::Other(e.to_string())));
+            return problems;
+        }
+    };
+    for member in &audience.skipped {
         let mut problem = Problem::warning(ProblemKind::Other(format!(
             "{} receives nothing from this issue: none of their interests ({}) is a section of it",
             member.email,
@@ -286,7 +299,7 @@ mod tests {
             interests: interests.iter().map(|s| (*s).to_owned()).collect(),
             ..Member::outsider(crate::address::parse_address(email).expect("address"))
         };
-        let members = vec![
+        let members = [
             member("gone@example.org", &[]),
             member("all@example.org", &[]),
             member("one@example.org", &["spatial"]),
@@ -303,7 +316,11 @@ mod tests {
         prefs
             .opted_out
             .insert(Key::from_text("some@example.org"), vec!["spatial".into()]);
-        let (kept, left_out) = prefs.apply(&list, members);
+        let kept: Vec<Member> = members
+            .iter()
+            .filter_map(|m| prefs.apply(&list, m.clone()))
+            .collect();
+        let left_out = members.len() - kept.len();
         assert_eq!(
             left_out, 2,
             "the unsubscribed, and who stopped their only section"

@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             reason,
         })?;
         let new = ledger.suppress(&list.id, &Key::of(&address), "by hand")?;
-        let member = if list.member(address.as_ref()).is_some() {
+        let member = if list.member(address.as_ref())?.is_some() {
             ""
         } else {
             " (not a member of the list now)"

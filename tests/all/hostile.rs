@@ -212,7 +212,60 @@ fn an_endless_members_file_is_cut_at_the_limit() {
     ]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("/dev/zero") && out.contains("this file is larger than 16 MB"),
+        out.contains("/dev/zero:1:1") && out.contains("this file has a row longer than 64 KB"),
         "{out}"
     );
+}
+
+#[test]
+fn a_file_of_errors_is_read_up_to_a_thousand_of_them() {
+    let dir = tempdir();
+    let csv = dir.path().join("membres.csv");
+    let mut text = String::from("email,name,interests\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("pas une adresse {i},X,\n"));
+    }
+    fs::write(&csv, text).expect("csv");
+    let list = write_list(dir.path(), "");
+    let list_text = fs::read_to_string(&list).expect("list");
+    fs::write(
+        &list,
+        list_text.replace("topics =", "members = \"membres.csv\"\ntopics ="),
+    )
+    .expect("list");
+    let (code, out) = check_bounded(&[common::ISSUE, "--subscribers", &list]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("error: invalid address").count(), 1_000);
+    assert!(
+        out.contains("membres.csv has more than 1000 errors: the rest of it was not read"),
+        "{}",
+        &out[out.len().saturating_sub(600)..]
+    );
+}
+
+#[test]
+fn a_members_file_larger_than_any_other_input_is_read() {
+    // Other inputs are read whole, up to 16 MB; a members file streams.
+    let dir = tempdir();
+    let csv = dir.path().join("membres.csv");
+    let mut text = String::from("email,name,interests\n");
+    let mut i = 0;
+    while text.len() <= 17_000_000 {
+        text.push_str(&format!(
+            "abonne.numero.{i}@example.org,Abonné numéro {i},spatial\n"
+        ));
+        i += 1;
+    }
+    fs::write(&csv, text).expect("csv");
+    let list = write_list(dir.path(), "");
+    let list_text = fs::read_to_string(&list).expect("list");
+    fs::write(
+        &list,
+        list_text.replace("topics =", "members = \"membres.csv\"\ntopics ="),
+    )
+    .expect("list");
+    let (code, out) = check_bounded(&[common::ISSUE, "--subscribers", &list]);
+    assert_eq!(code, 0, "{out}");
+    let (list, _) = breves::subscribers::List::load(Path::new(&list)).expect("the list");
+    assert_eq!(list.size, i);
 }

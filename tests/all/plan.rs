@@ -148,7 +148,7 @@ fn uncertain_recipients_are_sent_again_unless_left_alone() {
     {
         // A run that dies with m1 handed over, its outcome unknown.
         let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
-        let planned = breves::plan::freeze(&issue, &list.members);
+        let planned = breves::plan::freeze(&issue, list.members()).expect("frozen");
         ledger
             .begin(&scope, &issue.fingerprint, &planned, Default::default())
             .expect("begin");
@@ -351,7 +351,7 @@ fn a_plan_with_nothing_to_send_says_why() {
     let (issue, list) = (issue(), list(dir.path(), 2));
     let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
     let scope = Scope::list(&issue.id, &list.id);
-    let planned = breves::plan::freeze(&issue, &list.members);
+    let planned = breves::plan::freeze(&issue, list.members()).expect("frozen");
     ledger
         .begin(&scope, &issue.fingerprint, &planned, Default::default())
         .expect("begin");
@@ -427,4 +427,51 @@ fn a_run_says_where_its_time_went_and_how_many_commits_it_made() {
     assert_eq!(sizes.len(), 6);
     assert_eq!(report.bytes, sizes.iter().sum::<usize>());
     assert_eq!(Some(report.largest), sizes.iter().max().copied());
+}
+
+#[test]
+fn a_members_file_saved_again_after_the_plan_stops_the_run_with_what_was_done() {
+    let dir = tempdir();
+    let issue = issue();
+    let rows = |n: usize| {
+        let mut text = String::from("email,name,interests\n");
+        for i in 0..n {
+            text.push_str(&format!("m{i}@example.org,M{i},spatial\n"));
+        }
+        text
+    };
+    fs::write(dir.path().join("membres.csv"), rows(3)).expect("members");
+    let path = dir.path().join("list.toml");
+    fs::write(
+        &path,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+         unsubscribe_url = \"https://breves.example.fr/desabonnement\"\n\
+         members = \"membres.csv\"\n\
+         topics = { economie-numerique = \"E\", spatial = \"S\" }\n",
+    )
+    .expect("list");
+    let list = List::load(&path).expect("a valid list").0;
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2"]));
+    // Saved again between the plan and the run.
+    fs::write(dir.path().join("membres.csv"), rows(4)).expect("saved again");
+    let out = tempdir();
+    let outbox = breves::deliver::files::Outbox::create(out.path(), "i", "l").expect("outbox");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let report = runtime
+        .block_on(plan.run(&outbox, &options(&issue), &Silent, &AtomicBool::new(false)))
+        .expect("run");
+    assert_eq!(report.exit_status(), ExitStatus::Incomplete);
+    assert_eq!((report.delivered, report.not_attempted), (0, 3));
+    let fatal = report.fatal.expect("the reason");
+    assert!(
+        fatal.starts_with(&format!(
+            "{} changed while breves was reading it",
+            dir.path().join("membres.csv").display()
+        )),
+        "{fatal}"
+    );
+    let scope = Scope::list(&issue.id, &list.id);
+    assert_eq!(count(&ledger, &scope, "pending"), 3, "left to send");
 }

@@ -28,7 +28,10 @@ fn personal(issue: &Issue, list: &List, digest: &Digest) -> (String, String) {
         issue,
         signer: &signer,
     };
-    let zoe = list.member("zoe@example.org").expect("Zoé");
+    let zoe = list
+        .member("zoe@example.org")
+        .expect("readable")
+        .expect("Zoé");
     links.personalise(digest, &zoe.email)
 }
 

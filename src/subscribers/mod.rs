@@ -1,0 +1,996 @@
+//! The subscription list: its settings and its members.
+//!
+//! A list file is TOML. Its `[list]` table names the list, the sender, the
+//! topics a subscriber can choose, and optionally a CSV file of members;
+//! members can also be written inline as `[[member]]` tables. Both are read
+//! into one [`List`], every address checked and every duplicate refused, so
+//! that nobody is mailed twice.
+//!
+//! ```
+//! use breves::subscribers::List;
+//! use breves::diagnostics::SourceFile;
+//! use std::sync::Arc;
+//!
+//! let text = r#"
+//! [list]
+//! id = "londres"
+//! from = "SER de Londres <breves@example.fr>"
+//! topics = { spatial = "Spatial", cybersecurite = "Cybersécurité" }
+//!
+//! [[member]]
+//! email = "alice@example.org"
+//! name = "Alice Martin"
+//! interests = ["spatial"]
+//! "#;
+//! let file = Arc::new(SourceFile::new("subscribers/londres.toml", text));
+//! let (list, problems) = List::parse(&file);
+//! let list = list.expect("valid");
+//! assert!(problems.is_empty());
+//! let first = list.members().next().expect("a member").expect("readable");
+//! assert_eq!(first.email.to_string(), "alice@example.org");
+//! assert_eq!(list.topics[1].id, "cybersecurite");
+//! ```
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lettre::Address;
+use lettre::message::Mailbox;
+use serde::Deserialize;
+use toml::Spanned;
+
+mod rows;
+
+use crate::address::{Key, parse_address};
+use crate::diagnostics::{
+    Location, Problem, ProblemKind, Problems, SourceFile, load_file, parse_toml,
+};
+use crate::{Error, Result};
+
+use crate::issue::is_slug;
+pub use rows::{MAX_MEMBERS_FILE, MAX_ROW};
+
+/// A subscription list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List {
+    /// A stable id, such as `londres`.
+    pub id: String,
+    /// The list's name, for people.
+    pub name: Option<String>,
+    /// Who the digests come from.
+    pub from: Mailbox,
+    /// Where replies go, when not to the sender.
+    pub reply_to: Option<Mailbox>,
+    /// The address that takes unsubscription requests.
+    pub unsubscribe: Option<Address>,
+    /// The HTTPS address of the unsubscription server, to which each
+    /// subscriber's signed token is added.
+    pub unsubscribe_url: Option<String>,
+    /// The DKIM selector its messages are signed under, when they are.
+    pub dkim_selector: Option<String>,
+    /// The DKIM signing domain (default: the sender's).
+    pub dkim_domain: Option<String>,
+    /// The interests a member can choose, in the list's order.
+    pub topics: Vec<Topic>,
+    /// How many members it has, inline and in its members file.
+    pub size: usize,
+    /// Where the members are ([`List::members`] reads them).
+    roster: Roster,
+}
+
+/// An interest the list offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    /// The id, which is also a section id in issues.
+    pub id: String,
+    /// What people read.
+    pub label: String,
+}
+
+/// One subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Their address.
+    pub email: Address,
+    /// Their name, if known.
+    pub name: Option<String>,
+    /// The topic ids they chose; empty means every section.
+    pub interests: Vec<String>,
+    /// Where they are written, for messages about them (none for an
+    /// address given on the command line).
+    pub origin: Option<Location>,
+}
+
+impl Member {
+    /// Someone outside the list (a test send's recipient): every section.
+    pub fn outsider(email: Address) -> Member {
+        Member {
+            email,
+            name: None,
+            interests: Vec::new(),
+            origin: None,
+        }
+    }
+
+    /// The `To` mailbox: name and address.
+    pub fn mailbox(&self) -> Mailbox {
+        Mailbox::new(self.name.clone(), self.email.clone())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    list: RawList,
+    #[serde(default)]
+    member: Vec<Spanned<RawMember>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawList {
+    id: Spanned<String>,
+    name: Option<Spanned<String>>,
+    from: Spanned<String>,
+    reply_to: Option<Spanned<String>>,
+    unsubscribe: Option<Spanned<String>>,
+    unsubscribe_url: Option<Spanned<String>>,
+    dkim_selector: Option<Spanned<String>>,
+    dkim_domain: Option<Spanned<String>>,
+    topics: Spanned<Topics>,
+    members: Option<Spanned<String>>,
+}
+
+/// The `topics` table, in the order it is written.
+struct Topics(Vec<(String, Spanned<String>)>);
+
+impl<'de> Deserialize<'de> for Topics {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Topics;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table of topic ids and their labels: { spatial = \"Spatial\" }")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Topics, A::Error> {
+                let mut topics = Vec::new();
+                while let Some((id, label)) = map.next_entry::<String, Spanned<String>>()? {
+                    topics.push((id, label));
+                }
+                Ok(Topics(topics))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    email: Spanned<String>,
+    name: Option<Spanned<String>>,
+    #[serde(default)]
+    interests: Vec<Spanned<String>>,
+}
+
+/// A name safe to put in a header: control characters (line breaks above
+/// all, which could smuggle in a header) become spaces.
+fn clean_name(name: &str) -> (String, bool) {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let changed = cleaned != name.trim();
+    (cleaned, changed)
+}
+
+/// Most errors a members file is read for: past them, reading stops (a
+/// file of a million rows in the wrong shape would otherwise list a million).
+pub const MAX_ERRORS: usize = 1_000;
+
+/// A compact stand-in for a member's [`Key`]: the check keeps one per
+/// member (8 bytes), never the members themselves. Two keys with the same
+/// hash are compared as keys before anything is said about them.
+fn key_hash(key: &Key) -> u64 {
+    std::hash::BuildHasher::hash_one(
+        &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
+        key,
+    )
+}
+
+/// Checks one member as written (address, interests, name), pushing what
+/// is wrong to `problems`; the member, unless their address is wrong (an
+/// unknown interest is left out, so that the member is still checked for
+/// duplicates).
+fn check_member(
+    topics: &[Topic],
+    email: &str,
+    email_at: Location,
+    name: Option<(&str, Location)>,
+    interests: Vec<(String, Location)>,
+    origin: Location,
+    problems: &mut Problems,
+) -> Option<Member> {
+    let address = match parse_address(email) {
+        Ok(a) => a,
+        Err(reason) => {
+            problems.push(
+                Problem::error(ProblemKind::InvalidAddress {
+                    address: email.trim().to_owned(),
+                    reason,
+                })
+                .at(email_at),
+            );
+            return None;
+        }
+    };
+    let mut chosen: Vec<String> = Vec::new();
+    for (interest, at) in interests {
+        if !topics.iter().any(|t| t.id == interest) {
+            let offered: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
+            problems.push(
+                Problem::error(ProblemKind::UnknownInterest {
+                    interest: interest.clone(),
+                    offered: offered.join(", "),
+                })
+                .at(at),
+            );
+        } else if !chosen.contains(&interest) {
+            chosen.push(interest);
+        }
+    }
+    let name = name.and_then(|(name, at)| {
+        let (cleaned, changed) = clean_name(name);
+        if changed && name.chars().any(char::is_control) {
+            problems.push(
+                Problem::warning(ProblemKind::InvalidValue {
+                    field: "name".into(),
+                    reason: "it contains line breaks or control characters, replaced by spaces"
+                        .into(),
+                })
+                .at(at),
+            );
+        }
+        (!cleaned.is_empty()).then_some(cleaned)
+    });
+    Some(Member {
+        email: address,
+        name,
+        interests: chosen,
+        origin: Some(origin),
+    })
+}
+
+/// A member of the TOML file, checked.
+fn inline_member(
+    file: &Arc<SourceFile>,
+    topics: &[Topic],
+    member: &Spanned<RawMember>,
+    problems: &mut Problems,
+) -> Option<Member> {
+    let at = |span: Range<usize>| file.locate(span);
+    let m = member.get_ref();
+    check_member(
+        topics,
+        m.email.get_ref(),
+        at(m.email.span()),
+        m.name
+            .as_ref()
+            .map(|n| (n.get_ref().as_str(), at(n.span()))),
+        m.interests
+            .iter()
+            .map(|i| (i.get_ref().trim().to_owned(), at(i.span())))
+            .collect(),
+        at(member.span()),
+        problems,
+    )
+}
+
+/// A row of the members file, checked.
+fn row_member(topics: &[Topic], row: &rows::Row, problems: &mut Problems) -> Option<Member> {
+    check_member(
+        topics,
+        &row.email,
+        row.locate(&row.email),
+        row.name.as_deref().map(|n| (n, row.locate(n))),
+        row.interests
+            .iter()
+            .map(|i| (i.clone(), row.locate(i)))
+            .collect(),
+        row.start(),
+        problems,
+    )
+}
+
+/// The members file of a list, as it was when the list was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MembersFile {
+    path: PathBuf,
+    identity: rows::Identity,
+    digest: u64,
+}
+
+/// Where a list's members are: inline ones (few, read with the TOML), and
+/// the members file, read again each time the members are needed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Roster {
+    inline: Vec<Member>,
+    file: Option<MembersFile>,
+}
+
+/// The check of every member: one pass that keeps 8 bytes a member.
+struct Roll<'a> {
+    topics: &'a [Topic],
+    inline: Vec<Member>,
+    keys: Vec<u64>,
+    problems: Problems,
+}
+
+impl Roll<'_> {
+    fn add(&mut self, member: Option<Member>) -> Option<Member> {
+        let member = member?;
+        self.keys.push(key_hash(&Key::of(&member.email)));
+        Some(member)
+    }
+
+    /// Reads and checks the members file; what it was, if it could be read
+    /// to its end.
+    fn read_file(&mut self, path: &Path) -> std::io::Result<Option<MembersFile>> {
+        let mut opened = match rows::Rows::open(path)? {
+            Ok(opened) => opened,
+            Err(problem) => {
+                self.problems.push(problem);
+                return Ok(None);
+            }
+        };
+        for warning in opened.warnings {
+            self.problems.push(warning);
+        }
+        while let Some(row) = opened.rows.next_row() {
+            if self.problems.error_count() >= MAX_ERRORS {
+                self.problems
+                    .push(Problem::error(ProblemKind::Other(format!(
+                        "{} has more than {MAX_ERRORS} errors: the rest of it was not read",
+                        path.display()
+                    ))));
+                return Ok(None);
+            }
+            match row {
+                Ok(row) => {
+                    let member = row_member(self.topics, &row, &mut self.problems);
+                    self.add(member);
+                }
+                Err(problem) => self.problems.push(problem),
+            }
+        }
+        Ok(Some(MembersFile {
+            path: path.to_path_buf(),
+            identity: opened.rows.identity().clone(),
+            digest: opened.rows.digest(),
+        }))
+    }
+
+    /// The keys seen more than once (as hashes: perhaps, rarely, two keys
+    /// that share one).
+    fn repeated(&mut self) -> std::collections::HashSet<u64> {
+        self.keys.sort_unstable();
+        self.keys
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect()
+    }
+}
+
+/// Every address as written, with its place: the inline members', then
+/// the members file's (read once more). For reporting duplicates only.
+fn addresses_written(
+    file: &Arc<SourceFile>,
+    raw: &[Spanned<RawMember>],
+    members_file: Option<&Path>,
+) -> impl Iterator<Item = (Address, Location)> {
+    let inline = raw.iter().filter_map(|m| {
+        let email = &m.get_ref().email;
+        let address = parse_address(email.get_ref()).ok()?;
+        Some((address, file.locate(email.span())))
+    });
+    let mut rows = members_file
+        .and_then(|path| rows::Rows::open(path).ok()?.ok())
+        .map(|opened| opened.rows);
+    let from_file = std::iter::from_fn(move || {
+        loop {
+            let row = rows.as_mut()?.next_row()?;
+            let Ok(row) = row else { continue };
+            if let Ok(address) = parse_address(&row.email) {
+                return Some((address, row.locate(&row.email)));
+            }
+        }
+    });
+    inline.collect::<Vec<_>>().into_iter().chain(from_file)
+}
+
+/// Reports each member written again, with where they were first: one more
+/// reading, keeping only the members whose key's hash was seen twice.
+fn report_duplicates(
+    written: impl Iterator<Item = (Address, Location)>,
+    repeated: &std::collections::HashSet<u64>,
+    problems: &mut Problems,
+) {
+    let mut first: HashMap<Key, Location> = HashMap::new();
+    for (address, at) in written {
+        let key = Key::of(&address);
+        if !repeated.contains(&key_hash(&key)) {
+            continue;
+        }
+        match first.get(&key) {
+            Some(earlier) => problems.push(
+                Problem::error(ProblemKind::DuplicateMember {
+                    address: address.to_string(),
+                    first: earlier.to_string(),
+                })
+                .at(at)
+                .hint("keep one of the two, with the interests this member wants"),
+            ),
+            None => {
+                first.insert(key, at);
+            }
+        }
+    }
+}
+
+impl List {
+    /// Reads and checks a list file and the CSV file it names. On success,
+    /// the list and its warnings; on problems, every one of them.
+    pub fn load(path: &Path) -> Result<(List, Problems)> {
+        load_file(path, List::parse)
+    }
+
+    /// Checks a list's text (reading the CSV file it names, relative to it).
+    /// The list comes back only when there is no error.
+    pub fn parse(file: &Arc<SourceFile>) -> (Option<List>, Problems) {
+        let mut problems = Problems::new();
+        let raw: RawFile = match parse_toml(file) {
+            Ok(raw) => raw,
+            Err(p) => {
+                problems.push(p.hint(
+                    "compare with subscribers/londres.toml, and see \"The subscriber list\" in README.md",
+                ));
+                return (None, problems);
+            }
+        };
+        let at = |span: Range<usize>| file.locate(span);
+        let l = &raw.list;
+        if !is_slug(l.id.get_ref()) {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: "id".into(),
+                    reason: "use lowercase letters, digits and hyphens".into(),
+                })
+                .at(at(l.id.span())),
+            );
+        }
+        let mut mailbox = |value: &Spanned<String>, field: &str| -> Option<Mailbox> {
+            match value.get_ref().parse::<Mailbox>() {
+                Ok(m) if m.email.domain().contains('.') => Some(m),
+                Ok(_) | Err(_) => {
+                    problems.push(
+                        Problem::error(ProblemKind::InvalidValue {
+                            field: field.into(),
+                            reason: format!("`{}` is not an address", value.get_ref()),
+                        })
+                        .at(at(value.span()))
+                        .hint(
+                            "write it as \"Name <address@example.org>\" or \"address@example.org\"",
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let from = mailbox(&l.from, "from");
+        let reply_to = l.reply_to.as_ref().and_then(|r| mailbox(r, "reply_to"));
+        let unsubscribe = l.unsubscribe.as_ref().and_then(|u| {
+            let text = u.get_ref().trim();
+            let text = text.strip_prefix("mailto:").unwrap_or(text);
+            match parse_address(text) {
+                Ok(a) => Some(a),
+                Err(reason) => {
+                    problems.push(
+                        Problem::error(ProblemKind::InvalidAddress {
+                            address: text.to_owned(),
+                            reason,
+                        })
+                        .at(at(u.span())),
+                    );
+                    None
+                }
+            }
+        });
+        let unsubscribe_url = l.unsubscribe_url.as_ref().and_then(|u| {
+            let text = u.get_ref().trim().trim_end_matches('/');
+            match url::Url::parse(text) {
+                Ok(url) if url.scheme() == "https" && url.host_str().is_some() && url.query().is_none() => {
+                    Some(text.to_owned())
+                }
+                Ok(url)
+                    if url.scheme() == "http"
+                        && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) =>
+                {
+                    Some(text.to_owned())
+                }
+                _ => {
+                    problems.push(
+                        Problem::error(ProblemKind::InvalidValue {
+                            field: "unsubscribe_url".into(),
+                            reason: format!(
+                                "`{}` is not an https:// address without a query",
+                                u.get_ref().trim()
+                            ),
+                        })
+                        .at(at(u.span()))
+                        .hint("the address of the unsubscription server, such as https://breves.example.fr/desabonnement"),
+                    );
+                    None
+                }
+            }
+        });
+        let mut topics = Vec::new();
+        for (id, label) in &l.topics.get_ref().0 {
+            if !is_slug(id) {
+                problems.push(
+                    Problem::error(ProblemKind::InvalidValue {
+                        field: format!("topics.{id}"),
+                        reason: "a topic id is lowercase letters, digits and hyphens".into(),
+                    })
+                    .at(at(label.span())),
+                );
+            }
+            topics.push(Topic {
+                id: id.clone(),
+                label: label.get_ref().trim().to_owned(),
+            });
+        }
+        if topics.is_empty() {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: "topics".into(),
+                    reason: "the list offers no topic".into(),
+                })
+                .at(at(l.topics.span())),
+            );
+        }
+
+        let mut roll = Roll {
+            topics: &topics,
+            inline: Vec::new(),
+            keys: Vec::new(),
+            problems: Problems::new(),
+        };
+        for member in &raw.member {
+            let checked = inline_member(file, &topics, member, &mut roll.problems);
+            if let Some(member) = roll.add(checked) {
+                roll.inline.push(member);
+            }
+        }
+        let mut members_file = None;
+        let csv_path = l
+            .members
+            .as_ref()
+            .map(|m| resolve(file.path(), m.get_ref()));
+        if let (Some(members), Some(csv_path)) = (&l.members, &csv_path) {
+            match roll.read_file(csv_path) {
+                Ok(read) => members_file = read,
+                Err(e) => roll.problems.push(
+                    Problem::error(ProblemKind::InvalidValue {
+                        field: "members".into(),
+                        reason: format!("cannot read {}: {e}", csv_path.display()),
+                    })
+                    .at(at(members.span()))
+                    .hint("the path is relative to this file"),
+                ),
+            }
+        }
+        let repeated = roll.repeated();
+        if !repeated.is_empty() {
+            let written = addresses_written(file, &raw.member, csv_path.as_deref());
+            report_duplicates(written, &repeated, &mut roll.problems);
+        }
+        let size = roll.keys.len();
+        problems.extend(roll.problems);
+        if size == 0 && !problems.has_errors() {
+            problems.push(
+                Problem::warning(ProblemKind::Other("the list has no member".into()))
+                    .at(at(l.id.span())),
+            );
+        }
+        let roster = Roster {
+            inline: roll.inline,
+            file: members_file,
+        };
+        match from {
+            Some(from) if !problems.has_errors() => (
+                Some(List {
+                    id: l.id.get_ref().clone(),
+                    name: l.name.as_ref().map(|n| n.get_ref().trim().to_owned()),
+                    from,
+                    reply_to,
+                    unsubscribe,
+                    unsubscribe_url,
+                    dkim_selector: l
+                        .dkim_selector
+                        .as_ref()
+                        .map(|s| s.get_ref().trim().to_owned()),
+                    dkim_domain: l
+                        .dkim_domain
+                        .as_ref()
+                        .map(|s| s.get_ref().trim().to_owned()),
+                    topics,
+                    size,
+                    roster,
+                }),
+                problems,
+            ),
+            _ => (None, problems),
+        }
+    }
+
+    /// A stand-in list for previews made without one: example.org sender,
+    /// every topic of nothing (interests are given directly).
+    pub fn preview() -> List {
+        List {
+            id: "apercu".into(),
+            name: None,
+            from: Mailbox::new(
+                Some("Aperçu breves".into()),
+                Address::new("apercu", "example.org").expect("a valid constant address"),
+            ),
+            reply_to: None,
+            unsubscribe: None,
+            unsubscribe_url: None,
+            dkim_selector: None,
+            dkim_domain: None,
+            topics: Vec::new(),
+            size: 0,
+            roster: Roster::default(),
+        }
+    }
+
+    /// The reader of a preview made from interests alone.
+    pub fn preview_reader() -> Mailbox {
+        Mailbox::new(
+            Some("Lecteur".into()),
+            Address::new("lecteur", "example.org").expect("a valid constant address"),
+        )
+    }
+
+    /// The members, inline ones first, then those of the members file,
+    /// read as they are asked for: each is checked again, and a file that
+    /// changed since the list was checked ends the reading with
+    /// [`Error::ListChanged`].
+    pub fn members(&self) -> Members<'_> {
+        Members {
+            list: self,
+            inline: self.roster.inline.iter(),
+            rows: None,
+            done: false,
+        }
+    }
+
+    /// The members with these addresses (compared as mail systems do), in
+    /// one reading of the list.
+    pub fn find(&self, wanted: &[Key]) -> Result<HashMap<Key, Member>> {
+        let wanted: std::collections::HashSet<&Key> = wanted.iter().collect();
+        let mut found = HashMap::new();
+        for member in self.members() {
+            let member = member?;
+            let key = Key::of(&member.email);
+            if wanted.contains(&key) {
+                found.insert(key, member);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The member with this address (compared as mail systems do).
+    pub fn member(&self, email: &str) -> Result<Option<Member>> {
+        let key = Key::from_text(email);
+        Ok(self.find(std::slice::from_ref(&key))?.remove(&key))
+    }
+}
+
+/// A list's members, read as they are asked for ([`List::members`]).
+pub struct Members<'a> {
+    list: &'a List,
+    inline: std::slice::Iter<'a, Member>,
+    rows: Option<rows::Rows>,
+    done: bool,
+}
+
+impl Members<'_> {
+    /// The members file's next member.
+    fn next_in_file(&mut self, file: &MembersFile) -> Result<Option<Member>> {
+        let changed = || Error::ListChanged {
+            path: file.path.clone(),
+        };
+        if self.rows.is_none() {
+            let opened = rows::Rows::open(&file.path)
+                .map_err(|source| Error::Read {
+                    path: file.path.clone(),
+                    source,
+                })?
+                .map_err(|_| changed())?;
+            if *opened.rows.identity() != file.identity {
+                return Err(changed());
+            }
+            self.rows = Some(opened.rows);
+        }
+        let Some(rows) = self.rows.as_mut() else {
+            return Ok(None);
+        };
+        match rows.next_row() {
+            None if rows.digest() == file.digest => Ok(None),
+            None | Some(Err(_)) => Err(changed()),
+            Some(Ok(row)) => {
+                let mut problems = Problems::new();
+                match row_member(&self.list.topics, &row, &mut problems) {
+                    Some(member) if !problems.has_errors() => Ok(Some(member)),
+                    _ => Err(changed()),
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Members<'_> {
+    type Item = Result<Member>;
+
+    fn next(&mut self) -> Option<Result<Member>> {
+        if self.done {
+            return None;
+        }
+        if let Some(member) = self.inline.next() {
+            return Some(Ok(member.clone()));
+        }
+        let list = self.list;
+        let next = match &list.roster.file {
+            Some(file) => self.next_in_file(file).transpose(),
+            None => None,
+        };
+        // After an error or the last member, nothing more.
+        self.done = !matches!(next, Some(Ok(_)));
+        next
+    }
+}
+
+fn resolve(list_path: &Path, member_file: &str) -> PathBuf {
+    let rel = Path::new(member_file);
+    if rel.is_absolute() {
+        return rel.to_path_buf();
+    }
+    list_path
+        .parent()
+        .map_or_else(|| rel.to_path_buf(), |dir| dir.join(rel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::check_file;
+
+    const HEAD: &str =
+        "[list]\nid = \"l\"\nfrom = \"X <x@example.org>\"\ntopics = { a = \"A\", b = \"B\" }\n";
+
+    fn parse(text: &str) -> (Option<List>, Problems) {
+        List::parse(&Arc::new(SourceFile::new("l.toml", text)))
+    }
+
+    fn first(list: &List) -> Member {
+        list.members().next().expect("a member").expect("readable")
+    }
+
+    #[test]
+    fn duplicates_and_unknown_interests_are_errors() {
+        let text = format!(
+            "{HEAD}[[member]]\nemail = \"a@example.org\"\n[[member]]\nemail = \"A@Example.ORG\"\ninterests = [\"a\", \"zz\"]\n"
+        );
+        let (list, problems) = parse(&text);
+        assert!(list.is_none());
+        let shown: Vec<String> = problems.sorted().iter().map(|p| p.to_string()).collect();
+        assert!(
+            shown[0].starts_with(
+                "l.toml:8:9: error: `A@Example.ORG` is already a member (first at l.toml:6:9)"
+            ),
+            "{shown:#?}"
+        );
+        assert!(
+            shown[1]
+                .starts_with("l.toml:9:19: error: unknown interest `zz` (the list offers: a, b)"),
+            "{shown:#?}"
+        );
+    }
+
+    #[test]
+    fn the_unsubscription_address_must_be_https_or_local() {
+        let with = |url: &str| {
+            let text = HEAD.replacen(
+                "topics =",
+                &format!("unsubscribe_url = \"{url}\"\ntopics ="),
+                1,
+            );
+            let (list, problems) = parse(&text);
+            let shown: Vec<String> = problems
+                .sorted()
+                .iter()
+                .filter(|p| p.is_error())
+                .map(|p| p.render(false))
+                .collect();
+            (list.and_then(|l| l.unsubscribe_url), shown.join("\n"))
+        };
+        for (good, kept) in [
+            (
+                "https://breves.example.fr/desabonnement/",
+                "https://breves.example.fr/desabonnement",
+            ),
+            ("http://127.0.0.1:8025", "http://127.0.0.1:8025"),
+            ("http://localhost:8025/d", "http://localhost:8025/d"),
+            ("http://[::1]:8025", "http://[::1]:8025"),
+        ] {
+            assert_eq!(with(good), (Some(kept.to_owned()), String::new()), "{good}");
+        }
+        for bad in [
+            "http://breves.example.fr/d",
+            "https://breves.example.fr/d?x=1",
+            "ftp://breves.example.fr/d",
+            "breves.example.fr/d",
+            "https://",
+        ] {
+            let (url, shown) = with(bad);
+            assert_eq!(url, None, "{bad}");
+            assert!(
+                shown.contains(&format!(
+                    "`{bad}` is not an https:// address without a query"
+                )),
+                "{bad}: {shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_cannot_carry_headers() {
+        let text = format!(
+            "{HEAD}[[member]]\nemail = \"eve@example.org\"\nname = \"Eve\\r\\nBcc: x@example.org\"\n"
+        );
+        let (list, problems) = parse(&text);
+        let list = list.expect("valid");
+        assert_eq!(first(&list).name.as_deref(), Some("Eve Bcc: x@example.org"));
+        assert_eq!(problems.warning_count(), 1);
+    }
+
+    #[test]
+    fn names_lose_their_extra_spaces_without_a_warning() {
+        let text =
+            format!("{HEAD}[[member]]\nemail = \"m@example.org\"\nname = \"  Marc   Dupont \"\n");
+        let (list, problems) = parse(&text);
+        let list = list.expect("valid");
+        assert_eq!(first(&list).name.as_deref(), Some("Marc Dupont"));
+        assert_eq!(problems.warning_count(), 0, "{problems:?}");
+    }
+
+    /// A list whose members file says `rows`.
+    fn with_file(rows: &str) -> (tempfile::TempDir, List) {
+        let dir = tempfile::tempdir().expect("a folder");
+        std::fs::write(dir.path().join("m.csv"), rows).expect("the members file");
+        let path = dir.path().join("l.toml");
+        let text = HEAD.replacen("topics =", "members = \"m.csv\"\ntopics =", 1);
+        std::fs::write(&path, text).expect("the list");
+        let (list, problems) = List::load(&path).expect("a valid list");
+        assert!(problems.is_empty(), "{problems:?}");
+        (dir, list)
+    }
+
+    #[test]
+    fn members_are_read_again_as_they_were_checked() {
+        let rows = "email,name,interests\r\na@example.org,A,a\r\n\r\n\"b@example.org\",\"B, dit \"\"Bé\"\"\",a;b\r\n";
+        let (_dir, list) = with_file(rows);
+        assert_eq!(list.size, 2);
+        let members: Vec<Member> = list.members().collect::<Result<_>>().expect("readable");
+        let shown: Vec<(String, Option<String>, Vec<String>, String)> = members
+            .iter()
+            .map(|m| {
+                (
+                    m.email.to_string(),
+                    m.name.clone(),
+                    m.interests.clone(),
+                    m.origin
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let path = |line: usize| {
+            format!(
+                "{}:{line}:1",
+                list.roster
+                    .file
+                    .as_ref()
+                    .map(|f| f.path.display().to_string())
+                    .unwrap_or_default()
+            )
+        };
+        assert_eq!(
+            shown,
+            vec![
+                (
+                    "a@example.org".into(),
+                    Some("A".into()),
+                    vec!["a".into()],
+                    path(2)
+                ),
+                (
+                    "b@example.org".into(),
+                    Some("B, dit \"Bé\"".into()),
+                    vec!["a".into(), "b".into()],
+                    path(4)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_members_file_saved_again_since_its_check_is_not_read() {
+        let rows = "email,name,interests\na@example.org,A,a\nb@example.org,B,b\n";
+        for changed in [
+            // Another member in place of one, the same size.
+            "email,name,interests\na@example.org,A,a\nc@example.org,C,b\n",
+            // One more.
+            "email,name,interests\na@example.org,A,a\nb@example.org,B,b\nc@example.org,C,b\n",
+        ] {
+            let (dir, list) = with_file(rows);
+            std::fs::write(dir.path().join("m.csv"), changed).expect("saved again");
+            let read: Vec<Result<Member>> = list.members().collect();
+            let Some(Err(Error::ListChanged { path })) = read.last() else {
+                panic!("{changed:?}: {read:?}");
+            };
+            assert_eq!(path, &dir.path().join("m.csv"));
+            assert!(read.len() <= 2, "nothing after the error: {read:?}");
+        }
+    }
+
+    #[test]
+    fn a_member_written_twice_is_found_wherever_they_are() {
+        let dir = tempfile::tempdir().expect("a folder");
+        std::fs::write(
+            dir.path().join("m.csv"),
+            "email,name,interests\nb@example.org,B,\nA@EXAMPLE.org,A,\nB@example.org,B2,\n",
+        )
+        .expect("the members file");
+        let path = dir.path().join("l.toml");
+        let text = format!(
+            "{}[[member]]\nemail = \"a@example.org\"\n",
+            HEAD.replacen("topics =", "members = \"m.csv\"\ntopics =", 1)
+        );
+        std::fs::write(&path, text).expect("the list");
+        let (_, problems) = check_file(&path, List::parse).expect("readable");
+        let csv = dir.path().join("m.csv").display().to_string();
+        let toml = path.display().to_string();
+        let shown: Vec<String> = problems.sorted().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            shown,
+            vec![
+                format!(
+                    "{csv}:3:1: error: `A@EXAMPLE.org` is already a member (first at {toml}:7:9) (keep one of the two, with the interests this member wants)"
+                ),
+                format!(
+                    "{csv}:4:1: error: `B@example.org` is already a member (first at {csv}:2:1) (keep one of the two, with the interests this member wants)"
+                ),
+            ]
+        );
+    }
+}
