@@ -135,6 +135,7 @@ fn main() {
                         .map(|i| Planned {
                             recipient: Key::from_text(&format!("abonne{i}@example.org")),
                             sections: String::new(),
+                            served: true,
                         })
                         .collect();
                     ledger

@@ -272,6 +272,14 @@ impl<'a> Recipients<'a> {
     }
 }
 
+impl Iterator for Recipients<'_> {
+    type Item = Result<Recipient>;
+
+    fn next(&mut self) -> Option<Result<Recipient>> {
+        self.source.next()
+    }
+}
+
 #[derive(Default)]
 struct Queue<'a> {
     /// Taken but not attempted: they go first.

@@ -52,6 +52,15 @@ pub enum Error {
         /// The members file.
         path: std::path::PathBuf,
     },
+    /// The ledger has a recipient to send whom the list, read again, no
+    /// longer has (it changed since the send was planned).
+    #[error(
+        "the ledger has {recipient} still to send, but the list no longer has them: it changed since the send was planned; run the command again"
+    )]
+    NotInList {
+        /// The recipient's address, as the ledger knows it.
+        recipient: String,
+    },
     /// A subscriber asked for by address is not in the list.
     #[error("{0} is not a member of the list")]
     NoSuchMember(String),

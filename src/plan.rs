@@ -25,13 +25,12 @@
 //! before it leaves. A dry run is the same plan with no ledger, against
 //! the `.eml` files of [`Outbox`] ([`Plan::write`]).
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::address::{Key, parse_address};
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, Recipient};
 use crate::deliver::Transport;
 use crate::deliver::files::{Outbox, Written};
 use crate::diagnostics::Problems;
@@ -79,13 +78,14 @@ pub struct Plan<'a> {
     preferences: Preferences,
     ledger: Option<Arc<Ledger>>,
     scope: Option<Scope>,
-    planned: Vec<Planned>,
     resume: Resume,
+    skip_uncertain: bool,
     test: bool,
     /// Where the ledger says the send stands (nothing, for a dry run).
     pub start: Start,
-    /// The recipients this run hands a message to, in list order.
-    pub to_send: Vec<Key>,
+    /// How many recipients this run hands a message to
+    /// ([`Plan::to_send_keys`] lists them).
+    pub to_send: usize,
     /// Members of the frozen audience who unsubscribed (or stopped every
     /// section) since: recorded as such, never mailed.
     pub suppressed: Vec<Key>,
@@ -165,24 +165,65 @@ impl Whom {
     }
 }
 
+/// One member as the frozen audience holds them, if they receive
+/// something from `issue` as the list writes them: their sections, and
+/// whether this send serves them (`served`, from what the preferences
+/// leave of them).
+fn planned(issue: &Issue, member: &Member, served: bool) -> Option<Planned> {
+    let selection = Selection::for_interests(issue, &member.interests);
+    (!selection.is_empty()).then(|| Planned {
+        recipient: Key::of(&member.email),
+        sections: selection.ids(issue).join(","),
+        served,
+    })
+}
+
 /// The audience as the list writes it: every member who receives something
-/// from `issue`, with their sections, in list order.
+/// from `issue`, with their sections, in list order, in memory (a send
+/// stages it in the ledger as it reads the list instead).
 pub fn freeze(
     issue: &Issue,
     members: impl IntoIterator<Item = Result<Member>>,
 ) -> Result<Vec<Planned>> {
-    let mut planned = Vec::new();
+    let mut frozen = Vec::new();
     for m in members {
-        let m = m?;
-        let selection = Selection::for_interests(issue, &m.interests);
-        if !selection.is_empty() {
-            planned.push(Planned {
-                recipient: Key::of(&m.email),
-                sections: selection.ids(issue).join(","),
-            });
+        frozen.extend(planned(issue, &m?, true));
+    }
+    Ok(frozen)
+}
+
+/// The recipients the ledger still has to send, found in the list: both
+/// are in list order, so each is read once (the ledger a page at a time).
+struct Wanted<M, W> {
+    members: M,
+    wanted: W,
+}
+
+impl<M, W> Iterator for Wanted<M, W>
+where
+    M: Iterator<Item = Result<Recipient>>,
+    W: Iterator<Item = std::result::Result<Key, crate::ledger::LedgerError>>,
+{
+    type Item = Result<Recipient>;
+
+    fn next(&mut self) -> Option<Result<Recipient>> {
+        let want = match self.wanted.next()? {
+            Ok(key) => key,
+            Err(e) => return Some(Err(e.into())),
+        };
+        loop {
+            match self.members.next() {
+                Some(Ok(r)) if r.key == want => return Some(Ok(r)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Some(Err(e)),
+                None => {
+                    return Some(Err(Error::NotInList {
+                        recipient: want.as_str().to_owned(),
+                    }));
+                }
+            }
         }
     }
-    Ok(planned)
 }
 
 impl<'a> Plan<'a> {
@@ -207,48 +248,51 @@ impl<'a> Plan<'a> {
         };
         let lock = ledger.lock(&scope)?;
         let whom = Whom::of(list, &request.only)?;
-        let planned = freeze(issue, whom.members(list))?;
         let preferences = ledger.preferences(&list.id)?;
-        // One reading: the audience as the preferences leave it, and who
-        // they leave out (few: only those are kept).
+        // One reading of the list: the audience as it writes it, staged in
+        // the ledger, and as the preferences leave it, counted.
         let mut audience = Audience::default();
-        let mut unserved: HashSet<Key> = HashSet::new();
         let mut left_out = 0;
-        for member in whom.members(list) {
-            let member = member?;
-            let key = Key::of(&member.email);
-            match preferences.apply(list, member) {
-                Some(member) => {
-                    if audience.add(issue, member).is_none() {
-                        unserved.insert(key);
-                    }
-                }
-                None => {
-                    left_out += 1;
-                    unserved.insert(key);
-                }
-            }
+        let mut failure = None;
+        let staged = {
+            let frozen = whom
+                .members(list)
+                .map_while(|m| m.map_err(|e| failure = Some(e)).ok())
+                .filter_map(|member| {
+                    let as_written = planned(issue, &member, false);
+                    let kept = preferences.apply(list, member);
+                    left_out += usize::from(kept.is_none());
+                    let served = kept.and_then(|m| audience.add(issue, m)).is_some();
+                    as_written.map(|p| Planned { served, ..p })
+                });
+            ledger.stage(&scope, frozen)
+        };
+        if let Some(e) = failure {
+            return Err(e);
         }
+        staged?;
         let mut campaign = Campaign::new(issue, list, audience)?.with_signer(signer);
         if let Some(dkim) = dkim {
             campaign = campaign.with_dkim(dkim);
         }
-        let start = ledger.peek(&scope, &issue.fingerprint, &planned, request.resume())?;
-        let served = |r: &Key| !unserved.contains(r);
-        let (mut to_send, suppressed): (Vec<Key>, Vec<Key>) =
-            start.to_send.iter().cloned().partition(|r| served(r));
-        let uncertain: HashSet<&Key> = start.uncertain.iter().collect();
-        let mut uncertain_left_alone = 0;
-        if request.skip_uncertain {
-            to_send.retain(|r| !uncertain.contains(r));
-            uncertain_left_alone = start.uncertain.iter().filter(|r| served(r)).count();
-        }
-        let mut held_back = 0;
-        if let Some(limit) = request.limit {
-            held_back = to_send.len().saturating_sub(limit);
-            to_send.truncate(limit);
-        }
-        let uncertain_resent = to_send.iter().filter(|r| uncertain.contains(r)).count();
+        let resume = request.resume();
+        let start = ledger.peek_staged(&scope, &issue.fingerprint, resume)?;
+        let skip_uncertain = request.skip_uncertain;
+        let uncertain_left_alone = if skip_uncertain { start.uncertain } else { 0 };
+        let available = start.to_send - uncertain_left_alone;
+        let to_send = request
+            .limit
+            .map_or(available, |limit| limit.min(available));
+        let uncertain_resent = match request.limit {
+            _ if skip_uncertain => 0,
+            None => start.uncertain,
+            // Those of the first `limit` whose outcome is unknown.
+            Some(_) => ledger
+                .to_send(&scope, resume, false)
+                .take(to_send)
+                .filter(|r| r.as_ref().is_ok_and(|r| r.uncertain))
+                .count(),
+        };
         Ok(Plan {
             warnings: campaign.check_sizes(),
             campaign,
@@ -256,16 +300,16 @@ impl<'a> Plan<'a> {
             preferences,
             ledger: Some(ledger),
             scope: Some(scope),
-            planned,
-            resume: request.resume(),
+            resume,
+            skip_uncertain,
             test,
+            suppressed: start.suppressed.clone(),
             start,
             to_send,
-            suppressed,
             left_out,
             uncertain_resent,
             uncertain_left_alone,
-            held_back,
+            held_back: available - to_send,
             _lock: Some(lock),
         })
     }
@@ -279,15 +323,8 @@ impl<'a> Plan<'a> {
         dkim: Option<Dkim>,
     ) -> Result<Plan<'a>> {
         let whom = Whom::of(list, only)?;
-        let mut audience = Audience::default();
-        let mut to_send = Vec::new();
-        for member in whom.members(list) {
-            let member = member?;
-            let key = Key::of(&member.email);
-            if audience.add(issue, member).is_some() {
-                to_send.push(key);
-            }
-        }
+        let audience = Audience::of_members(issue, whom.members(list))?;
+        let to_send = audience.recipients;
         let mut campaign = Campaign::new(issue, list, audience)?;
         if let Some(dkim) = dkim {
             campaign = campaign.with_dkim(dkim);
@@ -300,8 +337,8 @@ impl<'a> Plan<'a> {
             preferences: Preferences::default(),
             ledger: None,
             scope: None,
-            planned: Vec::new(),
             resume: Resume::default(),
+            skip_uncertain: false,
             test: !only.is_empty(),
             start: Start::default(),
             suppressed: Vec::new(),
@@ -330,7 +367,7 @@ impl<'a> Plan<'a> {
 
     /// Whether there is nothing to hand over.
     pub fn is_empty(&self) -> bool {
-        self.to_send.is_empty()
+        self.to_send == 0
     }
 
     /// Why there is nothing to hand over, if there is nothing.
@@ -359,13 +396,7 @@ impl<'a> Plan<'a> {
     ) -> Result<Report> {
         let journal = match (&self.ledger, &self.scope) {
             (Some(ledger), Some(scope)) => {
-                ledger.begin(
-                    scope,
-                    &self.campaign.issue().fingerprint,
-                    &self.planned,
-                    self.resume,
-                )?;
-                ledger.mark_suppressed(scope, &self.suppressed)?;
+                ledger.begin_staged(scope, &self.campaign.issue().fingerprint, self.resume)?;
                 Some(Journal {
                     ledger: Arc::clone(ledger),
                     scope: scope.clone(),
@@ -386,20 +417,35 @@ impl<'a> Plan<'a> {
     }
 
     /// The recipients this run hands a message to, in list order: the
-    /// members as the preferences leave them, read again, those of
-    /// `to_send` only, each once.
-    fn recipients(&self) -> Recipients<'_> {
+    /// members (read again) as the preferences leave them, each with their
+    /// digest; for a real send, those the ledger still has to send (read
+    /// a page at a time), the first `to_send` of them.
+    pub fn recipients(&self) -> Recipients<'_> {
         let list = self.campaign.list();
-        let mut wanted: HashSet<Key> = self.to_send.iter().cloned().collect();
         let members = self
             .whom
             .members(list)
             .filter_map(move |m| m.map(|m| self.preferences.apply(list, m)).transpose());
-        let source = self
-            .campaign
-            .recipients(members)
-            .filter(move |r| r.as_ref().map_or(true, |r| wanted.remove(&r.key)));
-        Recipients::new(self.to_send.len(), source)
+        let recipients = self.campaign.recipients(members);
+        match (&self.ledger, &self.scope) {
+            (Some(ledger), Some(scope)) => {
+                let wanted = ledger
+                    .to_send(scope, self.resume, self.skip_uncertain)
+                    .map(|r| r.map(|r| r.recipient))
+                    .take(self.to_send);
+                let source = Wanted {
+                    members: recipients,
+                    wanted,
+                };
+                Recipients::new(self.to_send, source)
+            }
+            _ => Recipients::new(self.to_send, recipients),
+        }
+    }
+
+    /// Whom this run hands a message to, in list order.
+    pub fn to_send_keys(&self) -> Result<Vec<Key>> {
+        self.recipients().map(|r| r.map(|r| r.key)).collect()
     }
 
     /// Runs a dry run into `dir`: one `.eml` file per recipient, in list
@@ -444,5 +490,5 @@ pub const HANDFUL: usize = 5;
 /// Whether the plan is big enough to ask before sending: more than a
 /// [`HANDFUL`] of recipients.
 pub fn worth_confirming(plan: &Plan<'_>) -> bool {
-    plan.to_send.len() > HANDFUL
+    plan.to_send > HANDFUL
 }

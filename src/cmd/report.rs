@@ -16,7 +16,7 @@ use breves::subscribers::List;
 fn what(plan: &Plan<'_>) -> String {
     let (issue, list) = (plan.campaign().issue(), plan.campaign().list());
     if plan.is_test() {
-        format!("{} to {} test address(es)", issue.id, plan.to_send.len())
+        format!("{} to {} test address(es)", issue.id, plan.to_send)
     } else {
         format!("{} to the list {}", issue.id, list.id)
     }
@@ -65,9 +65,9 @@ pub fn plan(plan: &Plan<'_>) {
     if let Some(changes) = &start.accepted {
         println!(
             "Going on with the files as they are now (--accept-changes): {} new recipient(s), {} no longer in the list, {} with other sections{}.",
-            changes.added.len(),
-            changes.removed.len(),
-            changes.resectioned.len(),
+            changes.added.count,
+            changes.removed.count,
+            changes.resectioned.count,
             if changes.issue_changed {
                 "; the issue's content changed"
             } else {
@@ -89,9 +89,7 @@ pub fn plan(plan: &Plan<'_>) {
         };
         println!(
             "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{again}{uncertain}.",
-            start.already_sent,
-            start.already_failed,
-            plan.to_send.len(),
+            start.already_sent, start.already_failed, plan.to_send,
         );
     }
     if plan.held_back > 0 {
@@ -123,7 +121,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
         "About to send {} ({}):\n  {} recipient(s) through {relay}\n  ledger {}",
         what(plan),
         plan.campaign().issue().subject,
-        plan.to_send.len(),
+        plan.to_send,
         plan.ledger()
             .map(|l| l.path().display().to_string())
             .unwrap_or_default()

@@ -177,7 +177,7 @@ async fn relay_send(
     }
     let stop = Arc::new(AtomicBool::new(false));
     super::progress::stop_on_ctrl_c(Arc::clone(&stop));
-    let reporter = Reporter::new(plan.to_send.len());
+    let reporter = Reporter::new(plan.to_send);
     let options = args.options(chrono::Local::now().fixed_offset());
     let outcome: Report = plan.run(&relay, &options, &reporter, &stop).await?;
     reporter.finish();

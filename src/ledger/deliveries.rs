@@ -12,11 +12,11 @@ pub struct Changes {
     /// The issue file's content changed.
     pub issue_changed: bool,
     /// Recipients in the list now, not when the send started.
-    pub added: Vec<Key>,
+    pub added: Sample,
     /// Recipients gone from the list since (never mailed).
-    pub removed: Vec<Key>,
+    pub removed: Sample,
     /// Recipients whose sections changed.
-    pub resectioned: Vec<Key>,
+    pub resectioned: Sample,
     /// Recipients the send had already served (sent, or refused for good).
     pub served: usize,
     /// Recipients the send had still to serve.
@@ -33,12 +33,14 @@ impl Changes {
     }
 }
 
-fn sample(list: &[Key]) -> String {
-    let shown: Vec<&str> = list.iter().take(5).map(Key::as_str).collect();
-    if list.len() > shown.len() {
-        format!("{}, …", shown.join(", "))
-    } else {
-        shown.join(", ")
+impl std::fmt::Display for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: Vec<&str> = self.first.iter().map(Key::as_str).collect();
+        write!(f, "{}", shown.join(", "))?;
+        if self.count > shown.len() {
+            write!(f, ", …")?;
+        }
+        Ok(())
     }
 }
 
@@ -52,24 +54,21 @@ impl std::fmt::Display for Changes {
             writeln!(
                 f,
                 "  - {} new recipient(s): {}",
-                self.added.len(),
-                sample(&self.added)
+                self.added.count, self.added
             )?;
         }
         if !self.removed.is_empty() {
             writeln!(
                 f,
                 "  - {} recipient(s) no longer in the list (they will not be mailed): {}",
-                self.removed.len(),
-                sample(&self.removed)
+                self.removed.count, self.removed
             )?;
         }
         if !self.resectioned.is_empty() {
             writeln!(
                 f,
                 "  - {} recipient(s) with other sections: {}",
-                self.resectioned.len(),
-                sample(&self.resectioned)
+                self.resectioned.count, self.resectioned
             )?;
         }
         if self.issue_changed && self.unserved == 0 && self.added.is_empty() {
@@ -131,8 +130,12 @@ impl Scope {
 pub struct Planned {
     /// Who.
     pub recipient: Key,
-    /// The section ids, comma-separated.
+    /// The section ids, comma-separated, as the list writes them.
     pub sections: String,
+    /// Whether this send mails them: not when they unsubscribed, or
+    /// stopped every section they would get, since the list was written
+    /// (they are then recorded as `suppressed`).
+    pub served: bool,
 }
 
 /// Where a send stands when it (re)starts.
@@ -140,11 +143,15 @@ pub struct Planned {
 pub struct Start {
     /// Whether this is a resumption.
     pub resumed: bool,
-    /// Recipients to mail now, in list order.
-    pub to_send: Vec<Key>,
-    /// Of those, the ones whose earlier delivery is of unknown outcome
-    /// (in flight at a crash, or connection lost before the reply).
-    pub uncertain: Vec<Key>,
+    /// How many recipients are to mail now ([`Ledger::to_send`] gives
+    /// them).
+    pub to_send: usize,
+    /// Of those, how many had an earlier delivery of unknown outcome (in
+    /// flight at a crash, or connection lost before the reply).
+    pub uncertain: usize,
+    /// Members of the audience who are not served (they left since), in
+    /// list order: recorded as `suppressed`, never mailed.
+    pub suppressed: Vec<Key>,
     /// Recipients already served (accepted by the relay).
     pub already_sent: usize,
     /// Recipients already refused for good (and not sent again).
@@ -204,16 +211,130 @@ pub struct Resume {
     pub retry_failed: bool,
 }
 
+/// The audience of the send being planned, as a temporary table of this
+/// connection: queried, never loaded, and never part of the ledger's file
+/// (SQLite keeps it in a file of its own, deleted when the ledger closes).
+const STAGE: &str = "
+CREATE TEMP TABLE IF NOT EXISTS planned (
+    issue TEXT NOT NULL,
+    list TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    sections TEXT NOT NULL,
+    served INTEGER NOT NULL,
+    PRIMARY KEY (issue, list, kind, recipient)
+);
+CREATE INDEX IF NOT EXISTS temp.planned_in_order ON planned (issue, list, kind, position);
+";
+
+/// The rows of the staged audience still to send, as `?4` (whether those
+/// refused for good are sent again) and `?5` (whether those of uncertain
+/// outcome are left alone) ask: a row still `sending` (a crash) is
+/// uncertain; a `removed` one back in the list is to send.
+const TO_SEND: &str = "
+FROM temp.planned p LEFT JOIN deliveries d
+  ON d.issue = p.issue AND d.list = p.list AND d.kind = p.kind AND d.recipient = p.recipient
+WHERE p.issue = ?1 AND p.list = ?2 AND p.kind = ?3
+  AND (COALESCE(d.state, 'pending') IN ('pending', 'gave-up', 'suppressed', 'removed')
+       OR (d.state = 'failed' AND ?4)
+       OR (d.state IN ('uncertain', 'sending') AND NOT ?5))";
+
+/// A sample of recipients (the first five) and how many there are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sample {
+    /// How many.
+    pub count: usize,
+    /// The first few, to show.
+    pub first: Vec<Key>,
+}
+
+impl Sample {
+    /// How many are shown of a sample.
+    pub const SHOWN: usize = 5;
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
 impl Ledger {
-    /// Starts or resumes a send. The first time, the issue's fingerprint
-    /// and the audience are recorded. Afterwards they are compared with
-    /// what is recorded: a difference is refused as [`LedgerError::Changed`]
-    /// unless `resume.accept_changes`, in which case new recipients are
-    /// added, removed ones are marked never to be mailed, and sections
-    /// updated.
+    /// Stages the audience of a send as the list writes it, in list order,
+    /// as it is read: [`Ledger::peek`] and [`Ledger::begin`] compare it
+    /// with what is recorded, and a run picks its recipients from it
+    /// ([`Ledger::to_send`]). Nothing is recorded in the ledger's file.
+    pub fn stage(
+        &self,
+        scope: &Scope,
+        audience: impl IntoIterator<Item = Planned>,
+    ) -> Result<usize, LedgerError> {
+        let mut db = self.db();
+        db.execute_batch(STAGE).map_err(|e| self.err(e))?;
+        let tx = db.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "DELETE FROM temp.planned WHERE issue = ?1 AND list = ?2 AND kind = ?3",
+            params![scope.issue, scope.list, scope.kind],
+        )
+        .map_err(|e| self.err(e))?;
+        let mut count = 0;
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO temp.planned VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .map_err(|e| self.err(e))?;
+            for p in audience {
+                insert
+                    .execute(params![
+                        scope.issue,
+                        scope.list,
+                        scope.kind,
+                        p.recipient,
+                        count as i64,
+                        p.sections,
+                        p.served
+                    ])
+                    .map_err(|e| self.err(e))?;
+                count += 1;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(count)
+    }
+
+    /// Starts or resumes a send of the staged audience ([`Ledger::stage`]).
+    /// The first time, the issue's fingerprint and the audience are
+    /// recorded. Afterwards they are compared with what is recorded: a
+    /// difference is refused as [`LedgerError::Changed`] unless
+    /// `resume.accept_changes`, in which case new recipients are added,
+    /// removed ones are marked never to be mailed, and sections updated.
     ///
     /// Rows left `sending` by a crash become `uncertain`; uncertain rows
     /// are sent again, and so are failed ones with `resume.retry_failed`.
+    /// Members of the audience this send does not serve (they left since)
+    /// are marked `suppressed`.
+    pub fn begin_staged(
+        &self,
+        scope: &Scope,
+        fingerprint: &str,
+        resume: Resume,
+    ) -> Result<Start, LedgerError> {
+        self.start(scope, fingerprint, resume, true)
+    }
+
+    /// What [`Ledger::begin_staged`] would find, without recording
+    /// anything: for stating what a send is about to do before it is
+    /// confirmed.
+    pub fn peek_staged(
+        &self,
+        scope: &Scope,
+        fingerprint: &str,
+        resume: Resume,
+    ) -> Result<Start, LedgerError> {
+        self.start(scope, fingerprint, resume, false)
+    }
+
+    /// [`Ledger::stage`], then [`Ledger::begin_staged`]: for an audience
+    /// already in memory.
     pub fn begin(
         &self,
         scope: &Scope,
@@ -221,11 +342,12 @@ impl Ledger {
         audience: &[Planned],
         resume: Resume,
     ) -> Result<Start, LedgerError> {
-        self.start(scope, fingerprint, audience, resume, true)
+        self.stage(scope, audience.iter().cloned())?;
+        self.begin_staged(scope, fingerprint, resume)
     }
 
-    /// What [`Ledger::begin`] would find, without recording anything: for
-    /// stating what a send is about to do before it is confirmed.
+    /// [`Ledger::stage`], then [`Ledger::peek_staged`]: for an audience
+    /// already in memory.
     pub fn peek(
         &self,
         scope: &Scope,
@@ -233,14 +355,14 @@ impl Ledger {
         audience: &[Planned],
         resume: Resume,
     ) -> Result<Start, LedgerError> {
-        self.start(scope, fingerprint, audience, resume, false)
+        self.stage(scope, audience.iter().cloned())?;
+        self.peek_staged(scope, fingerprint, resume)
     }
 
     fn start(
         &self,
         scope: &Scope,
         fingerprint: &str,
-        audience: &[Planned],
         resume: Resume,
         commit: bool,
     ) -> Result<Start, LedgerError> {
@@ -264,34 +386,21 @@ impl Ledger {
                     params![scope.issue, scope.list, scope.kind, fingerprint, stamp],
                 )
                 .map_err(|e| self.err(e))?;
-                let mut insert = tx
-                    .prepare(
-                        "INSERT INTO deliveries (issue, list, kind, recipient, position, sections, state, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
-                    )
-                    .map_err(|e| self.err(e))?;
-                for (i, p) in audience.iter().enumerate() {
-                    insert
-                        .execute(params![
-                            scope.issue,
-                            scope.list,
-                            scope.kind,
-                            p.recipient,
-                            i as i64,
-                            p.sections,
-                            stamp
-                        ])
-                        .map_err(|e| self.err(e))?;
-                }
+                tx.execute(
+                    "INSERT INTO deliveries (issue, list, kind, recipient, position, sections, state, updated_at)
+                     SELECT issue, list, kind, recipient, position, sections, 'pending', ?4
+                     FROM temp.planned WHERE issue = ?1 AND list = ?2 AND kind = ?3 ORDER BY position",
+                    params![scope.issue, scope.list, scope.kind, stamp],
+                )
+                .map_err(|e| self.err(e))?;
             }
             Some(recorded_fingerprint) => {
-                let changes =
-                    self.changes(&tx, scope, &recorded_fingerprint, fingerprint, audience)?;
+                let changes = self.changes(&tx, scope, &recorded_fingerprint, fingerprint)?;
                 if !changes.is_empty() {
                     if !resume.accept_changes {
                         return Err(LedgerError::Changed(changes));
                     }
-                    self.apply(&tx, scope, fingerprint, audience, &changes, &stamp)?;
+                    self.apply(&tx, scope, fingerprint, &stamp)?;
                     accepted = Some(changes);
                 }
             }
@@ -303,44 +412,147 @@ impl Ledger {
             params![scope.issue, scope.list, scope.kind, stamp],
         )
         .map_err(|e| self.err(e))?;
-        let mut start = Start {
-            resumed,
-            accepted,
-            ..Start::default()
-        };
-        {
-            let mut rows = tx
-                .prepare(
-                    "SELECT recipient, state FROM deliveries
-                     WHERE issue = ?1 AND list = ?2 AND kind = ?3 ORDER BY position",
-                )
-                .map_err(|e| self.err(e))?;
-            let mut query = rows
-                .query(params![scope.issue, scope.list, scope.kind])
-                .map_err(|e| self.err(e))?;
-            while let Some(row) = query.next().map_err(|e| self.err(e))? {
-                let recipient: Key = row.get(0).map_err(|e| self.err(e))?;
-                let state: String = row.get(1).map_err(|e| self.err(e))?;
-                match state.as_str() {
-                    "pending" | "gave-up" | "suppressed" => start.to_send.push(recipient),
-                    "uncertain" => {
-                        start.uncertain.push(recipient.clone());
-                        start.to_send.push(recipient);
-                    }
-                    "sent" => start.already_sent += 1,
-                    "failed" if resume.retry_failed => {
-                        start.failed_again += 1;
-                        start.to_send.push(recipient);
-                    }
-                    "failed" => start.already_failed += 1,
-                    _ => {}
-                }
-            }
-        }
+        let start = self.counts(&tx, scope, resume, resumed, accepted)?;
+        tx.execute(
+            &format!(
+                "UPDATE deliveries SET state = 'suppressed', updated_at = ?6
+                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient IN
+                   (SELECT p.recipient {TO_SEND} AND NOT p.served)"
+            ),
+            params![
+                scope.issue,
+                scope.list,
+                scope.kind,
+                resume.retry_failed,
+                false,
+                stamp
+            ],
+        )
+        .map_err(|e| self.err(e))?;
         if commit {
             tx.commit().map_err(|e| self.err(e))?;
         }
         Ok(start)
+    }
+
+    /// Where the send stands, counted in the ledger.
+    fn counts(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        scope: &Scope,
+        resume: Resume,
+        resumed: bool,
+        accepted: Option<Changes>,
+    ) -> Result<Start, LedgerError> {
+        let p = params![
+            scope.issue,
+            scope.list,
+            scope.kind,
+            resume.retry_failed,
+            false
+        ];
+        let count = |sql: &str| -> Result<usize, LedgerError> {
+            tx.query_row(sql, p, |row| row.get::<_, i64>(0))
+                .map(|n| n as usize)
+                .map_err(|e| self.err(e))
+        };
+        let mut suppressed = tx
+            .prepare(&format!(
+                "SELECT p.recipient {TO_SEND} AND NOT p.served ORDER BY p.position"
+            ))
+            .map_err(|e| self.err(e))?;
+        let suppressed = suppressed
+            .query_map(p, |row| row.get::<_, Key>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<Key>, _>>()
+            .map_err(|e| self.err(e))?;
+        let recorded = |state: &str| -> Result<usize, LedgerError> {
+            tx.query_row(
+                "SELECT COUNT(*) FROM deliveries WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND state = ?4",
+                params![scope.issue, scope.list, scope.kind, state],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+        };
+        let failed = recorded("failed")?;
+        let failed_again = if resume.retry_failed {
+            count(&format!(
+                "SELECT COUNT(*) {TO_SEND} AND p.served AND d.state = 'failed'"
+            ))?
+        } else {
+            0
+        };
+        Ok(Start {
+            resumed,
+            to_send: count(&format!("SELECT COUNT(*) {TO_SEND} AND p.served"))?,
+            uncertain: count(&format!(
+                "SELECT COUNT(*) {TO_SEND} AND p.served AND d.state IN ('uncertain', 'sending')"
+            ))?,
+            suppressed,
+            already_sent: recorded("sent")?,
+            already_failed: failed - failed_again,
+            failed_again,
+            accepted,
+        })
+    }
+
+    /// The recipients of the staged audience still to send, in list
+    /// order, read from the ledger a page at a time. `skip_uncertain`
+    /// leaves alone those of uncertain outcome.
+    pub fn to_send<'l>(
+        &'l self,
+        scope: &Scope,
+        resume: Resume,
+        skip_uncertain: bool,
+    ) -> ToSend<'l> {
+        ToSend {
+            ledger: self,
+            scope: scope.clone(),
+            resume,
+            skip_uncertain,
+            after: -1,
+            page: std::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+
+    fn to_send_page(
+        &self,
+        scope: &Scope,
+        resume: Resume,
+        skip_uncertain: bool,
+        after: i64,
+    ) -> Result<Vec<(i64, Pick)>, LedgerError> {
+        let db = self.db();
+        let mut page = db
+            .prepare_cached(&format!(
+                "SELECT p.position, p.recipient, COALESCE(d.state IN ('uncertain', 'sending'), 0)
+                 {TO_SEND} AND p.served AND p.position > ?6
+                 ORDER BY p.position LIMIT {}",
+                ToSend::PAGE
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = page
+            .query_map(
+                params![
+                    scope.issue,
+                    scope.list,
+                    scope.kind,
+                    resume.retry_failed,
+                    skip_uncertain,
+                    after
+                ],
+                |row| {
+                    let pick = Pick {
+                        recipient: row.get(1)?,
+                        uncertain: row.get(2)?,
+                    };
+                    Ok((row.get::<_, i64>(0)?, pick))
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     fn changes(
@@ -349,49 +561,73 @@ impl Ledger {
         scope: &Scope,
         recorded_fingerprint: &str,
         fingerprint: &str,
-        audience: &[Planned],
     ) -> Result<Changes, LedgerError> {
-        let mut recorded = std::collections::HashMap::new();
-        let mut changes = Changes {
-            issue_changed: recorded_fingerprint != fingerprint,
-            ..Changes::default()
+        let p = params![scope.issue, scope.list, scope.kind];
+        let sample = |column: &str, from: &str, order: &str| -> Result<Sample, LedgerError> {
+            let count = tx
+                .query_row(&format!("SELECT COUNT(*) {from}"), p, |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map_err(|e| self.err(e))?;
+            let mut first = tx
+                .prepare(&format!(
+                    "SELECT {column} {from} ORDER BY {order} LIMIT {}",
+                    Sample::SHOWN
+                ))
+                .map_err(|e| self.err(e))?;
+            let first = first
+                .query_map(p, |row| row.get::<_, Key>(0))
+                .map_err(|e| self.err(e))?
+                .collect::<Result<Vec<Key>, _>>()
+                .map_err(|e| self.err(e))?;
+            Ok(Sample {
+                count: count as usize,
+                first,
+            })
         };
-        let mut rows = tx
-            .prepare(
-                "SELECT recipient, sections, state FROM deliveries
-                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND state <> 'removed'",
+        // Rows as recorded (those removed earlier are not part of the send).
+        let recorded = "deliveries d WHERE d.issue = ?1 AND d.list = ?2 AND d.kind = ?3 AND d.state <> 'removed'";
+        let staged = "temp.planned p WHERE p.issue = ?1 AND p.list = ?2 AND p.kind = ?3";
+        let served = tx
+            .query_row(
+                &format!(
+                    "SELECT COALESCE(SUM(state IN ('sent', 'failed')), 0), COUNT(*) FROM {recorded}"
+                ),
+                p,
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)? as usize,
+                        row.get::<_, i64>(1)? as usize,
+                    ))
+                },
             )
             .map_err(|e| self.err(e))?;
-        let mut query = rows
-            .query(params![scope.issue, scope.list, scope.kind])
-            .map_err(|e| self.err(e))?;
-        while let Some(row) = query.next().map_err(|e| self.err(e))? {
-            let r: Key = row.get(0).map_err(|e| self.err(e))?;
-            let s: String = row.get(1).map_err(|e| self.err(e))?;
-            let state: String = row.get(2).map_err(|e| self.err(e))?;
-            match state.as_str() {
-                "sent" | "failed" => changes.served += 1,
-                _ => changes.unserved += 1,
-            }
-            recorded.insert(r, s);
-        }
-        let mut now: std::collections::HashSet<&Key> = std::collections::HashSet::new();
-        for p in audience {
-            now.insert(&p.recipient);
-            match recorded.get(&p.recipient) {
-                None => changes.added.push(p.recipient.clone()),
-                Some(s) if *s != p.sections => changes.resectioned.push(p.recipient.clone()),
-                Some(_) => {}
-            }
-        }
-        let mut removed: Vec<Key> = recorded
-            .keys()
-            .filter(|r| !now.contains(r))
-            .cloned()
-            .collect();
-        removed.sort();
-        changes.removed = removed;
-        Ok(changes)
+        Ok(Changes {
+            issue_changed: recorded_fingerprint != fingerprint,
+            added: sample(
+                "p.recipient",
+                &format!(
+                    "FROM {staged} AND NOT EXISTS (SELECT 1 FROM {recorded} AND d.recipient = p.recipient)"
+                ),
+                "p.position",
+            )?,
+            removed: sample(
+                "d.recipient",
+                &format!(
+                    "FROM {recorded} AND NOT EXISTS (SELECT 1 FROM {staged} AND p.recipient = d.recipient)"
+                ),
+                "d.recipient",
+            )?,
+            resectioned: sample(
+                "p.recipient",
+                &format!(
+                    "FROM {staged} AND EXISTS (SELECT 1 FROM {recorded} AND d.recipient = p.recipient AND d.sections <> p.sections)"
+                ),
+                "p.position",
+            )?,
+            served: served.0,
+            unserved: served.1 - served.0,
+        })
     }
 
     fn apply(
@@ -399,8 +635,6 @@ impl Ledger {
         tx: &rusqlite::Transaction<'_>,
         scope: &Scope,
         fingerprint: &str,
-        audience: &[Planned],
-        changes: &Changes,
         stamp: &str,
     ) -> Result<(), LedgerError> {
         tx.execute(
@@ -408,25 +642,23 @@ impl Ledger {
             params![scope.issue, scope.list, scope.kind, fingerprint, stamp],
         )
         .map_err(|e| self.err(e))?;
-        for r in &changes.removed {
-            tx.execute(
-                "UPDATE deliveries SET state = 'removed', updated_at = ?5
-                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4 AND state IN ('pending', 'uncertain', 'gave-up', 'sending')",
-                params![scope.issue, scope.list, scope.kind, r, stamp],
-            )
-            .map_err(|e| self.err(e))?;
-        }
-        for (i, p) in audience.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO deliveries (issue, list, kind, recipient, position, sections, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)
-                 ON CONFLICT (issue, list, kind, recipient) DO UPDATE SET
-                    position = excluded.position, sections = excluded.sections,
-                    state = CASE WHEN deliveries.state = 'removed' THEN 'pending' ELSE deliveries.state END",
-                params![scope.issue, scope.list, scope.kind, p.recipient, i as i64, p.sections, stamp],
-            )
-            .map_err(|e| self.err(e))?;
-        }
+        tx.execute(
+            "UPDATE deliveries SET state = 'removed', updated_at = ?4
+             WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND state IN ('pending', 'uncertain', 'gave-up', 'sending')
+               AND recipient NOT IN (SELECT recipient FROM temp.planned WHERE issue = ?1 AND list = ?2 AND kind = ?3)",
+            params![scope.issue, scope.list, scope.kind, stamp],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO deliveries (issue, list, kind, recipient, position, sections, state, updated_at)
+             SELECT issue, list, kind, recipient, position, sections, 'pending', ?4
+             FROM temp.planned WHERE issue = ?1 AND list = ?2 AND kind = ?3
+             ON CONFLICT (issue, list, kind, recipient) DO UPDATE SET
+                position = excluded.position, sections = excluded.sections,
+                state = CASE WHEN deliveries.state = 'removed' THEN 'pending' ELSE deliveries.state END",
+            params![scope.issue, scope.list, scope.kind, stamp],
+        )
+        .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -512,22 +744,6 @@ impl Ledger {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Marks recipients of a send as suppressed: they are never mailed.
-    pub fn mark_suppressed(&self, scope: &Scope, recipients: &[Key]) -> Result<(), LedgerError> {
-        let mut db = self.db();
-        let tx = db.transaction().map_err(|e| self.err(e))?;
-        let stamp = now();
-        for r in recipients {
-            tx.execute(
-                "UPDATE deliveries SET state = 'suppressed', updated_at = ?5
-                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4 AND state <> 'sent'",
-                params![scope.issue, scope.list, scope.kind, r, stamp],
-            )
-            .map_err(|e| self.err(e))?;
-        }
-        tx.commit().map_err(|e| self.err(e))
-    }
-
     /// What the ledger knows of one send.
     pub fn status(&self, scope: &Scope) -> Result<Status, LedgerError> {
         let db = self.db();
@@ -576,6 +792,59 @@ impl Ledger {
     }
 }
 
+/// A recipient still to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick {
+    /// Who.
+    pub recipient: Key,
+    /// Whether an earlier delivery to them is of unknown outcome.
+    pub uncertain: bool,
+}
+
+/// The recipients still to send, in list order, a page at a time
+/// ([`Ledger::to_send`]).
+pub struct ToSend<'l> {
+    ledger: &'l Ledger,
+    scope: Scope,
+    resume: Resume,
+    skip_uncertain: bool,
+    after: i64,
+    page: std::collections::VecDeque<(i64, Pick)>,
+    done: bool,
+}
+
+impl ToSend<'_> {
+    /// How many rows a page holds.
+    pub const PAGE: usize = 512;
+}
+
+impl Iterator for ToSend<'_> {
+    type Item = Result<Pick, LedgerError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.page.is_empty() && !self.done {
+            match self.ledger.to_send_page(
+                &self.scope,
+                self.resume,
+                self.skip_uncertain,
+                self.after,
+            ) {
+                Ok(page) => {
+                    self.done = page.len() < ToSend::PAGE;
+                    self.page = page.into();
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        let (position, pick) = self.page.pop_front()?;
+        self.after = position;
+        Some(Ok(pick))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -589,16 +858,38 @@ pub(crate) mod tests {
             .map(|(r, s)| Planned {
                 recipient: k(r),
                 sections: (*s).into(),
+                served: true,
             })
             .collect()
+    }
+
+    /// Whom the staged send still has to send, in order.
+    pub(crate) fn to_send(ledger: &Ledger, scope: &Scope, resume: Resume) -> Vec<Key> {
+        ledger
+            .to_send(scope, resume, false)
+            .map(|p| p.expect("readable").recipient)
+            .collect()
+    }
+
+    fn sample(keys: &[&str]) -> Sample {
+        Sample {
+            count: keys.len(),
+            first: keys.iter().map(|r| k(r)).collect(),
+        }
     }
 
     #[test]
     fn changes_are_told_with_a_sample_of_five_addresses() {
         let many: Vec<Key> = (0..6).map(|i| k(&format!("m{i}@x.org"))).collect();
         let changes = Changes {
-            added: many.clone(),
-            removed: many[..5].to_vec(),
+            added: Sample {
+                count: 6,
+                first: many[..5].to_vec(),
+            },
+            removed: Sample {
+                count: 5,
+                first: many[..5].to_vec(),
+            },
             served: 3,
             unserved: 3,
             ..Changes::default()
@@ -621,11 +912,11 @@ pub(crate) mod tests {
         assert!(Changes::default().is_empty());
         for one in [
             Changes {
-                resectioned: vec![k("a@x.org")],
+                resectioned: sample(&["a@x.org"]),
                 ..Changes::default()
             },
             Changes {
-                removed: vec![k("a@x.org")],
+                removed: sample(&["a@x.org"]),
                 ..Changes::default()
             },
         ] {
@@ -667,7 +958,7 @@ pub(crate) mod tests {
             let start = ledger
                 .begin(&scope, "f", &audience, Resume::default())
                 .expect("begin");
-            assert_eq!(start.to_send.len(), 3);
+            assert_eq!(start.to_send, 3);
             ledger
                 .record(&scope, None, Some(&k("a@x.org")))
                 .expect("record");
@@ -686,8 +977,24 @@ pub(crate) mod tests {
             .expect("resume");
         assert!(start.resumed);
         assert_eq!(start.already_sent, 1);
-        assert_eq!(start.uncertain, vec![k("b@x.org")]);
-        assert_eq!(start.to_send, vec![k("b@x.org"), k("c@x.org")]);
+        assert_eq!((start.uncertain, start.to_send), (1, 2));
+        assert_eq!(
+            to_send(&ledger, &scope, Resume::default()),
+            vec![k("b@x.org"), k("c@x.org")]
+        );
+        let picks: Vec<Pick> = ledger
+            .to_send(&scope, Resume::default(), false)
+            .collect::<Result<_, _>>()
+            .expect("readable");
+        assert_eq!(
+            picks.iter().map(|p| p.uncertain).collect::<Vec<_>>(),
+            vec![true, false]
+        );
+        assert_eq!(
+            ledger.to_send(&scope, Resume::default(), true).count(),
+            1,
+            "the uncertain left alone"
+        );
     }
 
     #[test]
@@ -709,9 +1016,9 @@ pub(crate) mod tests {
             panic!("a change must be refused")
         };
         assert!(changes.issue_changed);
-        assert_eq!(changes.added, vec![k("c@x.org")]);
-        assert_eq!(changes.removed, vec![k("b@x.org")]);
-        assert_eq!(changes.resectioned, vec![k("a@x.org")]);
+        assert_eq!(changes.added, sample(&["c@x.org"]));
+        assert_eq!(changes.removed, sample(&["b@x.org"]));
+        assert_eq!(changes.resectioned, sample(&["a@x.org"]));
         let start = ledger
             .begin(
                 &scope,
@@ -723,12 +1030,17 @@ pub(crate) mod tests {
                 },
             )
             .expect("accepted");
-        assert_eq!(start.to_send, vec![k("a@x.org"), k("c@x.org")]);
+        assert_eq!(start.to_send, 2);
+        assert_eq!(
+            to_send(&ledger, &scope, Resume::default()),
+            vec![k("a@x.org"), k("c@x.org")]
+        );
         let start = ledger
             .begin(&scope, "g", &now, Resume::default())
             .expect("no change now");
+        assert_eq!(start.to_send, 2);
         assert!(
-            !start.to_send.contains(&k("b@x.org")),
+            !to_send(&ledger, &scope, Resume::default()).contains(&k("b@x.org")),
             "a removed member is never mailed"
         );
     }

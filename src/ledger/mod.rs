@@ -46,7 +46,9 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-pub use deliveries::{Changes, Entry, Outcome, Planned, Resume, Scope, Start, Status};
+pub use deliveries::{
+    Changes, Entry, Outcome, Pick, Planned, Resume, Sample, Scope, Start, Status, ToSend,
+};
 pub use lock::SendLock;
 pub use writer::{Pending, Writer};
 

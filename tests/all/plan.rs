@@ -52,6 +52,17 @@ fn keys(names: &[&str]) -> Vec<Key> {
         .collect()
 }
 
+/// Whom `plan` sends to, in order: as many as it says.
+fn to_send(plan: &Plan<'_>) -> Vec<Key> {
+    let keys = plan.to_send_keys().expect("readable");
+    assert_eq!(
+        keys.len(),
+        plan.to_send,
+        "the count and the recipients agree"
+    );
+    keys
+}
+
 fn prepare<'a>(
     issue: &'a Issue,
     list: &'a List,
@@ -99,7 +110,7 @@ fn a_plan_records_nothing_until_it_runs() {
     let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
     let scope = Scope::list(&issue.id, &list.id);
     let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
-    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2", "m3"]));
+    assert_eq!(to_send(&plan), keys(&["m0", "m1", "m2", "m3"]));
     assert!(!plan.start.resumed);
     assert!(!ledger.status(&scope).expect("status").known, "peeked only");
     assert_eq!(
@@ -110,7 +121,7 @@ fn a_plan_records_nothing_until_it_runs() {
     let shown = format!("{plan:?}");
     assert!(
         shown.starts_with("Plan { scope: Some(Scope { issue: \"essai-2026-05\"")
-            && shown.contains("to_send: [Key(\"m0@example.org\")"),
+            && shown.contains("to_send: 4"),
         "{shown}"
     );
     assert_eq!(run(&plan, &issue), ExitStatus::Success);
@@ -128,14 +139,14 @@ fn limit_holds_back_and_the_next_plan_resumes_where_it_stopped() {
         ..Request::default()
     };
     let plan = prepare(&issue, &list, &ledger, &canary).expect("plan");
-    assert_eq!(plan.to_send, keys(&["m0", "m1"]));
+    assert_eq!(to_send(&plan), keys(&["m0", "m1"]));
     assert_eq!(plan.held_back, 3);
     run(&plan, &issue);
     drop(plan);
     let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
     assert!(plan.start.resumed);
     assert_eq!(plan.start.already_sent, 2);
-    assert_eq!(plan.to_send, keys(&["m2", "m3", "m4"]));
+    assert_eq!(to_send(&plan), keys(&["m2", "m3", "m4"]));
     assert_eq!(plan.held_back, 0);
 }
 
@@ -158,9 +169,9 @@ fn uncertain_recipients_are_sent_again_unless_left_alone() {
         drop(plan);
     }
     let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
-    assert_eq!(plan.start.uncertain, keys(&["m1"]));
+    assert_eq!(plan.start.uncertain, 1);
     assert_eq!(plan.uncertain_resent, 1);
-    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2"]));
+    assert_eq!(to_send(&plan), keys(&["m0", "m1", "m2"]));
     drop(plan);
     let alone = Request {
         skip_uncertain: true,
@@ -168,7 +179,7 @@ fn uncertain_recipients_are_sent_again_unless_left_alone() {
     };
     let plan = prepare(&issue, &list, &ledger, &alone).expect("plan");
     assert_eq!(plan.uncertain_left_alone, 1);
-    assert_eq!(plan.to_send, keys(&["m0", "m2"]));
+    assert_eq!(to_send(&plan), keys(&["m0", "m2"]));
     assert_eq!(plan.idle(), None);
 }
 
@@ -196,7 +207,7 @@ fn who_unsubscribed_is_left_out_and_is_not_a_change_of_the_list() {
         .expect("preferences are applied on top of the frozen audience, not a change");
     assert_eq!(plan.left_out, 2);
     assert_eq!(plan.suppressed, keys(&["m2", "m3"]));
-    assert_eq!(plan.to_send, keys(&["m1"]));
+    assert_eq!(to_send(&plan), keys(&["m1"]));
     run(&plan, &issue);
     drop(plan);
     assert_eq!(count(&ledger, &scope, "suppressed"), 2);
@@ -226,19 +237,19 @@ fn a_changed_list_is_refused_unless_accepted() {
     else {
         panic!("a new member is a change of the list");
     };
-    assert_eq!(changes.added, keys(&["m3"]));
+    assert_eq!(changes.added.first, keys(&["m3"]));
     let accept = Request {
         accept_changes: true,
         ..Request::default()
     };
     let plan = prepare(&issue, &four, &ledger, &accept).expect("accepted");
-    assert_eq!(plan.to_send, keys(&["m1", "m2", "m3"]));
+    assert_eq!(to_send(&plan), keys(&["m1", "m2", "m3"]));
     let accepted = plan
         .start
         .accepted
         .as_ref()
         .expect("the plan says what changed");
-    assert_eq!(accepted.added, keys(&["m3"]));
+    assert_eq!(accepted.added.first, keys(&["m3"]));
     assert!(!accepted.issue_changed);
 }
 
@@ -258,7 +269,7 @@ fn a_test_send_is_kept_apart_from_the_lists() {
     let plan = prepare(&issue, &list, &ledger, &only).expect("plan");
     assert!(plan.is_test());
     assert_eq!(
-        plan.to_send,
+        to_send(&plan),
         vec![
             Key::from_text("m1@example.org"),
             Key::from_text("guest@example.com")
@@ -272,7 +283,7 @@ fn a_test_send_is_kept_apart_from_the_lists() {
         !plan.start.resumed,
         "the test send did not start the list's"
     );
-    assert_eq!(plan.to_send.len(), 3);
+    assert_eq!(plan.to_send, 3);
     let bad = Request {
         only: vec!["not an address".into()],
         ..Request::default()
@@ -303,10 +314,10 @@ fn a_dry_run_is_the_same_plan_without_a_ledger() {
     let dir = tempdir();
     let (issue, list) = (issue(), list(dir.path(), 3));
     let plan = Plan::dry_run(&issue, &list, &[], None).expect("plan");
-    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2"]));
+    assert_eq!(to_send(&plan), keys(&["m0", "m1", "m2"]));
     assert!(plan.ledger().is_none() && !plan.is_test());
     let only = Plan::dry_run(&issue, &list, &["m2@example.org".into()], None).expect("plan");
-    assert_eq!(only.to_send, keys(&["m2"]));
+    assert_eq!(to_send(&only), keys(&["m2"]));
     assert!(only.is_test());
     let out = tempdir();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -381,7 +392,7 @@ fn a_plan_with_nothing_to_send_says_why() {
     };
     let plan = prepare(&issue, &list, &ledger, &again).expect("plan");
     assert_eq!(plan.idle(), None);
-    assert_eq!(plan.to_send, keys(&["m1"]));
+    assert_eq!(to_send(&plan), keys(&["m1"]));
     drop(plan);
     ledger
         .record(&scope, Some((m1, &done, 1)), None)
@@ -453,7 +464,7 @@ fn a_members_file_saved_again_after_the_plan_stops_the_run_with_what_was_done() 
     let list = List::load(&path).expect("a valid list").0;
     let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
     let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
-    assert_eq!(plan.to_send, keys(&["m0", "m1", "m2"]));
+    assert_eq!(to_send(&plan), keys(&["m0", "m1", "m2"]));
     // Saved again between the plan and the run.
     fs::write(dir.path().join("membres.csv"), rows(4)).expect("saved again");
     let out = tempdir();
