@@ -8,13 +8,15 @@
 //! 1. [`issue`] loads the issue file (TOML) into an [`issue::Issue`]; its
 //!    titles and bodies are Markdown, parsed once by [`markdown`] into a
 //!    small tree that both renderers read.
-//! 2. [`subscribers`] loads the list: its settings and its members, inline
-//!    or from a CSV file, every address checked by [`address`], no one
-//!    twice ([`address::Key`] says who is the same subscriber).
+//! 2. [`subscribers`] checks the list: its settings and its members, inline
+//!    or from a CSV file read row by row, every address checked by
+//!    [`address`], no one twice ([`address::Key`] says who is the same
+//!    subscriber). The members are read again whenever they are needed,
+//!    never held: a list of a million takes no more memory than one of ten.
 //! 3. [`select`] turns each member's interests into the sections they
 //!    receive, applies what subscribers asked for since (to leave, to stop
-//!    sections), and groups members who receive the same sections into
-//!    variants: thousands of members, a few dozen variants.
+//!    sections), and counts members who receive the same sections as one
+//!    variant: thousands of members, a few dozen variants.
 //! 4. [`render`] renders each variant once: [`render::html`] (maud, then
 //!    css-inline) and [`render::text`], with French typography, leaving
 //!    [`render::slots`] for what differs per subscriber.

@@ -6,14 +6,16 @@
 //! 1. **Take the lock** of this send ([`Ledger::lock`]): no second process
 //!    sends the same issue to the same list meanwhile.
 //! 2. **Freeze the audience** as the list writes it: every member who
-//!    receives something, with their sections ([`Planned`]). What
-//!    subscribers asked for since (to leave, to stop sections) is *not* a
-//!    change of the list.
-//! 3. **Apply their preferences** ([`crate::select::Preferences::apply`]): the
-//!    unsubscribed are left out, stopped sections taken off.
-//! 4. **Peek** at the ledger ([`Ledger::peek`]), recording nothing: already
-//!    sent, refused for good, of uncertain outcome, or changed since the
-//!    send started (refused unless the changes are accepted).
+//!    receives something, with their sections ([`Planned`]), staged in the
+//!    ledger as the list is read ([`Ledger::stage`]). What subscribers
+//!    asked for since (to leave, to stop sections) is *not* a change of
+//!    the list.
+//! 3. **Apply their preferences** ([`crate::select::Preferences::apply`]),
+//!    in the same reading: the unsubscribed are left out, stopped sections
+//!    taken off; each staged member is marked served or not.
+//! 4. **Peek** at the ledger ([`Ledger::peek_staged`]), recording nothing:
+//!    already sent, refused for good, of uncertain outcome, or changed
+//!    since the send started (refused unless the changes are accepted).
 //! 5. **Trim**: audience members who unsubscribed are never mailed; with
 //!    `skip_uncertain` the uncertain are left alone; `limit` keeps the
 //!    first recipients not yet served.
@@ -22,8 +24,10 @@
 //! caller can show the plan and ask for confirmation. [`Plan::run`] then
 //! **begins** (records the audience, marks the unsubscribed) and
 //! **dispatches** through a transport, marking each message *sending*
-//! before it leaves. A dry run is the same plan with no ledger, against
-//! the `.eml` files of [`Outbox`] ([`Plan::write`]).
+//! before it leaves; its recipients are the list read again, matched with
+//! the ledger's rows still to send ([`Plan::recipients`]), so that nothing
+//! of a list of a million is held in memory. A dry run is the same plan
+//! with no ledger, against the `.eml` files of [`Outbox`] ([`Plan::write`]).
 
 use std::path::Path;
 use std::sync::Arc;

@@ -534,6 +534,9 @@ pub struct Session {
     lost: bool,
     /// The largest message the relay takes (EHLO `SIZE`), if it says.
     size_limit: Option<usize>,
+    /// Whether the relay takes MAIL, RCPT and DATA in one write (EHLO
+    /// `PIPELINING`, RFC 2920): one round trip for the envelope, not three.
+    pipelining: bool,
     /// The gate of final dots, where lettre writes in the clear (not
     /// after STARTTLS, where it writes through its own TLS layer: there
     /// the content itself waits).
@@ -559,6 +562,15 @@ pub fn enhanced_status(reply: &str) -> Option<&str> {
 /// mailbox (`X.1.x`, `X.2.x`), rather than the message, the relay or policy.
 pub fn about_the_recipient(reply: &str) -> bool {
     enhanced_status(reply).is_some_and(|s| s[1..].starts_with(".1.") || s[1..].starts_with(".2."))
+}
+
+/// Whether a relay's EHLO reply offers `PIPELINING` (RFC 2920).
+pub fn offers_pipelining<'a>(ehlo: impl IntoIterator<Item = &'a str>) -> bool {
+    ehlo.into_iter().any(|line| {
+        line.split_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("PIPELINING"))
+    })
 }
 
 /// The largest message a relay takes, from its EHLO reply's `SIZE`
@@ -728,9 +740,9 @@ impl Transport for Relay {
                 "a user name is given but no password: set BREVES_SMTP_PASSWORD".into(),
             ));
         }
-        // lettre keeps only the extensions it uses from EHLO; SIZE is
-        // asked for again (one round trip per connection).
-        let size_limit = match self
+        // lettre keeps only the extensions it uses from EHLO; SIZE and
+        // PIPELINING are asked for again (one round trip per connection).
+        let (size_limit, pipelining) = match self
             .timed(
                 "EHLO",
                 false,
@@ -738,13 +750,17 @@ impl Transport for Relay {
             )
             .await
         {
-            Ok(reply) => size_limit(reply.message()),
-            Err(_) => None,
+            Ok(reply) => (
+                size_limit(reply.message()),
+                offers_pipelining(reply.message()),
+            ),
+            Err(_) => (None, false),
         };
         Ok(Session {
             connection,
             lost: false,
             size_limit,
+            pipelining,
             dot,
         })
     }
@@ -784,24 +800,35 @@ impl Transport for Relay {
                 what: Rejected::Message,
             });
         }
+        let pipelining = session.pipelining;
+        // Set when the relay waits for content that will not come (DATA
+        // taken though MAIL or RCPT was refused, in one pipelined write):
+        // the connection is dropped, and the relay discards the transaction.
+        let mut abandoned = false;
         let result = async {
-            self.timed(
-                "MAIL FROM",
-                false,
-                c.command(Mail::new(Some(letter.sender.clone()), mail_parameters)),
-            )
-            .await
-            .map_err(|e| charge(e, Step::Mail))?;
-            self.timed(
-                "RCPT TO",
-                false,
-                c.command(Rcpt::new(letter.recipient.clone(), vec![])),
-            )
-            .await
-            .map_err(|e| charge(e, Step::Rcpt))?;
-            self.timed("DATA", false, c.command(Data))
-                .await
-                .map_err(|e| charge(e, Step::Data))?;
+            let mail = Mail::new(Some(letter.sender.clone()), mail_parameters);
+            let rcpt = Rcpt::new(letter.recipient.clone(), vec![]);
+            if pipelining {
+                self.timed("MAIL FROM", false, c.pipeline(&[&mail, &rcpt, &Data]))
+                    .await?;
+                let mail = self.timed("MAIL FROM", false, c.read_response()).await;
+                let rcpt = self.timed("RCPT TO", false, c.read_response()).await;
+                let data = self.timed("DATA", false, c.read_response()).await;
+                abandoned = data.is_ok() && (mail.is_err() || rcpt.is_err());
+                mail.map_err(|e| charge(e, Step::Mail))?;
+                rcpt.map_err(|e| charge(e, Step::Rcpt))?;
+                data.map_err(|e| charge(e, Step::Data))?;
+            } else {
+                self.timed("MAIL FROM", false, c.command(mail))
+                    .await
+                    .map_err(|e| charge(e, Step::Mail))?;
+                self.timed("RCPT TO", false, c.command(rcpt))
+                    .await
+                    .map_err(|e| charge(e, Step::Rcpt))?;
+                self.timed("DATA", false, c.command(Data))
+                    .await
+                    .map_err(|e| charge(e, Step::Data))?;
+            }
             // The message is not complete before the ledger holds that it
             // is leaving: where breves sees lettre's writes, the content
             // goes meanwhile and only the final dot waits; otherwise the
@@ -843,6 +870,7 @@ impl Transport for Relay {
         }
         .await;
         match &result {
+            Err(_) if abandoned => session.lost = true,
             Err(DeliveryError::Refused { .. } | DeliveryError::Rejected { .. }) => {
                 // Start the next transaction afresh; a relay that cannot
                 // even do that loses the session.

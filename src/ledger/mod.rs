@@ -15,6 +15,10 @@
 //! The audience and the content are frozen when a send starts: the issue's
 //! fingerprint and every recipient's sections are recorded, and a resumed
 //! send compares them with the files as they are now ([`Ledger::begin`]).
+//! The audience is staged first, as the list is read, in a temporary table
+//! of the ledger's connection ([`Ledger::stage`]): compared, recorded and
+//! counted in SQL, and read back a page at a time ([`Ledger::to_send`]),
+//! so that a list of a million is never in memory.
 //!
 //! One file per concern: `schema` (the tables and their migration),
 //! `deliveries` (the frozen audience and each delivery's state), `preferences`
@@ -30,9 +34,16 @@
 //! let ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
 //! let scope = Scope::list("2026-03", "londres");
 //! let a = Key::from_text("a@example.org");
-//! let audience = vec![Planned { recipient: a.clone(), sections: "spatial".into() }];
-//! let start = ledger.begin(&scope, "fingerprint", &audience, Resume::default()).unwrap();
-//! assert_eq!(start.to_send, vec![a]);
+//! // The audience is staged as the list is read, then the send begins.
+//! let audience = [Planned { recipient: a.clone(), sections: "spatial".into(), served: true }];
+//! ledger.stage(&scope, audience).unwrap();
+//! let start = ledger.begin_staged(&scope, "fingerprint", Resume::default()).unwrap();
+//! assert_eq!(start.to_send, 1);
+//! let next: Vec<Key> = ledger
+//!     .to_send(&scope, Resume::default(), false)
+//!     .map(|pick| pick.unwrap().recipient)
+//!     .collect();
+//! assert_eq!(next, vec![a]);
 //! ```
 
 pub(crate) mod deliveries;

@@ -1142,3 +1142,75 @@ fn lines_that_start_with_a_dot_arrive_as_written() {
         "the message as received"
     );
 }
+
+#[test]
+fn the_envelope_goes_in_one_write_to_a_relay_that_offers_pipelining_and_in_three_otherwise() {
+    for (options, pipelined) in [(&[][..], true), (&["--no-pipelining"][..], false)] {
+        let server = smtpd(options);
+        let run = Sender::new();
+        let list = run.list(4);
+        let out = run.send(&list, &server.plain_url(), &["--concurrency", "1"], &[]);
+        assert_eq!(out.code, 0, "{options:?}: {out:?}");
+        assert_each_once(&server, 4);
+        // What had arrived behind each MAIL FROM when the relay read it:
+        // RCPT TO and DATA, when they came in the same write.
+        let behind: Vec<u64> = server
+            .log()
+            .iter()
+            .filter(|e| e["event"] == "mail")
+            .map(|e| e["behind"].as_u64().expect("a count"))
+            .collect();
+        assert_eq!(behind.len(), 4, "{options:?}");
+        let rcpt_and_data = "RCPT TO:<abonne0@example.org>\r\nDATA\r\n".len() as u64;
+        assert!(
+            behind.iter().all(|&b| if pipelined {
+                b >= rcpt_and_data
+            } else {
+                b == 0
+            }),
+            "{options:?}: {behind:?}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_recipient_whose_data_the_relay_takes_is_never_sent_their_message() {
+    // The relay refuses RCPT, yet answers 354 to the DATA pipelined behind
+    // it: the content must not follow, and the connection is dropped at
+    // once so that the relay discards the transaction. (Not a measure of
+    // speed: a client that went on talking would wait for a reply that
+    // cannot come, here 60 s.)
+    let server = smtpd(&["--refuse-yet-take", "abonne1@example.org"]);
+    let run = Sender::new();
+    let list = run.list(4);
+    let started = Instant::now();
+    let out = breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--smtp",
+            &server.plain_url(),
+            "--ledger",
+            run.ledger().to_str().expect("utf-8"),
+            "--concurrency",
+            "1",
+            "--timeout",
+            "60",
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "no reply was waited for: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout.contains("3 sent, 0 skipped, 1 failed"),
+        "{out:?}"
+    );
+    let counts = assert_each_once(&server, 3);
+    assert!(!counts.contains_key("abonne1@example.org"), "{counts:?}");
+}

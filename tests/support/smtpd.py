@@ -20,6 +20,13 @@ recipient from a hash of the address, so a run is repeatable:
                   denied") to every RCPT: the relay's refusal, not the recipients'
   --max-size N          offer SIZE N in EHLO and refuse larger messages (552)
   --reply-data REPLY    answer REPLY to the end of every message, keeping nothing
+  --no-pipelining       do not offer PIPELINING (RFC 2920), which is offered
+                  by default, as Postfix does; each MAIL is logged with how
+                  many bytes had arrived behind it (`behind`), so a test
+                  can see whether RCPT and DATA came in the same write
+  --refuse-yet-take ADDR   answer 550 to RCPT for this address, yet go on
+                  to take DATA with 354 (a server that does, so that a
+                  pipelining client must not send the message)
   --inject-after-starttls   send, in the same segment as the reply to
                   STARTTLS, a forged EHLO reply offering AUTH PLAIN: what a
                   man in the middle does to a client that keeps reading its
@@ -72,8 +79,15 @@ class Handler:
         with self.lock, open(os.path.join(self.args.dump, "log.jsonl"), "a") as f:
             f.write(json.dumps(entry) + "\n")
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if not self.args.no_pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        self.log(event="mail", address=address)
+        behind = len(server._reader._buffer) if server._reader is not None else 0
+        self.log(event="mail", address=address, behind=behind)
         if self.args.reject_sender:
             return "553 5.7.1 <%s>: sender address rejected: not owned by the user" % address
         envelope.mail_from = address
@@ -89,6 +103,9 @@ class Handler:
             self.attempts[address] = n
         self.log(event="rcpt", address=address, attempt=n)
         if address in self.args.reject:
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if address in self.args.refuse_yet_take:
+            envelope.rcpt_tos.append(address)
             return "550 5.1.1 <%s>: mailbox unavailable" % address
         if n == 1 and share(address, "soft") < self.args.soft:
             return "451 4.3.0 try again later"
@@ -151,6 +168,8 @@ def main():
     p.add_argument("--reject-every-rcpt")
     p.add_argument("--max-size", type=int)
     p.add_argument("--reply-data")
+    p.add_argument("--no-pipelining", action="store_true")
+    p.add_argument("--refuse-yet-take", action="append", default=[])
     args = p.parse_args()
     # aiosmtpd warns about what some tests do on purpose (AUTH offered without TLS).
     warnings.filterwarnings("ignore")

@@ -342,6 +342,20 @@ impl AsyncSmtpConnection {
         self.read_response().await
     }
 
+    /// Sends SMTP commands in one write, without waiting for their
+    /// replies: SMTP PIPELINING (RFC 2920), for a server whose EHLO reply
+    /// offers it. The server replies to each in order; read the replies
+    /// with [`Self::read_response`], one per command. Only the last
+    /// command of a group may be one that changes the conversation's
+    /// state (such as DATA).
+    pub async fn pipeline(&mut self, commands: &[&(dyn Display + Sync)]) -> Result<(), Error> {
+        let mut text = String::new();
+        for command in commands {
+            text.push_str(&command.to_string());
+        }
+        self.write(text.as_bytes()).await
+    }
+
     /// Sends an SMTP command
     pub async fn command<C: Display>(&mut self, command: C) -> Result<Response, Error> {
         self.write(command.to_string().as_bytes()).await?;
