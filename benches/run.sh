@@ -187,8 +187,11 @@ for n in "${sizes[@]}"; do
 done
 stop_sink
 
-# The dry run against `cp -r` of its own output, from clean page caches'
-# dirty state (sync before each, not timed).
+# The dry run against `cp -r` of its own output, each timed in the same
+# state of the file system: just after as many files were deleted (ext4
+# pays to allocate inodes among those recently freed, whoever writes
+# first: see docs/PERFORMANCE.md), with the page cache written back
+# (sync before each, not timed).
 declare -A dry cp dryrss
 for n in "${SIZES[@]}"; do
   d=() k=() m=()
@@ -199,6 +202,7 @@ for n in "${SIZES[@]}"; do
     read -r secs r < <(grep '^TIME' <<<"$out" | awk '{print $2, $3}')
     d+=("$secs"); m+=("$r")
     sync
+    cp -r "$work/out-$n" "$work/scratch-$n"; sync; rm -rf "$work/scratch-$n"; sync
     t=$(now); cp -r "$work/out-$n" "$work/copy-$n"; k+=("$(since "$t")")
   done
   rm -rf "$work/out-$n" "$work/copy-$n"
