@@ -127,13 +127,17 @@ impl Audience {
             return None;
         }
         self.recipients += 1;
-        let v = *self.index.entry(selection.clone()).or_insert_with(|| {
-            self.variants.push(Variant {
-                selection,
-                members: 0,
-            });
-            self.variants.len() - 1
-        });
+        let v = match self.index.get(&selection) {
+            Some(&v) => v,
+            None => {
+                self.index.insert(selection.clone(), self.variants.len());
+                self.variants.push(Variant {
+                    selection,
+                    members: 0,
+                });
+                self.variants.len() - 1
+            }
+        };
         self.variants[v].members += 1;
         Some(v)
     }
