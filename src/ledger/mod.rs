@@ -240,6 +240,11 @@ impl Ledger {
             .map_err(db_err)?;
         db.pragma_update(None, "synchronous", "FULL")
             .map_err(db_err)?;
+        // The audience a send stages (`Ledger::stage`) goes to a temporary
+        // file, unlinked as soon as it is made, never to memory: a list of
+        // a million would otherwise cost tens of megabytes.
+        db.pragma_update(None, "temp_store", "FILE")
+            .map_err(db_err)?;
         schema::migrate(&db).map_err(db_err)?;
         Ok(Ledger {
             path: path.to_path_buf(),
