@@ -63,6 +63,9 @@ enum Cut {
 /// enforces the bounds.
 struct Tape<R> {
     inner: R,
+    /// The bounds: [`MAX_ROW`] and [`MAX_MEMBERS_FILE`], but for tests.
+    row_limit: usize,
+    file_limit: u64,
     /// Bytes read from `kept_from` on.
     kept: Vec<u8>,
     kept_from: u64,
@@ -74,10 +77,10 @@ struct Tape<R> {
 
 impl<R: Read> Read for Tape<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.kept.len() > MAX_ROW {
+        if self.kept.len() > self.row_limit {
             return Err(io::Error::other(Cut::Row));
         }
-        if self.total > MAX_MEMBERS_FILE {
+        if self.total > self.file_limit {
             return Err(io::Error::other(Cut::File));
         }
         let n = self.inner.read(buf)?;
@@ -89,6 +92,19 @@ impl<R: Read> Read for Tape<R> {
 }
 
 impl<R> Tape<R> {
+    fn new(inner: R, row_limit: usize, file_limit: u64) -> Tape<R> {
+        Tape {
+            inner,
+            row_limit,
+            file_limit,
+            kept: Vec::new(),
+            kept_from: 0,
+            lines_before: 0,
+            total: 0,
+            digest: std::hash::DefaultHasher::new(),
+        }
+    }
+
     /// Forgets what comes before `offset` (stepping over line ends there),
     /// and returns the 1-based line on which `offset` stands and the text
     /// of that line.
@@ -197,14 +213,7 @@ impl Rows {
         if buffered.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
             buffered.consume(3);
         }
-        let tape = Tape {
-            inner: buffered,
-            kept: Vec::new(),
-            kept_from: 0,
-            lines_before: 0,
-            total: 0,
-            digest: std::hash::DefaultHasher::new(),
-        };
+        let tape = Tape::new(buffered, MAX_ROW, MAX_MEMBERS_FILE);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -350,4 +359,45 @@ fn read_problem(
     Problem::error(ProblemKind::Syntax(message))
         .at(at)
         .hint("is it the right file?")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that gives one byte at a time.
+    struct Trickle<R>(R);
+
+    impl<R: Read> Read for Trickle<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let end = buf.len().min(1);
+            self.0.read(&mut buf[..end])
+        }
+    }
+
+    fn cut(result: io::Result<usize>) -> Option<Cut> {
+        result
+            .err()
+            .and_then(|e| e.get_ref().and_then(|e| e.downcast_ref::<Cut>()).copied())
+    }
+
+    #[test]
+    fn the_tape_stops_a_row_or_a_file_past_its_bound() {
+        let mut byte = [0; 1];
+        // A row: read until it is longer than the bound, then no more.
+        let mut tape = Tape::new(Trickle(io::repeat(b'x')), 4, u64::MAX);
+        for _ in 0..5 {
+            assert_eq!(tape.read(&mut byte).expect("within the bound"), 1);
+        }
+        assert!(matches!(cut(tape.read(&mut byte)), Some(Cut::Row)));
+        // A file of short rows: each row forgotten once read, the file
+        // still counts.
+        let mut tape = Tape::new(Trickle(io::repeat(b'\n')), 4, 6);
+        for read in 1..=7 {
+            assert_eq!(tape.read(&mut byte).expect("within the bound"), 1);
+            let (line, row) = tape.row_at(read);
+            assert_eq!((line, row), (read as usize + 1, &b""[..]));
+        }
+        assert!(matches!(cut(tape.read(&mut byte)), Some(Cut::File)));
+    }
 }
