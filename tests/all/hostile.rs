@@ -14,6 +14,16 @@ use common::{breves_with, parse, tempdir};
 
 const SECRET: &str = "a test secret of more than sixteen bytes";
 
+/// A list whose members are in `membres.csv`, which says `rows`.
+fn write_list_of_file(dir: &Path, rows: &str) -> String {
+    fs::write(dir.join("membres.csv"), rows).expect("csv");
+    let list = write_list(dir, "");
+    let text = fs::read_to_string(&list).expect("list");
+    let text = text.replace("topics =", "members = \"membres.csv\"\ntopics =");
+    fs::write(&list, text).expect("list");
+    list
+}
+
 fn write_list(dir: &Path, members: &str) -> String {
     let path = dir.join("list.toml");
     fs::write(
@@ -220,19 +230,11 @@ fn an_endless_members_file_is_cut_at_the_limit() {
 #[test]
 fn a_file_of_errors_is_read_up_to_a_thousand_of_them() {
     let dir = tempdir();
-    let csv = dir.path().join("membres.csv");
     let mut text = String::from("email,name,interests\n");
     for i in 0..5_000 {
         text.push_str(&format!("pas une adresse {i},X,\n"));
     }
-    fs::write(&csv, text).expect("csv");
-    let list = write_list(dir.path(), "");
-    let list_text = fs::read_to_string(&list).expect("list");
-    fs::write(
-        &list,
-        list_text.replace("topics =", "members = \"membres.csv\"\ntopics ="),
-    )
-    .expect("list");
+    let list = write_list_of_file(dir.path(), &text);
     let (code, out) = check_bounded(&[common::ISSUE, "--subscribers", &list]);
     assert_eq!(code, 1, "{out}");
     assert_eq!(out.matches("error: invalid address").count(), 1_000);
@@ -247,7 +249,6 @@ fn a_file_of_errors_is_read_up_to_a_thousand_of_them() {
 fn a_members_file_larger_than_any_other_input_is_read() {
     // Other inputs are read whole, up to 16 MB; a members file streams.
     let dir = tempdir();
-    let csv = dir.path().join("membres.csv");
     let mut text = String::from("email,name,interests\n");
     let mut i = 0;
     while text.len() <= 17_000_000 {
@@ -256,14 +257,7 @@ fn a_members_file_larger_than_any_other_input_is_read() {
         ));
         i += 1;
     }
-    fs::write(&csv, text).expect("csv");
-    let list = write_list(dir.path(), "");
-    let list_text = fs::read_to_string(&list).expect("list");
-    fs::write(
-        &list,
-        list_text.replace("topics =", "members = \"membres.csv\"\ntopics ="),
-    )
-    .expect("list");
+    let list = write_list_of_file(dir.path(), &text);
     let (code, out) = check_bounded(&[common::ISSUE, "--subscribers", &list]);
     assert_eq!(code, 0, "{out}");
     let (list, _) = breves::subscribers::List::load(Path::new(&list)).expect("the list");

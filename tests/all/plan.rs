@@ -84,13 +84,17 @@ fn options(issue: &Issue) -> Options {
 
 /// Runs `plan` into a fresh folder; the report's exit status.
 fn run(plan: &Plan<'_>, issue: &Issue) -> ExitStatus {
+    report_of(plan, issue).exit_status()
+}
+
+/// Runs `plan` into a fresh folder; its report.
+fn report_of(plan: &Plan<'_>, issue: &Issue) -> breves::dispatch::Report {
     let out = tempdir();
     let outbox = breves::deliver::files::Outbox::create(out.path(), "i", "l").expect("outbox");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let report = runtime
+    runtime
         .block_on(plan.run(&outbox, &options(issue), &Silent, &AtomicBool::new(false)))
-        .expect("run");
-    report.exit_status()
+        .expect("run")
 }
 
 fn count(ledger: &Ledger, scope: &Scope, state: &str) -> usize {
@@ -467,12 +471,7 @@ fn a_members_file_saved_again_after_the_plan_stops_the_run_with_what_was_done() 
     assert_eq!(to_send(&plan), keys(&["m0", "m1", "m2"]));
     // Saved again between the plan and the run.
     fs::write(dir.path().join("membres.csv"), rows(4)).expect("saved again");
-    let out = tempdir();
-    let outbox = breves::deliver::files::Outbox::create(out.path(), "i", "l").expect("outbox");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let report = runtime
-        .block_on(plan.run(&outbox, &options(&issue), &Silent, &AtomicBool::new(false)))
-        .expect("run");
+    let report = report_of(&plan, &issue);
     assert_eq!(report.exit_status(), ExitStatus::Incomplete);
     assert_eq!((report.delivered, report.not_attempted), (0, 3));
     let fatal = report.fatal.expect("the reason");

@@ -85,9 +85,10 @@ impl Sender {
             self.ledger().display().to_string(),
             "--retry-delay".into(),
             "0.05".into(),
-            "--timeout".into(),
-            "10".into(),
         ];
+        if !extra.contains(&"--timeout") {
+            args.extend(["--timeout".into(), "10".into()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut env = env.to_vec();
         if !env.iter().any(|(k, _)| *k == "BREVES_UNSUBSCRIBE_SECRET") {
@@ -1184,22 +1185,11 @@ fn a_refused_recipient_whose_data_the_relay_takes_is_never_sent_their_message() 
     let run = Sender::new();
     let list = run.list(4);
     let started = Instant::now();
-    let out = breves_with(
-        [
-            "send",
-            common::ISSUE,
-            "--subscribers",
-            list.to_str().expect("utf-8"),
-            "--smtp",
-            &server.plain_url(),
-            "--ledger",
-            run.ledger().to_str().expect("utf-8"),
-            "--concurrency",
-            "1",
-            "--timeout",
-            "60",
-        ],
-        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    let out = run.send(
+        &list,
+        &server.plain_url(),
+        &["--concurrency", "1", "--timeout", "60"],
+        &[],
     );
     assert!(
         started.elapsed() < Duration::from_secs(30),
