@@ -1,5 +1,15 @@
 //! The `breves` command: parses arguments, calls the library, prints.
 
+/// `println!` for what a command says on standard output: a reader that
+/// went away (`breves send … | head`) is not the command's failure, so
+/// nothing ends early and nothing panics; what is not read is dropped.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cmd;
 
 use std::process::ExitCode;

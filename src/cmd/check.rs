@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         Format::Human => super::print_problems(&problems),
         Format::Github => {
             for p in problems.sorted() {
-                println!("{}", p.github_annotation());
+                say!("{}", p.github_annotation());
             }
         }
     }

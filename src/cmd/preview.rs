@@ -52,17 +52,17 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
     } else {
         format!("the highlight and {}", preview.sections.join(", "))
     };
-    println!("Preview of {} for {}: {sections}.", issue.id, preview.to);
+    say!("Preview of {} for {}: {sections}.", issue.id, preview.to);
     for path in &written {
-        println!("  {}", path.display());
+        say!("  {}", path.display());
     }
-    println!(
+    say!(
         "  HTML part {}, whole message {}.",
         super::size(preview.html.len()),
         super::size(preview.letter.bytes.len())
     );
     if warnings.warning_count() > 0 {
-        println!(
+        say!(
             "  {} warning(s) about the input: run `breves check` to see them.",
             warnings.warning_count()
         );

@@ -24,7 +24,7 @@ fn what(plan: &Plan<'_>) -> String {
 
 /// The summary of a dry run.
 pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
-    println!(
+    say!(
         "Dry run of {} to the list {}: {} message(s) written to {} ({} distinct digest(s)), {} skipped.",
         issue.id,
         list.id,
@@ -34,15 +34,15 @@ pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
         report.skipped.len()
     );
     for s in &report.skipped {
-        println!("  skipped {}: {}", s.recipient, s.reason);
+        say!("  skipped {}: {}", s.recipient, s.reason);
     }
     if report.delivered > 0 {
         if list.unsubscribe_url.is_some() {
-            println!(
+            say!(
                 "  Unsubscription links are signed with the test secret of dry runs: they work on no real server."
             );
         }
-        println!(
+        say!(
             "  {} in all, largest message {}, in {:.2} s; list of files: {}",
             super::size(report.bytes),
             super::size(report.largest),
@@ -56,14 +56,14 @@ pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
 pub fn plan(plan: &Plan<'_>) {
     let what = what(plan);
     if plan.left_out > 0 {
-        println!(
+        say!(
             "{} subscriber(s) who unsubscribed (or stopped every section) are left out.",
             plan.left_out
         );
     }
     let start = &plan.start;
     if let Some(changes) = &start.accepted {
-        println!(
+        say!(
             "Going on with the files as they are now (--accept-changes): {} new recipient(s), {} no longer in the list, {} with other sections{}.",
             changes.added.count,
             changes.removed.count,
@@ -87,24 +87,26 @@ pub fn plan(plan: &Plan<'_>) {
             0 => String::new(),
             n => format!(", of which {n} refused for good before sent again (--retry-failed)"),
         };
-        println!(
+        say!(
             "Resuming the send of {what}: {} already sent, {} refused for good, {} to send{again}{uncertain}.",
-            start.already_sent, start.already_failed, plan.to_send,
+            start.already_sent,
+            start.already_failed,
+            plan.to_send,
         );
     }
     if plan.held_back > 0 {
         let n = plan.held_back;
-        println!("  {n} more held back by --limit for a later run.");
+        say!("  {n} more held back by --limit for a later run.");
     }
     match plan.idle() {
         None => {}
-        Some(Idle::UncertainLeftAlone(n)) => println!(
+        Some(Idle::UncertainLeftAlone(n)) => say!(
             "Nothing to send: {n} recipient(s) of uncertain outcome left alone. `breves status` lists them."
         ),
-        Some(Idle::RefusedRemain(n)) => println!(
+        Some(Idle::RefusedRemain(n)) => say!(
             "Nothing to send: every recipient of {what} has been served, {n} of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again."
         ),
-        Some(Idle::AllServed) => println!(
+        Some(Idle::AllServed) => say!(
             "Nothing to send: every recipient of {what} has been served. `breves status` tells more."
         ),
     }
@@ -143,7 +145,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
 /// The summary of a real send.
 pub fn summary(plan: &Plan<'_>, report: &Report) {
     let secs = report.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    say!(
         "Sent {}: {} sent, {} skipped, {} failed, {} uncertain, in {:.2} s ({:.1} messages/s).",
         what(plan),
         report.delivered,
@@ -154,7 +156,7 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
         report.delivered as f64 / secs
     );
     if report.latency.count() > 0 {
-        println!(
+        say!(
             "  Time per message: median {:.2} ms, 99th percentile {:.2} ms.",
             report.latency.quantile(0.5).as_secs_f64() * 1000.0,
             report.latency.quantile(0.99).as_secs_f64() * 1000.0
@@ -162,22 +164,22 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
     }
     if plan.uncertain_resent > 0 {
         let n = plan.uncertain_resent;
-        println!("  {n} message(s) of uncertain outcome from an earlier run were sent again.");
+        say!("  {n} message(s) of uncertain outcome from an earlier run were sent again.");
     }
     for (recipient, reply) in report.failed.iter().chain(&report.gave_up) {
-        println!("  failed {recipient}: {reply}");
+        say!("  failed {recipient}: {reply}");
     }
     for (recipient, reason) in &report.uncertain {
-        println!("  uncertain {recipient}: {reason} (sent again by the next run)");
+        say!("  uncertain {recipient}: {reason} (sent again by the next run)");
     }
     if report.retries > 0 {
-        println!("  {} transient failure(s) were retried.", report.retries);
+        say!("  {} transient failure(s) were retried.", report.retries);
     }
     if let Some(fatal) = &report.fatal {
-        println!("  stopped: {fatal}");
+        say!("  stopped: {fatal}");
     }
     if report.not_attempted > 0 {
-        println!(
+        say!(
             "  {} recipient(s) not attempted: run the same command again to go on where it stopped.",
             report.not_attempted
         );
@@ -187,7 +189,7 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
 /// A line pointing to `breves check` when the input has warnings.
 pub fn input_warnings(warnings: &Problems, issue: &Path, list: &Path) {
     if warnings.warning_count() > 0 {
-        println!(
+        say!(
             "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
             warnings.warning_count(),
             issue.display(),

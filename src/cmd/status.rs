@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let status = ledger.status(&scope)?;
     let preferences = ledger.preferences(&list.id)?;
     if !preferences.suppressed.is_empty() || !preferences.opted_out.is_empty() {
-        println!(
+        say!(
             "The list {}: {} address(es) unsubscribed, {} subscriber(s) who stopped sections:",
             list.id,
             preferences.suppressed.len(),
@@ -43,11 +43,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         let mut stopped: Vec<_> = preferences.opted_out.iter().collect();
         stopped.sort();
         for (address, sections) in stopped {
-            println!("  {address} no longer receives {}", sections.join(", "));
+            say!("  {address} no longer receives {}", sections.join(", "));
         }
     }
     if !status.known {
-        println!(
+        say!(
             "The ledger {} has no send of {} to {}{}.",
             path.display(),
             issue.id,
@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Success);
     }
-    println!(
+    say!(
         "{} to {}{}, started {}:",
         issue.id,
         list.id,
@@ -64,10 +64,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         status.started.unwrap_or_default()
     );
     for (state, count) in &status.counts {
-        println!("  {state:<10} {count}");
+        say!("  {state:<10} {count}");
     }
     for (recipient, state, reply) in &status.problems {
-        println!("  {state} {recipient}: {reply}");
+        say!("  {state} {recipient}: {reply}");
     }
     Ok(ExitStatus::Success)
 }

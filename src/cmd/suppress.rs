@@ -38,12 +38,12 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             " (not a member of the list now)"
         };
         if new {
-            println!(
+            say!(
                 "{address} will not be mailed again by the list {}{member}.",
                 list.id
             );
         } else {
-            println!("{address} had already left the list {}.", list.id);
+            say!("{address} had already left the list {}.", list.id);
         }
     }
     Ok(ExitStatus::Success)

@@ -50,7 +50,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         address: args.listen.clone(),
         source,
     })?;
-    println!(
+    say!(
         "Listening on http://{address} (ledger {})",
         ledger.path().display()
     );

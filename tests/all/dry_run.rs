@@ -414,3 +414,30 @@ fn a_full_disk_leaves_no_half_written_message() {
         "the limit stopped the run ({written} written)"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_nothing_early() {
+    // `breves send … | head`: standard output closed before the plan and
+    // the summary are printed. The run still completes, and says nothing
+    // of a panic.
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let script = format!(
+        "'{}' send '{}' --subscribers '{}' --dry-run '{}' 2>'{}' | true; echo \"${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_breves"),
+        common::ISSUE,
+        common::LIST,
+        out.display(),
+        dir.path().join("stderr").display()
+    );
+    let run = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(common::root())
+        .output()
+        .expect("bash runs");
+    let code = String::from_utf8_lossy(&run.stdout).trim().to_owned();
+    let stderr = fs::read_to_string(dir.path().join("stderr")).expect("stderr");
+    assert_eq!(code, "0", "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.join("manifest.json").exists(), "the run completed");
+}
