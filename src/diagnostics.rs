@@ -524,19 +524,25 @@ pub fn read_source(path: &Path) -> crate::Result<Result<Arc<SourceFile>, Problem
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Ok(Arc::new(SourceFile::new(path, text)))),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let file = Arc::new(SourceFile::new(path, text));
-            Ok(Err(Problem::error(ProblemKind::Syntax(
-                "this file is not UTF-8 text".into(),
-            ))
-            .at(file.locate(at..at))
-            .hint(
-                "save it again as \"UTF-8\" (in a spreadsheet: CSV UTF-8)",
-            )))
-        }
+        Err(e) => Ok(Err(not_utf8(path, 1, e.as_bytes()))),
     }
+}
+
+/// The problem of text that is not UTF-8: `bytes`, which start on line
+/// `first_line` of `path` (a whole file, or one row of a members file read
+/// as it streams), shown with a caret at the first bad byte. Spreadsheets
+/// sometimes save Latin-1.
+pub fn not_utf8(path: &Path, first_line: usize, bytes: &[u8]) -> Problem {
+    // The bytes before the first bad one are UTF-8: their length is the
+    // same in the text shown, where the bad byte becomes U+FFFD.
+    let at = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let file = Arc::new(SourceFile::excerpt(path, first_line, text));
+    Problem::error(ProblemKind::Syntax("this file is not UTF-8 text".into()))
+        .at(file.locate(at..at))
+        .hint("save it again as \"UTF-8\" (in a spreadsheet: CSV UTF-8)")
 }
 
 /// Reads `path` and checks it with `parse`, gathering every problem: the

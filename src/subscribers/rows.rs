@@ -14,7 +14,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diagnostics::{Location, Problem, ProblemKind, SourceFile};
+use crate::diagnostics::{Location, Problem, ProblemKind, SourceFile, not_utf8};
 
 /// The longest row read: far above any member's address, name and
 /// interests; a file with no line end (`/dev/zero`) stops here.
@@ -187,18 +187,6 @@ fn excerpt(path: &Path, line: usize, row: &[u8]) -> Arc<SourceFile> {
         line,
         String::from_utf8_lossy(row).into_owned(),
     ))
-}
-
-fn not_utf8(path: &Path, line: usize, row: &[u8]) -> Problem {
-    let at = std::str::from_utf8(row)
-        .err()
-        .map_or(0, |e| e.valid_up_to());
-    let excerpt = excerpt(path, line, row);
-    // The lossy excerpt has a replacement character where the bad byte was.
-    let at = String::from_utf8_lossy(&row[..at]).len();
-    Problem::error(ProblemKind::Syntax("this file is not UTF-8 text".into()))
-        .at(excerpt.locate(at..at))
-        .hint("save it again as \"UTF-8\" (in a spreadsheet: CSV UTF-8)")
 }
 
 impl Rows {
