@@ -44,8 +44,12 @@ pub fn check(issue: &Path, list: Option<&Path>) -> Result<Checked> {
     let (list, found) = check_file(list, List::parse)?;
     checked.problems.extend(found);
     if let (Some(issue), Some(list)) = (&issue, &list) {
-        checked.problems.extend(check_pairing(issue, list));
+        // One reading of the members for both: who receives what, and who
+        // receives nothing.
         let campaign = Campaign::prepare(issue, list)?;
+        checked
+            .problems
+            .extend(check_pairing(issue, list, campaign.audience()));
         checked.variants = campaign.digests().len();
         checked.problems.extend(campaign.check_sizes());
     }

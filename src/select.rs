@@ -208,8 +208,9 @@ pub fn parse_interests(issue: &Issue, text: &str) -> crate::Result<Selection> {
 }
 
 /// What is worth knowing when an issue meets a list: sections nobody can
-/// choose, and members who will receive nothing.
-pub fn check_pairing(issue: &Issue, list: &List) -> Problems {
+/// choose, and members of `audience` (the list's, already counted) who
+/// will receive nothing.
+pub fn check_pairing(issue: &Issue, list: &List, audience: &Audience) -> Problems {
     let mut problems = Problems::new();
     for section in &issue.sections {
         if !list.topics.iter().any(|t| t.id == section.id) {
@@ -219,13 +220,6 @@ pub fn check_pairing(issue: &Issue, list: &List) -> Problems {
             );
         }
     }
-    let audience = match Audience::of(issue, list) {
-        Ok(audience) => audience,
-        Err(e) => {
-            problems.push(Problem::error(ProblemKind::Other(e.to_string())));
-            return problems;
-        }
-    };
     for member in &audience.skipped {
         let mut problem = Problem::warning(ProblemKind::Other(format!(
             "{} receives nothing from this issue: none of their interests ({}) is a section of it",
@@ -261,6 +255,10 @@ mod tests {
         list.unwrap_or_else(|| panic!("{problems:?}"))
     }
 
+    fn audience(issue: &Issue, list: &List) -> Audience {
+        Audience::of(issue, list).expect("readable")
+    }
+
     fn messages(problems: &Problems) -> Vec<String> {
         problems.sorted().iter().map(|p| p.to_string()).collect()
     }
@@ -273,14 +271,14 @@ mod tests {
             "[[member]]\nemail = \"a@example.org\"\ninterests = [\"agenda\"]\n[[member]]\nemail = \"b@example.org\"\ninterests = [\"spatial\"]\n",
         );
         assert_eq!(
-            messages(&check_pairing(&issue, &list)),
+            messages(&check_pairing(&issue, &list, &audience(&issue, &list))),
             vec![
                 "warning: the section `economie-numerique` is not a topic of the list: only members with no interests will receive it (add it to [list] topics, or use one of the list's topic ids)".to_owned(),
                 "l.toml:5:1: warning: a@example.org receives nothing from this issue: none of their interests (agenda) is a section of it".to_owned(),
             ]
         );
         let matching = list_of_every_section(&issue);
-        assert!(check_pairing(&issue, &matching).is_empty());
+        assert!(check_pairing(&issue, &matching, &audience(&issue, &matching)).is_empty());
     }
 
     fn list_of_every_section(issue: &Issue) -> List {

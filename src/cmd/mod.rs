@@ -63,7 +63,8 @@ pub fn load(issue: &Path, list: &Path) -> Result<(Issue, List, Problems), Error>
     match (issue, list) {
         (Ok((issue, mut warnings)), Ok((list, list_warnings))) => {
             warnings.extend(list_warnings);
-            warnings.extend(breves::select::check_pairing(&issue, &list));
+            let audience = breves::select::Audience::of(&issue, &list)?;
+            warnings.extend(breves::select::check_pairing(&issue, &list, &audience));
             Ok((issue, list, warnings))
         }
         (Err(Error::Invalid(mut a)), Err(Error::Invalid(b))) => {
