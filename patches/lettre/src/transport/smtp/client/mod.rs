@@ -71,24 +71,36 @@ impl ClientCodec {
     }
 
     /// Adds transparency: a line starting with `.` gets another `.`
-    /// (RFC 5321 section 4.5.2). Copies whole lines at a time (a digest of
-    /// 100 KB took a tenth of a millisecond byte by byte).
+    /// (RFC 5321 section 4.5.2). Copies everything between two such lines
+    /// at once, found with `memchr`'s `memmem` (a digest of 100 KB took a
+    /// tenth of a millisecond byte by byte).
     fn encode(&mut self, frame: &[u8], buf: &mut Vec<u8>) {
-        buf.reserve(frame.len());
-        for line in frame.split_inclusive(|&b| b == b'\n') {
-            if line[0] == b'.' && matches!(self.status, CodecStatus::StartOfNewLine) {
-                buf.push(b'.');
+        buf.reserve(frame.len() + 1);
+        let mut copied = 0;
+        // A line whose start (or `\r\n`) came in the previous frame.
+        match (self.status, frame) {
+            (CodecStatus::StartOfNewLine, [b'.', ..]) => buf.push(b'.'),
+            (CodecStatus::StartingNewLine, [b'\n', b'.', ..]) => {
+                buf.extend_from_slice(b"\n.");
+                copied = 1;
             }
-            buf.extend_from_slice(line);
-            self.status = match line {
-                [.., b'\r', b'\n'] => CodecStatus::StartOfNewLine,
-                [b'\n'] if matches!(self.status, CodecStatus::StartingNewLine) => {
-                    CodecStatus::StartOfNewLine
-                }
-                [.., b'\r'] => CodecStatus::StartingNewLine,
-                _ => CodecStatus::MiddleOfLine,
-            };
+            _ => {}
         }
+        for at in memchr::memmem::find_iter(frame, b"\r\n.") {
+            buf.extend_from_slice(&frame[copied..at + 2]);
+            buf.push(b'.');
+            copied = at + 2;
+        }
+        buf.extend_from_slice(&frame[copied..]);
+        self.status = match frame {
+            [] => self.status,
+            [.., b'\r', b'\n'] => CodecStatus::StartOfNewLine,
+            [b'\n'] if matches!(self.status, CodecStatus::StartingNewLine) => {
+                CodecStatus::StartOfNewLine
+            }
+            [.., b'\r'] => CodecStatus::StartingNewLine,
+            _ => CodecStatus::MiddleOfLine,
+        };
     }
 }
 
@@ -140,7 +152,7 @@ mod test {
         );
     }
 
-    /// The byte-by-byte state machine the line-wise `encode` replaced.
+    /// The byte-by-byte state machine the `memmem` `encode` replaced.
     fn encode_bytewise(status: &mut CodecStatus, frame: &[u8], buf: &mut Vec<u8>) {
         for &b in frame {
             buf.push(b);
@@ -159,7 +171,7 @@ mod test {
     }
 
     #[test]
-    fn test_codec_line_wise_equals_byte_wise() {
+    fn test_codec_equals_byte_wise() {
         // Every frame of up to 7 bytes from `.`, `\r`, `\n` and `a`, after
         // every earlier state (reached by a prefix).
         let alphabet = [b'.', b'\r', b'\n', b'a'];
