@@ -39,7 +39,7 @@ use crate::address::Key;
 use crate::issue::Issue;
 use crate::message::{self, Dkim, EncodedDigest, Letter};
 use crate::render::{Digest, Renderer};
-use crate::select::Audience;
+use crate::select::{Audience, Selection};
 use crate::subscribers::{List, Member};
 use crate::unsubscribe::Links;
 use crate::unsubscribe::Signer;
@@ -68,53 +68,46 @@ pub fn clip_warning(digest: &Digest) -> Option<Problem> {
     )
 }
 
-/// Renders and encodes every variant of `audience`, the variants shared
-/// out among the machine's cores (each takes a few milliseconds, and a
-/// list can have dozens).
+/// Renders the issue once and assembles and encodes every variant of
+/// `audience` from it, the variants shared out among the machine's cores
+/// (encoding each takes a fraction of a millisecond, and a list can have
+/// dozens).
 fn render_all(
     issue: &Issue,
     list: &List,
     audience: &Audience,
 ) -> Result<(Vec<Digest>, Vec<EncodedDigest>)> {
-    let renderer = Renderer::new();
+    let everything = Selection::for_interests(issue, &[]);
+    let template = Renderer::new().template(issue, Some(list), &everything)?;
+    let template = &template;
     let variants = &audience.variants;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let per_thread = variants.len().div_ceil(cores).max(1);
-    let render = |part: &[crate::select::Variant]| -> Result<Vec<(Digest, EncodedDigest)>> {
+    let assemble = |part: &[crate::select::Variant]| -> Vec<(Digest, EncodedDigest)> {
         part.iter()
             .map(|v| {
-                let digest = renderer.render(issue, Some(list), &v.selection)?;
+                let digest = template.digest(&v.selection);
                 let encoded = EncodedDigest::new(&digest);
-                Ok((digest, encoded))
+                (digest, encoded)
             })
             .collect()
     };
-    let parts: Vec<Result<Vec<(Digest, EncodedDigest)>>> = std::thread::scope(|scope| {
+    let parts = std::thread::scope(|scope| {
         let threads: Vec<_> = variants
             .chunks(per_thread)
-            .map(|part| scope.spawn(move || render(part)))
+            .map(|part| scope.spawn(move || assemble(part)))
             .collect();
         threads
             .into_iter()
             .map(|t| {
-                t.join().unwrap_or_else(|_| {
-                    Err(crate::Error::Task {
-                        what: "a renderer",
-                        reason: "it panicked".into(),
-                    })
+                t.join().map_err(|_| crate::Error::Task {
+                    what: "a renderer",
+                    reason: "it panicked".into(),
                 })
             })
-            .collect()
-    });
-    let mut digests = Vec::with_capacity(variants.len());
-    let mut encoded = Vec::with_capacity(variants.len());
-    for part in parts {
-        for (digest, e) in part? {
-            digests.push(digest);
-            encoded.push(e);
-        }
-    }
-    Ok((digests, encoded))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Ok(parts.into_iter().flatten().unzip())
 }
 
 /// A send, ready to go: who receives which digest, every digest rendered.

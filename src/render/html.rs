@@ -10,6 +10,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::template::Piece;
 use super::typography::french;
 use super::{Outline, Slot, labels};
 use crate::issue::{Article, Colophon};
@@ -41,15 +42,78 @@ impl HtmlRenderer {
         HtmlRenderer { inliner }
     }
 
-    /// The inlined HTML of one digest.
-    pub fn render(&self, outline: &Outline<'_>) -> Result<String> {
+    /// The inlined HTML of the outline's sections, cut into pieces at the
+    /// marks [`page`] leaves (see [`super::template`]).
+    pub(crate) fn template(&self, outline: &Outline<'_>) -> Result<Vec<Piece>> {
         let page = page(outline).into_string();
         let inlined = self
             .inliner
             .inline(&page)
             .map_err(|e| Error::Style(e.to_string()))?;
-        Ok(charset_first(inlined))
+        cut(&charset_first(inlined), outline.sections.len())
     }
+}
+
+/// How a mark starts: an HTML comment, which css-inline keeps where it is.
+const MARK: &str = "<!--breves:";
+
+/// A mark: `preheader`, `topics`, `section:N` (a section's share starts),
+/// or `end` (it ends).
+fn mark(what: &str) -> Markup {
+    PreEscaped(format!("{MARK}{what}-->"))
+}
+
+/// Cuts the inlined page at its marks. Content never makes one (text is
+/// escaped); an attribute that did would be found by the count, as a page
+/// whose marks are not the two of each of `sections` and one of each line.
+fn cut(page: &str, sections: usize) -> Result<Vec<Piece>> {
+    let broken = || Error::Style("the digest's markup lost the marks of its sections".into());
+    let mut pieces = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut rest = page;
+    while let Some(at) = rest.find(MARK) {
+        let before = &rest[..at];
+        let after = &rest[at + MARK.len()..];
+        let close = after.find("-->").ok_or_else(broken)?;
+        let name = &after[..close];
+        rest = &after[close + "-->".len()..];
+        match (open, name) {
+            (Some(i), "end") => {
+                pieces.push(Piece::Section(i, before.to_owned()));
+                open = None;
+            }
+            (None, "preheader" | "topics") => {
+                pieces.push(Piece::Fixed(before.to_owned()));
+                pieces.push(if name == "topics" {
+                    Piece::Topics
+                } else {
+                    Piece::Preheader
+                });
+            }
+            (None, section) => {
+                let i = section
+                    .strip_prefix("section:")
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(broken)?;
+                pieces.push(Piece::Fixed(before.to_owned()));
+                open = Some(i);
+            }
+            (Some(_), _) => return Err(broken()),
+        }
+    }
+    if open.is_some() {
+        return Err(broken());
+    }
+    pieces.push(Piece::Fixed(rest.to_owned()));
+    let count = |f: fn(&Piece) -> bool| pieces.iter().filter(|p| f(p)).count();
+    if count(|p| matches!(p, Piece::Section(..))) != 2 * sections
+        || count(|p| matches!(p, Piece::Preheader)) != 1
+        || count(|p| matches!(p, Piece::Topics)) != 1
+    {
+        return Err(broken());
+    }
+    pieces.retain(|p| !matches!(p, Piece::Fixed(s) if s.is_empty()));
+    Ok(pieces)
 }
 
 impl Default for HtmlRenderer {
@@ -174,7 +238,8 @@ fn contents(o: &Outline<'_>) -> Markup {
                 ul.toc-list {
                     li.toc-item { a href="#fait-marquant" { (inlines(&plain_links(&highlight.article.title))) } }
                 }
-                @for (_, section) in &o.sections {
+                @for (i, section) in &o.sections {
+                    (mark(&format!("section:{i}")))
                     p.toc-section { a href={ "#" (section.id) } { (text(&section.title)) } }
                     ul.toc-list {
                         @for (n, a) in section.articles.iter().enumerate() {
@@ -183,6 +248,7 @@ fn contents(o: &Outline<'_>) -> Markup {
                             }
                         }
                     }
+                    (mark("end"))
                 }
             }
         }
@@ -231,7 +297,9 @@ fn colophon(c: &Colophon) -> Markup {
     }
 }
 
-/// The whole document, before its styles are inlined.
+/// The whole document, before its styles are inlined, with a mark where
+/// each section's share starts and ends and in place of the two lines that
+/// name the sections (see [`super::template`]).
 pub fn page(o: &Outline<'_>) -> Markup {
     let issue = o.issue;
     html! {
@@ -249,7 +317,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
             }
             body.body {
                 div.preheader {
-                    (o.preheader)
+                    (mark("preheader"))
                     @for _ in 0..40 { (PreEscaped(PREHEADER_PADDING)) }
                 }
                 table.wrapper role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
@@ -270,7 +338,8 @@ pub fn page(o: &Outline<'_>) -> Markup {
                                         }
                                     }
                                 }
-                                @for (_, section) in &o.sections {
+                                @for (i, section) in &o.sections {
+                                    (mark(&format!("section:{i}")))
                                     tr {
                                         td.section-cell {
                                             h2.section-title id=(section.id) { (text(&section.title)) }
@@ -281,10 +350,11 @@ pub fn page(o: &Outline<'_>) -> Markup {
                                             p.back { a href="#sommaire" { "↑ " (labels::BACK_TO_CONTENTS) } }
                                         }
                                     }
+                                    (mark("end"))
                                 }
                                 tr {
                                     td.footer-cell {
-                                        p.footer-topics { (o.topics_line) }
+                                        p.footer-topics { (mark("topics")) }
                                         @if let Some(line) = &o.manage_line {
                                             p { (line) }
                                         }
@@ -299,6 +369,58 @@ pub fn page(o: &Outline<'_>) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_cut_only_where_its_marks_are_whole_and_in_order() {
+        let good = "<div><!--breves:preheader--></div><!--breves:section:3--><p>S</p><!--breves:end--><!--breves:section:3--><tr>T</tr><!--breves:end--><p><!--breves:topics--></p>";
+        assert_eq!(
+            cut(good, 1).expect("cut"),
+            vec![
+                Piece::Fixed("<div>".into()),
+                Piece::Preheader,
+                Piece::Fixed("</div>".into()),
+                Piece::Section(3, "<p>S</p>".into()),
+                Piece::Section(3, "<tr>T</tr>".into()),
+                Piece::Fixed("<p>".into()),
+                Piece::Topics,
+                Piece::Fixed("</p>".into()),
+            ]
+        );
+        for (n, page) in [
+            // Too few sections, or too many.
+            good.to_owned(),
+            good.replace("<!--breves:section:3--><tr>T</tr><!--breves:end-->", ""),
+            // A line missing, or twice.
+            good.replace("<!--breves:topics-->", ""),
+            good.replace(
+                "<!--breves:topics-->",
+                "<!--breves:topics--><!--breves:topics-->",
+            ),
+            good.replace("<!--breves:preheader-->", ""),
+            good.replace(
+                "<!--breves:preheader-->",
+                "<!--breves:preheader--><!--breves:preheader-->",
+            ),
+            // A section never closed, or closed twice, or a line inside it.
+            good.replace("<p>S</p><!--breves:end-->", "<p>S</p>"),
+            good.replace("<!--breves:end-->", "<!--breves:end--><!--breves:end-->"),
+            good.replace("<p>S</p>", "<!--breves:topics-->"),
+            // A mark without its end, or of no known kind.
+            good.replace("<!--breves:topics-->", "<!--breves:topics"),
+            good.replace("section:3", "section:three"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let sections = if n == 0 { 2 } else { 1 };
+            assert!(cut(page, sections).is_err(), "{n}: {page}");
         }
     }
 }

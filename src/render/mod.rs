@@ -7,15 +7,19 @@
 //! from the same Markdown tree. French spacing ([`typography`]) is applied
 //! to every run of text in both.
 //!
-//! A [`Renderer`] is built once per run; [`Renderer::render`] is called once
-//! per distinct set of sections, not once per subscriber.
+//! A [`Renderer`] is built once per run; [`Renderer::template`] renders an
+//! issue once with all its sections, and each distinct set of sections is
+//! assembled from its pieces ([`template`]), not rendered again, nor once
+//! per subscriber.
 
 pub mod html;
 pub mod slots;
+pub mod template;
 pub mod text;
 pub mod typography;
 
 pub use slots::Slot;
+pub use template::Template;
 
 use crate::Result;
 use crate::issue::{Issue, Section};
@@ -153,15 +157,22 @@ impl Renderer {
         list: Option<&List>,
         selection: &Selection,
     ) -> Result<Digest> {
-        let outline = Outline::new(issue, list, selection);
-        let html = self.html.render(&outline)?;
-        let text = text::render(&outline);
-        Ok(Digest {
-            html,
-            text,
-            preheader: outline.preheader,
-            section_ids: selection.ids(issue),
-        })
+        Ok(self.template(issue, list, selection)?.digest(selection))
+    }
+
+    /// Renders the digest of `sections` once, in pieces, from which the
+    /// digest of any set of them is assembled ([`Template::digest`]): the
+    /// way to render many variants of one issue.
+    pub fn template<'a>(
+        &self,
+        issue: &'a Issue,
+        list: Option<&'a List>,
+        sections: &Selection,
+    ) -> Result<Template<'a>> {
+        let outline = Outline::new(issue, list, sections);
+        let html = self.html.template(&outline)?;
+        let text = text::template(&outline);
+        Ok(Template::new(&outline, list, html, text))
     }
 }
 

@@ -9,6 +9,7 @@
 
 use textwrap::{Options, WordSeparator, WordSplitter, wrap};
 
+use super::template::Piece;
 use super::typography::french;
 use super::{Outline, Slot, labels};
 use crate::issue::Article;
@@ -226,10 +227,62 @@ impl Writer {
     }
 }
 
-/// The plain-text part of one digest.
-pub fn render(o: &Outline<'_>) -> String {
+/// A line wrapped as the text part wraps it, with its line end.
+pub(crate) fn wrapped(text: &str) -> String {
+    let mut w = Writer { out: String::new() };
+    w.wrapped(text, "", "");
+    w.out
+}
+
+/// Where the pieces of a text part start, as it is written.
+#[derive(Default)]
+struct Cuts(Vec<(usize, Piece)>);
+
+impl Cuts {
+    /// From `at` on, the text belongs to `piece` (its text left empty).
+    fn at(&mut self, at: usize, piece: Piece) {
+        self.0.push((at, piece));
+    }
+
+    /// `text` cut where it was marked.
+    fn apply(self, text: &str) -> Vec<Piece> {
+        let mut pieces = Vec::with_capacity(self.0.len() + 1);
+        let mut marks = self.0.into_iter().peekable();
+        let mut start = 0;
+        let mut current = Piece::Fixed(String::new());
+        loop {
+            // (The part's trailing blank lines are trimmed after the last
+            // mark was set: no mark is past its end.)
+            let end = marks
+                .peek()
+                .map_or(text.len(), |(at, _)| *at)
+                .min(text.len());
+            let share = text[start.min(end)..end].to_owned();
+            match current {
+                Piece::Fixed(_) => pieces.push(Piece::Fixed(share)),
+                Piece::Section(i, _) => pieces.push(Piece::Section(i, share)),
+                other => pieces.push(other),
+            }
+            match marks.next() {
+                Some((at, piece)) => {
+                    start = at;
+                    current = piece;
+                }
+                None => break,
+            }
+        }
+        pieces.retain(|p| !matches!(p, Piece::Fixed(s) if s.is_empty()));
+        pieces
+    }
+}
+
+/// The plain-text part of the outline's sections, cut into pieces (see
+/// [`super::template`]): each section's entry in the sommaire and its
+/// articles, and the line naming the sections, written per variant.
+pub(crate) fn template(o: &Outline<'_>) -> Vec<Piece> {
     let issue = o.issue;
     let mut w = Writer { out: String::new() };
+    let mut cuts = Cuts::default();
 
     w.wrapped(&french(&issue.title).to_uppercase(), "", "");
     if let Some(subtitle) = &issue.subtitle {
@@ -246,19 +299,22 @@ pub fn render(o: &Outline<'_>) -> String {
     w.wrapped(&french(&issue.highlight.label), "", "");
     let title = inline_text(&issue.highlight.article.title, &mut None);
     w.wrapped(&title, "  - ", "    ");
-    for (_, section) in &o.sections {
+    for (i, section) in &o.sections {
+        cuts.at(w.out.len(), Piece::Section(*i, String::new()));
         w.blank();
         w.wrapped(&french(&section.title), "", "");
         for article in &section.articles {
             let title = inline_text(&article.title, &mut None);
             w.wrapped(&title, "  - ", "    ");
         }
+        cuts.at(w.out.len(), Piece::Fixed(String::new()));
     }
 
     w.banner(&french(&issue.highlight.label));
     w.article(&issue.highlight.article);
 
-    for (_, section) in &o.sections {
+    for (i, section) in &o.sections {
+        cuts.at(w.out.len(), Piece::Section(*i, String::new()));
         w.banner(&french(&section.title));
         for article in &section.articles {
             w.article(article);
@@ -266,11 +322,14 @@ pub fn render(o: &Outline<'_>) -> String {
         w.blank();
         w.line(&Slot::Section(section.id.clone()).marker());
         w.blank();
+        cuts.at(w.out.len(), Piece::Fixed(String::new()));
     }
 
     w.blank();
     w.line(&"-".repeat(WIDTH));
+    cuts.at(w.out.len(), Piece::Topics);
     w.wrapped(&o.topics_line, "", "");
+    cuts.at(w.out.len(), Piece::Fixed(String::new()));
     if let Some(line) = &o.manage_line {
         w.wrapped(line, "", "");
     }
@@ -302,7 +361,7 @@ pub fn render(o: &Outline<'_>) -> String {
     }
     let mut text = w.out.trim_end().to_owned();
     text.push('\n');
-    text
+    cuts.apply(&text)
 }
 
 #[cfg(test)]
