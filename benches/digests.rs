@@ -64,11 +64,13 @@ fn links<'a>(
     list: &'a List,
     issue: &'a Issue,
     signer: &'a Signer,
+    labels: &'a breves::unsubscribe::Labels,
 ) -> breves::unsubscribe::Links<'a> {
     breves::unsubscribe::Links {
         list,
         issue,
         signer,
+        labels,
     }
 }
 
@@ -132,8 +134,16 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
         .expect("a member")
         .expect("readable")
         .mailbox();
+    let labels = breves::unsubscribe::Labels::new(issue);
     let build = time(201, || {
-        message::build(&links(&small, issue, signer), &to, &digest, date, None).expect("build")
+        message::build(
+            &links(&small, issue, signer, &labels),
+            &to,
+            &digest,
+            date,
+            None,
+        )
+        .expect("build")
     });
     println!(
         "build one message from a rendered digest    median {}",
@@ -166,7 +176,7 @@ fn figures(issue: &Issue, renderer: &Renderer, signer: &Signer, everything: &Sel
                     .expect("render");
                 let digest = message::EncodedDigest::new(&digest);
                 message::build(
-                    &links(&bench_list, issue, signer),
+                    &links(&bench_list, issue, signer, &labels),
                     &m.mailbox(),
                     &digest,
                     date,

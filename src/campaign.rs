@@ -41,8 +41,8 @@ use crate::message::{self, Dkim, EncodedDigest, Letter};
 use crate::render::{Digest, Renderer};
 use crate::select::{Audience, Selection};
 use crate::subscribers::{List, Member};
-use crate::unsubscribe::Links;
 use crate::unsubscribe::Signer;
+use crate::unsubscribe::{Labels, Links};
 
 /// Gmail clips a message whose HTML is larger than about 102 kB (100 KiB),
 /// hiding the rest, the footer included.
@@ -118,6 +118,7 @@ pub struct Campaign<'a> {
     digests: Vec<Digest>,
     encoded: Vec<EncodedDigest>,
     signer: Signer,
+    labels: Labels,
     dkim: Option<Dkim>,
 }
 
@@ -148,6 +149,7 @@ impl<'a> Campaign<'a> {
             digests,
             encoded,
             signer: Signer::test(),
+            labels: Labels::new(issue),
             dkim: None,
         })
     }
@@ -171,6 +173,7 @@ impl<'a> Campaign<'a> {
             list: self.list,
             issue: self.issue,
             signer: &self.signer,
+            labels: &self.labels,
         }
     }
 

@@ -88,7 +88,14 @@ fn qp_line(text: &str) -> Vec<u8> {
     if text.contains('\r') {
         return qp(text);
     }
-    quoted_printable::encode(text.replace('\n', "\r\n"))
+    let mut crlf = String::with_capacity(text.len() + 8);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            crlf.push_str("\r\n");
+        }
+        crlf.push_str(line);
+    }
+    quoted_printable::encode(crlf)
 }
 
 fn qp(text: &str) -> Vec<u8> {
@@ -176,7 +183,9 @@ fn fill_slots<'d>(
             lines.push(if line.is_empty() {
                 Vec::new()
             } else {
-                qp_line(&format!("{line}\n"))
+                let mut line = line.clone();
+                line.push('\n');
+                qp_line(&line)
             });
         }
         lines
@@ -477,7 +486,7 @@ mod tests {
     use super::*;
     use crate::render::Renderer;
     use crate::select::Selection;
-    use crate::unsubscribe::Signer;
+    use crate::unsubscribe::{Labels, Signer};
 
     #[test]
     fn lines_filled_per_message_are_encoded_as_lettre_would() {
@@ -498,10 +507,12 @@ mod tests {
         let (issue, _) = Issue::load(&root.join("issues/2026-03-royaume-uni.toml")).expect("issue");
         let (list, _) = List::load(&root.join("subscribers/londres.toml")).expect("list");
         let signer = Signer::test();
+        let labels = Labels::new(&issue);
         let links = Links {
             list: &list,
             issue: &issue,
             signer: &signer,
+            labels: &labels,
         };
         let renderer = Renderer::new();
         for member in list.members() {

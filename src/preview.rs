@@ -15,7 +15,7 @@ use crate::message::{self, EncodedDigest, Letter};
 use crate::render::Renderer;
 use crate::select::{Selection, parse_interests};
 use crate::subscribers::List;
-use crate::unsubscribe::{Links, Signer};
+use crate::unsubscribe::{Labels, Links, Signer};
 use crate::{Error, Result};
 
 /// Whose digest to preview.
@@ -69,10 +69,12 @@ pub fn preview(
     };
     let digest = Renderer::new().render(issue, Some(list), &selection)?;
     let signer = Signer::test();
+    let labels = Labels::new(issue);
     let links = Links {
         list,
         issue,
         signer: &signer,
+        labels: &labels,
     };
     let letter = message::build(&links, &to, &EncodedDigest::new(&digest), date, None)?;
     let (html, text) = links.personalise(&digest, &to.email);

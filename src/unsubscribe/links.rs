@@ -6,10 +6,12 @@
 //! lines, so that the shared text is encoded once per variant). [`Links`]
 //! fills each
 //! slot for one subscriber, with a token signed by the campaign's
-//! [`Signer`], in both the HTML ([`html_link`]) and the text
-//! ([`text_link`]) of the part.
+//! [`Signer`], in both the HTML and the text of the part, with the words
+//! around it ([`Label`]) worked out once per send.
 
 use lettre::Address;
+use std::fmt::Write as _;
+
 use maud::html;
 use textwrap::wrap;
 
@@ -23,49 +25,105 @@ use crate::render::text::options;
 use crate::render::typography::french;
 use crate::subscribers::List;
 
-/// The HTML of a filled slot: a link, styled by hand since css-inline has
-/// already run. Empty when there is no link to give.
-pub fn html_link(slot: &Slot, url: Option<&str>, section_title: Option<&str>) -> String {
-    let Some(url) = url else {
-        return String::new();
-    };
-    let (style, label) = match slot {
-        Slot::Unsubscribe => ("color: #4a4a4a;", labels::UNSUBSCRIBE.to_owned()),
-        Slot::Section(_) => (
-            "color: #666666; font-size: 13px;",
-            french(&format!(
-                "{} « {} »",
-                labels::STOP_SECTION,
-                section_title.unwrap_or_default()
-            ))
-            .into_owned(),
-        ),
-    };
-    html! { a href=(url) style=(style) { (label) } }.into_string()
+/// What a filled slot says around its link, worked out once per send (it
+/// takes French spacing, escaping and wrapping, and a message has a slot per
+/// section): [`Label::html`] and [`Label::text`] put a link in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The HTML after the link: the end of the `href` attribute, the
+    /// style, the words.
+    html_after: String,
+    /// The text before the link: the words, wrapped, each line ended.
+    text_before: String,
 }
 
-/// The text of a filled slot: its label, then the link on a line of its
-/// own (a long URL may pass the width, its label may not). Empty when there
-/// is no link to give.
-pub fn text_link(slot: &Slot, url: Option<&str>, section_title: Option<&str>) -> String {
-    let Some(url) = url else {
-        return String::new();
-    };
-    let label = match slot {
-        Slot::Unsubscribe => labels::UNSUBSCRIBE_TEXT.to_owned(),
-        Slot::Section(_) => format!(
-            "{} « {} » :",
-            labels::STOP_SECTION,
-            section_title.unwrap_or_default()
-        ),
-    };
-    let mut out = String::new();
-    for line in wrap(&french(&label), options("", "")) {
-        out.push_str(&line);
-        out.push('\n');
+impl Label {
+    /// The label of `slot` in `issue`.
+    pub fn of(slot: &Slot, issue: &Issue) -> Label {
+        let title = match slot {
+            Slot::Unsubscribe => None,
+            Slot::Section(id) => Some(issue.section(id).map_or("", |s| s.title.as_str())),
+        };
+        let (style, html_words, text_words) = match title {
+            None => (
+                "color: #4a4a4a;",
+                labels::UNSUBSCRIBE.to_owned(),
+                labels::UNSUBSCRIBE_TEXT.to_owned(),
+            ),
+            Some(title) => (
+                "color: #666666; font-size: 13px;",
+                format!("{} « {title} »", labels::STOP_SECTION),
+                format!("{} « {title} » :", labels::STOP_SECTION),
+            ),
+        };
+        // The link is written by `html`, between `<a href="` and this.
+        let html_after = html! { a href="" style=(style) { (french(&html_words)) } }
+            .into_string()
+            .split_off(r#"<a href=""#.len());
+        let mut text_before = String::new();
+        for line in wrap(&french(&text_words), options("", "")) {
+            text_before.push_str(&line);
+            text_before.push('\n');
+        }
+        Label {
+            html_after,
+            text_before,
+        }
     }
-    out.push_str(url);
-    out
+
+    /// The HTML of the filled slot: a link, styled by hand since
+    /// css-inline has already run. Empty when there is no link to give.
+    pub fn html(&self, url: Option<&str>) -> String {
+        let Some(url) = url else {
+            return String::new();
+        };
+        let mut out = String::with_capacity(url.len() + self.html_after.len() + 16);
+        out.push_str(r#"<a href=""#);
+        // As maud escapes an attribute.
+        maud::Escaper::new(&mut out)
+            .write_str(url)
+            .unwrap_or_else(|_| unreachable!("writing to a String"));
+        out.push_str(&self.html_after);
+        out
+    }
+
+    /// The text of the filled slot: its words, then the link on a line of
+    /// its own (a long URL may pass the width, the words may not). Empty
+    /// when there is no link to give.
+    pub fn text(&self, url: Option<&str>) -> String {
+        let Some(url) = url else {
+            return String::new();
+        };
+        let mut out = String::with_capacity(self.text_before.len() + url.len());
+        out.push_str(&self.text_before);
+        out.push_str(url);
+        out
+    }
+}
+
+/// The labels of every slot of an issue's digests: the list's and one per
+/// section.
+#[derive(Debug, Clone)]
+pub struct Labels(Vec<(Slot, Label)>);
+
+impl Labels {
+    /// Works out the label of every slot of `issue`.
+    pub fn new(issue: &Issue) -> Labels {
+        let slots = std::iter::once(Slot::Unsubscribe)
+            .chain(issue.sections.iter().map(|s| Slot::Section(s.id.clone())));
+        Labels(
+            slots
+                .map(|slot| (slot.clone(), Label::of(&slot, issue)))
+                .collect(),
+        )
+    }
+
+    fn get(&self, slot: &Slot) -> Option<&Label> {
+        self.0
+            .iter()
+            .find(|(s, _)| s == slot)
+            .map(|(_, label)| label)
+    }
 }
 
 /// A subscriber's unsubscription links: signed tokens added to the list's
@@ -78,6 +136,8 @@ pub struct Links<'a> {
     pub issue: &'a Issue,
     /// Signs the tokens.
     pub signer: &'a Signer,
+    /// The words around each link ([`Labels::new`] of the issue).
+    pub labels: &'a Labels,
 }
 
 impl Links<'_> {
@@ -95,18 +155,20 @@ impl Links<'_> {
 
     /// The HTML and the text of a slot for `address`.
     pub fn fill(&self, slot: &Slot, address: &Address) -> (String, String) {
-        let (section, title) = match slot {
-            Slot::Unsubscribe => (None, None),
-            Slot::Section(id) => (
-                Some(id.as_str()),
-                self.issue.section(id).map(|s| s.title.as_str()),
-            ),
+        let section = match slot {
+            Slot::Unsubscribe => None,
+            Slot::Section(id) => Some(id.as_str()),
         };
         let url = self.url(address, section);
-        (
-            html_link(slot, url.as_deref(), title),
-            text_link(slot, url.as_deref(), title),
-        )
+        let made;
+        let label = match self.labels.get(slot) {
+            Some(label) => label,
+            None => {
+                made = Label::of(slot, self.issue);
+                &made
+            }
+        };
+        (label.html(url.as_deref()), label.text(url.as_deref()))
     }
 
     /// Both parts of a digest with the slots filled for `address`, for a
@@ -116,5 +178,71 @@ impl Links<'_> {
             personalise(&digest.html, |slot| self.fill(slot, address).0),
             personalise(&digest.text, |slot| self.fill(slot, address).1),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A filled slot as maud and textwrap write it in one go, as they did
+    /// before the labels were worked out once.
+    fn whole(slot: &Slot, url: &str, issue: &Issue) -> (String, String) {
+        let title = match slot {
+            Slot::Unsubscribe => None,
+            Slot::Section(id) => Some(issue.section(id).map_or("", |s| s.title.as_str())),
+        };
+        let (style, label, text) = match title {
+            None => (
+                "color: #4a4a4a;",
+                labels::UNSUBSCRIBE.to_owned(),
+                labels::UNSUBSCRIBE_TEXT.to_owned(),
+            ),
+            Some(t) => (
+                "color: #666666; font-size: 13px;",
+                french(&format!("{} « {t} »", labels::STOP_SECTION)).into_owned(),
+                format!("{} « {t} » :", labels::STOP_SECTION),
+            ),
+        };
+        let html = html! { a href=(url) style=(style) { (label) } }.into_string();
+        let mut out = String::new();
+        for line in wrap(&french(&text), options("", "")) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out.push_str(url);
+        (html, out)
+    }
+
+    #[test]
+    fn a_label_worked_out_once_fills_a_slot_as_maud_and_textwrap_would() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut issue, _) =
+            Issue::load(&root.join("issues/2026-03-royaume-uni.toml")).expect("the March issue");
+        // A title that needs escaping, and one long enough to wrap.
+        issue.sections[0].title = "R&D <ouverte> \"x\" : 'y'".to_owned();
+        issue.sections[1].title = "mot ".repeat(30);
+        let labels = Labels::new(&issue);
+        let mut slots = vec![Slot::Unsubscribe, Slot::Section("absente".into())];
+        slots.extend(issue.sections.iter().map(|s| Slot::Section(s.id.clone())));
+        for slot in &slots {
+            let label = labels
+                .get(slot)
+                .cloned()
+                .unwrap_or_else(|| Label::of(slot, &issue));
+            for url in [
+                "https://example.org/u/abc.def",
+                "https://example.org/u?a=1&b=\"2\"<3>",
+            ] {
+                let (html, text) = whole(slot, url, &issue);
+                assert_eq!(label.html(Some(url)), html, "{slot:?}");
+                assert_eq!(label.text(Some(url)), text, "{slot:?}");
+            }
+            assert_eq!(label.html(None), "");
+            assert_eq!(label.text(None), "");
+        }
+        assert!(labels.get(&Slot::Section("absente".into())).is_none());
     }
 }

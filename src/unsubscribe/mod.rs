@@ -28,7 +28,7 @@ use crate::address::Key;
 pub mod links;
 pub mod server;
 
-pub use links::Links;
+pub use links::{Labels, Links};
 use sha2::Sha256;
 
 /// The secret used for dry runs and previews, which are never sent: its

@@ -10,8 +10,8 @@ use breves::issue::Issue;
 use breves::render::{Digest, Renderer};
 use breves::select::{Selection, parse_interests};
 use breves::subscribers::List;
-use breves::unsubscribe::Links;
 use breves::unsubscribe::Signer;
+use breves::unsubscribe::{Labels, Links};
 
 fn load() -> (Issue, List) {
     let root = common::root();
@@ -23,10 +23,12 @@ fn load() -> (Issue, List) {
 /// Both parts as Zoé receives them: her links signed with the test secret.
 fn personal(issue: &Issue, list: &List, digest: &Digest) -> (String, String) {
     let signer = Signer::test();
+    let labels = Labels::new(issue);
     let links = Links {
         list,
         issue,
         signer: &signer,
+        labels: &labels,
     };
     let zoe = list
         .member("zoe@example.org")
