@@ -33,7 +33,8 @@ pub struct Service {
     pub labels: Vec<(String, String)>,
 }
 
-/// The body of an RFC 8058 one-click request (and of the page's form).
+/// The field of an RFC 8058 one-click request (the body of the page's
+/// form, and what [`is_one_click`] looks for in any form).
 pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
 
 /// Bad tokens one client may present within [`BAD_TOKEN_WINDOW`].
@@ -202,7 +203,7 @@ async fn handle(
             },
         ),
         Method::POST => {
-            if body.as_ref() != ONE_CLICK.as_bytes() {
+            if !is_one_click(&headers, body).await {
                 return (
                     StatusCode::BAD_REQUEST,
                     "expected List-Unsubscribe=One-Click\n",
@@ -232,6 +233,48 @@ async fn handle(
             }
         }
         _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}
+
+/// Whether a POST's body asks to unsubscribe in one click (RFC 8058): the
+/// field `List-Unsubscribe` with the value `One-Click`, among any others, as
+/// `application/x-www-form-urlencoded` (what mailbox providers send, a
+/// trailing line end allowed) or as `multipart/form-data` (RFC 8058's own
+/// example). A body without a type is read as the first.
+async fn is_one_click(headers: &HeaderMap, body: Bytes) -> bool {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let (field, value) = ONE_CLICK.split_once('=').unwrap_or_default();
+    match essence.as_str() {
+        "" | "application/x-www-form-urlencoded" => {
+            let text = body.trim_ascii_end();
+            url::form_urlencoded::parse(text).any(|(k, v)| k == field && v == value)
+        }
+        "multipart/form-data" => {
+            let Ok(boundary) = multer::parse_boundary(content_type) else {
+                return false;
+            };
+            let chunks = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+            let mut form = multer::Multipart::new(chunks, boundary);
+            while let Ok(Some(part)) = form.next_field().await {
+                if part.name() == Some(field) {
+                    return part
+                        .text()
+                        .await
+                        .is_ok_and(|v| v.trim_end_matches(['\r', '\n']) == value);
+                }
+            }
+            false
+        }
+        _ => false,
     }
 }
 
@@ -274,6 +317,81 @@ mod tests {
         assert_eq!(throttle.wait(attacker, later), None);
         throttle.bad(attacker, later);
         assert!(throttle.wait(attacker, later).is_some());
+    }
+
+    async fn one_click(content_type: Option<&str>, body: &str) -> bool {
+        let mut headers = HeaderMap::new();
+        if let Some(t) = content_type {
+            headers.insert(header::CONTENT_TYPE, t.parse().expect("header"));
+        }
+        is_one_click(&headers, Bytes::from(body.to_owned())).await
+    }
+
+    #[tokio::test]
+    async fn one_click_is_taken_in_every_form_rfc_8058_allows_and_only_then() {
+        let form = "application/x-www-form-urlencoded";
+        let multipart = "multipart/form-data; boundary=XyZ";
+        let part = |name: &str, value: &str| {
+            format!("--XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        };
+        for (content_type, body) in [
+            (Some(form), "List-Unsubscribe=One-Click".to_owned()),
+            (None, "List-Unsubscribe=One-Click".to_owned()),
+            (Some(form), "List-Unsubscribe=One-Click\r\n".to_owned()),
+            (Some(form), "List-Unsubscribe=One-Click\n".to_owned()),
+            (
+                Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ),
+            (Some(form), "a=1&List-Unsubscribe=One-Click&b=2".to_owned()),
+            (Some(form), "List-Unsubscribe=One%2DClick".to_owned()),
+            (
+                Some(multipart),
+                format!("{}--XyZ--\r\n", part("List-Unsubscribe", "One-Click")),
+            ),
+            (
+                Some(multipart),
+                format!(
+                    "{}{}--XyZ--\r\n",
+                    part("autre", "x"),
+                    part("List-Unsubscribe", "One-Click")
+                ),
+            ),
+        ] {
+            assert!(
+                one_click(content_type, &body).await,
+                "{content_type:?} {body:?}"
+            );
+        }
+        for (content_type, body) in [
+            (Some(form), "".to_owned()),
+            (Some(form), "List-Unsubscribe=Two-Clicks".to_owned()),
+            (Some(form), "list-unsubscribe=One-Click".to_owned()),
+            (Some(form), "List-Unsubscribe=One-Click=".to_owned()),
+            (Some("text/plain"), "List-Unsubscribe=One-Click".to_owned()),
+            (
+                Some("application/json"),
+                "{\"List-Unsubscribe\":\"One-Click\"}".to_owned(),
+            ),
+            (
+                Some(multipart),
+                format!("{}--XyZ--\r\n", part("List-Unsubscribe", "Non")),
+            ),
+            (
+                Some(multipart),
+                format!("{}--XyZ--\r\n", part("autre", "One-Click")),
+            ),
+            (
+                Some("multipart/form-data"),
+                format!("{}--XyZ--\r\n", part("List-Unsubscribe", "One-Click")),
+            ),
+            (Some(multipart), "List-Unsubscribe=One-Click".to_owned()),
+        ] {
+            assert!(
+                !one_click(content_type, &body).await,
+                "{content_type:?} {body:?}"
+            );
+        }
     }
 
     #[test]

@@ -232,9 +232,125 @@ impl Drop for Child {
     }
 }
 
+/// `breves unsubscribe-server` on `port`, once it listens.
+fn unsubscribe_server(
+    port: u16,
+    ledger: &std::path::Path,
+    list: &std::path::Path,
+    secret: &str,
+) -> Child {
+    use std::io::BufRead;
+    let mut server = common::command()
+        .args([
+            "unsubscribe-server",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--ledger",
+        ])
+        .arg(ledger)
+        .arg("--subscribers")
+        .arg(list)
+        .env("BREVES_UNSUBSCRIBE_SECRET", secret)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    assert!(line.starts_with("Listening on http://127.0.0.1:"), "{line}");
+    Child(server)
+}
+
+#[test]
+fn one_click_is_taken_as_curl_and_mailbox_providers_post_it_never_on_a_get() {
+    const SECRET: &str = "the secret shared by send and server";
+    let dir = tempdir();
+    let ledger = dir.path().join("ledger.sqlite3");
+    let port = common::smtp::free_port();
+    let list = dir.path().join("list.toml");
+    let members: String = (0..6)
+        .map(|i| format!("[[member]]\nemail = \"m{i}@example.org\"\n"))
+        .collect();
+    fs::write(
+        &list,
+        format!(
+            "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+             unsubscribe_url = \"http://127.0.0.1:{port}/desabonnement\"\n\
+             topics = {{ spatial = \"Spatial\" }}\n{members}"
+        ),
+    )
+    .expect("list");
+    let _server = unsubscribe_server(port, &ledger, &list, SECRET);
+    let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+    let url = |i: usize| {
+        let address: lettre::Address = format!("m{i}@example.org").parse().expect("address");
+        let token = signer.sign(&breves::unsubscribe::Token {
+            list: "essai".into(),
+            address: breves::address::Key::of(&address),
+            section: None,
+        });
+        format!("http://127.0.0.1:{port}/desabonnement/{token}")
+    };
+    let curl = |args: &[&str], url: &str| -> String {
+        let out = std::process::Command::new("curl")
+            .args(["--silent", "--show-error", "--write-out", "\n%{http_code}"])
+            .args(args)
+            .arg(url)
+            .output()
+            .expect("curl (Debian package curl)");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let done = "Vous ne recevrez plus cette lettre";
+    // RFC 8058's own example, multipart/form-data, as `curl -F` sends it.
+    let page = curl(&["-F", "List-Unsubscribe=One-Click"], &url(0));
+    assert!(page.ends_with("\n200") && page.contains(done), "{page}");
+    // With another field before it.
+    let page = curl(
+        &["-F", "source=gmail", "-F", "List-Unsubscribe=One-Click"],
+        &url(1),
+    );
+    assert!(page.ends_with("\n200") && page.contains(done), "{page}");
+    // application/x-www-form-urlencoded, as Gmail and Yahoo post it, with a
+    // trailing line end.
+    let page = curl(
+        &["--data-binary", "List-Unsubscribe=One-Click\r\n"],
+        &url(2),
+    );
+    assert!(page.ends_with("\n200") && page.contains(done), "{page}");
+    let page = curl(&["--data", "x=1&List-Unsubscribe=One-Click"], &url(3));
+    assert!(page.ends_with("\n200") && page.contains(done), "{page}");
+    // Anything else is refused, and a GET (a link scanner following it)
+    // only shows the page.
+    let page = curl(&["--data", "List-Unsubscribe=Yes"], &url(4));
+    assert!(page.ends_with("\n400"), "{page}");
+    let page = curl(&["-F", "Unsubscribe=One-Click"], &url(4));
+    assert!(page.ends_with("\n400"), "{page}");
+    let page = curl(&["--get", "--data", "List-Unsubscribe=One-Click"], &url(5));
+    assert!(
+        page.ends_with("\n200") && page.contains("<form method=\"post\""),
+        "{page}"
+    );
+    let status = breves_with(
+        [
+            "status",
+            common::ISSUE,
+            "--subscribers",
+            &list.display().to_string(),
+            "--ledger",
+            &ledger.display().to_string(),
+        ],
+        &[],
+    );
+    assert!(
+        status.stdout.contains("4 address(es) unsubscribed"),
+        "m0 to m3 only: {status:?}"
+    );
+}
+
 #[test]
 fn one_click_and_section_links_work_end_to_end() {
-    use std::io::BufRead;
     const SECRET: &str = "the secret shared by send and server";
     let dir = tempdir();
     let ledger = dir.path().join("ledger.sqlite3");
@@ -253,26 +369,7 @@ fn one_click_and_section_links_work_end_to_end() {
         ),
     )
     .expect("list");
-    let mut server = common::command()
-        .args([
-            "unsubscribe-server",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--ledger",
-        ])
-        .arg(&ledger)
-        .arg("--subscribers")
-        .arg(&list)
-        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("a line");
-    assert!(line.starts_with("Listening on http://127.0.0.1:"), "{line}");
-    let _server = Child(server);
+    let _server = unsubscribe_server(port, &ledger, &list, SECRET);
 
     let sink = common::smtp::smtp_sink(&[]);
     let send = |issue: &str| {
