@@ -140,6 +140,26 @@ fn headers_and_parts_survive_an_independent_parser() {
                 .all(|line| line.len() <= 998 && line.last().is_none_or(|b| *b == b'\r')),
             "lines end in CRLF and stay under 998 bytes in {file:?}"
         );
+        // Header lines fold at 78 octets (RFC 5322, 2.1.1), but for the
+        // two that hold one unbreakable token: the Message-ID, and
+        // List-Unsubscribe, kept on one line because some relays refold it
+        // and break DKIM.
+        let text = String::from_utf8_lossy(&bytes);
+        let head = &text[..text.find("\r\n\r\n").expect("headers end")];
+        for line in head.split("\r\n") {
+            assert!(
+                line.len() <= 78
+                    || line.starts_with("Message-ID: <")
+                    || line.starts_with("List-Unsubscribe: <"),
+                "{} octets in {file:?}: {line}",
+                line.len()
+            );
+        }
+        assert!(
+            head.contains("\r\nFrom: =?utf-8?b?U0VSIGRlIExvbmRyZXMg4oCTIEJyw6h2ZXMgbnVtw6lyaXF1ZXM=?=\r\n <breves@example.fr>\r\n")
+                || head.starts_with("From: =?utf-8?b?U0VSIGRlIExvbmRyZXMg4oCTIEJyw6h2ZXMgbnVtw6lyaXF1ZXM=?=\r\n <breves@example.fr>\r\n"),
+            "From folded before the address: {head}"
+        );
         let message = parse(&bytes);
 
         let from = message.from().and_then(|f| f.first()).expect("From");

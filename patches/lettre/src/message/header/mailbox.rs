@@ -178,7 +178,7 @@ mailboxes_header! {
 mod test {
     use pretty_assertions::assert_eq;
 
-    use super::{From, Mailbox, Mailboxes};
+    use super::{From, Mailbox, Mailboxes, To};
     use crate::message::header::{HeaderName, HeaderValue, Headers};
 
     #[test]
@@ -243,6 +243,43 @@ mod test {
             headers.to_string(),
             "From: =?utf-8?b?0JrQsNC50L4=?= <kayo@example.com>\r\n"
         );
+    }
+
+    #[test]
+    fn format_folds_before_an_address_that_would_pass_78_octets() {
+        let from = vec!["SER de Londres – Brèves numériques <breves@example.fr>"
+            .parse()
+            .unwrap()];
+        let mut headers = Headers::new();
+        headers.set(From(from.into()));
+        assert_eq!(
+            headers.to_string(),
+            "From: =?utf-8?b?U0VSIGRlIExvbmRyZXMg4oCTIEJyw6h2ZXMgbnVtw6lyaXF1ZXM=?=\r\n <breves@example.fr>\r\n"
+        );
+
+        let to: Vec<Mailbox> = vec![
+            "Kayo <kayo@example.com>".parse().unwrap(),
+            "someone.with.a.rather.long.address@subdomain.example.com"
+                .parse()
+                .unwrap(),
+            "Ann <a@example.com>".parse().unwrap(),
+        ];
+        let mut headers = Headers::new();
+        headers.set(To(to.clone().into()));
+        let text = headers.to_string();
+        assert_eq!(
+            text,
+            // The second line is 78 octets: not folded again.
+            "To: Kayo <kayo@example.com>,\r\n someone.with.a.rather.long.address@subdomain.example.com, Ann <a@example.com>\r\n"
+        );
+        assert!(text.lines().all(|l| l.len() <= 78), "{text}");
+        let parsed: Vec<Mailbox> = headers.get::<To>().unwrap().0.into_iter().collect();
+        assert_eq!(parsed, to);
+
+        // Short enough: one line, as before.
+        let mut headers = Headers::new();
+        headers.set(From(vec!["Kayo <kayo@example.com>".parse().unwrap()].into()));
+        assert_eq!(headers.to_string(), "From: Kayo <kayo@example.com>\r\n");
     }
 
     #[test]

@@ -7,6 +7,10 @@ use std::{
 
 use email_encoding::headers::writer::EmailWriter;
 
+/// The longest a header line should be, without its CRLF (RFC 5322,
+/// section 2.1.1).
+const MAX_HEADER_LINE_LEN: usize = 78;
+
 use super::parsers;
 use crate::address::{Address, AddressError};
 
@@ -69,9 +73,21 @@ impl Mailbox {
     }
 
     pub(crate) fn encode(&self, w: &mut EmailWriter<'_>) -> FmtResult {
+        let address: &str = self.email.as_ref();
+        let address_len = address.len() + if self.name.is_some() { 2 } else { 0 };
         if let Some(name) = &self.name {
             email_encoding::headers::quoted_string::encode(name, w)?;
             w.space();
+        }
+        // A header line has at most 78 octets (RFC 5322, section 2.1.1): an
+        // address that would pass them goes on the next line, after the
+        // space already due before it (folding white space).
+        if w.projected_line_len() > w.line_len()
+            && w.projected_line_len() + address_len > MAX_HEADER_LINE_LEN
+        {
+            w.new_line()?;
+        }
+        if self.name.is_some() {
             w.write_char('<')?;
         }
 
