@@ -191,13 +191,32 @@ pub enum ProblemKind {
     /// Two sections share one id.
     #[error("the section id `{0}` is used twice")]
     DuplicateSection(String),
-    /// A member chose an interest the list does not offer.
-    #[error("unknown interest `{interest}` (the list offers: {offered})")]
+    /// A member chose an interest the list does not offer: left out.
+    #[error("unknown interest `{interest}` (the list offers: {offered}); {outcome}")]
     UnknownInterest {
         /// The interest as written.
-        interest: String,
+        interest: Box<str>,
         /// The ids the list offers, comma-separated.
-        offered: String,
+        offered: Box<str>,
+        /// What the member receives without it.
+        outcome: Box<str>,
+    },
+    /// An interest written in another case than the list's id.
+    #[error("the interest `{written}` is taken as `{id}`")]
+    InterestCase {
+        /// The interest as written.
+        written: String,
+        /// The list's id it stands for.
+        id: String,
+    },
+    /// An address whose local part is not ASCII: only a relay that offers
+    /// SMTPUTF8 (RFC 6531) can take it.
+    #[error(
+        "`{address}` has a non-ASCII local part: it can only be delivered through a relay that offers SMTPUTF8, which most do not"
+    )]
+    NeedsSmtpUtf8 {
+        /// The address as written.
+        address: String,
     },
     /// An issue section that is not a topic of the list.
     #[error(

@@ -233,29 +233,26 @@ fn check_member(
             return None;
         }
     };
-    let mut chosen: Vec<String> = Vec::new();
-    for (interest, at) in interests {
-        if !topics.iter().any(|t| t.id == interest) {
-            let offered: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
-            problems.push(
-                Problem::error(ProblemKind::UnknownInterest {
-                    interest: interest.clone(),
-                    offered: offered.join(", "),
-                })
-                .at(at),
-            );
-        } else if !chosen.contains(&interest) {
-            chosen.push(interest);
-        }
+    if !address.user().is_ascii() {
+        problems.push(
+            Problem::warning(ProblemKind::NeedsSmtpUtf8 {
+                address: email.trim().to_owned(),
+            })
+            .at(email_at.clone())
+            .hint("ask the member for an ASCII address, or make sure the relay offers SMTPUTF8"),
+        );
     }
+    let interests = choose_interests(topics, interests, problems);
     let name = name.and_then(|(name, at)| {
         let (cleaned, changed) = clean_name(name);
         if changed && name.chars().any(char::is_control) {
             problems.push(
                 Problem::warning(ProblemKind::InvalidValue {
                     field: "name".into(),
-                    reason: "it contains line breaks or control characters, replaced by spaces"
-                        .into(),
+                    reason: format!(
+                        "the name of {} contains line breaks or control characters, replaced by spaces",
+                        address
+                    ),
                 })
                 .at(at),
             );
@@ -265,9 +262,82 @@ fn check_member(
     Some(Member {
         email: address,
         name,
-        interests: chosen,
+        interests,
         origin: Some(origin),
     })
+}
+
+/// The interests a member chose, as the list's ids: one in another case is
+/// that id, with a warning; an unknown one is left out, with a warning and
+/// the closest id offered. A member whose every interest is unknown keeps
+/// them as written, so that they receive no section rather than all of
+/// them (no interest at all means every section).
+fn choose_interests(
+    topics: &[Topic],
+    interests: Vec<(String, Location)>,
+    problems: &mut Problems,
+) -> Vec<String> {
+    let mut chosen: Vec<String> = Vec::new();
+    let mut unknown: Vec<(String, Location)> = Vec::new();
+    for (interest, at) in interests {
+        let id = match topics.iter().find(|t| t.id == interest) {
+            Some(t) => t.id.clone(),
+            None => match topics
+                .iter()
+                .find(|t| t.id.to_lowercase() == interest.to_lowercase())
+            {
+                Some(t) => {
+                    problems.push(
+                        Problem::warning(ProblemKind::InterestCase {
+                            written: interest.clone(),
+                            id: t.id.clone(),
+                        })
+                        .at(at),
+                    );
+                    t.id.clone()
+                }
+                None => {
+                    unknown.push((interest, at));
+                    continue;
+                }
+            },
+        };
+        if !chosen.contains(&id) {
+            chosen.push(id);
+        }
+    }
+    let offered: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
+    let outcome = if chosen.is_empty() {
+        "they receive nothing: none of their interests is offered".to_owned()
+    } else {
+        format!("they receive {}", chosen.join(", "))
+    };
+    for (interest, at) in &unknown {
+        let closest = offered
+            .iter()
+            .map(|id| {
+                (
+                    strsim::normalized_damerau_levenshtein(&interest.to_lowercase(), id),
+                    id,
+                )
+            })
+            .filter(|(score, _)| *score >= 0.5)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let mut problem = Problem::warning(ProblemKind::UnknownInterest {
+            interest: interest.as_str().into(),
+            offered: offered.join(", ").into(),
+            outcome: outcome.as_str().into(),
+        })
+        .at(at.clone());
+        if let Some((_, id)) = closest {
+            problem = problem.hint(format!("did you mean `{id}`?"));
+        }
+        problems.push(problem);
+    }
+    if chosen.is_empty() && !unknown.is_empty() {
+        return unknown.into_iter().map(|(i, _)| i).collect();
+    }
+    chosen
 }
 
 /// A member of the TOML file, checked.
@@ -798,7 +868,7 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_and_unknown_interests_are_errors() {
+    fn duplicates_are_errors_and_unknown_interests_warnings() {
         let text = format!(
             "{HEAD}[[member]]\nemail = \"a@example.org\"\n[[member]]\nemail = \"A@Example.ORG\"\ninterests = [\"a\", \"zz\"]\n"
         );
@@ -811,10 +881,38 @@ mod tests {
             ),
             "{shown:#?}"
         );
-        assert!(
-            shown[1]
-                .starts_with("l.toml:9:19: error: unknown interest `zz` (the list offers: a, b)"),
+        assert_eq!(
+            shown[1],
+            "l.toml:9:19: warning: unknown interest `zz` (the list offers: a, b); they receive a",
             "{shown:#?}"
+        );
+    }
+
+    #[test]
+    fn interests_as_spreadsheets_write_them_are_read_kindly() {
+        let head = "[list]\nid = \"l\"\nfrom = \"X <x@example.org>\"\ntopics = { spatial = \"S\", cybersecurite = \"C\", ia = \"IA\" }\n";
+        let text = format!(
+            "{head}[[member]]\nemail = \"a@example.org\"\ninterests = [\"SPATIAL\", \"Cybersecurite\"]\n\
+             [[member]]\nemail = \"b@example.org\"\ninterests = [\"spatail\", \"ia\"]\n\
+             [[member]]\nemail = \"c@example.org\"\ninterests = [\"espace\"]\n\
+             [[member]]\nemail = \"jérôme@example.fr\"\nname = \"Jérôme\\nBcc\"\n"
+        );
+        let (list, problems) = parse(&text);
+        let list = list.expect("warnings only");
+        let shown: Vec<String> = problems.sorted().iter().map(|p| p.render(false)).collect();
+        insta::assert_snapshot!(shown.join("\n"));
+        let members: Vec<Member> = list.members().map(|m| m.expect("readable")).collect();
+        let interests: Vec<&[String]> = members.iter().map(|m| m.interests.as_slice()).collect();
+        assert_eq!(
+            interests,
+            vec![
+                &["spatial".to_owned(), "cybersecurite".to_owned()][..],
+                &["ia".to_owned()][..],
+                // None offered: kept as written, so that they receive no
+                // section rather than every one.
+                &["espace".to_owned()][..],
+                &[][..],
+            ]
         );
     }
 
@@ -974,7 +1072,7 @@ mod tests {
         let rows = "email,name,interests\na@example.org,A,a\nb@example.org,B,b\n";
         for (changed, read_before) in [
             (
-                "email,name,interests\na@example.org,A,z\nb@example.org,B,b\n",
+                "email,name,interests\na.example.org,A,a\nb@example.org,B,b\n",
                 0,
             ),
             (
