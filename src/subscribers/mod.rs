@@ -395,6 +395,9 @@ struct MembersFile {
 struct Roster {
     inline: Vec<Member>,
     file: Option<MembersFile>,
+    /// The lines of the members file that repeat an earlier member, who
+    /// is mailed once (sorted).
+    left_out_rows: Vec<usize>,
 }
 
 /// The check of every member: one pass that keeps 8 bytes a member.
@@ -461,18 +464,64 @@ impl Roll<'_> {
     }
 }
 
-/// Every address as written, with its place: the inline members', then
-/// the members file's (read once more). For reporting duplicates only.
-fn addresses_written(
+/// Where a member was written: inline in the list (the line and column
+/// where its table starts), or on a line of the members file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Place {
+    Inline(usize, usize),
+    Row(usize),
+}
+
+impl Place {
+    fn of(origin: &Location, inline: bool) -> Place {
+        match inline {
+            true => Place::Inline(origin.line(), origin.column()),
+            false => Place::Row(origin.line()),
+        }
+    }
+}
+
+/// A member as written, for reporting duplicates.
+struct Written {
+    address: Address,
+    at: Location,
+    /// Their interests as the list's ids, sorted.
+    interests: Vec<String>,
+    place: Place,
+}
+
+/// Every member as written, with its place: the inline members', then the
+/// members file's (read once more). For reporting duplicates only.
+fn addresses_written<'a>(
     file: &Arc<SourceFile>,
+    topics: &'a [Topic],
     raw: &[Spanned<RawMember>],
     members_file: Option<&Path>,
-) -> impl Iterator<Item = (Address, Location)> {
-    let inline = raw.iter().filter_map(|m| {
-        let email = &m.get_ref().email;
-        let address = parse_address(email.get_ref()).ok()?;
-        Some((address, file.locate(email.span())))
-    });
+) -> impl Iterator<Item = Written> + 'a {
+    let interests_of = move |written: Vec<(String, Location)>| {
+        let mut ids = choose_interests(topics, written, &mut Problems::new());
+        ids.sort();
+        ids
+    };
+    let inline: Vec<Written> = raw
+        .iter()
+        .filter_map(|m| {
+            let email = &m.get_ref().email;
+            let address = parse_address(email.get_ref()).ok()?;
+            let interests = m
+                .get_ref()
+                .interests
+                .iter()
+                .map(|i| (i.get_ref().trim().to_owned(), file.locate(i.span())))
+                .collect();
+            Some(Written {
+                address,
+                at: file.locate(email.span()),
+                interests: interests_of(interests),
+                place: Place::of(&file.locate(m.span()), true),
+            })
+        })
+        .collect();
     let mut rows = members_file
         .and_then(|path| rows::Rows::open(path).ok()?.ok())
         .map(|opened| opened.rows);
@@ -481,40 +530,66 @@ fn addresses_written(
             let row = rows.as_mut()?.next_row()?;
             let Ok(row) = row else { continue };
             if let Ok(address) = parse_address(&row.email) {
-                return Some((address, row.locate(&row.email)));
+                let interests = row
+                    .interests
+                    .iter()
+                    .map(|i| (i.clone(), row.locate(i)))
+                    .collect();
+                return Some(Written {
+                    address,
+                    at: row.locate(&row.email),
+                    interests: interests_of(interests),
+                    place: Place::of(&row.start(), false),
+                });
             }
         }
     });
-    inline.collect::<Vec<_>>().into_iter().chain(from_file)
+    inline.into_iter().chain(from_file)
 }
 
 /// Reports each member written again, with where they were first: one more
-/// reading, keeping only the members whose key's hash was seen twice.
+/// reading, keeping only the members whose key's hash was seen twice. The
+/// same member with the same interests (an address in another case, a row
+/// pasted twice) is a warning, mailed once, as first written: the places of
+/// the others come back, to be left out. With other interests it is an
+/// error: which ones they want is theirs to say.
 fn report_duplicates(
-    written: impl Iterator<Item = (Address, Location)>,
+    written: impl Iterator<Item = Written>,
     repeated: &std::collections::HashSet<u64>,
     problems: &mut Problems,
-) {
-    let mut first: HashMap<Key, Location> = HashMap::new();
-    for (address, at) in written {
-        let key = Key::of(&address);
+) -> Vec<Place> {
+    let mut first: HashMap<Key, (Location, Vec<String>)> = HashMap::new();
+    let mut left_out = Vec::new();
+    for w in written {
+        let key = Key::of(&w.address);
         if !repeated.contains(&key_hash(&key)) {
             continue;
         }
-        match first.get(&key) {
-            Some(earlier) => problems.push(
-                Problem::error(ProblemKind::DuplicateMember {
-                    address: address.to_string(),
-                    first: earlier.to_string(),
-                })
-                .at(at)
-                .hint("keep one of the two, with the interests this member wants"),
-            ),
-            None => {
-                first.insert(key, at);
-            }
+        let Some((earlier, interests)) = first.get(&key) else {
+            first.insert(key, (w.at, w.interests));
+            continue;
+        };
+        let kind = ProblemKind::DuplicateMember {
+            address: w.address.to_string(),
+            first: earlier.to_string(),
+        };
+        if *interests == w.interests {
+            problems.push(
+                Problem::warning(kind)
+                    .at(w.at)
+                    .hint("the same member with the same interests: mailed once, as first written; delete this one"),
+            );
+            left_out.push(w.place);
+        } else {
+            problems.push(
+                Problem::error(kind)
+                    .at(w.at)
+                    .hint("keep one of the two, with the interests this member wants"),
+            );
         }
     }
+    left_out.sort_unstable();
+    left_out
 }
 
 impl List {
@@ -670,11 +745,24 @@ impl List {
             }
         }
         let repeated = roll.repeated();
+        let mut left_out = Vec::new();
         if !repeated.is_empty() {
-            let written = addresses_written(file, &raw.member, csv_path.as_deref());
-            report_duplicates(written, &repeated, &mut roll.problems);
+            let written = addresses_written(file, &topics, &raw.member, csv_path.as_deref());
+            left_out = report_duplicates(written, &repeated, &mut roll.problems);
         }
-        let size = roll.keys.len();
+        roll.inline.retain(|m| {
+            m.origin
+                .as_ref()
+                .is_none_or(|o| left_out.binary_search(&Place::of(o, true)).is_err())
+        });
+        let size = roll.keys.len() - left_out.len();
+        let left_out_rows: Vec<usize> = left_out
+            .iter()
+            .filter_map(|p| match p {
+                Place::Row(line) => Some(*line),
+                Place::Inline(..) => None,
+            })
+            .collect();
         problems.extend(roll.problems);
         if size == 0 && !problems.has_errors() {
             problems.push(
@@ -685,6 +773,7 @@ impl List {
         let roster = Roster {
             inline: roll.inline,
             file: members_file,
+            left_out_rows,
         };
         match from {
             Some(from) if !problems.has_errors() => (
@@ -806,7 +895,18 @@ impl Members<'_> {
         let Some(rows) = self.rows.as_mut() else {
             return Ok(None);
         };
-        match rows.next_row() {
+        let mut next = rows.next_row();
+        while let Some(Ok(row)) = &next
+            && self
+                .list
+                .roster
+                .left_out_rows
+                .binary_search(&row.start().line())
+                .is_ok()
+        {
+            next = rows.next_row();
+        }
+        match next {
             None if rows.digest() == file.digest => Ok(None),
             None | Some(Err(_)) => Err(changed()),
             Some(Ok(row)) => {
@@ -996,6 +1096,56 @@ mod tests {
     }
 
     #[test]
+    fn the_same_member_written_again_with_the_same_interests_is_mailed_once() {
+        let dir = tempfile::tempdir().expect("a folder");
+        std::fs::write(
+            dir.path().join("m.csv"),
+            "email,name,interests\nb@example.org,B,b\nA@EXAMPLE.org,A bis,A\nc@example.org,C,\nB@example.org,B,b\nd@example.org,D,\n",
+        )
+        .expect("the members file");
+        let path = dir.path().join("l.toml");
+        let text = format!(
+            "{}[[member]]\nemail = \"a@example.org\"\ninterests = [\"a\"]\n[[member]]\nemail = \"a@Example.org\"\ninterests = [\"a\"]\n",
+            HEAD.replacen("topics =", "members = \"m.csv\"\ntopics =", 1)
+        );
+        std::fs::write(&path, text).expect("the list");
+        let (list, problems) = List::load(&path).expect("a valid list");
+        let shown: Vec<String> = problems
+            .sorted()
+            .iter()
+            .map(|p| {
+                p.to_string()
+                    .replace(&dir.path().display().to_string(), "DIR")
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                "DIR/l.toml:10:9: warning: `a@Example.org` is already a member (first at DIR/l.toml:7:9) (the same member with the same interests: mailed once, as first written; delete this one)",
+                "DIR/m.csv:3:1: warning: the interest `A` is taken as `a`",
+                "DIR/m.csv:3:1: warning: `A@EXAMPLE.org` is already a member (first at DIR/l.toml:7:9) (the same member with the same interests: mailed once, as first written; delete this one)",
+                "DIR/m.csv:5:1: warning: `B@example.org` is already a member (first at DIR/m.csv:2:1) (the same member with the same interests: mailed once, as first written; delete this one)",
+            ]
+        );
+        let emails: Vec<String> = list
+            .members()
+            .map(|m| m.expect("readable").email.to_string())
+            .collect();
+        assert_eq!(
+            emails,
+            [
+                "a@example.org",
+                "b@example.org",
+                "c@example.org",
+                "d@example.org"
+            ]
+        );
+        assert_eq!(list.size, 4);
+        let found = list.member("A@example.ORG").expect("readable").expect("A");
+        assert_eq!(found.email.to_string(), "a@example.org", "as first written");
+    }
+
+    #[test]
     fn members_are_read_again_as_they_were_checked() {
         let rows = "email,name,interests\r\na@example.org,A,a\r\n\r\n\"b@example.org\",\"B, dit \"\"Bé\"\"\",a;b\r\n";
         let (_dir, list) = with_file(rows);
@@ -1107,7 +1257,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("a folder");
         std::fs::write(
             dir.path().join("m.csv"),
-            "email,name,interests\nb@example.org,B,\nA@EXAMPLE.org,A,\nB@example.org,B2,\n",
+            // Each written again with other interests: which they want is
+            // theirs to say.
+            "email,name,interests\nb@example.org,B,\nA@EXAMPLE.org,A,a\nB@example.org,B2,b\n",
         )
         .expect("the members file");
         let path = dir.path().join("l.toml");
