@@ -15,7 +15,7 @@ use std::path::Path;
 use breves::Error;
 use breves::diagnostics::Problems;
 use breves::issue::Issue;
-use breves::subscribers::List;
+use breves::subscribers::{Invalid, List};
 use chrono::{DateTime, FixedOffset};
 
 /// Whether to colour what goes to standard error.
@@ -58,8 +58,17 @@ pub fn print_error(error: &Error) {
 
 /// Loads the issue and the list, or stops with every problem of both.
 pub fn load(issue: &Path, list: &Path) -> Result<(Issue, List, Problems), Error> {
+    load_with(issue, list, Invalid::Stop)
+}
+
+/// [`load`], doing `invalid` with the members written wrong.
+pub fn load_with(
+    issue: &Path,
+    list: &Path,
+    invalid: Invalid,
+) -> Result<(Issue, List, Problems), Error> {
     let issue = Issue::load(issue);
-    let list = List::load(list);
+    let list = List::load_with(list, invalid);
     match (issue, list) {
         (Ok((issue, mut warnings)), Ok((list, list_warnings))) => {
             warnings.extend(list_warnings);

@@ -14,7 +14,7 @@ use breves::issue::Issue;
 use breves::ledger::{self, Ledger};
 use breves::message::Dkim;
 use breves::plan::{Plan, Request};
-use breves::subscribers::List;
+use breves::subscribers::{Invalid, List};
 use breves::unsubscribe::Signer;
 use breves::{ExitStatus, Result};
 use chrono::{DateTime, FixedOffset};
@@ -92,6 +92,10 @@ pub struct Args {
     /// outcome (the relay may have it); they stay listed by `breves status`.
     #[arg(long)]
     skip_uncertain: bool,
+    /// Send to every member written right, leaving out (and listing) those
+    /// written wrong; without it, one wrong member stops the send.
+    #[arg(long)]
+    skip_invalid: bool,
     /// The Date of the messages (default: now; for a dry run, the issue's `date`).
     #[arg(long, value_parser = super::parse_date)]
     date: Option<DateTime<FixedOffset>>,
@@ -114,7 +118,9 @@ impl Args {
 
 /// Runs `breves send`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
-    let (issue, list, mut warnings) = super::load(&args.issue, &args.subscribers)?;
+    let invalid = Invalid::skip_if(args.skip_invalid);
+    let (issue, list, mut warnings) = super::load_with(&args.issue, &args.subscribers, invalid)?;
+    report::left_out(&list.left_out);
     let dkim = match &args.dkim_key {
         Some(path) => Some(Dkim::for_list(
             path,

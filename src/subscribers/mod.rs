@@ -76,8 +76,33 @@ pub struct List {
     pub topics: Vec<Topic>,
     /// How many members it has, inline and in its members file.
     pub size: usize,
+    /// The members left out because they are written wrong, each error
+    /// with its place: empty unless the list was read with
+    /// [`Invalid::Skip`].
+    pub left_out: Problems,
     /// Where the members are ([`List::members`] reads them).
     roster: Roster,
+}
+
+/// What reading a list does with a member written wrong (an address that
+/// is not one, a row the CSV reader cannot read, a member written again
+/// with other interests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Invalid {
+    /// An error: the list is not read (the default, and what `check` does).
+    #[default]
+    Stop,
+    /// Left out, with its error in [`List::left_out`]; the other members
+    /// are read (`send --skip-invalid`). Errors in the list itself still
+    /// stop it.
+    Skip,
+}
+
+impl Invalid {
+    /// [`Invalid::Skip`] when `skip`, else [`Invalid::Stop`].
+    pub fn skip_if(skip: bool) -> Invalid {
+        if skip { Invalid::Skip } else { Invalid::Stop }
+    }
 }
 
 /// An interest the list offers.
@@ -406,6 +431,10 @@ struct Roll<'a> {
     inline: Vec<Member>,
     keys: Vec<u64>,
     problems: Problems,
+    /// The errors of members written wrong, each in one member.
+    member_errors: Problems,
+    /// The lines of the members file whose row is written wrong.
+    invalid_rows: Vec<usize>,
 }
 
 impl Roll<'_> {
@@ -413,6 +442,25 @@ impl Roll<'_> {
         let member = member?;
         self.keys.push(key_hash(&Key::of(&member.email)));
         Some(member)
+    }
+
+    /// Checks one member with `check`: its warnings are the list's, its
+    /// errors the member's; the member, if it is written right.
+    fn member(&mut self, check: impl FnOnce(&mut Problems) -> Option<Member>) -> Option<Member> {
+        let mut found = Problems::new();
+        let member = check(&mut found);
+        let wrong = found.has_errors();
+        for problem in found.into_iter() {
+            match problem.is_error() {
+                true => self.member_errors.push(problem),
+                false => self.problems.push(problem),
+            }
+        }
+        if wrong { None } else { self.add(member) }
+    }
+
+    fn error_count(&self) -> usize {
+        self.problems.error_count() + self.member_errors.error_count()
     }
 
     /// Reads and checks the members file; what it was, if it could be read
@@ -429,7 +477,7 @@ impl Roll<'_> {
             self.problems.push(warning);
         }
         while let Some(row) = opened.rows.next_row() {
-            if self.problems.error_count() >= MAX_ERRORS {
+            if self.error_count() >= MAX_ERRORS {
                 self.problems
                     .push(Problem::error(ProblemKind::Other(format!(
                         "{} has more than {MAX_ERRORS} errors: the rest of it was not read",
@@ -437,12 +485,19 @@ impl Roll<'_> {
                     ))));
                 return Ok(None);
             }
+            let topics = self.topics;
             match row {
                 Ok(row) => {
-                    let member = row_member(self.topics, &row, &mut self.problems);
-                    self.add(member);
+                    if self.member(|p| row_member(topics, &row, p)).is_none() {
+                        self.invalid_rows.push(row.start().line());
+                    }
                 }
-                Err(problem) => self.problems.push(problem),
+                Err(problem) => {
+                    if let Some(at) = &problem.location {
+                        self.invalid_rows.push(at.line());
+                    }
+                    self.member_errors.push(problem);
+                }
             }
         }
         Ok(Some(MembersFile {
@@ -550,13 +605,14 @@ fn addresses_written<'a>(
 /// Reports each member written again, with where they were first: one more
 /// reading, keeping only the members whose key's hash was seen twice. The
 /// same member with the same interests (an address in another case, a row
-/// pasted twice) is a warning, mailed once, as first written: the places of
-/// the others come back, to be left out. With other interests it is an
-/// error: which ones they want is theirs to say.
+/// pasted twice) is a warning, mailed once, as first written. With other
+/// interests it is an error: which ones they want is theirs to say. The
+/// places of every member written again come back, to be left out.
 fn report_duplicates(
     written: impl Iterator<Item = Written>,
     repeated: &std::collections::HashSet<u64>,
     problems: &mut Problems,
+    member_errors: &mut Problems,
 ) -> Vec<Place> {
     let mut first: HashMap<Key, (Location, Vec<String>)> = HashMap::new();
     let mut left_out = Vec::new();
@@ -581,11 +637,12 @@ fn report_duplicates(
             );
             left_out.push(w.place);
         } else {
-            problems.push(
+            member_errors.push(
                 Problem::error(kind)
                     .at(w.at)
                     .hint("keep one of the two, with the interests this member wants"),
             );
+            left_out.push(w.place);
         }
     }
     left_out.sort_unstable();
@@ -599,9 +656,19 @@ impl List {
         load_file(path, List::parse)
     }
 
+    /// The same, with the members written wrong left out ([`Invalid`]).
+    pub fn load_with(path: &Path, invalid: Invalid) -> Result<(List, Problems)> {
+        load_file(path, |file| List::parse_with(file, invalid))
+    }
+
     /// Checks a list's text (reading the CSV file it names, relative to it).
     /// The list comes back only when there is no error.
     pub fn parse(file: &Arc<SourceFile>) -> (Option<List>, Problems) {
+        List::parse_with(file, Invalid::Stop)
+    }
+
+    /// The same, doing `invalid` with the members written wrong.
+    pub fn parse_with(file: &Arc<SourceFile>, invalid: Invalid) -> (Option<List>, Problems) {
         let mut problems = Problems::new();
         let raw: RawFile = match parse_toml(file) {
             Ok(raw) => raw,
@@ -719,10 +786,12 @@ impl List {
             inline: Vec::new(),
             keys: Vec::new(),
             problems: Problems::new(),
+            member_errors: Problems::new(),
+            invalid_rows: Vec::new(),
         };
         for member in &raw.member {
-            let checked = inline_member(file, &topics, member, &mut roll.problems);
-            if let Some(member) = roll.add(checked) {
+            let topics = &topics;
+            if let Some(member) = roll.member(|p| inline_member(file, topics, member, p)) {
                 roll.inline.push(member);
             }
         }
@@ -748,7 +817,12 @@ impl List {
         let mut left_out = Vec::new();
         if !repeated.is_empty() {
             let written = addresses_written(file, &topics, &raw.member, csv_path.as_deref());
-            left_out = report_duplicates(written, &repeated, &mut roll.problems);
+            left_out = report_duplicates(
+                written,
+                &repeated,
+                &mut roll.problems,
+                &mut roll.member_errors,
+            );
         }
         roll.inline.retain(|m| {
             m.origin
@@ -756,14 +830,24 @@ impl List {
                 .is_none_or(|o| left_out.binary_search(&Place::of(o, true)).is_err())
         });
         let size = roll.keys.len() - left_out.len();
-        let left_out_rows: Vec<usize> = left_out
+        let mut left_out_rows: Vec<usize> = left_out
             .iter()
             .filter_map(|p| match p {
                 Place::Row(line) => Some(*line),
                 Place::Inline(..) => None,
             })
+            .chain(roll.invalid_rows)
             .collect();
+        left_out_rows.sort_unstable();
+        left_out_rows.dedup();
         problems.extend(roll.problems);
+        let left_out_members = match invalid {
+            Invalid::Stop => {
+                problems.extend(roll.member_errors);
+                Problems::new()
+            }
+            Invalid::Skip => roll.member_errors,
+        };
         if size == 0 && !problems.has_errors() {
             problems.push(
                 Problem::warning(ProblemKind::Other("the list has no member".into()))
@@ -794,6 +878,7 @@ impl List {
                         .map(|s| s.get_ref().trim().to_owned()),
                     topics,
                     size,
+                    left_out: left_out_members,
                     roster,
                 }),
                 problems,
@@ -819,6 +904,7 @@ impl List {
             dkim_domain: None,
             topics: Vec::new(),
             size: 0,
+            left_out: Problems::new(),
             roster: Roster::default(),
         }
     }
@@ -895,15 +981,16 @@ impl Members<'_> {
         let Some(rows) = self.rows.as_mut() else {
             return Ok(None);
         };
+        let left_out = |line: usize| self.list.roster.left_out_rows.binary_search(&line).is_ok();
         let mut next = rows.next_row();
-        while let Some(Ok(row)) = &next
-            && self
-                .list
-                .roster
-                .left_out_rows
-                .binary_search(&row.start().line())
-                .is_ok()
-        {
+        while let Some(row) = &next {
+            let line = match row {
+                Ok(row) => Some(row.start().line()),
+                Err(problem) => problem.location.as_ref().map(Location::line),
+            };
+            if !line.is_some_and(left_out) {
+                break;
+            }
             next = rows.next_row();
         }
         match next {

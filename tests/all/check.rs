@@ -160,6 +160,64 @@ fn csv_members_are_checked_at_their_line() {
 }
 
 #[test]
+fn skip_invalid_sends_to_every_member_written_right_and_lists_the_others() {
+    let list = with_member(
+        "\n[[member]]\nemail = \"mauvaise adresse\"\n\n[[member]]\nemail = \"dora@example.org\"\n",
+    )
+    .replace("topics =", "members = \"membres.csv\"\ntopics =");
+    let csv = "email,name,interests\r\n\
+               bob@example.org,Bob,spatial\r\n\
+               pas une adresse,X,\r\n\
+               carol@example.org,Carol,spatial\r\n\
+               Alice@Example.org,Alice,cyber\r\n\
+               eve@example.org,Eve,spatial\r\n";
+    let files = Files::new(ISSUE, &list).with("membres.csv", csv);
+    let prefix = format!("{}/", files.dir.path().display());
+    let send = |extra: &[&str], out: &std::path::Path| {
+        let mut args = vec![
+            "send".to_owned(),
+            files.path("issue.toml").display().to_string(),
+            "--subscribers".to_owned(),
+            files.path("list.toml").display().to_string(),
+            "--dry-run".to_owned(),
+            out.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        breves(args)
+    };
+    // Without the flag, one member written wrong stops the send.
+    let out = tempdir();
+    let run = send(&[], out.path());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("nothing was written"), "{run:?}");
+    assert!(common::eml_files(out.path()).is_empty());
+    // With it, every other member is sent to, and those left out are
+    // listed with their place before anything is written.
+    let out = tempdir();
+    let run = send(&["--skip-invalid"], out.path());
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!(run.stderr.replace(&prefix, ""));
+    let mut sent: Vec<String> = common::eml_files(out.path())
+        .iter()
+        .map(|f| f.file_name().expect("a name").to_string_lossy().into_owned())
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            "alice_at_example.org.eml",
+            "bob_at_example.org.eml",
+            "carol_at_example.org.eml",
+            "dora_at_example.org.eml",
+            "eve_at_example.org.eml",
+        ],
+        "every member written right, Alice as first written"
+    );
+    let alice = fs::read_to_string(out.path().join("alice_at_example.org.eml")).expect("alice");
+    assert!(alice.contains("To: alice@example.org"), "{alice}");
+}
+
+#[test]
 fn a_spreadsheet_csv_loads_as_is() {
     let list = LIST.replace("topics =", "members = \"membres.csv\"\ntopics =");
     let csv = "\u{feff}email,name,interests\r\n\
