@@ -199,7 +199,12 @@ fn skip_invalid_sends_to_every_member_written_right_and_lists_the_others() {
     insta::assert_snapshot!(run.stderr.replace(&prefix, ""));
     let mut sent: Vec<String> = common::eml_files(out.path())
         .iter()
-        .map(|f| f.file_name().expect("a name").to_string_lossy().into_owned())
+        .map(|f| {
+            f.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     sent.sort();
     assert_eq!(
