@@ -16,5 +16,6 @@ mod plan;
 mod preview;
 mod smtp;
 mod snapshots;
+mod spam;
 mod text_part;
 mod unsubscribe;
