@@ -20,6 +20,17 @@ use crate::{Error, Result};
 /// The stylesheet, written once as CSS.
 pub const STYLESHEET: &str = include_str!("style.css");
 
+/// Outlook for Windows lays out with Word, which ignores `max-width` and
+/// `display: none`: a table of fixed width around the container holds the
+/// 600-pixel layout there, and a stylesheet only Outlook reads hides the
+/// preview line. Conditional comments, which every other client (and the
+/// HTML validator) takes for comments.
+pub const OUTLOOK_OPEN: &str = "<!--[if mso]><table role=\"presentation\" width=\"600\" align=\"center\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr><td width=\"600\"><![endif]-->";
+/// The end of [`OUTLOOK_OPEN`]'s table.
+pub const OUTLOOK_CLOSE: &str = "<!--[if mso]></td></tr></table><![endif]-->";
+/// What only Outlook reads in the head.
+pub const OUTLOOK_STYLE: &str = "<!--[if mso]><style>.preheader { display: none !important; mso-hide: all; }</style><![endif]-->";
+
 /// Keeps mail clients from filling the preview line with the start of the
 /// body after the preheader.
 const PREHEADER_PADDING: &str = "&#847;&zwnj;&nbsp;";
@@ -309,11 +320,12 @@ pub fn page(o: &Outline<'_>) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta http-equiv="X-UA-Compatible" content="IE=edge";
-                meta name="x-apple-disable-message-reformatting";
+                meta name="x-apple-disable-message-reformatting" content="";
                 meta name="color-scheme" content="light dark";
                 meta name="supported-color-schemes" content="light dark";
                 title { (text(&issue.subject)) }
                 style { (PreEscaped(STYLESHEET)) }
+                (PreEscaped(OUTLOOK_STYLE))
             }
             body.body {
                 div.preheader {
@@ -323,6 +335,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
                 table.wrapper role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
                     tr {
                         td align="center" {
+                            (PreEscaped(OUTLOOK_OPEN))
                             table.container role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" {
                                 (masthead(o))
                                 (contents(o))
@@ -365,6 +378,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
                                     }
                                 }
                             }
+                            (PreEscaped(OUTLOOK_CLOSE))
                         }
                     }
                 }

@@ -19,3 +19,4 @@ mod snapshots;
 mod spam;
 mod text_part;
 mod unsubscribe;
+mod validators;

@@ -1,0 +1,98 @@
+//! The HTML part as checkers nobody here wrote see it: the Nu HTML checker
+//! (vnu.jar, from npm's `vnu-jar`, which the test command installs under
+//! `target/tools/`), and the conditional markup Outlook for Windows reads.
+
+use crate::common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{dry_run, eml_files, parse, tempdir};
+
+/// The HTML parts of the largest digest (every section) and the smallest.
+fn html_parts() -> Vec<(PathBuf, String)> {
+    let dir = tempdir();
+    dry_run(dir.path());
+    let mut files: Vec<(u64, PathBuf)> = eml_files(dir.path())
+        .into_iter()
+        .map(|f| (std::fs::metadata(&f).expect("a file").len(), f))
+        .collect();
+    files.sort();
+    let chosen = [files[0].1.clone(), files[files.len() - 1].1.clone()];
+    chosen
+        .into_iter()
+        .map(|file| {
+            let bytes = std::fs::read(&file).expect("readable");
+            let html = parse(&bytes)
+                .body_html(0)
+                .expect("an HTML part")
+                .into_owned();
+            (file, html)
+        })
+        .collect()
+}
+
+#[test]
+fn the_nu_html_checker_finds_no_error() {
+    let jar = common::root().join("target/tools/node_modules/vnu-jar/build/dist/vnu.jar");
+    assert!(
+        jar.exists(),
+        "{} is missing: .ci/test installs it (npm install --prefix target/tools vnu-jar)",
+        jar.display()
+    );
+    let dir = tempdir();
+    for (file, html) in html_parts() {
+        let page = dir.path().join("digest.html");
+        std::fs::write(&page, &html).expect("written");
+        let out = Command::new("java")
+            .arg("-jar")
+            .arg(&jar)
+            .args(["--errors-only", "--format", "text"])
+            .arg(&page)
+            .output()
+            .expect("java (Debian package default-jre-headless)");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{file:?}: {said}");
+    }
+}
+
+#[test]
+fn outlook_gets_a_fixed_width_table_around_the_layout_and_balanced_conditionals() {
+    for (file, html) in html_parts() {
+        let opens = html.matches("<!--[if mso]>").count();
+        let ends = html.matches("<![endif]-->").count();
+        assert_eq!(
+            opens, 3,
+            "{file:?}: the wrapper's start and end, and the head's style"
+        );
+        assert_eq!(opens, ends, "{file:?}: every conditional is closed");
+        let open = html
+            .find("<!--[if mso]><table role=\"presentation\" width=\"600\" align=\"center\"")
+            .expect("the wrapper's start");
+        let container = html.find("class=\"container\"").expect("the container");
+        let close = html
+            .find("<!--[if mso]></td></tr></table><![endif]-->")
+            .expect("the wrapper's end");
+        assert!(
+            open < container && container < close,
+            "{file:?}: the container is inside the wrapper"
+        );
+        assert!(
+            html.contains("</table><!--[if mso]></td></tr></table><![endif]--></td>"),
+            "{file:?}: the wrapper closes right after the container, in the page's cell"
+        );
+        let head = &html[..html.find("</head>").expect("a head")];
+        assert!(
+            head.contains("<!--[if mso]><style>.preheader { display: none !important; mso-hide: all; }</style><![endif]-->"),
+            "{file:?}: Outlook hides the preview line"
+        );
+        assert!(
+            !html[head.len()..].contains("mso-hide"),
+            "{file:?}: no Outlook-only property in the inlined styles"
+        );
+    }
+}
