@@ -61,7 +61,54 @@ window.addEventListener('load', () => {
     lang: document.documentElement.lang,
     hiddenHeadings: all('h1, h2, h3').filter(h => h.getBoundingClientRect().height === 0).length,
     scripts: all('script').length,
+    dark: matchMedia('(prefers-color-scheme: dark)').matches,
   };
+  // WCAG contrast: of every text against the background behind it, and of
+  // every visible border (a decorative rule) against the background on
+  // either side of it.
+  const rgba = c => (c.match(/[\d.]+/g) || []).map(Number);
+  const luminance = c => {
+    const [r, g, b] = rgba(c).slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      const alpha = rgba(c)[3];
+      if (c && (alpha === undefined || alpha > 0)) return c;
+    }
+    return result.dark ? 'rgb(0, 0, 0)' : 'rgb(255, 255, 255)';
+  };
+  const name = el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
+  const visible = el => el.getClientRects().length > 0 && el.closest('.preheader') === null;
+  let text = { ratio: 99, element: '' };
+  for (const el of all('body *')) {
+    if (!visible(el) || el.id === 'breves-result') continue;
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const r = contrast(getComputedStyle(el).color, background(el));
+    if (r < text.ratio) text = { ratio: r, element: name(el), text: el.textContent.trim().slice(0, 40) };
+  }
+  let rule = { ratio: 99, element: '' };
+  for (const el of all('body *')) {
+    if (!visible(el)) continue;
+    const style = getComputedStyle(el);
+    for (const side of ['Top', 'Right', 'Bottom', 'Left']) {
+      if (parseFloat(style['border' + side + 'Width']) === 0 || style['border' + side + 'Style'] === 'none') continue;
+      const color = style['border' + side + 'Color'];
+      const r = Math.min(contrast(color, background(el)), contrast(color, background(el.parentElement)));
+      if (r < rule.ratio) rule = { ratio: r, element: name(el) + ' ' + side.toLowerCase() };
+    }
+  }
+  result.lowestText = text;
+  result.lowestRule = rule;
   const pre = document.createElement('pre');
   pre.id = 'breves-result';
   pre.textContent = JSON.stringify(result);
@@ -72,6 +119,11 @@ window.addEventListener('load', () => {
 
 /// Opens `html` at `width` pixels and returns the probe's measures.
 fn measure(html: &str, width: u32, strip_styles: bool) -> Value {
+    measure_in(html, width, strip_styles, false)
+}
+
+/// The same, in the light scheme or the dark one.
+fn measure_in(html: &str, width: u32, strip_styles: bool, dark: bool) -> Value {
     let dir = tempdir();
     let page = html
         .replacen(
@@ -98,6 +150,11 @@ fn measure(html: &str, width: u32, strip_styles: bool) -> Value {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
+            if dark {
+                "--force-dark-mode"
+            } else {
+                "--no-default-browser-check"
+            },
             "--virtual-time-budget=3000",
             &format!("--window-size={width},900"),
             &format!("--user-data-dir={}", profile.display()),
@@ -211,4 +268,49 @@ fn typed_html_never_becomes_markup() {
     assert!(!html.contains("javascript:"), "no javascript: link");
     let m = measure(&html, 1000, false);
     assert_eq!(m["scripts"], 1, "the typed <script> is text: {m}");
+}
+
+#[test]
+fn every_text_and_rule_stands_out_in_light_and_dark() {
+    // WCAG: 4.5:1 for text, 3:1 for what is not text (the rules: the
+    // highlight's left border, the underline of section titles, the
+    // footer's top border, quotes' borders).
+    let html = preview_html(common::ISSUE, "");
+    let small = preview_html(common::SMALL_ISSUE, "");
+    for dark in [false, true] {
+        for page in [&html, &small] {
+            let m = measure_in(page, 1000, false, dark);
+            assert_eq!(m["dark"], dark, "{m}");
+            let text = m["lowestText"]["ratio"].as_f64().expect("a ratio");
+            let rule = m["lowestRule"]["ratio"].as_f64().expect("a ratio");
+            assert!(
+                text >= 4.5,
+                "dark {dark}: text at {text:.2}:1, {}",
+                m["lowestText"]
+            );
+            assert!(
+                rule >= 3.0,
+                "dark {dark}: a rule at {rule:.2}:1, {}",
+                m["lowestRule"]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_phone_without_the_style_element_reads_it_all_without_scrolling_sideways() {
+    // Gmail drops <style> for accounts it does not host: no media query,
+    // only the inlined styles. Still full width, nothing sticking out,
+    // nothing too small to read.
+    let html = preview_html(common::ISSUE, "");
+    let m = measure(&html, 375, true);
+    let viewport = m["viewport"].as_f64().expect("viewport");
+    assert!(viewport < 620.0, "{m}");
+    assert_eq!(m["container"].as_f64(), Some(viewport), "{m}");
+    assert!(
+        m["scrollWidth"].as_f64() <= m["viewport"].as_f64(),
+        "nothing sticks out sideways: {m}"
+    );
+    assert!(m["smallestText"].as_f64() >= Some(13.0), "{m}");
+    assert!(m["lowestText"]["ratio"].as_f64() >= Some(4.5), "{m}");
 }
