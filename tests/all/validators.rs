@@ -119,3 +119,41 @@ fn the_full_digest_repeats_no_style_its_cells_can_pass_down() {
         "{file:?}: wrapping is the cells' alone"
     );
 }
+
+#[test]
+fn every_feature_a_mail_program_ignores_is_listed_in_the_readme() {
+    let tools = common::root().join("target/tools/node_modules");
+    assert!(
+        tools.join("@jsx-email/doiuse-email").exists(),
+        "{} lacks @jsx-email/doiuse-email: .ci/test installs it",
+        tools.display()
+    );
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("### What some mail programs ignore, and why that is safe")
+        .expect("the README's section");
+    let table = &readme[start..];
+    let table = &table[..table[4..].find("\n#").map_or(table.len(), |e| e + 4)];
+    let dir = tempdir();
+    for (file, html) in html_parts() {
+        let page = dir.path().join("digest.html");
+        std::fs::write(&page, &html).expect("written");
+        let out = Command::new("node")
+            .arg(common::root().join("tests/support/doiuse.cjs"))
+            .arg(&page)
+            .env("NODE_PATH", &tools)
+            .output()
+            .expect("node (Debian package nodejs)");
+        assert!(out.status.success(), "{out:?}");
+        let unsupported: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&out.stdout).expect("JSON");
+        assert!(!unsupported.is_empty(), "the data says something: {out:?}");
+        for feature in unsupported.keys() {
+            assert!(
+                table.contains(&format!("`{feature}`")),
+                "{file:?}: `{feature}` ({}) is not in the README's table",
+                unsupported[feature]
+            );
+        }
+    }
+}
