@@ -41,6 +41,19 @@ pub fn print_problems(problems: &Problems) {
     }
 }
 
+/// The members a `--skip-invalid` send leaves out, each error with its
+/// place, before anything is sent.
+pub fn print_left_out(left_out: &Problems) {
+    if left_out.is_empty() {
+        return;
+    }
+    print_problems(left_out);
+    eprintln!(
+        "{} error(s) in the list: the members they concern are left out (--skip-invalid); every other member is sent to.\n",
+        left_out.error_count()
+    );
+}
+
 /// Prints an error that stopped a command.
 pub fn print_error(error: &Error) {
     match error {

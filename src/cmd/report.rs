@@ -197,16 +197,3 @@ pub fn input_warnings(warnings: &Problems, issue: &Path, list: &Path) {
         );
     }
 }
-
-/// The members a `--skip-invalid` send leaves out, each error with its
-/// place, before anything is sent.
-pub fn left_out(left_out: &Problems) {
-    if left_out.is_empty() {
-        return;
-    }
-    super::print_problems(left_out);
-    eprintln!(
-        "{} error(s) in the list: the members they concern are left out (--skip-invalid); every other member is sent to.\n",
-        left_out.error_count()
-    );
-}

@@ -120,7 +120,7 @@ impl Args {
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let invalid = Invalid::skip_if(args.skip_invalid);
     let (issue, list, mut warnings) = super::load_with(&args.issue, &args.subscribers, invalid)?;
-    report::left_out(&list.left_out);
+    super::print_left_out(&list.left_out);
     let dkim = match &args.dkim_key {
         Some(path) => Some(Dkim::for_list(
             path,
