@@ -98,17 +98,7 @@ impl Sender {
     }
 
     fn status(&self, list: &Path) -> Run {
-        breves_with(
-            [
-                "status",
-                common::ISSUE,
-                "--subscribers",
-                &list.display().to_string(),
-                "--ledger",
-                &self.ledger().display().to_string(),
-            ],
-            &[],
-        )
+        common::status(list, &self.ledger())
     }
 }
 

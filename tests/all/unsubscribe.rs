@@ -232,21 +232,6 @@ impl Drop for Child {
     }
 }
 
-/// `breves status` of the shipped issue for `list` in `ledger`.
-fn status_of(list: &std::path::Path, ledger: &std::path::Path) -> common::Run {
-    breves_with(
-        [
-            "status",
-            common::ISSUE,
-            "--subscribers",
-            &list.display().to_string(),
-            "--ledger",
-            &ledger.display().to_string(),
-        ],
-        &[],
-    )
-}
-
 /// `breves unsubscribe-server` on `port`, once it listens.
 fn unsubscribe_server(
     port: u16,
@@ -347,7 +332,7 @@ fn one_click_is_taken_as_curl_and_mailbox_providers_post_it_never_on_a_get() {
         page.ends_with("\n200") && page.contains("<form method=\"post\""),
         "{page}"
     );
-    let status = status_of(&list, &ledger);
+    let status = common::status(&list, &ledger);
     assert!(
         status.stdout.contains("4 address(es) unsubscribed"),
         "m0 to m3 only: {status:?}"
@@ -470,7 +455,7 @@ fn one_click_and_section_links_work_end_to_end() {
     );
     assert!(out.stdout.contains("will not be mailed again"), "{out:?}");
 
-    let status = status_of(&list, &ledger);
+    let status = common::status(&list, &ledger);
     assert!(
         status
             .stdout

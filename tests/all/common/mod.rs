@@ -143,6 +143,21 @@ pub fn tempdir() -> tempfile::TempDir {
 }
 
 /// Dry-runs `issue` to `list` into `dir`, which must succeed.
+/// `breves status` of the shipped issue for `list`, with `ledger`.
+pub fn status(list: &Path, ledger: &Path) -> Run {
+    breves_with(
+        [
+            "status",
+            ISSUE,
+            "--subscribers",
+            &list.display().to_string(),
+            "--ledger",
+            &ledger.display().to_string(),
+        ],
+        &[],
+    )
+}
+
 pub fn send(issue: impl AsRef<Path>, list: impl AsRef<Path>, dir: &Path) -> Run {
     let run = breves([
         "send".as_ref(),
