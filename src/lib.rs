@@ -11,15 +11,19 @@
 //! 2. [`subscribers`] checks the list: its settings and its members, inline
 //!    or from a CSV file read row by row, every address checked by
 //!    [`address`], no one twice ([`address::Key`] says who is the same
-//!    subscriber). The members are read again whenever they are needed,
+//!    subscriber; written again with the same interests, they are mailed
+//!    once). A member written wrong stops the list, or is left out and
+//!    listed ([`subscribers::Invalid`]). The members are read again whenever they are needed,
 //!    never held: a list of a million takes no more memory than one of ten.
 //! 3. [`select`] turns each member's interests into the sections they
 //!    receive, applies what subscribers asked for since (to leave, to stop
 //!    sections), and counts members who receive the same sections as one
 //!    variant: thousands of members, a few dozen variants.
-//! 4. [`render`] renders each variant once: [`render::html`] (maud, then
-//!    css-inline) and [`render::text`], with French typography, leaving
-//!    [`render::slots`] for what differs per subscriber.
+//! 4. [`render`] renders the issue once, with every section, and puts each
+//!    variant together from its pieces ([`render::template`]):
+//!    [`render::html`] (maud, then css-inline) and [`render::text`], with
+//!    French typography, leaving [`render::slots`] for what differs per
+//!    subscriber.
 //! 5. [`message`] wraps a digest for one member as a `multipart/alternative`
 //!    message (lettre), its slots filled with their signed links by
 //!    [`unsubscribe::links`].
