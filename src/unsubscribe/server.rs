@@ -34,7 +34,7 @@ pub struct Service {
 }
 
 /// The field of an RFC 8058 one-click request (the body of the page's
-/// form, and what [`is_one_click`] looks for in any form).
+/// form, and what the server looks for in any form a POST takes).
 pub const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
 
 /// Bad tokens one client may present within [`BAD_TOKEN_WINDOW`].
