@@ -19,24 +19,22 @@ pub struct Args {
     /// ~/.local/state/breves/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
     ledger: Option<PathBuf>,
-    /// A list whose topic labels name the sections on the pages.
+    /// The list the links were sent to: its members are who the links
+    /// name, its topics' labels name the sections on the pages.
     #[arg(long, short = 's', value_name = "LIST")]
-    subscribers: Option<PathBuf>,
+    subscribers: PathBuf,
 }
 
 /// Runs `breves unsubscribe-server`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
     let signer = Signer::from_secret(secret.as_deref())?;
-    let labels = match &args.subscribers {
-        Some(path) => List::load(path)?
-            .0
-            .topics
-            .into_iter()
-            .map(|t| (t.id, t.label))
-            .collect(),
-        None => Vec::new(),
-    };
+    let (list, _) = List::load(&args.subscribers)?;
+    let labels = list
+        .topics
+        .iter()
+        .map(|t| (t.id.clone(), t.label.clone()))
+        .collect();
     let ledger = Arc::new(Ledger::open(
         &args.ledger.unwrap_or_else(ledger::default_path),
     )?);
@@ -60,6 +58,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
             signer,
             ledger,
             labels,
+            list: Some(Arc::new(list)),
         },
     )
     .await

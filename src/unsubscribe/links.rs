@@ -145,7 +145,7 @@ impl Links<'_> {
     /// section; none when the list has no unsubscription address.
     pub fn url(&self, address: &Address, section: Option<&str>) -> Option<String> {
         let base = self.list.unsubscribe_url.as_deref()?;
-        let token = self.signer.sign(&Token {
+        let token = self.signer.sign_short(&Token {
             list: self.list.id.clone(),
             address: Key::of(address),
             section: section.map(str::to_owned),

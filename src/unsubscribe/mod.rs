@@ -3,20 +3,28 @@
 //! ([`links`]); the server that answers them ([`server`]).
 //!
 //! A token names the list, the subscriber's address and, for a section
-//! link, the section. It is the base64url text of those, a dot, and the
-//! first 128 bits of their HMAC-SHA256 under a secret that only the sender
-//! and the unsubscription server know (`BREVES_UNSUBSCRIBE_SECRET`).
-//! Verification compares in constant time.
+//! link, the section, under a secret that only the sender and the
+//! unsubscription server know (`BREVES_UNSUBSCRIBE_SECRET`). Links carry
+//! the short form ([`Signer::sign_short`]): keyed hashes of the list and
+//! address (9 bytes) and of the section (2), and a tag over them (6), in
+//! base64url, which hides the address and which the server matches with
+//! its list ([`Signer::resolve`]). Links sent before it carry the long
+//! form ([`Signer::sign`]): the base64url text of the list, address and
+//! section, a dot, and the first 128 bits of their HMAC-SHA256; the server
+//! still reads them ([`Signer::read`]). Tags are compared in constant time.
 //!
 //! ```
 //! use breves::address::Key;
-//! use breves::unsubscribe::{Signer, Token};
+//! use breves::unsubscribe::{Read, Signer, Token};
 //! let signer = Signer::new(b"a secret of at least sixteen bytes").unwrap();
 //! let token = Token { list: "londres".into(), address: Key::from_text("a@example.org"), section: None };
-//! let text = signer.sign(&token);
-//! assert_eq!(signer.verify(&text).unwrap(), token);
-//! let forged = text.replacen('.', "x.", 1);
-//! assert!(signer.verify(&forged).is_err());
+//! let short = signer.sign_short(&token);
+//! assert_eq!(short.len(), 20);
+//! assert!(matches!(signer.read(&short), Ok(Read::Short(_))));
+//! let long = signer.sign(&token);
+//! assert_eq!(signer.read(&long).unwrap(), Read::Full(token));
+//! let forged = long.replacen('.', "x.", 1);
+//! assert!(signer.read(&forged).is_err());
 //! ```
 
 use base64::Engine;
@@ -42,6 +50,34 @@ pub const MIN_SECRET: usize = 16;
 /// The length of a token's tag: the first 128 bits of the HMAC. A tag of
 /// any other length is refused, so that guessing stays a 2^128 affair.
 pub const TAG_LEN: usize = 16;
+
+/// A short token: a keyed hash of the list and the address (9 bytes), of
+/// the section for a section link (2 bytes), and its tag (6 bytes), in
+/// base64url: 20 or 23 characters, from which nobody without the secret
+/// can read the address, and which the server matches with its list.
+pub const MEMBER_LEN: usize = 9;
+/// The length of a short token's section code.
+pub const SECTION_LEN: usize = 2;
+/// The length of a short token's tag.
+pub const SHORT_TAG_LEN: usize = 6;
+
+/// A short token whose tag is right: who and which section, as keyed
+/// hashes to find in the list ([`Signer::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short {
+    member: [u8; MEMBER_LEN],
+    section: Option<[u8; SECTION_LEN]>,
+}
+
+/// A token read from a link: today's short form, or the long form of the
+/// links sent before it, which names its list and address itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// The long form: what it unsubscribes from.
+    Full(Token),
+    /// The short form: to find in the list.
+    Short(Short),
+}
 
 /// What a link unsubscribes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +171,114 @@ impl Signer {
         )
     }
 
-    /// The token's text, safe in a URL path.
+    /// The first bytes of the HMAC of `parts`, each ended by a line end
+    /// (so that no two lists of parts hash alike).
+    fn keyed<const N: usize>(&self, parts: &[&str]) -> [u8; N] {
+        let mut m = self.mac.clone();
+        for part in parts {
+            m.update(part.as_bytes());
+            m.update(b"\n");
+        }
+        let full = m.finalize().into_bytes();
+        let mut out = [0u8; N];
+        out.copy_from_slice(&full[..N]);
+        out
+    }
+
+    /// Who a short token names: a keyed hash of the list and the address.
+    pub fn member_code(&self, list: &str, address: &Key) -> [u8; MEMBER_LEN] {
+        self.keyed(&["breves-v2", "member", list, address.as_str()])
+    }
+
+    /// Which section a short token names.
+    pub fn section_code(&self, list: &str, section: &str) -> [u8; SECTION_LEN] {
+        self.keyed(&["breves-v2", "section", list, section])
+    }
+
+    fn short_tag(&self, body: &[u8]) -> [u8; SHORT_TAG_LEN] {
+        self.keyed(&["breves-v2", "tag", &URL_SAFE_NO_PAD.encode(body)])
+    }
+
+    /// The token's short text, safe in a URL path: what links are made of.
+    pub fn sign_short(&self, token: &Token) -> String {
+        let mut bytes = self.member_code(&token.list, &token.address).to_vec();
+        if let Some(section) = &token.section {
+            bytes.extend(self.section_code(&token.list, section));
+        }
+        let tag = self.short_tag(&bytes);
+        bytes.extend(tag);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// A link's token, short or long, if its signature is right. A short
+    /// one is checked with the secret alone; who it names is found in the
+    /// list ([`Signer::resolve`]).
+    pub fn read(&self, text: &str) -> Result<Read, TokenError> {
+        let text = text.trim();
+        if text.contains('.') {
+            return self.verify(text).map(Read::Full);
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| TokenError::Malformed)?;
+        let body_len = match bytes.len().checked_sub(SHORT_TAG_LEN) {
+            Some(n) if n == MEMBER_LEN || n == MEMBER_LEN + SECTION_LEN => n,
+            _ => return Err(TokenError::Malformed),
+        };
+        let (body, tag) = bytes.split_at(body_len);
+        let expected = self.short_tag(body);
+        // Constant time, as `verify` compares.
+        let differ = expected
+            .iter()
+            .zip(tag)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differ != 0 {
+            return Err(TokenError::Forged);
+        }
+        let mut member = [0u8; MEMBER_LEN];
+        member.copy_from_slice(&body[..MEMBER_LEN]);
+        let section = (body.len() > MEMBER_LEN).then(|| {
+            let mut code = [0u8; SECTION_LEN];
+            code.copy_from_slice(&body[MEMBER_LEN..]);
+            code
+        });
+        Ok(Read::Short(Short { member, section }))
+    }
+
+    /// Who a short token names in `list`, reading its members: none when
+    /// nobody on the list (any more) has that code, or the section is not
+    /// one of the list's topics.
+    pub fn resolve(
+        &self,
+        short: &Short,
+        list: &crate::subscribers::List,
+    ) -> crate::Result<Option<Token>> {
+        let section = match short.section {
+            None => None,
+            Some(code) => match list
+                .topics
+                .iter()
+                .find(|t| self.section_code(&list.id, &t.id) == code)
+            {
+                Some(topic) => Some(topic.id.clone()),
+                None => return Ok(None),
+            },
+        };
+        for member in list.members() {
+            let address = Key::of(&member?.email);
+            if self.member_code(&list.id, &address) == short.member {
+                return Ok(Some(Token {
+                    list: list.id.clone(),
+                    address,
+                    section,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The token's long text, as links were made before short tokens
+    /// (still read by [`Signer::read`]).
     pub fn sign(&self, token: &Token) -> String {
         let payload = Signer::payload(token);
         let mut m = self.mac.clone();
@@ -227,6 +370,89 @@ mod tests {
         assert_eq!(Signer::test().verify(&text), Err(TokenError::Forged));
         assert_eq!(signer.verify("nonsense"), Err(TokenError::Malformed));
         assert!(Signer::new(b"short").is_err());
+    }
+
+    #[test]
+    fn a_short_token_hides_the_address_and_is_found_in_the_list() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("l.toml");
+        std::fs::write(
+            &path,
+            "[list]\nid = \"londres\"\nfrom = \"X <x@example.org>\"\ntopics = { spatial = \"S\", ia = \"IA\" }\n\
+             [[member]]\nemail = \"bob@example.org\"\n[[member]]\nemail = \"Alice.Martin@Example.org\"\n",
+        )
+        .expect("the list");
+        let (list, _) = crate::subscribers::List::load(&path).expect("a list");
+        let signer = Signer::new(b"0123456789abcdef-secret").expect("secret");
+        let alice = Key::from_text("alice.martin@example.org");
+        for section in [None, Some("spatial".to_owned())] {
+            let token = Token {
+                list: "londres".into(),
+                address: alice.clone(),
+                section: section.clone(),
+            };
+            let text = signer.sign_short(&token);
+            assert_eq!(
+                text.len(),
+                if section.is_some() { 23 } else { 20 },
+                "{text}"
+            );
+            for secret in ["alice", "martin", "example", "londres", "spatial"] {
+                assert!(!text.to_lowercase().contains(secret), "{text}");
+            }
+            assert!(
+                !text.contains(&URL_SAFE_NO_PAD.encode("alice.martin@example.org")[..8]),
+                "{text}"
+            );
+            let Ok(Read::Short(short)) = signer.read(&text) else {
+                panic!("{text} reads as a short token");
+            };
+            assert_eq!(signer.resolve(&short, &list).expect("read"), Some(token));
+            // Another secret, or a byte changed anywhere: refused.
+            assert_eq!(Signer::test().read(&text), Err(TokenError::Forged));
+            let mut bytes = URL_SAFE_NO_PAD.decode(&text).expect("base64");
+            for i in 0..bytes.len() {
+                bytes[i] ^= 1;
+                assert_eq!(
+                    signer.read(&URL_SAFE_NO_PAD.encode(&bytes)),
+                    Err(TokenError::Forged),
+                    "byte {i}"
+                );
+                bytes[i] ^= 1;
+            }
+            bytes.pop();
+            assert_eq!(
+                signer.read(&URL_SAFE_NO_PAD.encode(&bytes)),
+                Err(TokenError::Malformed)
+            );
+        }
+        // Someone no longer on the list, or a section the list no longer
+        // offers: nobody.
+        let gone = signer.sign_short(&Token {
+            list: "londres".into(),
+            address: Key::from_text("carol@example.org"),
+            section: None,
+        });
+        let Ok(Read::Short(short)) = signer.read(&gone) else {
+            panic!("short");
+        };
+        assert_eq!(signer.resolve(&short, &list).expect("read"), None);
+        let old_section = signer.sign_short(&Token {
+            list: "londres".into(),
+            address: alice.clone(),
+            section: Some("agenda".into()),
+        });
+        let Ok(Read::Short(short)) = signer.read(&old_section) else {
+            panic!("short");
+        };
+        assert_eq!(signer.resolve(&short, &list).expect("read"), None);
+        // A link sent before short tokens still reads, as it was.
+        let long = Token {
+            list: "londres".into(),
+            address: alice,
+            section: None,
+        };
+        assert_eq!(signer.read(&signer.sign(&long)), Ok(Read::Full(long)));
     }
 
     #[test]

@@ -19,8 +19,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::{Signer, Token};
+use super::{Read, Signer, Token};
 use crate::ledger::Ledger;
+use crate::subscribers::List;
 
 /// What the server needs: the secret and the ledger, and optionally the
 /// topics' labels to name sections.
@@ -31,6 +32,9 @@ pub struct Service {
     pub ledger: Arc<Ledger>,
     /// Section ids and their labels, for pages.
     pub labels: Vec<(String, String)>,
+    /// The list whose members short links name (links sent before them
+    /// name their list and address themselves).
+    pub list: Option<Arc<List>>,
 }
 
 /// The field of an RFC 8058 one-click request (the body of the page's
@@ -155,6 +159,24 @@ fn invalid() -> Response {
     )
 }
 
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the ledger or the list cannot be read now; try again\n",
+    )
+        .into_response()
+}
+
+/// A genuine link whose subscriber the list no longer has: nothing to do,
+/// they receive nothing more.
+fn not_on_the_list() -> Response {
+    page(
+        StatusCode::OK,
+        "Vous n’êtes plus abonné",
+        html! { p { "Cette adresse ne figure plus sur la liste : vous ne recevrez plus cette lettre." } },
+    )
+}
+
 impl Service {
     fn label(&self, section: &str) -> String {
         self.labels
@@ -185,9 +207,24 @@ async fn handle(
         return too_many(wait);
     }
     let token_text = uri.path().rsplit('/').next().unwrap_or_default();
-    let Ok(token) = service.signer.verify(token_text) else {
-        app.throttle.bad(client, Instant::now());
-        return invalid();
+    let token = match service.signer.read(token_text) {
+        Ok(Read::Full(token)) => token,
+        Ok(Read::Short(short)) => {
+            // A genuine link: who it names is found in the list.
+            let Some(list) = service.list.clone() else {
+                return not_on_the_list();
+            };
+            let signer = service.signer.clone();
+            match tokio::task::spawn_blocking(move || signer.resolve(&short, &list)).await {
+                Ok(Ok(Some(token))) => token,
+                Ok(Ok(None)) => return not_on_the_list(),
+                _ => return unavailable(),
+            }
+        }
+        Err(_) => {
+            app.throttle.bad(client, Instant::now());
+            return invalid();
+        }
     };
     let what = service.what(&token);
     match method {
@@ -225,11 +262,7 @@ async fn handle(
                     "C’est fait",
                     html! { p { "Vous ne recevrez plus " (what) " à l’adresse " strong { (token.address) } "." } },
                 ),
-                _ => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the ledger cannot record this now; try again\n",
-                )
-                    .into_response(),
+                _ => unavailable(),
             }
         }
         _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),

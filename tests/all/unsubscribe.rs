@@ -6,7 +6,8 @@ use crate::common;
 use std::collections::HashSet;
 use std::fs;
 
-use breves::unsubscribe::Signer;
+use breves::subscribers::List;
+use breves::unsubscribe::{Read, Signer};
 use common::{breves_with, dry_run, eml_files, parse, tempdir};
 
 const BASE: &str = "https://breves.example.fr/desabonnement/";
@@ -27,6 +28,21 @@ fn raw_headers<'a>(bytes: &'a [u8], name: &str) -> Vec<&'a str> {
                 && l[name.len()..].starts_with(':')
         })
         .collect()
+}
+
+/// Who a link's token names: a short one is looked up in the shipped list,
+/// as the server does.
+fn named(signer: &Signer, text: &str) -> breves::unsubscribe::Token {
+    match signer.read(text).expect("a valid token") {
+        Read::Full(token) => token,
+        Read::Short(short) => {
+            let (list, _) = List::load(&common::root().join(common::LIST)).expect("the list");
+            signer
+                .resolve(&short, &list)
+                .expect("readable")
+                .expect("a member")
+        }
+    }
 }
 
 #[test]
@@ -73,12 +89,16 @@ fn every_message_offers_one_click_unsubscription() {
             "the list's name is not ASCII, so only its id is given"
         );
 
-        // The token names this subscriber, this list, the whole list.
-        let token = signer.verify(&url[BASE.len()..]).expect("a valid token");
+        // The token names this subscriber, this list, the whole list, and
+        // nobody can read the address from it.
+        let token = named(&signer, &url[BASE.len()..]);
         assert_eq!(
             (token.list.as_str(), token.address.as_str(), token.section),
             ("londres", to.as_str(), None)
         );
+        let local = to.split('@').next().expect("local part");
+        assert!(!url.contains(local), "{url}");
+        assert!(url.len() - BASE.len() <= 23, "{url}");
         assert!(
             urls.insert(url.to_owned()),
             "each subscriber has their own link"
@@ -99,6 +119,12 @@ fn every_message_offers_one_click_unsubscription() {
             )),
             "{file:?}"
         );
+        // Every line of the text part fits in 76 columns, links too (the
+        // base URL is 39 characters; one of 40 leaves 12 to spare).
+        for line in text.lines() {
+            use unicode_width::UnicodeWidthStr;
+            assert!(line.width() <= 76, "{file:?}: {line}");
+        }
     }
 }
 
@@ -113,7 +139,7 @@ fn each_section_has_its_own_signed_link() {
     let mut sections = Vec::new();
     for chunk in html.split(&format!("href=\"{BASE}")).skip(1) {
         let token = &chunk[..chunk.find('"').expect("end of link")];
-        let token = signer.verify(token).expect("valid");
+        let token = named(&signer, token);
         assert_eq!(token.address.as_str(), "marc.dupont@example.org");
         sections.push(token.section);
     }
@@ -389,14 +415,20 @@ fn one_click_and_section_links_work_end_to_end() {
         let url = header[header.find('<').expect("<") + 1..header.find('>').expect(">")].to_owned();
         let html = parse(&bytes).body_html(0).expect("html").into_owned();
         let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+        let (members, _) = List::load(&list).expect("the list");
         let section = html
             .split("href=\"")
             .map(|c| &c[..c.find('"').unwrap_or(0)])
             .find(|h| {
                 h.starts_with("http://127.0.0.1")
-                    && signer
-                        .verify(h.rsplit('/').next().unwrap_or_default())
-                        .is_ok_and(|t| t.section.as_deref() == Some("spatial"))
+                    && match signer.read(h.rsplit('/').next().unwrap_or_default()) {
+                        Ok(Read::Short(short)) => signer
+                            .resolve(&short, &members)
+                            .ok()
+                            .flatten()
+                            .is_some_and(|t| t.section.as_deref() == Some("spatial")),
+                        _ => false,
+                    }
             })
             .expect("the Spatial section's link")
             .to_owned();
@@ -419,21 +451,25 @@ fn one_click_and_section_links_work_end_to_end() {
         page.contains("<form method=\"post\"") && page.contains("lang=\"fr\""),
         "{page}"
     );
-    // Someone else's address in a link: refused, nothing recorded.
-    let forged = url1.replace(
-        url1.rsplit('/')
-            .next()
-            .expect("token")
-            .split('.')
-            .next()
-            .expect("payload"),
-        url.rsplit('/')
-            .next()
-            .expect("token")
-            .split('.')
-            .next()
-            .expect("payload"),
-    );
+    // Someone else in a link (a0's code with a1's tag): refused, nothing
+    // recorded.
+    let bytes = |u: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(u.rsplit('/').next().expect("token"))
+            .expect("base64")
+    };
+    let encode = |b: &[u8]| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    };
+    let (base, _) = url1.rsplit_once('/').expect("token");
+    let member_len = breves::unsubscribe::MEMBER_LEN;
+    let forged = {
+        let mut b = bytes(&url1);
+        b[..member_len].copy_from_slice(&bytes(&url)[..member_len]);
+        format!("{base}/{}", encode(&b))
+    };
     assert_eq!(http("POST", &forged, "List-Unsubscribe=One-Click").0, 400);
     assert_eq!(http("POST", &url1, "something else").0, 400);
     // a2: stops the Spatial section only.
@@ -499,26 +535,27 @@ fn one_click_and_section_links_work_end_to_end() {
         text.contains("CYBERSÉCURITÉ") && !text.contains("\nSPATIAL\r\n"),
         "{text}"
     );
-    // a1's genuine link, its tag cut to one byte, then every one-byte tag:
-    // none unsubscribes a1, and the client is slowed down (429) once it
-    // used up its allowance, after which not even a genuine link is checked.
-    let (base, token) = url1.rsplit_once('/').expect("token");
-    let (payload, tag) = token.split_once('.').expect("tag");
+    // a1's genuine link, its tag cut short, then every other first byte
+    // of its tag: none unsubscribes a1, and the client is slowed down (429)
+    // once it used up its allowance, after which not even a genuine link is
+    // checked.
+    let genuine = bytes(&url1);
+    let tag_at = genuine.len() - breves::unsubscribe::SHORT_TAG_LEN;
     let mut answers = vec![
         http(
             "POST",
-            &format!("{base}/{payload}.{}", &tag[..2]),
+            &format!("{base}/{}", encode(&genuine[..genuine.len() - 1])),
             "List-Unsubscribe=One-Click",
         )
         .0,
     ];
-    for byte in 0..=255u8 {
-        use base64::Engine;
-        let guess = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([byte]);
+    for byte in (0..=255u8).filter(|b| *b != genuine[tag_at]) {
+        let mut guess = genuine.clone();
+        guess[tag_at] = byte;
         answers.push(
             http(
                 "POST",
-                &format!("{base}/{payload}.{guess}"),
+                &format!("{base}/{}", encode(&guess)),
                 "List-Unsubscribe=One-Click",
             )
             .0,
