@@ -23,18 +23,23 @@ pub const STYLESHEET: &str = include_str!("style.css");
 /// Outlook for Windows lays out with Word, which ignores `max-width` and
 /// `display: none`: a table of fixed width around the container holds the
 /// 600-pixel layout there, and a stylesheet only Outlook reads hides the
-/// preview line and gives paragraphs the font they otherwise inherit from
-/// their cell (Word gives each paragraph its own). Conditional comments, which every other client (and the
+/// preview line and gives cells and paragraphs the font, size and colour
+/// they otherwise inherit from the outer table (Word does not pass them
+/// down). Conditional comments, which every other client (and the
 /// HTML validator) takes for comments.
 pub const OUTLOOK_OPEN: &str = "<!--[if mso]><table role=\"presentation\" width=\"600\" align=\"center\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr><td width=\"600\"><![endif]-->";
 /// The end of [`OUTLOOK_OPEN`]'s table.
 pub const OUTLOOK_CLOSE: &str = "<!--[if mso]></td></tr></table><![endif]-->";
 /// What only Outlook reads in the head.
-pub const OUTLOOK_STYLE: &str = "<!--[if mso]><style>.preheader { display: none !important; mso-hide: all; } p, li, h1, h2, h3, a { font-family: Arial, Helvetica, sans-serif; }</style><![endif]-->";
+pub const OUTLOOK_STYLE: &str = "<!--[if mso]><style>.preheader { display: none !important; mso-hide: all; } td, p, li, h1, h2, h3, a { font-family: Arial, Helvetica, sans-serif; } td, p, li { font-size: 16px; line-height: 24px; color: #161616; }</style><![endif]-->";
 
 /// Keeps mail clients from filling the preview line with the start of the
 /// body after the preheader.
 const PREHEADER_PADDING: &str = "&#847;&zwnj;&nbsp;";
+
+/// How many times: with the preview line itself, past what any inbox shows
+/// (about 140 characters).
+const PREHEADER_FILL: usize = 24;
 
 /// Renders the HTML part; holds the css-inline configuration.
 pub struct HtmlRenderer {
@@ -334,7 +339,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
             body.body {
                 div.preheader {
                     (mark("preheader"))
-                    @for _ in 0..40 { (PreEscaped(PREHEADER_PADDING)) }
+                    @for _ in 0..PREHEADER_FILL { (PreEscaped(PREHEADER_PADDING)) }
                 }
                 table.wrapper role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
                     tr {
