@@ -163,7 +163,7 @@ fn find(bytes: &[u8], mark: &[u8]) -> Option<usize> {
 /// in order (an empty line is left out).
 fn fill_slots<'d>(
     links: &Links<'_>,
-    address: &Address,
+    member: &[u8; crate::unsubscribe::MEMBER_LEN],
     digest: &'d EncodedDigest,
 ) -> [Vec<Vec<u8>>; 2] {
     let mut done: Vec<(&'d Slot, (String, String))> = Vec::new();
@@ -174,7 +174,7 @@ fn fill_slots<'d>(
             let i = match done.iter().position(|(s, _)| *s == slot) {
                 Some(i) => i,
                 None => {
-                    done.push((slot, links.fill(slot, address)));
+                    done.push((slot, links.fill_of(slot, member)));
                     done.len() - 1
                 }
             };
@@ -384,8 +384,10 @@ fn compose(
         builder = builder.reply_to(reply_to.clone());
     }
     builder = builder.raw_header(raw_header("List-Id", list_id(list)));
+    // Who the subscriber is in every link's token, worked out once.
+    let member = links.code(&to.email);
     let mut unsubscribe = Vec::new();
-    if let Some(url) = links.url(&to.email, None) {
+    if let Some(url) = links.url_of(&member, None) {
         unsubscribe.push(format!("<{url}>"));
     }
     if let Some(address) = &list.unsubscribe {
@@ -400,7 +402,7 @@ fn compose(
             "List-Unsubscribe=One-Click".to_owned(),
         ));
     }
-    let [text_lines, html_lines] = fill_slots(links, &to.email, digest);
+    let [text_lines, html_lines] = fill_slots(links, &member, digest);
     // Without DKIM, lettre formats the headers around two stand-ins, and
     // each part's ~50 KB are written once, straight into the message (with
     // DKIM, lettre needs the bodies to hash them).

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use maud::html;
 use textwrap::wrap;
 
-use super::{Signer, Token};
+use super::{MEMBER_LEN, Signer};
 use crate::address::Key;
 use crate::issue::Issue;
 use crate::render::Digest;
@@ -144,22 +144,34 @@ impl Links<'_> {
     /// The URL that unsubscribes `address` from the list, or from one
     /// section; none when the list has no unsubscription address.
     pub fn url(&self, address: &Address, section: Option<&str>) -> Option<String> {
+        self.url_of(&self.code(address), section)
+    }
+
+    /// Who `address` is in this list's tokens: worked out once for all the
+    /// links of a message.
+    pub fn code(&self, address: &Address) -> [u8; MEMBER_LEN] {
+        self.signer.member_code(&self.list.id, &Key::of(address))
+    }
+
+    /// [`Links::url`] for the member whose code is `member`.
+    pub fn url_of(&self, member: &[u8; MEMBER_LEN], section: Option<&str>) -> Option<String> {
         let base = self.list.unsubscribe_url.as_deref()?;
-        let token = self.signer.sign_short(&Token {
-            list: self.list.id.clone(),
-            address: Key::of(address),
-            section: section.map(str::to_owned),
-        });
+        let token = self.signer.sign_short_of(member, &self.list.id, section);
         Some(format!("{base}/{token}"))
     }
 
     /// The HTML and the text of a slot for `address`.
     pub fn fill(&self, slot: &Slot, address: &Address) -> (String, String) {
+        self.fill_of(slot, &self.code(address))
+    }
+
+    /// [`Links::fill`] for the member whose code is `member`.
+    pub fn fill_of(&self, slot: &Slot, member: &[u8; MEMBER_LEN]) -> (String, String) {
         let section = match slot {
             Slot::Unsubscribe => None,
             Slot::Section(id) => Some(id.as_str()),
         };
-        let url = self.url(address, section);
+        let url = self.url_of(member, section);
         let made;
         let label = match self.labels.get(slot) {
             Some(label) => label,

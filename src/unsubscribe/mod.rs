@@ -201,9 +201,21 @@ impl Signer {
 
     /// The token's short text, safe in a URL path: what links are made of.
     pub fn sign_short(&self, token: &Token) -> String {
-        let mut bytes = self.member_code(&token.list, &token.address).to_vec();
-        if let Some(section) = &token.section {
-            bytes.extend(self.section_code(&token.list, section));
+        let member = self.member_code(&token.list, &token.address);
+        self.sign_short_of(&member, &token.list, token.section.as_deref())
+    }
+
+    /// The same for the member whose code is `member` ([`Signer::member_code`],
+    /// worked out once for all the links of a message).
+    pub fn sign_short_of(
+        &self,
+        member: &[u8; MEMBER_LEN],
+        list: &str,
+        section: Option<&str>,
+    ) -> String {
+        let mut bytes = member.to_vec();
+        if let Some(section) = section {
+            bytes.extend(self.section_code(list, section));
         }
         let tag = self.short_tag(&bytes);
         bytes.extend(tag);
