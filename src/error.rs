@@ -61,6 +61,29 @@ pub enum Error {
         /// The recipient's address, as the ledger knows it.
         recipient: String,
     },
+    /// Two issue files given to the archive have the same id.
+    #[error(
+        "{first} and {second} are both the issue {id}: give each issue once, or an `id` of its own"
+    )]
+    SameIssueTwice {
+        /// The id.
+        id: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
+    },
+    /// The archive's feed could not be written.
+    #[error("cannot write the archive's feed: {0}")]
+    Feed(String),
+    /// An address given for the archive is not one it can be published at.
+    #[error("`{0}` is not an https:// address without a query (or http:// on this machine)")]
+    NotAWebAddress(String),
+    /// The archive was asked for without knowing where it is published.
+    #[error(
+        "the archive needs its web address, for its feed and canonical links: give --url, or `archive_url` under [list] with --subscribers"
+    )]
+    NoArchiveAddress,
     /// A subscriber asked for by address is not in the list.
     #[error("{0} is not a member of the list")]
     NoSuchMember(String),

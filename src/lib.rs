@@ -42,6 +42,7 @@
 //! with an [`ExitStatus`]. The library never prints: the binary does.
 
 pub mod address;
+pub mod archive;
 pub mod campaign;
 pub mod check;
 pub mod deliver;

@@ -33,6 +33,8 @@ enum Command {
     Preview(cmd::preview::Args),
     /// Check an issue (and a list) and print every problem, with its line.
     Check(cmd::check::Args),
+    /// Write the web archive of some issues: a page each, an index and an Atom feed.
+    Archive(cmd::archive::Args),
     /// What the ledger knows of a send: counts by state, failures with their replies.
     Status(cmd::status::Args),
     /// Record that addresses leave the list (a mailto request, a bounce): no send mails them again.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
             Command::Send(args) => cmd::send::run(args).await,
             Command::Preview(args) => cmd::preview::run(args).await,
             Command::Check(args) => cmd::check::run(args),
+            Command::Archive(args) => cmd::archive::run(args),
             Command::Status(args) => cmd::status::run(args),
             Command::Suppress(args) => cmd::suppress::run(args),
             Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,

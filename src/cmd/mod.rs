@@ -1,5 +1,6 @@
 //! One file per subcommand: its arguments and a call into the library.
 
+pub mod archive;
 pub mod check;
 pub mod preview;
 pub mod progress;

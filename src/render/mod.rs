@@ -52,6 +52,9 @@ pub(crate) mod labels {
     pub const UNSUBSCRIBE: &str = "Se désabonner de cette lettre";
     pub const UNSUBSCRIBE_TEXT: &str = "Pour vous désabonner de cette lettre :";
     pub const STOP_SECTION: &str = "Ne plus recevoir la rubrique";
+    pub const ONLINE: &str = "Voir la version en ligne";
+    pub const ALL_ISSUES: &str = "Toutes les lettres";
+    pub const FEED: &str = "Suivre les nouvelles lettres (fil Atom)";
 }
 
 /// Everything both parts print, worked out once per digest.
@@ -69,6 +72,8 @@ pub struct Outline<'a> {
     pub topics_line: String,
     /// How to change sections or leave the list, when the list says.
     pub manage_line: Option<String>,
+    /// The issue's page in the web archive, when the list gives one.
+    pub online: Option<String>,
 }
 
 impl<'a> Outline<'a> {
@@ -89,14 +94,7 @@ impl<'a> Outline<'a> {
                 more => format!("Vous recevez les rubriques : {}.", french_list(more)),
             }
         };
-        let preheader = match &issue.preheader {
-            Some(p) => p.clone(),
-            None => format!(
-                "{} : {}",
-                issue.highlight.label,
-                to_plain(&issue.highlight.article.title)
-            ),
-        };
+        let preheader = preview_line(issue);
         let preheader = if titles.is_empty() {
             preheader
         } else {
@@ -125,6 +123,7 @@ impl<'a> Outline<'a> {
             preheader: french(&preheader).into_owned(),
             topics_line: french(&topics_line).into_owned(),
             manage_line: manage_line.map(|l| french(&l).into_owned()),
+            online: list.and_then(|l| l.archive_page(&issue.id)),
         }
     }
 
@@ -134,6 +133,19 @@ impl<'a> Outline<'a> {
     /// with a number, so none is the highlight's `fait-marquant`.
     pub fn anchor(section: &Section, article: usize) -> String {
         format!("{}-{}", section.id, article + 1)
+    }
+}
+
+/// The issue's preview line, before the sections of a digest are named:
+/// its `preheader`, or the highlight's label and title.
+pub(crate) fn preview_line(issue: &Issue) -> String {
+    match &issue.preheader {
+        Some(p) => p.clone(),
+        None => format!(
+            "{} : {}",
+            issue.highlight.label,
+            to_plain(&issue.highlight.article.title)
+        ),
     }
 }
 

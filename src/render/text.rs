@@ -284,6 +284,11 @@ pub(crate) fn template(o: &Outline<'_>) -> Vec<Piece> {
     let mut w = Writer { out: String::new() };
     let mut cuts = Cuts::default();
 
+    if let Some(url) = &o.online {
+        w.line(&french(&format!("{} :", labels::ONLINE)));
+        w.line(url);
+        w.blank();
+    }
     w.wrapped(&french(&issue.title).to_uppercase(), "", "");
     if let Some(subtitle) = &issue.subtitle {
         w.wrapped(&french(subtitle), "", "");

@@ -68,6 +68,9 @@ pub struct List {
     /// The HTTPS address of the unsubscription server, to which each
     /// subscriber's signed token is added.
     pub unsubscribe_url: Option<String>,
+    /// The address of the web archive (`breves archive`), without a final
+    /// slash: each digest links to its issue's page there.
+    pub archive_url: Option<String>,
     /// The DKIM selector its messages are signed under, when they are.
     pub dkim_selector: Option<String>,
     /// The DKIM signing domain (default: the sender's).
@@ -162,6 +165,7 @@ struct RawList {
     reply_to: Option<Spanned<String>>,
     unsubscribe: Option<Spanned<String>>,
     unsubscribe_url: Option<Spanned<String>>,
+    archive_url: Option<Spanned<String>>,
     dkim_selector: Option<Spanned<String>>,
     dkim_domain: Option<Spanned<String>>,
     topics: Spanned<Topics>,
@@ -201,6 +205,32 @@ struct RawMember {
     name: Option<Spanned<String>>,
     #[serde(default)]
     interests: Vec<Spanned<String>>,
+}
+
+/// An address on the web as a list may give one: `https://` with a host
+/// and no query, or `http://` on this machine (for tests and previews);
+/// kept without its final slash.
+pub fn web_address(text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches('/');
+    match url::Url::parse(text) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() && url.query().is_none() => {
+            Some(text.to_owned())
+        }
+        Ok(url)
+            if url.scheme() == "http"
+                && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+                && url.query().is_none() =>
+        {
+            Some(text.to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// The address of an issue's page in the web archive at `base` (written
+/// without a final slash): a folder, `BASE/ISSUE-ID/`.
+pub fn archive_page(base: &str, issue_id: &str) -> String {
+    format!("{base}/{issue_id}/")
 }
 
 /// A name safe to put in a header: control characters (line breaks above
@@ -727,33 +757,36 @@ impl List {
                 }
             }
         });
-        let unsubscribe_url = l.unsubscribe_url.as_ref().and_then(|u| {
-            let text = u.get_ref().trim().trim_end_matches('/');
-            match url::Url::parse(text) {
-                Ok(url) if url.scheme() == "https" && url.host_str().is_some() && url.query().is_none() => {
-                    Some(text.to_owned())
-                }
-                Ok(url)
-                    if url.scheme() == "http"
-                        && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) =>
-                {
-                    Some(text.to_owned())
-                }
-                _ => {
-                    problems.push(
-                        Problem::error(ProblemKind::InvalidValue {
-                            field: "unsubscribe_url".into(),
-                            reason: format!(
-                                "`{}` is not an https:// address without a query",
-                                u.get_ref().trim()
-                            ),
-                        })
-                        .at(at(u.span()))
-                        .hint("the address of the unsubscription server, such as https://breves.example.fr/desabonnement"),
-                    );
-                    None
-                }
+        let mut web_address = |field: &str, value: &Spanned<String>, hint: &str| {
+            let address = web_address(value.get_ref());
+            if address.is_none() {
+                problems.push(
+                    Problem::error(ProblemKind::InvalidValue {
+                        field: field.into(),
+                        reason: format!(
+                            "`{}` is not an https:// address without a query",
+                            value.get_ref().trim()
+                        ),
+                    })
+                    .at(at(value.span()))
+                    .hint(hint),
+                );
             }
+            address
+        };
+        let unsubscribe_url = l.unsubscribe_url.as_ref().and_then(|u| {
+            web_address(
+                "unsubscribe_url",
+                u,
+                "the address of the unsubscription server, such as https://breves.example.fr/desabonnement",
+            )
+        });
+        let archive_url = l.archive_url.as_ref().and_then(|u| {
+            web_address(
+                "archive_url",
+                u,
+                "the address where `breves archive` is published, such as https://breves.example.fr/archives",
+            )
         });
         let mut topics = Vec::new();
         for (id, label) in &l.topics.get_ref().0 {
@@ -868,6 +901,7 @@ impl List {
                     reply_to,
                     unsubscribe,
                     unsubscribe_url,
+                    archive_url,
                     dkim_selector: l
                         .dkim_selector
                         .as_ref()
@@ -900,6 +934,7 @@ impl List {
             reply_to: None,
             unsubscribe: None,
             unsubscribe_url: None,
+            archive_url: None,
             dkim_selector: None,
             dkim_domain: None,
             topics: Vec::new(),
@@ -907,6 +942,14 @@ impl List {
             left_out: Problems::new(),
             roster: Roster::default(),
         }
+    }
+
+    /// The address of `issue_id`'s page in the web archive, when the list
+    /// gives the archive's (`archive_url`).
+    pub fn archive_page(&self, issue_id: &str) -> Option<String> {
+        self.archive_url
+            .as_ref()
+            .map(|base| archive_page(base, issue_id))
     }
 
     /// The reader of a preview made from interests alone.

@@ -89,6 +89,7 @@ const STAGES: &[(&str, usize)] = &[
     ("campaign", 7),
     ("check", 8),
     ("preview", 8),
+    ("archive", 8),
     ("ledger", 8),
     ("dispatch", 9),
     ("plan", 10),

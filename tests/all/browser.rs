@@ -48,14 +48,14 @@ window.addEventListener('load', () => {
   const result = {
     viewport: window.innerWidth,
     scrollWidth: document.documentElement.scrollWidth,
-    container: q('table.container').getBoundingClientRect().width,
-    preheaderHeight: q('.preheader').getBoundingClientRect().height,
-    preheaderDisplay: getComputedStyle(q('.preheader')).display,
+    container: q('table.container')?.getBoundingClientRect().width ?? null,
+    preheaderHeight: q('.preheader')?.getBoundingClientRect().height ?? null,
+    preheaderDisplay: q('.preheader') && getComputedStyle(q('.preheader')).display,
     sections: all('h2.section-title').map(h => h.id),
     articleTitles: all('h3.article-title').length,
     smallestText: Math.min(...all('p, li').filter(e => e.closest('.preheader') === null).map(e => px(e, 'fontSize'))),
-    highlightBackground: getComputedStyle(q('td.highlight')).backgroundColor,
-    mastheadBackground: getComputedStyle(q('td.masthead')).backgroundColor,
+    highlightBackground: getComputedStyle(q('.highlight')).backgroundColor,
+    mastheadBackground: getComputedStyle(q('.masthead')).backgroundColor,
     brokenAnchors: anchors.filter(id => !document.getElementById(id)),
     anchors: anchors.length,
     lang: document.documentElement.lang,
@@ -313,4 +313,31 @@ fn a_phone_without_the_style_element_reads_it_all_without_scrolling_sideways() {
     );
     assert!(m["smallestText"].as_f64() >= Some(13.0), "{m}");
     assert!(m["lowestText"]["ratio"].as_f64() >= Some(4.5), "{m}");
+}
+
+#[test]
+fn an_archive_page_reads_on_a_phone_and_a_desk_in_light_and_dark() {
+    let site = tempdir();
+    crate::archive::build(site.path());
+    let page = fs::read_to_string(
+        site.path()
+            .join("breves-numeriques-royaume-uni-2026-02-26-2026-04-03/index.html"),
+    )
+    .expect("the page");
+    for (width, dark) in [(375, false), (375, true), (1200, false), (1200, true)] {
+        let m = measure_in(&page, width, false, dark);
+        assert_eq!(m["dark"], dark, "{m}");
+        assert!(
+            m["scrollWidth"].as_f64() <= m["viewport"].as_f64(),
+            "nothing sticks out sideways at {width}: {m}"
+        );
+        assert_eq!(m["sections"].as_array().map(Vec::len), Some(6), "{m}");
+        assert_eq!(m["brokenAnchors"], serde_json::json!([]), "{m}");
+        // The sommaire's 23 links and each section's way back to it.
+        assert_eq!(m["anchors"], 23 + 6, "{m}");
+        assert_eq!(m["scripts"], 1, "only the probe's own script: {m}");
+        assert!(m["smallestText"].as_f64() >= Some(13.0), "{m}");
+        assert!(m["lowestText"]["ratio"].as_f64() >= Some(4.5), "{m}");
+        assert!(m["lowestRule"]["ratio"].as_f64() >= Some(3.0), "{m}");
+    }
 }

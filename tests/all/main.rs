@@ -5,6 +5,7 @@
 mod common;
 
 mod architecture;
+mod archive;
 mod browser;
 mod check;
 mod content;

@@ -119,9 +119,10 @@ fn every_message_offers_one_click_unsubscription() {
             )),
             "{file:?}"
         );
-        // Every line of the text part fits in 76 columns, links too (the
-        // base URL is 39 characters; one of 40 leaves 12 to spare).
-        for line in text.lines() {
+        // Every unsubscription line of the text part fits in 76 columns,
+        // links too (the base URL is 39 characters; one of 40 leaves 12 to
+        // spare); text_part.rs checks the others.
+        for line in text.lines().filter(|l| l.contains(BASE)) {
             use unicode_width::UnicodeWidthStr;
             assert!(line.width() <= 76, "{file:?}: {line}");
         }
@@ -155,6 +156,10 @@ fn each_section_has_its_own_signed_link() {
     assert!(html.contains("Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»"));
 }
 
+/// The shipped issue's page in the list's web archive.
+const ARCHIVE_PAGE: &str =
+    "https://breves.example.fr/archives/breves-numeriques-royaume-uni-2026-02-26-2026-04-03/";
+
 #[test]
 fn nothing_in_a_message_tracks_its_reader() {
     let dir = tempdir();
@@ -174,9 +179,11 @@ fn nothing_in_a_message_tracks_its_reader() {
         assert!(!html.contains("src="), "nothing is loaded from anywhere");
         for chunk in html.split("href=\"").skip(1) {
             let href = &chunk[..chunk.find('"').expect("end")];
+            // The issue's page in the web archive is the same for everyone.
             let allowed = href.starts_with('#')
                 || href.starts_with("mailto:")
                 || href.starts_with(BASE)
+                || href == ARCHIVE_PAGE
                 || issue.contains(&format!("]({href})"));
             assert!(allowed, "{file:?}: a link that is not the editor's: {href}");
         }

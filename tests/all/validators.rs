@@ -32,32 +32,57 @@ fn html_parts() -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-#[test]
-fn the_nu_html_checker_finds_no_error() {
+/// Runs the Nu HTML checker on `pages`, errors only; what it says of each
+/// page it finds wrong.
+fn nu_errors(pages: &[PathBuf]) -> String {
     let jar = common::root().join("target/tools/node_modules/vnu-jar/build/dist/vnu.jar");
     assert!(
         jar.exists(),
         "{} is missing: .ci/test installs it (npm install --prefix target/tools vnu-jar)",
         jar.display()
     );
-    let dir = tempdir();
-    for (file, html) in html_parts() {
-        let page = dir.path().join("digest.html");
-        std::fs::write(&page, &html).expect("written");
-        let out = Command::new("java")
-            .arg("-jar")
-            .arg(&jar)
-            .args(["--errors-only", "--format", "text"])
-            .arg(&page)
-            .output()
-            .expect("java (Debian package default-jre-headless)");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{file:?}: {said}");
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--errors-only", "--format", "text"])
+        .args(pages)
+        .output()
+        .expect("java (Debian package default-jre-headless)");
+    if out.status.success() {
+        return String::new();
     }
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn the_nu_html_checker_finds_no_error() {
+    let dir = tempdir();
+    let mut pages = Vec::new();
+    for (n, (_, html)) in html_parts().into_iter().enumerate() {
+        let page = dir.path().join(format!("digest-{n}.html"));
+        std::fs::write(&page, &html).expect("written");
+        pages.push(page);
+    }
+    assert_eq!(pages.len(), 2);
+    assert_eq!(nu_errors(&pages), "");
+}
+
+#[test]
+fn the_archive_pages_pass_the_nu_html_checker() {
+    let site = tempdir();
+    crate::archive::build(site.path());
+    let pages: Vec<PathBuf> = ["index.html", "essai-2026-05/index.html"]
+        .iter()
+        .map(|p| site.path().join(p))
+        .chain([site
+            .path()
+            .join("breves-numeriques-royaume-uni-2026-02-26-2026-04-03/index.html")])
+        .collect();
+    assert_eq!(nu_errors(&pages), "");
 }
 
 #[test]

@@ -1,0 +1,84 @@
+//! The archive's Atom feed (RFC 4287), written by atom_syndication: one
+//! entry per issue, newest first, each carrying the issue's whole content
+//! so that a feed reader shows it without visiting the site.
+
+use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+
+use super::page::{self, SiteInfo};
+use super::page_url;
+use crate::issue::Issue;
+use crate::render::typography::french;
+use crate::{Error, Result};
+
+/// The feed's file name, at the site's root.
+pub(super) const FILE: &str = "feed.xml";
+
+fn link(href: String, rel: &str, mime_type: &str) -> Link {
+    Link {
+        href,
+        rel: rel.to_owned(),
+        mime_type: Some(mime_type.to_owned()),
+        ..Link::default()
+    }
+}
+
+fn entry(site: &SiteInfo<'_>, issue: &Issue) -> Entry {
+    let url = page_url(site.base, issue);
+    let date = issue.default_date();
+    Entry {
+        title: Text::plain(french(&issue.subject)),
+        // The page's address: what a reader follows, and stays the same
+        // when the issue is published again with corrections.
+        id: url.clone(),
+        updated: date,
+        published: Some(date),
+        authors: issue
+            .publisher
+            .iter()
+            .map(|p| Person {
+                name: p.clone(),
+                ..Person::default()
+            })
+            .collect(),
+        links: vec![link(url.clone(), "alternate", "text/html")],
+        summary: Some(Text::plain(page::description(issue))),
+        content: Some(Content {
+            // The content's links to its own anchors resolve against it.
+            base: Some(url),
+            lang: Some(issue.language.clone()),
+            value: Some(page::content(issue).into_string()),
+            content_type: Some("html".to_owned()),
+            src: None,
+        }),
+        ..Entry::default()
+    }
+}
+
+/// The feed of `issues`, newest first.
+pub(super) fn feed(site: &SiteInfo<'_>, issues: &[&Issue]) -> Result<String> {
+    let root = format!("{}/", site.base);
+    let newest = issues.first();
+    let feed = Feed {
+        title: Text::plain(french(site.title)),
+        id: root.clone(),
+        updated: newest.map(|i| i.default_date()).unwrap_or_default(),
+        authors: vec![Person {
+            name: newest
+                .and_then(|i| i.publisher.clone())
+                .unwrap_or_else(|| site.title.to_owned()),
+            ..Person::default()
+        }],
+        links: vec![
+            link(format!("{root}{FILE}"), "self", "application/atom+xml"),
+            link(root, "alternate", "text/html"),
+        ],
+        lang: newest.map(|i| i.language.clone()),
+        entries: issues.iter().map(|i| entry(site, i)).collect(),
+        ..Feed::default()
+    };
+    let mut bytes = feed
+        .write_to(Vec::new())
+        .map_err(|e| Error::Feed(e.to_string()))?;
+    bytes.push(b'\n');
+    String::from_utf8(bytes).map_err(|e| Error::Feed(e.to_string()))
+}

@@ -1,0 +1,168 @@
+//! The web archive: every issue as a page anyone can read, an index of the
+//! issues, newest first, and an Atom feed, as a static site.
+//!
+//! A page holds the whole issue (every section) and nothing personal: no
+//! subscriber, no unsubscription link. It is laid out for a browser
+//! (semantic HTML, one stylesheet in the head, fluid to a phone's width)
+//! from the same Markdown tree as the digests ([`crate::render::html`]'s
+//! blocks). The site is a folder to publish as it is: `index.html`,
+//! `feed.xml`, and `ISSUE-ID/index.html` for each issue, which is the
+//! address every digest links to when the list gives `archive_url`
+//! ([`crate::subscribers::archive_page`]).
+
+mod feed;
+mod page;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Problems;
+use crate::issue::Issue;
+use crate::subscribers::{List, archive_page, web_address};
+use crate::{Error, Result};
+
+/// Loads every issue file, or stops with the problems of all of them; the
+/// warnings of all.
+pub fn load(paths: &[PathBuf]) -> Result<(Vec<Entry>, Problems)> {
+    let mut entries = Vec::new();
+    let mut problems = Problems::new();
+    let mut broken = false;
+    for path in paths {
+        match Issue::load(path) {
+            Ok((issue, warnings)) => {
+                problems.extend(warnings);
+                entries.push(Entry {
+                    path: path.clone(),
+                    issue,
+                });
+            }
+            Err(Error::Invalid(these)) => {
+                broken = true;
+                problems.extend(these);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if broken {
+        return Err(Error::Invalid(problems));
+    }
+    Ok((entries, problems))
+}
+
+/// One issue to publish, with the file it was read from.
+#[derive(Debug)]
+pub struct Entry {
+    /// The issue file.
+    pub path: PathBuf,
+    /// The issue.
+    pub issue: Issue,
+}
+
+/// The site, made in memory: each file's path inside the site and its
+/// bytes.
+#[derive(Debug)]
+pub struct Site {
+    /// The files, the index first, then the feed, then the issues' pages,
+    /// newest first.
+    pub files: Vec<(PathBuf, String)>,
+    /// The issues' ids, newest first.
+    pub issues: Vec<String>,
+}
+
+/// What the site is called and where it lives.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The site's address, without a final slash (a list's `archive_url`).
+    pub base: String,
+    /// Its title (default: the newest issue's title).
+    pub title: Option<String>,
+}
+
+impl Settings {
+    /// The site at `url`, or else at the list's `archive_url`, called by
+    /// the list's name.
+    pub fn new(url: Option<&str>, list: Option<&List>) -> Result<Settings> {
+        let base = match url {
+            Some(url) => web_address(url).ok_or_else(|| Error::NotAWebAddress(url.to_owned()))?,
+            None => list
+                .and_then(|l| l.archive_url.clone())
+                .ok_or(Error::NoArchiveAddress)?,
+        };
+        Ok(Settings {
+            base,
+            title: list.and_then(|l| l.name.clone()),
+        })
+    }
+}
+
+/// Builds the site of `entries`, ordered newest first (by the end of their
+/// period, then their date). Two files of one issue id are refused.
+pub fn build(mut entries: Vec<Entry>, settings: &Settings) -> Result<Site> {
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(first) = entries[..i].iter().find(|e| e.issue.id == entry.issue.id) {
+            return Err(Error::SameIssueTwice {
+                id: entry.issue.id.clone(),
+                first: first.path.clone(),
+                second: entry.path.clone(),
+            });
+        }
+    }
+    entries.sort_by(|a, b| {
+        (b.issue.period.to, b.issue.default_date(), &b.issue.id).cmp(&(
+            a.issue.period.to,
+            a.issue.default_date(),
+            &a.issue.id,
+        ))
+    });
+    let issues: Vec<&Issue> = entries.iter().map(|e| &e.issue).collect();
+    let title = settings
+        .title
+        .clone()
+        .or_else(|| issues.first().map(|i| i.title.clone()))
+        .unwrap_or_default();
+    let site = page::SiteInfo {
+        title: &title,
+        base: &settings.base,
+    };
+    let mut files = vec![
+        (PathBuf::from("index.html"), page::index(&site, &issues)),
+        (PathBuf::from(feed::FILE), feed::feed(&site, &issues)?),
+    ];
+    for issue in &issues {
+        files.push((
+            Path::new(&issue.id).join("index.html"),
+            page::issue(&site, issue),
+        ));
+    }
+    Ok(Site {
+        files,
+        issues: issues.iter().map(|i| i.id.clone()).collect(),
+    })
+}
+
+impl Site {
+    /// Writes the site into `dir` (made if needed), leaving other files
+    /// there as they are; the paths written.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        for (path, text) in &self.files {
+            let path = dir.join(path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::write(&path, text).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// The address of an issue's page on the site at `base`.
+fn page_url(base: &str, issue: &Issue) -> String {
+    archive_page(base, &issue.id)
+}

@@ -1,0 +1,261 @@
+//! The web archive (`breves archive`): a page per issue with its whole
+//! content and nothing personal, an index newest first, an Atom feed read
+//! back by an independent parser (Python's feedparser), and the link every
+//! digest carries to its issue's page.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{breves, dry_run, eml_files, parse, tempdir};
+
+/// The shipped list's archive.
+const BASE: &str = "https://breves.example.fr/archives";
+/// The shipped issue's id, and the small fixture's.
+const MARCH: &str = "breves-numeriques-royaume-uni-2026-02-26-2026-04-03";
+const MAY: &str = "essai-2026-05";
+
+/// Builds the archive of the shipped issue and the small one into `dir`.
+pub fn build(dir: &Path) -> common::Run {
+    let run = breves([
+        "archive",
+        common::ISSUE,
+        common::SMALL_ISSUE,
+        "--subscribers",
+        common::LIST,
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    run
+}
+
+/// The values of `id="…"` in a page.
+fn ids(html: &str) -> BTreeSet<String> {
+    html.split(" id=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').expect("closed")].to_owned())
+        .collect()
+}
+
+#[test]
+fn every_digest_links_to_its_issue_page_in_both_parts_when_the_list_gives_the_archive() {
+    let page = format!("{BASE}/{MARCH}/");
+    let dir = tempdir();
+    dry_run(dir.path());
+    for file in eml_files(dir.path()) {
+        let bytes = fs::read(&file).expect("message");
+        let message = parse(&bytes);
+        let html = message.body_html(0).expect("html");
+        let text = message.body_text(0).expect("text");
+        assert!(
+            html.contains(&format!(
+                "<a href=\"{page}\" style=\"color:#4a4a4a\">Voir la version en ligne</a>"
+            )),
+            "{file:?}"
+        );
+        assert!(
+            text.starts_with(&format!(
+                "Voir la version en ligne\u{a0}:\r\n{page}\r\n\r\n"
+            )),
+            "{file:?}: {}",
+            &text[..200]
+        );
+    }
+    // A list without `archive_url` links to no archive.
+    let small = tempdir();
+    common::send(common::SMALL_ISSUE, common::SMALL_LIST, small.path());
+    for file in eml_files(small.path()) {
+        let bytes = fs::read(&file).expect("message");
+        let message = parse(&bytes);
+        assert!(!message.body_html(0).expect("html").contains("en ligne"));
+        assert!(!message.body_text(0).expect("text").contains("en ligne"));
+    }
+}
+
+#[test]
+fn a_page_holds_the_whole_issue_and_nothing_personal() {
+    let site = tempdir();
+    let run = build(site.path());
+    assert_eq!(
+        run.stdout.lines().take(5).collect::<Vec<_>>().join("\n"),
+        format!(
+            "Archive of 2 issue(s) written to {dir}, for {BASE}/:\n  {dir}/index.html\n  {dir}/feed.xml\n  {dir}/{MAY}/index.html\n  {dir}/{MARCH}/index.html",
+            dir = site.path().display()
+        )
+    );
+    let page = fs::read_to_string(site.path().join(MARCH).join("index.html")).expect("the page");
+
+    // Every heading of the full digest (the highlight, every section, every
+    // article), with the same anchors.
+    let digests = tempdir();
+    dry_run(digests.path());
+    let full = fs::read(digests.path().join("helene.durand_at_example.fr.eml")).expect("full");
+    let full = parse(&full).body_html(0).expect("html").into_owned();
+    assert_eq!(ids(&page), ids(&full));
+    // The sommaire, the highlight, six sections and their 16 articles.
+    assert_eq!(ids(&page).len(), 2 + 6 + 16, "{:?}", ids(&page));
+    // And every paragraph's words, as the digest writes them.
+    let mut paragraphs = 0;
+    for paragraph in full.split("<p style=\"margin:0 0 14px\">").skip(1) {
+        // css-inline writes a no-break space as `&nbsp;`, maud as itself.
+        let words = paragraph[..paragraph.find('<').expect("end")].replace("&nbsp;", "\u{a0}");
+        assert!(page.contains(&words), "{words}");
+        paragraphs += 1;
+    }
+    assert_eq!(paragraphs, 40);
+
+    // Nothing about any subscriber: no address of the list, no
+    // unsubscription link, no line naming the sections received.
+    for file in eml_files(digests.path()) {
+        let bytes = fs::read(&file).expect("message");
+        let to = parse(&bytes)
+            .to()
+            .expect("To")
+            .first()
+            .expect("one")
+            .address()
+            .expect("address")
+            .to_owned();
+        assert!(!page.contains(&to), "{to}");
+    }
+    for personal in [
+        "desabonnement",
+        "Vous recevez",
+        "Se désabonner",
+        "preheader",
+    ] {
+        assert!(!page.contains(personal), "{personal}");
+    }
+    assert!(page.contains(&format!(
+        "<link rel=\"canonical\" href=\"{BASE}/{MARCH}/\">"
+    )));
+    assert!(page.contains("<a href=\"../\">← Toutes les lettres</a>"));
+}
+
+#[test]
+fn the_index_lists_the_issues_newest_first() {
+    let site = tempdir();
+    build(site.path());
+    let index = fs::read_to_string(site.path().join("index.html")).expect("the index");
+    let may = index
+        .find(&format!("<a href=\"{MAY}/\">"))
+        .expect("May's issue");
+    let march = index
+        .find(&format!("<a href=\"{MARCH}/\">"))
+        .expect("March's issue");
+    assert!(may < march, "newest first");
+    assert!(index.contains("<title>Brèves numériques du SER de Londres</title>"));
+    assert!(index.contains("1er au 31 mai 2026"));
+    assert!(index.contains("26 février au 3 avril 2026"));
+    assert!(index.contains("<a href=\"feed.xml\">"));
+}
+
+#[test]
+fn the_feed_reads_in_an_independent_parser() {
+    let site = tempdir();
+    build(site.path());
+    let python = std::env::var("BREVES_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import feedparser, json, sys
+d = feedparser.parse(sys.argv[1])
+print(json.dumps({
+  "bozo": bool(d.bozo), "version": d.version, "title": d.feed.title,
+  "id": d.feed.id, "self": [l.href for l in d.feed.links if l.rel == "self"],
+  "entries": [{"title": e.title, "id": e.id, "link": e.link, "updated": e.updated,
+               "summary": e.summary, "content": len(e.content[0].value),
+               "anchor": 'id="fait-marquant"' in e.content[0].value} for e in d.entries],
+}, ensure_ascii=False))
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(site.path().join("feed.xml"))
+        .output()
+        .expect("python3 with feedparser (PyPI; .ci/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let feed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(feed["bozo"], false, "well-formed: {feed}");
+    assert_eq!(feed["version"], "atom10");
+    assert_eq!(feed["title"], "Brèves numériques du SER de Londres");
+    assert_eq!(feed["id"], format!("{BASE}/"));
+    assert_eq!(feed["self"][0], format!("{BASE}/feed.xml"));
+    let entries = feed["entries"].as_array().expect("entries");
+    let titles: Vec<&str> = entries
+        .iter()
+        .map(|e| e["title"].as_str().expect("title"))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Brèves d'essai\u{a0}: mai 2026 — «\u{202f}tout\u{202f}»\u{202f}?",
+            "Brèves numériques Royaume-Uni, 26 février au 3 avril 2026",
+        ]
+    );
+    for (entry, id) in entries.iter().zip([MAY, MARCH]) {
+        let page = format!("{BASE}/{id}/");
+        assert_eq!(entry["id"], page.as_str());
+        assert_eq!(entry["link"], page.as_str());
+        assert_eq!(entry["anchor"], true, "the whole content: {entry}");
+    }
+    assert_eq!(entries[0]["updated"], "2026-06-02T08:30:00+01:00");
+    assert!(entries[1]["content"].as_u64().expect("length") > 30_000);
+}
+
+#[test]
+fn an_archive_it_cannot_place_or_with_an_issue_twice_says_what_to_do() {
+    let site = tempdir();
+    let out = site.path().to_str().expect("utf-8");
+    let nowhere = breves(["archive", common::ISSUE, "--out", out]);
+    assert_eq!(
+        (
+            nowhere.code,
+            nowhere.stdout.as_str(),
+            nowhere.stderr.as_str()
+        ),
+        (
+            1,
+            "",
+            "error: the archive needs its web address, for its feed and canonical links: give --url, or `archive_url` under [list] with --subscribers\n"
+        )
+    );
+    let twice = breves([
+        "archive",
+        common::ISSUE,
+        common::ISSUE,
+        "--url",
+        "https://breves.example.fr/a/",
+        "--out",
+        out,
+    ]);
+    assert_eq!(
+        (twice.code, twice.stderr.as_str()),
+        (
+            1,
+            format!("error: {i} and {i} are both the issue {MARCH}: give each issue once, or an `id` of its own\n", i = common::ISSUE).as_str()
+        )
+    );
+    let plain = breves([
+        "archive",
+        common::ISSUE,
+        "--url",
+        "http://breves.example.fr",
+        "--out",
+        out,
+    ]);
+    assert_eq!(
+        plain.stderr,
+        "error: `http://breves.example.fr` is not an https:// address without a query (or http:// on this machine)\n"
+    );
+    assert_eq!(
+        fs::read_dir(site.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
