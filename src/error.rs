@@ -84,6 +84,9 @@ pub enum Error {
         "the archive needs its web address, for its feed and canonical links: give --url, or `archive_url` under [list] with --subscribers"
     )]
     NoArchiveAddress,
+    /// A preview was asked for while the files have errors.
+    #[error("the files have errors: run `breves check`")]
+    Preview,
     /// A subscriber asked for by address is not in the list.
     #[error("{0} is not a member of the list")]
     NoSuchMember(String),

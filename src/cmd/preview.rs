@@ -1,16 +1,17 @@
 //! `breves preview`: one digest as files an editor can open.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use breves::issue::Issue;
-use breves::preview::{Whom, preview};
+use breves::preview::desk::Files;
+use breves::preview::{Whom, preview, server};
 use breves::subscribers::List;
-use breves::{ExitStatus, Result};
+use breves::{Error, ExitStatus, Result};
 use chrono::{DateTime, FixedOffset};
 
 /// Arguments of `breves preview`.
 #[derive(clap::Args)]
-#[command(group = clap::ArgGroup::new("who").required(true).args(["subscriber", "interests"]))]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["subscriber", "interests", "serve"]))]
 pub struct Args {
     /// The issue file.
     issue: PathBuf,
@@ -23,6 +24,17 @@ pub struct Args {
     /// Preview the digest of these sections (ids separated by commas; empty for all).
     #[arg(long, value_name = "ID,ID,…")]
     interests: Option<String>,
+    /// Serve every digest of the list on a local web page that follows the files as they are saved.
+    #[arg(long, requires = "subscribers")]
+    serve: bool,
+    /// Where --serve listens.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8026",
+        requires = "serve"
+    )]
+    listen: String,
     /// The folder to write the .html, .txt and .eml files into.
     #[arg(long, value_name = "DIR", default_value = "preview")]
     out: PathBuf,
@@ -33,6 +45,9 @@ pub struct Args {
 
 /// Runs `breves preview`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
+    if let (true, Some(list)) = (args.serve, &args.subscribers) {
+        return serve(&args.issue, list, &args.listen).await;
+    }
     let (issue, list, warnings) = match &args.subscribers {
         Some(list) => super::load(&args.issue, list)?,
         None => {
@@ -67,5 +82,29 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
             warnings.warning_count()
         );
     }
+    Ok(ExitStatus::Success)
+}
+
+/// Runs `breves preview --serve` until interrupted.
+async fn serve(issue: &Path, list: &Path, listen: &str) -> Result<ExitStatus> {
+    let listen_error = |source| Error::Listen {
+        address: listen.to_owned(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(listen_error)?;
+    let address = listener.local_addr().map_err(listen_error)?;
+    say!(
+        "Preview of {} for {} on http://{address}/",
+        issue.display(),
+        list.display()
+    );
+    say!("  Pages reload by themselves when a file is saved. Ctrl-C to stop.");
+    let files = Files {
+        issue: issue.to_path_buf(),
+        list: list.to_path_buf(),
+    };
+    server::serve(listener, files).await.map_err(Error::Serve)?;
     Ok(ExitStatus::Success)
 }

@@ -952,6 +952,11 @@ impl List {
             .map(|base| archive_page(base, issue_id))
     }
 
+    /// The members file, when the list names one.
+    pub fn members_file(&self) -> Option<&Path> {
+        self.roster.file.as_ref().map(|f| f.path.as_path())
+    }
+
     /// The reader of a preview made from interests alone.
     pub fn preview_reader() -> Mailbox {
         Mailbox::new(

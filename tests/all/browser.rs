@@ -8,30 +8,11 @@
 use crate::common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::browser::chromium;
 use common::{breves, tempdir};
 use serde_json::Value;
-
-fn chromium() -> PathBuf {
-    if let Some(path) = std::env::var_os("BREVES_CHROMIUM") {
-        return PathBuf::from(path);
-    }
-    for candidate in [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ] {
-        if Path::new(candidate).exists() {
-            return PathBuf::from(candidate);
-        }
-    }
-    panic!(
-        "Chromium is needed to test the HTML part: `apt-get install chromium` \
-         (the README's test command does it), or set BREVES_CHROMIUM to a Chrome binary"
-    );
-}
 
 /// Measures the page once loaded. With `strip_styles`, every `<style>`
 /// element is removed first, so only the inlined `style` attributes remain,

@@ -9,6 +9,7 @@ mod archive;
 mod browser;
 mod check;
 mod content;
+mod desk;
 mod dkim;
 mod dry_run;
 mod fuzz_corpus;

@@ -3,6 +3,7 @@
 //! parsers.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,11 @@
 //! Previews: one digest as files an editor opens before sending: the HTML
 //! part (for a browser), the text part and the whole message, with the
 //! unsubscription links signed with the test secret (a preview is never
-//! sent).
+//! sent); and the desk, which serves every digest of an issue as its files
+//! are saved ([`desk`], [`server`]).
+
+pub mod desk;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 
