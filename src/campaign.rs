@@ -48,24 +48,45 @@ use crate::unsubscribe::{Labels, Links};
 /// hiding the rest, the footer included.
 pub const GMAIL_CLIP_BYTES: usize = 100 * 1024;
 
-/// The warning for a digest whose HTML Gmail would clip, if it is one.
-pub fn clip_warning(digest: &Digest) -> Option<Problem> {
-    if digest.html.len() <= GMAIL_CLIP_BYTES {
-        return None;
-    }
-    let sections = if digest.section_ids.is_empty() {
+/// The most a message's images should weigh together: past this, every
+/// subscriber downloads a heavy message, and some providers slow it down.
+pub const IMAGES_BYTES: usize = 200 * 1024;
+
+/// The sections of a digest, as a warning names them.
+fn named(digest: &Digest) -> String {
+    if digest.section_ids.is_empty() {
         "the highlight only".to_owned()
     } else {
         format!("sections {}", digest.section_ids.join(", "))
-    };
-    Some(
-        Problem::warning(ProblemKind::HtmlTooLarge {
-            sections,
-            size: digest.html.len(),
-            limit: GMAIL_CLIP_BYTES,
-        })
-        .hint("shorten the articles, or split the issue"),
-    )
+    }
+}
+
+/// The warnings for a digest whose HTML Gmail would clip, or whose images
+/// weigh too much, if it is one.
+pub fn size_warnings(digest: &Digest) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if digest.html.len() > GMAIL_CLIP_BYTES {
+        problems.push(
+            Problem::warning(ProblemKind::HtmlTooLarge {
+                sections: named(digest),
+                size: digest.html.len(),
+                limit: GMAIL_CLIP_BYTES,
+            })
+            .hint("shorten the articles, or split the issue"),
+        );
+    }
+    let images: usize = digest.images.iter().map(|i| i.bytes.len()).sum();
+    if images > IMAGES_BYTES {
+        problems.push(
+            Problem::warning(ProblemKind::ImagesTooLarge {
+                sections: named(digest),
+                size: images,
+                limit: IMAGES_BYTES,
+            })
+            .hint("make the images smaller (a photo 960 pixels wide as a JPEG is about 100 KB), or use fewer"),
+        );
+    }
+    problems
 }
 
 /// Renders the issue once and assembles and encodes every variant of
@@ -197,10 +218,11 @@ impl<'a> Campaign<'a> {
         &self.digests
     }
 
-    /// Warnings about the rendered digests: any whose HTML Gmail would clip.
+    /// Warnings about the rendered digests: any whose HTML Gmail would
+    /// clip, or whose images weigh too much.
     pub fn check_sizes(&self) -> Problems {
         let mut problems = Problems::new();
-        for problem in self.digests.iter().filter_map(clip_warning) {
+        for problem in self.digests.iter().flat_map(size_warnings) {
             problems.push(problem);
         }
         problems

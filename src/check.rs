@@ -2,13 +2,14 @@
 //!
 //! Both files are read and checked whatever the other holds, so that one
 //! run lists everything to fix. With a list, every distinct digest it makes
-//! is rendered and measured (an HTML part Gmail would clip); without one,
+//! is rendered and measured (an HTML part Gmail would clip, images that
+//! weigh too much); without one,
 //! the largest digest, every section.
 
 use std::path::Path;
 
 use crate::Result;
-use crate::campaign::{Campaign, clip_warning};
+use crate::campaign::{Campaign, size_warnings};
 use crate::diagnostics::{Problems, check_file};
 use crate::issue::Issue;
 use crate::render::Renderer;
@@ -35,7 +36,7 @@ pub fn check(issue: &Path, list: Option<&Path>) -> Result<Checked> {
         if let Some(issue) = &issue {
             let everything = Selection::from_indices((0..issue.sections.len()).collect());
             let digest = Renderer::new().render(issue, None, &everything)?;
-            if let Some(problem) = clip_warning(&digest) {
+            for problem in size_warnings(&digest) {
                 checked.problems.push(problem);
             }
         }

@@ -270,6 +270,34 @@ pub enum ProblemKind {
         /// The size past which it is clipped.
         limit: usize,
     },
+    /// An image without alternative text: a reader who does not see it
+    /// (images off, a screen reader, the text part) would not know it is
+    /// there.
+    #[error("the image `{src}` has no alternative text")]
+    ImageWithoutAlt {
+        /// The file, as written.
+        src: String,
+    },
+    /// An image that cannot be sent.
+    #[error("the image `{src}` cannot be sent: {reason}")]
+    ImageRefused {
+        /// The file, as written.
+        src: String,
+        /// Why.
+        reason: String,
+    },
+    /// A digest whose images weigh more than a message should.
+    #[error(
+        "the images of the digest with {sections} weigh {size} bytes together, more than {limit}: every subscriber downloads them with the message"
+    )]
+    ImagesTooLarge {
+        /// Which sections the digest holds.
+        sections: String,
+        /// Their size in bytes.
+        size: usize,
+        /// The size past which it is too much.
+        limit: usize,
+    },
     /// A list whose members are all skipped, or a similar whole-file problem.
     #[error("{0}")]
     Other(String),

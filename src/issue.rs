@@ -52,7 +52,8 @@ use crate::Result;
 use crate::diagnostics::{
     Problem, ProblemKind, Problems, SourceFile, load_file, locate_in_string, parse_toml,
 };
-use crate::markdown::{self, Block, Inline, Note, Parsed};
+use crate::image::{Image, Logo, RawLogo, image_folder, logo};
+use crate::markdown::{self, Block, Inline, Note, Parsed, Picture};
 
 /// One issue of the newsletter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +87,12 @@ pub struct Issue {
     pub sections: Vec<Section>,
     /// The closing block.
     pub colophon: Option<Colophon>,
-    /// A digest of the file's bytes, to tell whether it changed.
+    /// The masthead's logo, when the issue gives one (else the list's).
+    pub logo: Option<Logo>,
+    /// Every distinct image of the articles and the colophon.
+    pub images: Vec<Image>,
+    /// A digest of the file's bytes and of its images', to tell whether
+    /// it changed.
     pub fingerprint: String,
 }
 
@@ -165,6 +171,7 @@ struct RawMeta {
     subject: Spanned<String>,
     preheader: Option<Spanned<String>>,
     date: Option<Spanned<Datetime>>,
+    logo: Option<Spanned<RawLogo>>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +231,8 @@ pub fn is_slug(id: &str) -> bool {
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     problems: Problems,
+    /// The images read so far, each once.
+    images: Vec<Image>,
 }
 
 impl Checker<'_> {
@@ -284,15 +293,77 @@ impl Checker<'_> {
         if value.get_ref().trim().is_empty() {
             self.invalid(value.span(), field, "it is empty", None);
         }
-        let Parsed { blocks, notes } = markdown::parse_blocks(value.get_ref());
+        let Parsed {
+            mut blocks,
+            notes,
+            images,
+        } = markdown::parse_blocks(value.get_ref());
         self.notes(value, notes);
+        let mut pictures = Vec::new();
+        markdown::pictures_mut(&mut blocks, &mut pictures);
+        for (picture, range) in pictures.into_iter().zip(images) {
+            self.picture(value, picture, range);
+        }
         blocks
+    }
+
+    /// Reads the file of an article's image and says how it is sent, or
+    /// records why it cannot be.
+    fn picture(&mut self, value: &Spanned<String>, picture: &mut Picture, range: Range<usize>) {
+        let at = locate_in_string(self.file, value.span(), value.get_ref(), range);
+        if picture.alt.is_empty() {
+            self.problems.push(
+                Problem::error(ProblemKind::ImageWithoutAlt {
+                    src: picture.src.clone(),
+                })
+                .at(at.clone())
+                .hint("say what it shows between the brackets: ![Carte des centres de données](images/carte.png)"),
+            );
+        }
+        let image = match self.images.iter().find(|i| i.src == picture.src) {
+            Some(image) => image.clone(),
+            None => match Image::load(&image_folder(self.file), &picture.src) {
+                Ok(image) => {
+                    self.images.push(image.clone());
+                    image
+                }
+                Err(refused) => {
+                    self.problems.push(
+                        Problem::error(ProblemKind::ImageRefused {
+                            src: picture.src.clone(),
+                            reason: refused.to_string(),
+                        })
+                        .at(at),
+                    );
+                    return;
+                }
+            },
+        };
+        let (width, height) = image.shown();
+        picture.cid = image.cid;
+        picture.width = width;
+        picture.height = height;
     }
 
     fn title(&mut self, value: &Spanned<String>) -> Vec<Inline> {
         self.line(value, "title");
-        let Parsed { blocks, notes } = markdown::parse_inline(value.get_ref());
+        let Parsed {
+            blocks,
+            notes,
+            images,
+        } = markdown::parse_inline(value.get_ref());
         self.notes(value, notes);
+        for range in images {
+            let at = locate_in_string(self.file, value.span(), value.get_ref(), range);
+            self.problems.push(
+                Problem::error(ProblemKind::Unsupported(
+                    "an image cannot be in a title: the sommaire and the subject repeat titles"
+                        .into(),
+                ))
+                .at(at)
+                .hint("put it at the start of the article's body"),
+            );
+        }
         blocks
     }
 
@@ -343,6 +414,7 @@ impl Issue {
         let mut c = Checker {
             file,
             problems: Problems::new(),
+            images: Vec::new(),
         };
         let meta = &raw.issue;
         let explicit_id = meta.id.as_ref().map(|id| {
@@ -459,6 +531,10 @@ impl Issue {
             subscribe: col.subscribe.as_ref().map(|s| c.line(s, "subscribe")),
         });
 
+        let logo = meta
+            .logo
+            .as_ref()
+            .and_then(|l| logo(file, l, &mut c.problems));
         problems.extend(c.problems);
         if problems.has_errors() {
             return (None, problems);
@@ -466,7 +542,20 @@ impl Issue {
         let (Some(from), Some(to)) = (from, to) else {
             return (None, problems);
         };
-        let fingerprint = hex(&Sha256::digest(file.text().as_bytes()));
+        // The images are part of what was sent: another image under the
+        // same name is another issue's content.
+        let mut images = c.images;
+        let mut hasher = Sha256::new();
+        hasher.update(file.text().as_bytes());
+        for image in images.iter().chain(logo.as_ref().map(|l| &l.image)) {
+            hasher.update(image.cid.as_bytes());
+        }
+        let fingerprint = if images.is_empty() && logo.is_none() {
+            hex(&Sha256::digest(file.text().as_bytes()))
+        } else {
+            hex(&hasher.finalize())
+        };
+        images.dedup_by(|a, b| a.cid == b.cid);
         let id = explicit_id.unwrap_or_else(|| {
             default_id(
                 meta.title.get_ref(),
@@ -487,6 +576,8 @@ impl Issue {
             highlight,
             sections,
             colophon,
+            logo,
+            images,
             fingerprint,
         };
         (Some(issue), problems)

@@ -7,7 +7,8 @@
 //!
 //! 1. [`issue`] loads the issue file (TOML) into an [`issue::Issue`]; its
 //!    titles and bodies are Markdown, parsed once by [`markdown`] into a
-//!    small tree that both renderers read.
+//!    small tree that both renderers read; its images are read and checked
+//!    by [`image`], and travel inside each message that shows them.
 //! 2. [`subscribers`] checks the list: its settings and its members, inline
 //!    or from a CSV file read row by row, every address checked by
 //!    [`address`], no one twice ([`address::Key`] says who is the same
@@ -37,7 +38,8 @@
 //!
 //! [`campaign`] prepares stages 3 to 5 for a send (each distinct digest
 //! rendered and encoded once). [`check`] and [`preview`] are the editor's
-//! commands. Input problems are gathered, with file, line and column, by
+//! commands ([`preview::server`] serves every digest as the files are
+//! saved), and [`archive`] writes the web archive of the issues. Input problems are gathered, with file, line and column, by
 //! [`diagnostics`]; every error is an [`Error`], and every command ends
 //! with an [`ExitStatus`]. The library never prints: the binary does.
 
@@ -49,6 +51,7 @@ pub mod deliver;
 pub mod diagnostics;
 pub mod dispatch;
 mod error;
+pub mod image;
 pub mod issue;
 pub mod ledger;
 pub mod markdown;

@@ -71,6 +71,24 @@ pub enum Inline {
     },
     /// A forced line break.
     LineBreak,
+    /// An image, `![alternative text](file)`.
+    Image(Picture),
+}
+
+/// An image as an article shows it: what the Markdown says, and, once the
+/// issue has read the file, how it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Picture {
+    /// The file, as written (relative to the issue file).
+    pub src: String,
+    /// The alternative text, said in its place where it is not shown.
+    pub alt: String,
+    /// Its `Content-ID` (empty until the issue has read the file).
+    pub cid: String,
+    /// The width it is shown at, in pixels.
+    pub width: u32,
+    /// The height it is shown at, in pixels.
+    pub height: u32,
 }
 
 /// Something the parser decided that the editor should know about, at a
@@ -90,6 +108,8 @@ pub struct Parsed<T> {
     pub blocks: T,
     /// What the editor should know about (all warnings).
     pub notes: Vec<Note>,
+    /// Where each image is in the Markdown text, in the tree's order.
+    pub images: Vec<Range<usize>>,
 }
 
 /// Parses a body of Markdown into blocks.
@@ -100,23 +120,40 @@ pub fn parse_blocks(source: &str) -> Parsed<Vec<Block>> {
         builder.event(event, range, source);
     }
     let notes = std::mem::take(&mut builder.notes);
+    let images = std::mem::take(&mut builder.images);
     let mut blocks = builder.finish();
     blocks.iter_mut().for_each(superscripts_in_block);
-    Parsed { blocks, notes }
+    Parsed {
+        blocks,
+        notes,
+        images,
+    }
 }
 
 /// Parses a one-line title: its inline Markdown (emphasis, links) is kept,
 /// and a leading `1.`, `-` or `#` is read as text, not as a list or heading.
 pub fn parse_inline(source: &str) -> Parsed<Vec<Inline>> {
     let escaped = escape_block_start(source.trim());
-    let Parsed { blocks, notes } = parse_blocks(&escaped);
+    let Parsed {
+        blocks,
+        notes,
+        images,
+    } = parse_blocks(&escaped);
     let mut inlines = Vec::new();
     for block in blocks {
         flatten_into(block, &mut inlines);
     }
+    // The ranges are of the escaped text: one byte further for an image
+    // after the escape, which no image can be before.
+    let shift = escaped.len() - source.trim().len();
+    let start = source.len() - source.trim_start().len();
     Parsed {
         blocks: inlines,
         notes,
+        images: images
+            .into_iter()
+            .map(|r| r.start + start - shift..r.end + start - shift)
+            .collect(),
     }
 }
 
@@ -248,7 +285,9 @@ enum Open {
     Emphasis,
     Superscript,
     Link(Option<String>),
-    /// Image alt text and other containers whose text is kept plain.
+    /// An image, its alternative text inside.
+    Image(String),
+    /// Containers whose text is kept plain.
     Transparent,
 }
 
@@ -285,6 +324,7 @@ impl Frame {
 struct Builder {
     stack: Vec<Frame>,
     notes: Vec<Note>,
+    images: Vec<Range<usize>>,
 }
 
 impl Default for Builder {
@@ -292,6 +332,7 @@ impl Default for Builder {
         Builder {
             stack: vec![Frame::new(Open::Root)],
             notes: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -321,6 +362,7 @@ fn plain_text(inlines: &[Inline]) -> String {
             | Inline::Superscript(c)
             | Inline::Link { children: c, .. } => out.push_str(&plain_text(c)),
             Inline::LineBreak => out.push(' '),
+            Inline::Image(p) => out.push_str(&p.alt),
         }
     }
     out
@@ -411,14 +453,9 @@ impl Builder {
                     Open::Link(Some(dest_url.trim().to_owned()))
                 }
             }
-            Tag::Image { .. } => {
-                self.note(
-                    range,
-                    ProblemKind::Unsupported(
-                        "images are not sent (only their description is shown)".into(),
-                    ),
-                );
-                Open::Transparent
+            Tag::Image { dest_url, .. } => {
+                self.images.push(range);
+                Open::Image(dest_url.trim().to_owned())
             }
             _ => Open::Transparent,
         };
@@ -471,6 +508,11 @@ impl Builder {
                 href,
                 children: frame.inlines,
             }),
+            Open::Image(src) => parent.inlines.push(Inline::Image(Picture {
+                src,
+                alt: plain_text(&frame.inlines).trim().to_owned(),
+                ..Picture::default()
+            })),
             Open::Transparent | Open::Root => {
                 for inline in frame.inlines {
                     push_inline(&mut parent.inlines, inline);
@@ -487,6 +529,65 @@ impl Builder {
         let mut root = self.stack.pop().unwrap_or_else(|| Frame::new(Open::Root));
         root.flush_inlines();
         root.blocks
+    }
+}
+
+/// Every picture of some blocks, in order, to be filled in once their
+/// files are read.
+pub fn pictures_mut<'a>(blocks: &'a mut [Block], out: &mut Vec<&'a mut Picture>) {
+    for block in blocks {
+        match block {
+            Block::Paragraph(i) | Block::Heading(i) => inline_pictures_mut(i, out),
+            Block::List { items, .. } => {
+                for item in items {
+                    pictures_mut(item, out);
+                }
+            }
+            Block::Quote(b) => pictures_mut(b, out),
+            Block::Code(_) | Block::Rule => {}
+        }
+    }
+}
+
+/// Every picture of some inlines, in order.
+pub fn inline_pictures_mut<'a>(items: &'a mut [Inline], out: &mut Vec<&'a mut Picture>) {
+    for item in items {
+        match item {
+            Inline::Image(p) => out.push(p),
+            Inline::Strong(c)
+            | Inline::Emphasis(c)
+            | Inline::Superscript(c)
+            | Inline::Link { children: c, .. } => inline_pictures_mut(c, out),
+            Inline::Text(_) | Inline::Code(_) | Inline::LineBreak => {}
+        }
+    }
+}
+
+/// The `Content-ID`s of every picture of some blocks, in order.
+pub fn picture_ids<'a>(blocks: &'a [Block], out: &mut Vec<&'a str>) {
+    fn inline_ids<'a>(items: &'a [Inline], out: &mut Vec<&'a str>) {
+        for item in items {
+            match item {
+                Inline::Image(p) => out.push(&p.cid),
+                Inline::Strong(c)
+                | Inline::Emphasis(c)
+                | Inline::Superscript(c)
+                | Inline::Link { children: c, .. } => inline_ids(c, out),
+                Inline::Text(_) | Inline::Code(_) | Inline::LineBreak => {}
+            }
+        }
+    }
+    for block in blocks {
+        match block {
+            Block::Paragraph(i) | Block::Heading(i) => inline_ids(i, out),
+            Block::List { items, .. } => {
+                for item in items {
+                    picture_ids(item, out);
+                }
+            }
+            Block::Quote(b) => picture_ids(b, out),
+            Block::Code(_) | Block::Rule => {}
+        }
     }
 }
 

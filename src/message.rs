@@ -4,7 +4,8 @@
 //! part first and the HTML part second (clients show the last part they
 //! understand). Both parts are UTF-8, quoted-printable, so no line carries
 //! raw 8-bit bytes; lettre writes headers with accents as RFC 2047 encoded
-//! words.
+//! words. An HTML part that shows images goes in a `multipart/related`
+//! with them (RFC 2387), each once, base64, by `Content-ID`.
 //!
 //! Everything that would differ between two runs on the same input is
 //! derived from the input instead: the Message-ID and the MIME boundary come
@@ -19,12 +20,15 @@ use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
     DkimSigningKey,
 };
-use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{
+    ContentDisposition, ContentId, ContentTransferEncoding, ContentType, HeaderName, HeaderValue,
+};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest as _, Sha256};
 
 use crate::address::Key;
+use crate::image::Image;
 use crate::issue::{Issue, hex};
 use crate::render::Digest;
 use crate::render::slots::{Piece, Slot, pieces};
@@ -203,6 +207,42 @@ pub struct EncodedDigest {
     text: Vec<Encoded>,
     html: Vec<Encoded>,
     sections: Vec<String>,
+    images: Vec<EncodedImage>,
+}
+
+/// An image of a digest, encoded once (base64) for every message of its
+/// variant.
+#[derive(Debug, Clone)]
+struct EncodedImage {
+    cid: String,
+    mime: &'static str,
+    name: String,
+    body: Body,
+}
+
+impl EncodedImage {
+    fn new(image: &Image) -> Self {
+        EncodedImage {
+            cid: image.cid.clone(),
+            mime: image.format.mime(),
+            // The name a reader who saves it sees: the editor's own.
+            name: std::path::Path::new(&image.src)
+                .file_name()
+                .map_or_else(|| image.file_name(), |n| n.to_string_lossy().into_owned()),
+            body: Body::new_with_encoding(image.bytes.to_vec(), ContentTransferEncoding::Base64)
+                .unwrap_or_else(Body::new),
+        }
+    }
+
+    /// Its part: inline, named, with its `Content-ID`.
+    fn part(&self) -> std::result::Result<SinglePart, String> {
+        let content_type = ContentType::parse(self.mime).map_err(|e| e.to_string())?;
+        Ok(SinglePart::builder()
+            .header(content_type)
+            .header(ContentId::from(format!("<{}>", self.cid)))
+            .header(ContentDisposition::inline_with_name(&self.name))
+            .body(self.body.clone()))
+    }
 }
 
 impl EncodedDigest {
@@ -213,6 +253,7 @@ impl EncodedDigest {
             text: encode(&digest.text),
             html: encode(&digest.html),
             sections: digest.section_ids.clone(),
+            images: digest.images.iter().map(EncodedImage::new).collect(),
         }
     }
 }
@@ -422,21 +463,29 @@ fn compose(
             assemble(&digest.html, &html_lines),
         ),
     };
+    let html_part = SinglePart::builder()
+        .header(ContentType::TEXT_HTML)
+        .body(html_body);
+    let alternative = MultiPart::alternative().boundary(boundary).singlepart(
+        SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(text_body),
+    );
+    // The images go with the HTML part that shows them, each once
+    // (RFC 2387): the text part has no use for them.
+    let alternative = if digest.images.is_empty() {
+        alternative.singlepart(html_part)
+    } else {
+        let mut related = MultiPart::related()
+            .boundary(format!("=_{}", token(list, issue, &to.email, "related")))
+            .singlepart(html_part);
+        for image in &digest.images {
+            related = related.singlepart(image.part().map_err(fail)?);
+        }
+        alternative.multipart(related)
+    };
     let mut message = builder
-        .multipart(
-            MultiPart::alternative()
-                .boundary(boundary)
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(text_body),
-                )
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_HTML)
-                        .body(html_body),
-                ),
-        )
+        .multipart(alternative)
         .map_err(|e| fail(e.to_string()))?;
     if let Some(dkim) = dkim {
         message.sign(&dkim.config);

@@ -5,7 +5,7 @@
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 
 use super::page::{self, SiteInfo};
-use super::page_url;
+use super::{page_url, with_image_files};
 use crate::issue::Issue;
 use crate::render::typography::french;
 use crate::{Error, Result};
@@ -44,9 +44,14 @@ fn entry(site: &SiteInfo<'_>, issue: &Issue) -> Entry {
         summary: Some(Text::plain(page::description(issue))),
         content: Some(Content {
             // The content's links to its own anchors resolve against it.
-            base: Some(url),
+            base: Some(url.clone()),
             lang: Some(issue.language.clone()),
-            value: Some(page::content(issue).into_string()),
+            value: Some(with_image_files(
+                &page::content(issue).into_string(),
+                site,
+                issue,
+                &url,
+            )),
             content_type: Some("html".to_owned()),
             src: None,
         }),

@@ -16,6 +16,7 @@ mod page;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Problems;
+use crate::image::{Image, Logo, replace_cids};
 use crate::issue::Issue;
 use crate::subscribers::{List, archive_page, web_address};
 use crate::{Error, Result};
@@ -62,8 +63,8 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Site {
     /// The files, the index first, then the feed, then the issues' pages,
-    /// newest first.
-    pub files: Vec<(PathBuf, String)>,
+    /// newest first, each followed by its images.
+    pub files: Vec<(PathBuf, Vec<u8>)>,
     /// The issues' ids, newest first.
     pub issues: Vec<String>,
 }
@@ -75,6 +76,8 @@ pub struct Settings {
     pub base: String,
     /// Its title (default: the newest issue's title).
     pub title: Option<String>,
+    /// The logo of issues that give none (the list's).
+    pub logo: Option<Logo>,
 }
 
 impl Settings {
@@ -90,6 +93,7 @@ impl Settings {
         Ok(Settings {
             base,
             title: list.and_then(|l| l.name.clone()),
+            logo: list.and_then(|l| l.logo.clone()),
         })
     }
 }
@@ -122,16 +126,30 @@ pub fn build(mut entries: Vec<Entry>, settings: &Settings) -> Result<Site> {
     let site = page::SiteInfo {
         title: &title,
         base: &settings.base,
+        logo: settings.logo.as_ref(),
     };
     let mut files = vec![
-        (PathBuf::from("index.html"), page::index(&site, &issues)),
-        (PathBuf::from(feed::FILE), feed::feed(&site, &issues)?),
+        (
+            PathBuf::from("index.html"),
+            page::index(&site, &issues).into_bytes(),
+        ),
+        (
+            PathBuf::from(feed::FILE),
+            feed::feed(&site, &issues)?.into_bytes(),
+        ),
     ];
     for issue in &issues {
+        let folder = Path::new(&issue.id);
         files.push((
-            Path::new(&issue.id).join("index.html"),
-            page::issue(&site, issue),
+            folder.join("index.html"),
+            page::issue(&site, issue).into_bytes(),
         ));
+        for image in images_of(&site, issue) {
+            files.push((
+                folder.join(IMAGES).join(image.file_name()),
+                image.bytes.to_vec(),
+            ));
+        }
     }
     Ok(Site {
         files,
@@ -160,6 +178,30 @@ impl Site {
         }
         Ok(written)
     }
+}
+
+/// The folder of an issue's images, beside its page.
+const IMAGES: &str = "images";
+
+/// Every image an issue's page shows: its logo (or the site's), then
+/// those of its articles and colophon.
+fn images_of<'a>(site: &page::SiteInfo<'a>, issue: &'a Issue) -> Vec<&'a Image> {
+    issue
+        .logo
+        .as_ref()
+        .or(site.logo)
+        .map(|l| &l.image)
+        .into_iter()
+        .chain(&issue.images)
+        .collect()
+}
+
+/// An issue's HTML with its images' `cid:` references made addresses:
+/// `prefix` (the page's own folder, or its address) and the image's file.
+fn with_image_files(html: &str, site: &page::SiteInfo<'_>, issue: &Issue, prefix: &str) -> String {
+    replace_cids(html, images_of(site, issue), |i| {
+        format!("{prefix}{IMAGES}/{}", i.file_name())
+    })
 }
 
 /// The address of an issue's page on the site at `base`.

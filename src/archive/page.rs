@@ -4,7 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{feed, page_url};
+use super::{feed, page_url, with_image_files};
 use crate::issue::{Issue, Section};
 use crate::render::html::{blocks, colophon, inlines, plain_links, text};
 use crate::render::typography::{french, french_period};
@@ -17,6 +17,7 @@ const STYLESHEET: &str = include_str!("style.css");
 pub(super) struct SiteInfo<'a> {
     pub title: &'a str,
     pub base: &'a str,
+    pub logo: Option<&'a crate::image::Logo>,
 }
 
 /// The head of a page: `up` leads from the page to the site's root.
@@ -108,6 +109,10 @@ pub(super) fn issue(site: &SiteInfo<'_>, issue: &Issue) -> String {
                 header.masthead {
                     div.inner {
                         p.all { a href="../" { "← " (labels::ALL_ISSUES) } }
+                        @if let Some(logo) = issue.logo.as_ref().or(site.logo) {
+                            @let (width, height) = logo.image.shown();
+                            img.logo src={ "cid:" (logo.image.cid) } alt=(french(&logo.alt)) width=(width) height=(height);
+                        }
                         h1 { (text(&issue.title)) }
                         @if let Some(subtitle) = &issue.subtitle {
                             p.subtitle { (text(subtitle)) }
@@ -131,7 +136,7 @@ pub(super) fn issue(site: &SiteInfo<'_>, issue: &Issue) -> String {
             }
         }
     };
-    page.into_string()
+    with_image_files(&page.into_string(), site, issue, "")
 }
 
 /// The index: every issue, newest first, with its period and highlight.

@@ -15,6 +15,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::{Preview, Whom, preview};
 use crate::campaign::{Campaign, GMAIL_CLIP_BYTES};
 use crate::check::check;
+use crate::image::{Image, replace_cids};
 use crate::issue::Issue;
 use crate::subscribers::List;
 use crate::{Error, Result};
@@ -327,12 +328,29 @@ impl Desk {
     /// The HTML part of a view, with the digest's dark-mode rules applied
     /// whatever the browser's scheme when `view.dark`.
     pub fn part(&self, view: &View) -> Result<String> {
-        let html = self.preview(view)?.html;
+        let preview = self.preview(view)?;
+        let html = replace_cids(&preview.html, &preview.images, |i| {
+            format!("/image/{}", i.cid)
+        });
         Ok(if view.dark {
             html.replace("@media (prefers-color-scheme: dark)", "@media all")
         } else {
             html
         })
+    }
+
+    /// An image the digests show, by `Content-ID`.
+    pub fn image(&self, cid: &str) -> Option<&Image> {
+        let State::Ready(ready) = &self.state else {
+            return None;
+        };
+        let logos = [&ready.issue.logo, &ready.list.logo];
+        ready
+            .issue
+            .images
+            .iter()
+            .chain(logos.into_iter().flatten().map(|l| &l.image))
+            .find(|i| i.cid == cid)
     }
 
     fn page(&self, title: &str, body: Markup) -> String {
@@ -596,5 +614,31 @@ mod tests {
                 .expect("part")
                 .contains("@media all")
         );
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn the_desk_serves_a_digests_images_by_their_content_id() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images");
+        let desk = Desk::new(Files {
+            issue: fixtures.join("issue.toml"),
+            list: fixtures.join("list.toml"),
+        });
+        let part = desk.part(&View::from_query("")).expect("the part");
+        let sources: Vec<&str> = part
+            .split("src=\"")
+            .skip(1)
+            .map(|c| &c[..c.find('"').unwrap_or(0)])
+            .collect();
+        assert_eq!(sources.len(), 4, "{sources:?}");
+        for src in sources {
+            let cid = src.strip_prefix("/image/").expect("served by the desk");
+            assert!(desk.image(cid).is_some(), "{cid}");
+        }
+        assert!(desk.image("img-0000000000000000@breves").is_none());
     }
 }

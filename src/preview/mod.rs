@@ -14,6 +14,7 @@ use lettre::message::Mailbox;
 
 use crate::campaign::Campaign;
 use crate::deliver::files::file_stem;
+use crate::image::{Image, replace_cids};
 use crate::issue::Issue;
 use crate::message::{self, EncodedDigest, Letter};
 use crate::render::Renderer;
@@ -46,6 +47,8 @@ pub struct Preview {
     pub letter: Letter,
     /// The name of its files, without extension.
     pub stem: String,
+    /// The images it shows (sent inside the message).
+    pub images: Vec<Image>,
 }
 
 /// The digest of `whom`, as `list` would send it.
@@ -88,6 +91,7 @@ pub fn preview(
     };
     Ok(Preview {
         to,
+        images: digest.images,
         sections: digest.section_ids,
         html,
         text,
@@ -107,19 +111,25 @@ fn stem(issue: &Issue, selection: &Selection) -> String {
 
 impl Preview {
     /// Writes `STEM.html`, `STEM.txt` and `STEM.eml` into `dir` (made if
-    /// needed); their paths.
+    /// needed), and the images beside them, which the `.html` file shows
+    /// (the message refers to them by `Content-ID`); their paths.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir).map_err(|source| Error::Write {
             path: dir.to_path_buf(),
             source,
         })?;
         let mut written = Vec::new();
-        for (ext, bytes) in [
-            ("html", self.html.as_bytes()),
-            ("txt", self.text.as_bytes()),
-            ("eml", self.letter.bytes.as_slice()),
-        ] {
-            let path = dir.join(format!("{}.{ext}", self.stem));
+        let html = replace_cids(&self.html, &self.images, Image::file_name);
+        let mut files = vec![
+            (format!("{}.html", self.stem), html.as_bytes()),
+            (format!("{}.txt", self.stem), self.text.as_bytes()),
+            (format!("{}.eml", self.stem), self.letter.bytes.as_slice()),
+        ];
+        for image in &self.images {
+            files.push((image.file_name(), image.bytes.as_slice()));
+        }
+        for (name, bytes) in files {
+            let path = dir.join(name);
             std::fs::write(&path, bytes).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,

@@ -7,12 +7,12 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
-use std::path::PathBuf;
+use std::path::PathBuf as FilePath;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
@@ -85,6 +85,13 @@ async fn message(State(app): State<App>, uri: Uri) -> Response {
     }
 }
 
+async fn image(State(app): State<App>, Path(cid): Path<String>) -> Response {
+    match app.read(|d| d.image(&cid).map(|i| (i.format.mime(), i.bytes.to_vec()))) {
+        Some((mime, bytes)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such image").into_response(),
+    }
+}
+
 /// The generation now, then each time it moves on.
 async fn events(State(app): State<App>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = futures_util::stream::unfold(
@@ -109,12 +116,12 @@ async fn events(State(app): State<App>) -> Sse<impl Stream<Item = Result<Event, 
 fn follow(desk: Arc<RwLock<Desk>>, generation: watch::Sender<u64>) -> notify::Result<()> {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(tx)?;
-    let mut folders: HashSet<PathBuf> = HashSet::new();
+    let mut folders: HashSet<FilePath> = HashSet::new();
     let mut watch_folders = move |watcher: &mut notify::RecommendedWatcher, desk: &Desk| {
         for file in desk.watched() {
             let folder = match file.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
+                _ => FilePath::from("."),
             };
             if folders.insert(folder.clone()) {
                 // A folder that cannot be followed (removed) leaves the
@@ -168,6 +175,7 @@ pub async fn serve(listener: tokio::net::TcpListener, files: Files) -> std::io::
         .route("/part.html", get(part_html))
         .route("/part.txt", get(part_text))
         .route("/message.eml", get(message))
+        .route("/image/{cid}", get(image))
         .route("/events", get(events))
         .with_state(app);
     axum::serve(listener, router).await

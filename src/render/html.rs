@@ -14,7 +14,7 @@ use super::template::Piece;
 use super::typography::french;
 use super::{Outline, Slot, labels};
 use crate::issue::{Article, Colophon};
-use crate::markdown::{Block, Inline};
+use crate::markdown::{Block, Inline, Picture};
 use crate::{Error, Result};
 
 /// The stylesheet, written once as CSS.
@@ -254,6 +254,15 @@ pub(crate) fn text(t: &str) -> Markup {
     html! { (french(t)) }
 }
 
+/// An image, sent inside the message: its `Content-ID`, the size it is
+/// shown at (which Outlook needs), and no wider than the screen on a phone.
+pub(crate) fn picture(p: &Picture) -> Markup {
+    html! {
+        img src={ "cid:" (p.cid) } alt=(french(&p.alt)) width=(p.width) height=(p.height)
+            style="display:block;max-width:100%;height:auto;border:0";
+    }
+}
+
 pub(crate) fn inlines(items: &[Inline]) -> Markup {
     html! {
         @for item in items {
@@ -266,6 +275,7 @@ pub(crate) fn inlines(items: &[Inline]) -> Markup {
                 Inline::Link { href: Some(href), children } => a href=(href) { (inlines(children)) },
                 Inline::Link { href: None, children } => (inlines(children)),
                 Inline::LineBreak => br;
+                Inline::Image(p) => (picture(p)),
             }
         }
     }
@@ -316,6 +326,11 @@ fn masthead(o: &Outline<'_>) -> Markup {
     html! {
         tr {
             td.masthead {
+                @if let Some(logo) = o.logo {
+                    @let (width, height) = logo.image.shown();
+                    img.logo src={ "cid:" (logo.image.cid) } alt=(french(&logo.alt)) width=(width) height=(height)
+                        style="display:block;max-width:100%;height:auto;border:0";
+                }
                 h1.masthead-title { (text(&issue.title)) }
                 @if let Some(subtitle) = &issue.subtitle {
                     p.masthead-subtitle { (text(subtitle)) }

@@ -22,6 +22,7 @@ pub use slots::Slot;
 pub use template::Template;
 
 use crate::Result;
+use crate::image::{Image, Logo};
 use crate::issue::{Issue, Section};
 use crate::markdown::to_plain;
 use crate::select::Selection;
@@ -39,6 +40,8 @@ pub struct Digest {
     pub preheader: String,
     /// The ids of the sections it holds.
     pub section_ids: Vec<String>,
+    /// The images it shows, each once, in order: sent inside its message.
+    pub images: Vec<Image>,
 }
 
 /// Labels printed by breves itself, in the issue's language.
@@ -53,6 +56,7 @@ pub(crate) mod labels {
     pub const UNSUBSCRIBE_TEXT: &str = "Pour vous désabonner de cette lettre :";
     pub const STOP_SECTION: &str = "Ne plus recevoir la rubrique";
     pub const ONLINE: &str = "Voir la version en ligne";
+    pub const IMAGE: &str = "Image";
     pub const ALL_ISSUES: &str = "Toutes les lettres";
     pub const FEED: &str = "Suivre les nouvelles lettres (fil Atom)";
 }
@@ -74,6 +78,8 @@ pub struct Outline<'a> {
     pub manage_line: Option<String>,
     /// The issue's page in the web archive, when the list gives one.
     pub online: Option<String>,
+    /// The masthead's logo: the issue's, or else the list's.
+    pub logo: Option<&'a Logo>,
 }
 
 impl<'a> Outline<'a> {
@@ -124,7 +130,34 @@ impl<'a> Outline<'a> {
             topics_line: french(&topics_line).into_owned(),
             manage_line: manage_line.map(|l| french(&l).into_owned()),
             online: list.and_then(|l| l.archive_page(&issue.id)),
+            logo: issue.logo.as_ref().or(list.and_then(|l| l.logo.as_ref())),
         }
+    }
+
+    /// The images a digest of these sections shows, each once, in order:
+    /// the logo, then those of the highlight, the sections and the
+    /// colophon.
+    pub fn images(&self) -> Vec<Image> {
+        let issue = self.issue;
+        let mut ids: Vec<&str> = Vec::new();
+        crate::markdown::picture_ids(&issue.highlight.article.body, &mut ids);
+        for (_, section) in &self.sections {
+            for article in &section.articles {
+                crate::markdown::picture_ids(&article.body, &mut ids);
+            }
+        }
+        if let Some(c) = &issue.colophon {
+            crate::markdown::picture_ids(&c.about, &mut ids);
+        }
+        let mut images: Vec<Image> = self.logo.iter().map(|l| l.image.clone()).collect();
+        for id in ids {
+            if !images.iter().any(|i| i.cid == id)
+                && let Some(image) = issue.images.iter().find(|i| i.cid == id)
+            {
+                images.push(image.clone());
+            }
+        }
+        images
     }
 
     /// The anchor of the `article`-th article (from 0) of a section: the

@@ -91,6 +91,7 @@ impl<'a> Template<'a> {
             &super::text::wrapped(&outline.topics_line),
         );
         Digest {
+            images: outline.images(),
             html,
             text,
             preheader: outline.preheader,

@@ -113,6 +113,7 @@ fn inline_text(items: &[Inline], refs: &mut Option<&mut References>) -> String {
                 children,
             } => out.push_str(&inline_text(children, refs)),
             Inline::LineBreak => out.push('\n'),
+            Inline::Image(p) => out.push_str(&french(&format!("[{} : {}]", labels::IMAGE, p.alt))),
         }
     }
     out

@@ -71,6 +71,8 @@ pub struct List {
     /// The address of the web archive (`breves archive`), without a final
     /// slash: each digest links to its issue's page there.
     pub archive_url: Option<String>,
+    /// The masthead's logo of every issue that gives none.
+    pub logo: Option<crate::image::Logo>,
     /// The DKIM selector its messages are signed under, when they are.
     pub dkim_selector: Option<String>,
     /// The DKIM signing domain (default: the sender's).
@@ -166,6 +168,7 @@ struct RawList {
     unsubscribe: Option<Spanned<String>>,
     unsubscribe_url: Option<Spanned<String>>,
     archive_url: Option<Spanned<String>>,
+    logo: Option<Spanned<crate::image::RawLogo>>,
     dkim_selector: Option<Spanned<String>>,
     dkim_domain: Option<Spanned<String>>,
     topics: Spanned<Topics>,
@@ -788,6 +791,10 @@ impl List {
                 "the address where `breves archive` is published, such as https://breves.example.fr/archives",
             )
         });
+        let logo = l
+            .logo
+            .as_ref()
+            .and_then(|raw| crate::image::logo(file, raw, &mut problems));
         let mut topics = Vec::new();
         for (id, label) in &l.topics.get_ref().0 {
             if !is_slug(id) {
@@ -902,6 +909,7 @@ impl List {
                     unsubscribe,
                     unsubscribe_url,
                     archive_url,
+                    logo,
                     dkim_selector: l
                         .dkim_selector
                         .as_ref()
@@ -935,6 +943,7 @@ impl List {
             unsubscribe: None,
             unsubscribe_url: None,
             archive_url: None,
+            logo: None,
             dkim_selector: None,
             dkim_domain: None,
             topics: Vec::new(),

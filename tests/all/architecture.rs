@@ -79,6 +79,7 @@ const STAGES: &[(&str, usize)] = &[
     ("diagnostics", 0),
     ("address", 1),
     ("markdown", 1),
+    ("image", 1),
     ("issue", 2),
     ("subscribers", 2),
     ("select", 3),

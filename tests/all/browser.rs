@@ -322,3 +322,86 @@ fn an_archive_page_reads_on_a_phone_and_a_desk_in_light_and_dark() {
         assert!(m["lowestRule"]["ratio"].as_f64() >= Some(3.0), "{m}");
     }
 }
+
+#[test]
+fn the_images_of_an_eml_show_as_a_mail_program_resolves_their_content_ids() {
+    use base64::Engine as _;
+    use mail_parser::MimeHeaders;
+    let dir = tempdir();
+    common::send(
+        "tests/fixtures/images/issue.toml",
+        "tests/fixtures/images/list.toml",
+        dir.path(),
+    );
+    let bytes = fs::read(dir.path().join("zoe_at_example.org.eml")).expect("Zoé's digest");
+    let message = common::parse(&bytes);
+    let mut html = message.body_html(0).expect("html").into_owned();
+    // As a mail program does: each `cid:` is the part of that Content-ID.
+    let mut parts = 0;
+    for part in &message.parts {
+        let (Some(cid), Some(ct)) = (part.content_id(), part.content_type()) else {
+            continue;
+        };
+        let data = format!(
+            "data:{}/{};base64,{}",
+            ct.ctype(),
+            ct.subtype().unwrap_or_default(),
+            base64::engine::general_purpose::STANDARD.encode(part.contents())
+        );
+        html = html.replace(&format!("\"cid:{cid}\""), &format!("\"{data}\""));
+        parts += 1;
+    }
+    assert_eq!(parts, 3);
+    assert!(!html.contains("cid:"), "every reference has its part");
+    let probe = r#"<script>
+window.addEventListener('load', () => {
+  const shown = Array.from(document.images).map(i => ({
+    alt: i.alt, complete: i.complete, natural: i.naturalWidth, width: i.getBoundingClientRect().width }));
+  const pre = document.createElement('pre');
+  pre.id = 'breves-images';
+  pre.textContent = JSON.stringify(shown);
+  document.body.appendChild(pre);
+});
+</script>"#;
+    for width in [1000, 375] {
+        let page = dir.path().join(format!("images-{width}.html"));
+        fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).expect("written");
+        let output = Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--virtual-time-budget=3000",
+                "--dump-dom",
+            ])
+            .arg(format!("--window-size={width},900"))
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join(format!("profile-{width}")).display()
+            ))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("Chromium runs");
+        let dom = String::from_utf8_lossy(&output.stdout);
+        let start = dom
+            .find("<pre id=\"breves-images\">")
+            .expect("the probe's result")
+            + "<pre id=\"breves-images\">".len();
+        let json = &dom[start..start + dom[start..].find("</pre>").expect("end")];
+        let shown: Value =
+            serde_json::from_str(&json.replace("&quot;", "\"").replace("&amp;", "&"))
+                .expect("json");
+        let shown = shown.as_array().expect("images");
+        assert_eq!(shown.len(), 4, "{shown:?}");
+        for image in shown {
+            assert_eq!(image["complete"], true, "{image}");
+            assert!(image["natural"].as_u64() > Some(0), "decoded: {image}");
+            assert!(image["width"].as_f64() <= Some(480.0), "{image}");
+            assert!(
+                !image["alt"].as_str().unwrap_or_default().is_empty(),
+                "{image}"
+            );
+        }
+    }
+}

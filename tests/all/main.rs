@@ -14,6 +14,7 @@ mod dkim;
 mod dry_run;
 mod fuzz_corpus;
 mod hostile;
+mod images;
 mod plan;
 mod preview;
 mod smtp;
