@@ -79,11 +79,6 @@ pub enum Error {
     /// An address given for the archive is not one it can be published at.
     #[error("`{0}` is not an https:// address without a query (or http:// on this machine)")]
     NotAWebAddress(String),
-    /// The archive was asked for without knowing where it is published.
-    #[error(
-        "the archive needs its web address, for its feed and canonical links: give --url, or `archive_url` under [list] with --subscribers"
-    )]
-    NoArchiveAddress,
     /// A preview was asked for while the files have errors.
     #[error("the files have errors: run `breves check`")]
     Preview,

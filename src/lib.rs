@@ -61,6 +61,7 @@ pub mod preview;
 pub mod render;
 pub mod select;
 pub mod subscribers;
+pub mod summary;
 pub mod unsubscribe;
 
 pub use error::{Error, ExitStatus, Result};

@@ -22,8 +22,8 @@ fn link(href: String, rel: &str, mime_type: &str) -> Link {
     }
 }
 
-fn entry(site: &SiteInfo<'_>, issue: &Issue) -> Entry {
-    let url = page_url(site.base, issue);
+fn entry(site: &SiteInfo<'_>, base: &str, issue: &Issue) -> Entry {
+    let url = page_url(base, issue);
     let date = issue.default_date();
     Entry {
         title: Text::plain(french(&issue.subject)),
@@ -60,8 +60,8 @@ fn entry(site: &SiteInfo<'_>, issue: &Issue) -> Entry {
 }
 
 /// The feed of `issues`, newest first.
-pub(super) fn feed(site: &SiteInfo<'_>, issues: &[&Issue]) -> Result<String> {
-    let root = format!("{}/", site.base);
+pub(super) fn feed(site: &SiteInfo<'_>, base: &str, issues: &[&Issue]) -> Result<String> {
+    let root = format!("{base}/");
     let newest = issues.first();
     let feed = Feed {
         title: Text::plain(french(site.title)),
@@ -78,7 +78,7 @@ pub(super) fn feed(site: &SiteInfo<'_>, issues: &[&Issue]) -> Result<String> {
             link(root, "alternate", "text/html"),
         ],
         lang: newest.map(|i| i.language.clone()),
-        entries: issues.iter().map(|i| entry(site, i)).collect(),
+        entries: issues.iter().map(|i| entry(site, base, i)).collect(),
         ..Feed::default()
     };
     let mut bytes = feed

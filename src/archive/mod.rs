@@ -6,7 +6,8 @@
 //! (semantic HTML, one stylesheet in the head, fluid to a phone's width)
 //! from the same Markdown tree as the digests ([`crate::render::html`]'s
 //! blocks). The site is a folder to publish as it is: `index.html`,
-//! `feed.xml`, and `ISSUE-ID/index.html` for each issue, which is the
+//! `feed.xml` (when the site's address is known), and
+//! `ISSUE-ID/index.html` for each issue, which is the
 //! address every digest links to when the list gives `archive_url`
 //! ([`crate::subscribers::archive_page`]).
 
@@ -67,13 +68,17 @@ pub struct Site {
     pub files: Vec<(PathBuf, Vec<u8>)>,
     /// The issues' ids, newest first.
     pub issues: Vec<String>,
+    /// Whether it has a feed (it knows its address).
+    pub feed: bool,
 }
 
 /// What the site is called and where it lives.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The site's address, without a final slash (a list's `archive_url`).
-    pub base: String,
+    /// The site's address, without a final slash (a list's `archive_url`):
+    /// without it, the pages have no canonical address and the site no
+    /// feed (a feed's entries need one).
+    pub base: Option<String>,
     /// Its title (default: the newest issue's title).
     pub title: Option<String>,
     /// The logo of issues that give none (the list's).
@@ -85,10 +90,10 @@ impl Settings {
     /// the list's name.
     pub fn new(url: Option<&str>, list: Option<&List>) -> Result<Settings> {
         let base = match url {
-            Some(url) => web_address(url).ok_or_else(|| Error::NotAWebAddress(url.to_owned()))?,
-            None => list
-                .and_then(|l| l.archive_url.clone())
-                .ok_or(Error::NoArchiveAddress)?,
+            Some(url) => {
+                Some(web_address(url).ok_or_else(|| Error::NotAWebAddress(url.to_owned()))?)
+            }
+            None => list.and_then(|l| l.archive_url.clone()),
         };
         Ok(Settings {
             base,
@@ -125,19 +130,19 @@ pub fn build(mut entries: Vec<Entry>, settings: &Settings) -> Result<Site> {
         .unwrap_or_default();
     let site = page::SiteInfo {
         title: &title,
-        base: &settings.base,
+        base: settings.base.as_deref(),
         logo: settings.logo.as_ref(),
     };
-    let mut files = vec![
-        (
-            PathBuf::from("index.html"),
-            page::index(&site, &issues).into_bytes(),
-        ),
-        (
+    let mut files = vec![(
+        PathBuf::from("index.html"),
+        page::index(&site, &issues).into_bytes(),
+    )];
+    if let Some(base) = site.base {
+        files.push((
             PathBuf::from(feed::FILE),
-            feed::feed(&site, &issues)?.into_bytes(),
-        ),
-    ];
+            feed::feed(&site, base, &issues)?.into_bytes(),
+        ));
+    }
     for issue in &issues {
         let folder = Path::new(&issue.id);
         files.push((
@@ -154,6 +159,7 @@ pub fn build(mut entries: Vec<Entry>, settings: &Settings) -> Result<Site> {
     Ok(Site {
         files,
         issues: issues.iter().map(|i| i.id.clone()).collect(),
+        feed: site.base.is_some(),
     })
 }
 

@@ -16,12 +16,19 @@ const STYLESHEET: &str = include_str!("style.css");
 /// What every page says of the site.
 pub(super) struct SiteInfo<'a> {
     pub title: &'a str,
-    pub base: &'a str,
+    pub base: Option<&'a str>,
     pub logo: Option<&'a crate::image::Logo>,
 }
 
-/// The head of a page: `up` leads from the page to the site's root.
-fn head(site: &SiteInfo<'_>, title: &str, description: &str, canonical: &str, up: &str) -> Markup {
+/// The head of a page: `canonical` is its address on the site, when the
+/// site's is known; `up` leads from the page to the site's root.
+fn head(
+    site: &SiteInfo<'_>,
+    title: &str,
+    description: &str,
+    canonical: Option<String>,
+    up: &str,
+) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -29,8 +36,10 @@ fn head(site: &SiteInfo<'_>, title: &str, description: &str, canonical: &str, up
             meta name="color-scheme" content="light dark";
             title { (title) }
             meta name="description" content=(description);
-            link rel="canonical" href=(canonical);
-            link rel="alternate" type="application/atom+xml" title=(site.title) href={ (up) (feed::FILE) };
+            @if let Some(canonical) = canonical {
+                link rel="canonical" href=(canonical);
+                link rel="alternate" type="application/atom+xml" title=(site.title) href={ (up) (feed::FILE) };
+            }
             style { (PreEscaped(STYLESHEET)) }
         }
     }
@@ -104,7 +113,7 @@ pub(super) fn issue(site: &SiteInfo<'_>, issue: &Issue) -> String {
     let page = html! {
         (DOCTYPE)
         html lang=(issue.language) dir="ltr" {
-            (head(site, &french(&issue.subject), &description(issue), &page_url(site.base, issue), "../"))
+            (head(site, &french(&issue.subject), &description(issue), site.base.map(|b| page_url(b, issue)), "../"))
             body {
                 header.masthead {
                     div.inner {
@@ -146,7 +155,7 @@ pub(super) fn index(site: &SiteInfo<'_>, issues: &[&Issue]) -> String {
     let page = html! {
         (DOCTYPE)
         html lang=(language) dir="ltr" {
-            (head(site, &french(site.title), &french(&description), &format!("{}/", site.base), ""))
+            (head(site, &french(site.title), &french(&description), site.base.map(|b| format!("{b}/")), ""))
             body {
                 header.masthead {
                     div.inner {
@@ -165,7 +174,9 @@ pub(super) fn index(site: &SiteInfo<'_>, issues: &[&Issue]) -> String {
                             }
                         }
                     }
-                    p.feed { a href=(feed::FILE) { (labels::FEED) } }
+                    @if site.base.is_some() {
+                        p.feed { a href=(feed::FILE) { (labels::FEED) } }
+                    }
                 }
             }
         }

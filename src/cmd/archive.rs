@@ -37,14 +37,25 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let settings = Settings::new(args.url.as_deref(), list.as_ref())?;
     let site = archive::build(entries, &settings)?;
     let written = site.write(&args.out)?;
-    say!(
-        "Archive of {} issue(s) written to {}, for {}/:",
-        site.issues.len(),
-        args.out.display(),
-        settings.base
-    );
+    match &settings.base {
+        Some(base) => say!(
+            "Archive of {} issue(s) written to {}, for {base}/:",
+            site.issues.len(),
+            args.out.display(),
+        ),
+        None => say!(
+            "Archive of {} issue(s) written to {}:",
+            site.issues.len(),
+            args.out.display(),
+        ),
+    }
     for path in &written {
         say!("  {}", path.display());
+    }
+    if !site.feed {
+        say!(
+            "  No feed and no canonical addresses: the site's address is unknown (give --url, or archive_url under [list])."
+        );
     }
     if warnings.warning_count() > 0 {
         say!(

@@ -15,6 +15,7 @@ use breves::ledger::{self, Ledger};
 use breves::message::Dkim;
 use breves::plan::{Plan, Request};
 use breves::subscribers::{Invalid, List};
+use breves::summary;
 use breves::unsubscribe::Signer;
 use breves::{ExitStatus, Result};
 use chrono::{DateTime, FixedOffset};
@@ -96,6 +97,10 @@ pub struct Args {
     /// written wrong; without it, one wrong member stops the send.
     #[arg(long)]
     skip_invalid: bool,
+    /// With --dry-run, add a summary in Markdown to this file (for a CI job's
+    /// page: $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    summary: Option<PathBuf>,
     /// The Date of the messages (default: now; for a dry run, the issue's `date`).
     #[arg(long, value_parser = super::parse_date)]
     date: Option<DateTime<FixedOffset>>,
@@ -121,13 +126,9 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
     let invalid = Invalid::skip_if(args.skip_invalid);
     let (issue, list, mut warnings) = super::load_with(&args.issue, &args.subscribers, invalid)?;
     super::print_left_out(&list.left_out);
+    let (selector, domain) = (args.dkim_selector.as_deref(), args.dkim_domain.as_deref());
     let dkim = match &args.dkim_key {
-        Some(path) => Some(Dkim::for_list(
-            path,
-            args.dkim_selector.as_deref(),
-            args.dkim_domain.as_deref(),
-            &list,
-        )?),
+        Some(path) => Some(Dkim::for_list(path, selector, domain, &list)?),
         None => None,
     };
     let status = match &args.dry_run {
@@ -137,6 +138,9 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
             let options = args.options(issue.default_date());
             let (report, _) = plan.write(dir, &options, &AtomicBool::new(false)).await?;
             report::dry_run(&issue, &list, dir, &report);
+            if let Some(path) = &args.summary {
+                summary::append(path, &summary::dry_run(&plan, &report, &warnings))?;
+            }
             ExitStatus::Success
         }
         None => relay_send(&args, &issue, &list, dkim, &mut warnings).await?,

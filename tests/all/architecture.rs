@@ -94,6 +94,7 @@ const STAGES: &[(&str, usize)] = &[
     ("ledger", 8),
     ("dispatch", 9),
     ("plan", 10),
+    ("summary", 11),
 ];
 
 fn stage(module: &str) -> Option<usize> {

@@ -209,22 +209,33 @@ print(json.dumps({
 }
 
 #[test]
-fn an_archive_it_cannot_place_or_with_an_issue_twice_says_what_to_do() {
+fn an_archive_without_its_address_has_no_feed_and_says_so() {
     let site = tempdir();
     let out = site.path().to_str().expect("utf-8");
-    let nowhere = breves(["archive", common::ISSUE, "--out", out]);
+    let run = breves(["archive", common::ISSUE, "--out", out]);
     assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
         (
-            nowhere.code,
-            nowhere.stdout.as_str(),
-            nowhere.stderr.as_str()
-        ),
-        (
-            1,
-            "",
-            "error: the archive needs its web address, for its feed and canonical links: give --url, or `archive_url` under [list] with --subscribers\n"
+            0,
+            format!(
+                "Archive of 1 issue(s) written to {out}:\n  {out}/index.html\n  {out}/{MARCH}/index.html\n  No feed and no canonical addresses: the site's address is unknown (give --url, or archive_url under [list]).\n  43 warning(s) about the input: run `breves check` to see them.\n"
+            )
+            .as_str(),
+            ""
         )
     );
+    let index = fs::read_to_string(site.path().join("index.html")).expect("index");
+    assert!(
+        !index.contains("feed.xml") && !index.contains("canonical"),
+        "{index}"
+    );
+    assert!(!site.path().join("feed.xml").exists());
+}
+
+#[test]
+fn an_archive_with_an_issue_twice_or_an_address_it_cannot_use_says_what_to_do() {
+    let site = tempdir();
+    let out = site.path().to_str().expect("utf-8");
     let twice = breves([
         "archive",
         common::ISSUE,
@@ -235,9 +246,10 @@ fn an_archive_it_cannot_place_or_with_an_issue_twice_says_what_to_do() {
         out,
     ]);
     assert_eq!(
-        (twice.code, twice.stderr.as_str()),
+        (twice.code, twice.stdout.as_str(), twice.stderr.as_str()),
         (
             1,
+            "",
             format!("error: {i} and {i} are both the issue {MARCH}: give each issue once, or an `id` of its own\n", i = common::ISSUE).as_str()
         )
     );
@@ -250,8 +262,11 @@ fn an_archive_it_cannot_place_or_with_an_issue_twice_says_what_to_do() {
         out,
     ]);
     assert_eq!(
-        plain.stderr,
-        "error: `http://breves.example.fr` is not an https:// address without a query (or http:// on this machine)\n"
+        (plain.code, plain.stderr.as_str()),
+        (
+            1,
+            "error: `http://breves.example.fr` is not an https:// address without a query (or http:// on this machine)\n"
+        )
     );
     assert_eq!(
         fs::read_dir(site.path()).expect("dir").count(),

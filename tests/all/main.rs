@@ -12,6 +12,7 @@ mod content;
 mod desk;
 mod dkim;
 mod dry_run;
+mod editors_ci;
 mod fuzz_corpus;
 mod hostile;
 mod images;
