@@ -19,6 +19,14 @@
 
 use lettre::Address;
 
+/// The length of the code VERP adds to a bounce address, after a `+`
+/// (hexadecimal digits).
+pub const VERP_CODE_LEN: usize = 30;
+
+/// The longest part before the `@` a bounce address may have: with `+` and
+/// the code, an address's local part is at most 64 characters (RFC 5321).
+pub const VERP_USER_MAX: usize = 64 - 1 - VERP_CODE_LEN;
+
 /// The most an address may be (RFC 5321: a path of 256 octets, less `<>`).
 const MAX_ADDRESS: usize = 254;
 /// The most a local part may be (RFC 5321).

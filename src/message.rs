@@ -407,9 +407,21 @@ fn compose(
     let boundary = format!("=_{}", token(list, issue, &to.email, "boundary"));
     // The envelope given, so that lettre does not parse it back out of the
     // headers it was just given.
-    let envelope =
-        lettre::address::Envelope::new(Some(list.from.email.clone()), vec![to.email.clone()])
-            .map_err(|e| fail(e.to_string()))?;
+    // Who the subscriber is in every link's token, worked out once.
+    let member = links.code(&to.email);
+    // Bounces come back to the list's bounce address, the recipient's
+    // signed code after a `+` (VERP); the From stays the list's.
+    let sender = list
+        .bounce_address
+        .as_ref()
+        .and_then(|bounce| {
+            links
+                .signer
+                .verp_address(bounce, &member, &list.id, &issue.id)
+        })
+        .unwrap_or_else(|| list.from.email.clone());
+    let envelope = lettre::address::Envelope::new(Some(sender.clone()), vec![to.email.clone()])
+        .map_err(|e| fail(e.to_string()))?;
     let mut builder = Message::builder()
         .envelope(envelope)
         .from(list.from.clone())
@@ -425,8 +437,6 @@ fn compose(
         builder = builder.reply_to(reply_to.clone());
     }
     builder = builder.raw_header(raw_header("List-Id", list_id(list)));
-    // Who the subscriber is in every link's token, worked out once.
-    let member = links.code(&to.email);
     let mut unsubscribe = Vec::new();
     if let Some(url) = links.url_of(&member, None) {
         unsubscribe.push(format!("<{url}>"));
@@ -497,7 +507,7 @@ fn compose(
     }
     Ok(Letter {
         recipient: to.email.clone(),
-        sender: list.from.email.clone(),
+        sender,
         message_id: id,
         subject,
         sections: digest.sections.clone(),

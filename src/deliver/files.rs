@@ -39,6 +39,8 @@ pub struct Entry {
     pub size: usize,
     /// Its Message-ID.
     pub message_id: String,
+    /// Its envelope sender (`MAIL FROM`), where it would bounce to.
+    pub sender: String,
 }
 
 /// A member who received nothing, as the manifest lists them.
@@ -283,6 +285,7 @@ impl Transport for Outbox {
             subject: letter.subject.clone(),
             size: letter.bytes.len(),
             message_id: letter.message_id.clone(),
+            sender: letter.sender.to_string(),
         };
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let comma = if state.messages == 0 { "" } else { "," };

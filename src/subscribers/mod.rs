@@ -71,6 +71,10 @@ pub struct List {
     /// The address of the web archive (`breves archive`), without a final
     /// slash: each digest links to its issue's page there.
     pub archive_url: Option<String>,
+    /// Where bounces go: each message's envelope sender is this address
+    /// with the recipient's signed code after a `+` (VERP), so that a
+    /// bounce names its recipient whatever the remote server writes.
+    pub bounce_address: Option<Address>,
     /// The masthead's logo of every issue that gives none.
     pub logo: Option<crate::image::Logo>,
     /// The DKIM selector its messages are signed under, when they are.
@@ -168,6 +172,7 @@ struct RawList {
     unsubscribe: Option<Spanned<String>>,
     unsubscribe_url: Option<Spanned<String>>,
     archive_url: Option<Spanned<String>>,
+    bounce_address: Option<Spanned<String>>,
     logo: Option<Spanned<crate::image::RawLogo>>,
     dkim_selector: Option<Spanned<String>>,
     dkim_domain: Option<Spanned<String>>,
@@ -743,7 +748,7 @@ impl List {
         };
         let from = mailbox(&l.from, "from");
         let reply_to = l.reply_to.as_ref().and_then(|r| mailbox(r, "reply_to"));
-        let unsubscribe = l.unsubscribe.as_ref().and_then(|u| {
+        let mut address_of = |u: &Spanned<String>| {
             let text = u.get_ref().trim();
             let text = text.strip_prefix("mailto:").unwrap_or(text);
             match parse_address(text) {
@@ -759,7 +764,24 @@ impl List {
                     None
                 }
             }
-        });
+        };
+        let unsubscribe = l.unsubscribe.as_ref().and_then(&mut address_of);
+        let bounce_address = l.bounce_address.as_ref().and_then(&mut address_of);
+        if let (Some(address), Some(raw)) = (&bounce_address, &l.bounce_address)
+            && (address.user().contains('+')
+                || address.user().len() > crate::address::VERP_USER_MAX)
+        {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: "bounce_address".into(),
+                    reason: format!(
+                        "breves adds `+` and the recipient's code to `{address}`: its part before the `@` must have no `+` and at most {} characters",
+                        crate::address::VERP_USER_MAX
+                    ),
+                })
+                .at(at(raw.span())),
+            );
+        }
         let mut web_address = |field: &str, value: &Spanned<String>, hint: &str| {
             let address = web_address(value.get_ref());
             if address.is_none() {
@@ -909,6 +931,7 @@ impl List {
                     unsubscribe,
                     unsubscribe_url,
                     archive_url,
+                    bounce_address,
                     logo,
                     dkim_selector: l
                         .dkim_selector
@@ -943,6 +966,7 @@ impl List {
             unsubscribe: None,
             unsubscribe_url: None,
             archive_url: None,
+            bounce_address: None,
             logo: None,
             dkim_selector: None,
             dkim_domain: None,

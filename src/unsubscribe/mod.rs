@@ -61,6 +61,25 @@ pub const SECTION_LEN: usize = 2;
 /// The length of a short token's tag.
 pub const SHORT_TAG_LEN: usize = 6;
 
+/// The bytes of a VERP code's issue part, and of its tag.
+const VERP_ISSUE_LEN: usize = 2;
+const VERP_TAG_LEN: usize = 4;
+
+// A VERP code is as long as the address module leaves room for.
+const _: () =
+    assert!(2 * (MEMBER_LEN + VERP_ISSUE_LEN + VERP_TAG_LEN) == crate::address::VERP_CODE_LEN);
+
+/// What a bounce's VERP code says: who the message was for (a member
+/// code, found in the list) and which issue it carried (a code, found
+/// among the ledger's sends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verp {
+    /// The recipient's [`Signer::member_code`].
+    pub member: [u8; MEMBER_LEN],
+    /// The issue's [`Signer::issue_code`].
+    pub issue: [u8; VERP_ISSUE_LEN],
+}
+
 /// A short token whose tag is right: who and which section, as keyed
 /// hashes to find in the list ([`Signer::resolve`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +138,11 @@ impl std::fmt::Debug for Signer {
 fn mac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length.
     <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+}
+
+/// Bytes in lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Signer {
@@ -197,6 +221,63 @@ impl Signer {
 
     fn short_tag(&self, body: &[u8]) -> [u8; SHORT_TAG_LEN] {
         self.keyed(&["breves-v2", "tag", &URL_SAFE_NO_PAD.encode(body)])
+    }
+
+    /// Which issue a VERP code names.
+    pub fn issue_code(&self, list: &str, issue: &str) -> [u8; VERP_ISSUE_LEN] {
+        self.keyed(&["breves-v2", "issue", list, issue])
+    }
+
+    fn verp_tag(&self, body: &[u8]) -> [u8; VERP_TAG_LEN] {
+        self.keyed(&["breves-v2", "verp", &hex(body)])
+    }
+
+    /// The envelope sender of `member`'s message of `issue`: the list's
+    /// bounce address with the signed code after a `+`, in lowercase
+    /// hexadecimal (servers may change the case of an address).
+    pub fn verp_address(
+        &self,
+        bounce: &lettre::Address,
+        member: &[u8; MEMBER_LEN],
+        list: &str,
+        issue: &str,
+    ) -> Option<lettre::Address> {
+        let mut body = member.to_vec();
+        body.extend(self.issue_code(list, issue));
+        let tag = self.verp_tag(&body);
+        body.extend(tag);
+        let user = format!("{}+{}", bounce.user(), hex(&body));
+        lettre::Address::new(user, bounce.domain()).ok()
+    }
+
+    /// The VERP code of an address a bounce was sent to
+    /// (`rebonds+CODE@…`), if it is one and its tag is right.
+    pub fn read_verp(&self, address: &str) -> Option<Verp> {
+        let user = address.trim().trim_matches(['<', '>']).rsplit_once('@')?.0;
+        let code = user.rsplit_once('+')?.1;
+        if code.len() != 2 * (MEMBER_LEN + VERP_ISSUE_LEN + VERP_TAG_LEN) {
+            return None;
+        }
+        let bytes: Vec<u8> = (0..code.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(code.get(i..i + 2)?, 16).ok())
+            .collect::<Option<_>>()?;
+        let (body, tag) = bytes.split_at(MEMBER_LEN + VERP_ISSUE_LEN);
+        let expected = self.verp_tag(body);
+        let differ = expected
+            .iter()
+            .zip(tag)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differ != 0 {
+            return None;
+        }
+        let mut verp = Verp {
+            member: [0; MEMBER_LEN],
+            issue: [0; VERP_ISSUE_LEN],
+        };
+        verp.member.copy_from_slice(&body[..MEMBER_LEN]);
+        verp.issue.copy_from_slice(&body[MEMBER_LEN..]);
+        Some(verp)
     }
 
     /// The token's short text, safe in a URL path: what links are made of.
@@ -345,6 +426,40 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verp_address_names_member_and_issue_and_cannot_be_forged() {
+        let signer = Signer::test();
+        let bounce: lettre::Address = "rebonds@example.fr".parse().expect("address");
+        let member = signer.member_code("londres", &Key::from_text("ada@example.org"));
+        let address = signer
+            .verp_address(&bounce, &member, "londres", "2026-03")
+            .expect("an address");
+        let text = address.to_string();
+        assert_eq!(
+            text.len(),
+            "rebonds+".len() + 30 + "@example.fr".len(),
+            "{text}"
+        );
+        let read = signer.read_verp(&text).expect("read back");
+        assert_eq!(read.member, member);
+        assert_eq!(read.issue, signer.issue_code("londres", "2026-03"));
+        // Servers may change its case, or write it between angle brackets.
+        assert_eq!(
+            signer.read_verp(&format!("<{}>", text.to_uppercase())),
+            Some(read)
+        );
+        // A digit changed, another secret, or no code: nothing.
+        let mut forged: Vec<char> = text.chars().collect();
+        let at = "rebonds+".len();
+        forged[at] = if forged[at] == '0' { '1' } else { '0' };
+        let forged: String = forged.into_iter().collect();
+        assert_eq!(signer.read_verp(&forged), None);
+        let other = Signer::new(b"another secret of sixteen bytes").expect("signer");
+        assert_eq!(other.read_verp(&text), None);
+        assert_eq!(signer.read_verp("rebonds@example.fr"), None);
+        assert_eq!(signer.read_verp("rebonds+zz@example.fr"), None);
+    }
 
     #[test]
     fn tokens_round_trip_and_resist_edits() {

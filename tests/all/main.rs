@@ -6,6 +6,7 @@ mod common;
 
 mod architecture;
 mod archive;
+mod bounces;
 mod browser;
 mod check;
 mod content;
