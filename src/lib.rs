@@ -45,6 +45,7 @@
 
 pub mod address;
 pub mod archive;
+pub mod bounce;
 pub mod campaign;
 pub mod check;
 pub mod deliver;

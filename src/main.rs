@@ -37,6 +37,8 @@ enum Command {
     Archive(cmd::archive::Args),
     /// What the ledger knows of a send: counts by state, failures with their replies.
     Status(cmd::status::Args),
+    /// Read a bounce mailbox: suppress addresses that fail for good or complain, count the rest.
+    Bounces(cmd::bounces::Args),
     /// Record that addresses leave the list (a mailto request, a bounce): no send mails them again.
     Suppress(cmd::suppress::Args),
     /// Answer the unsubscription links (one-click POST, and a page for a plain GET).
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd::check::run(args),
             Command::Archive(args) => cmd::archive::run(args),
             Command::Status(args) => cmd::status::run(args),
+            Command::Bounces(args) => cmd::bounces::run(args),
             Command::Suppress(args) => cmd::suppress::run(args),
             Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,
         }

@@ -326,8 +326,30 @@ impl<'a> Plan<'a> {
         only: &[String],
         dkim: Option<Dkim>,
     ) -> Result<Plan<'a>> {
+        Plan::dry_run_with(issue, list, only, dkim, Preferences::default())
+    }
+
+    /// The same, leaving out (and counting) those who left the list or
+    /// stopped every section they receive, as a send would: what the
+    /// ledger says of the list, read and never written.
+    pub fn dry_run_with(
+        issue: &'a Issue,
+        list: &'a List,
+        only: &[String],
+        dkim: Option<Dkim>,
+        preferences: Preferences,
+    ) -> Result<Plan<'a>> {
         let whom = Whom::of(list, only)?;
-        let audience = Audience::of_members(issue, whom.members(list))?;
+        let mut left_out = 0;
+        let members = whom.members(list).filter_map(|m| match m {
+            Ok(member) => {
+                let kept = preferences.apply(list, member);
+                left_out += usize::from(kept.is_none());
+                kept.map(Ok)
+            }
+            Err(e) => Some(Err(e)),
+        });
+        let audience = Audience::of_members(issue, members)?;
         let to_send = audience.recipients;
         let mut campaign = Campaign::new(issue, list, audience)?;
         if let Some(dkim) = dkim {
@@ -338,7 +360,7 @@ impl<'a> Plan<'a> {
             to_send,
             campaign,
             whom,
-            preferences: Preferences::default(),
+            preferences,
             ledger: None,
             scope: None,
             resume: Resume::default(),
@@ -346,7 +368,7 @@ impl<'a> Plan<'a> {
             test: !only.is_empty(),
             start: Start::default(),
             suppressed: Vec::new(),
-            left_out: 0,
+            left_out,
             uncertain_resent: 0,
             uncertain_left_alone: 0,
             held_back: 0,

@@ -1,6 +1,7 @@
 //! One file per subcommand: its arguments and a call into the library.
 
 pub mod archive;
+pub mod bounces;
 pub mod check;
 pub mod preview;
 pub mod progress;
@@ -95,6 +96,27 @@ pub fn load_with(
             Err(Error::Invalid(a))
         }
         (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// What the ledger at `path`, when one is given, says the list's members
+/// asked for (a dry run leaves out those who left, as a send would).
+pub fn preferences(path: Option<&Path>, list: &List) -> Result<breves::select::Preferences, Error> {
+    match path {
+        Some(path) => Ok(breves::ledger::Ledger::open(path)?.preferences(&list.id)?),
+        None => Ok(Default::default()),
+    }
+}
+
+/// A line pointing to `breves check` when the input has warnings.
+pub fn input_warnings(warnings: &Problems, issue: &Path, list: &Path) {
+    if warnings.warning_count() > 0 {
+        say!(
+            "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
+            warnings.warning_count(),
+            issue.display(),
+            list.display()
+        );
     }
 }
 

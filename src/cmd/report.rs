@@ -1,16 +1,13 @@
 //! What `breves send` prints: the plan before a real send, the question
 //! asked on a terminal, the summary after. Every figure comes from the
-//! library's [`Plan`] and [`Report`]; nothing here decides anything.
+//! library's [`Plan`] and [`Report`].
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use breves::deliver::files::MANIFEST;
-use breves::diagnostics::Problems;
 use breves::dispatch::Report;
-use breves::issue::Issue;
 use breves::plan::{Idle, Plan, worth_confirming};
-use breves::subscribers::List;
 
 /// "ISSUE to the list LIST", or "ISSUE to N test address(es)".
 fn what(plan: &Plan<'_>) -> String {
@@ -22,8 +19,21 @@ fn what(plan: &Plan<'_>) -> String {
     }
 }
 
+/// How many the ledger says left the list (unsubscribed, stopped every
+/// section, bounced, complained): a send leaves them out.
+fn left_out(plan: &Plan<'_>) {
+    if plan.left_out > 0 {
+        let n = plan.left_out;
+        say!(
+            "{n} subscriber(s) who left the list (unsubscribed, bounced, complained or stopped every section) are left out."
+        );
+    }
+}
+
 /// The summary of a dry run.
-pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
+pub fn dry_run(plan: &Plan<'_>, dir: &Path, report: &Report) {
+    let (issue, list) = (plan.campaign().issue(), plan.campaign().list());
+    left_out(plan);
     say!(
         "Dry run of {} to the list {}: {} message(s) written to {} ({} distinct digest(s)), {} skipped.",
         issue.id,
@@ -55,12 +65,7 @@ pub fn dry_run(issue: &Issue, list: &List, dir: &Path, report: &Report) {
 /// What a real send is about to do, before it is confirmed.
 pub fn plan(plan: &Plan<'_>) {
     let what = what(plan);
-    if plan.left_out > 0 {
-        say!(
-            "{} subscriber(s) who unsubscribed (or stopped every section) are left out.",
-            plan.left_out
-        );
-    }
+    left_out(plan);
     let start = &plan.start;
     if let Some(changes) = &start.accepted {
         say!(
@@ -182,18 +187,6 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
         say!(
             "  {} recipient(s) not attempted: run the same command again to go on where it stopped.",
             report.not_attempted
-        );
-    }
-}
-
-/// A line pointing to `breves check` when the input has warnings.
-pub fn input_warnings(warnings: &Problems, issue: &Path, list: &Path) {
-    if warnings.warning_count() > 0 {
-        say!(
-            "  {} warning(s) about the input: run `breves check {} --subscribers {}` to see them.",
-            warnings.warning_count(),
-            issue.display(),
-            list.display()
         );
     }
 }

@@ -55,7 +55,7 @@ pub struct Args {
     #[arg(long, value_name = "DOMAIN")]
     dkim_domain: Option<String>,
     /// The ledger that records every delivery [default: $BREVES_LEDGER, else
-    /// ~/.local/state/breves/ledger.sqlite3].
+    /// ~/.local/state/breves/ledger.sqlite3]; a dry run reads it only if given.
     #[arg(long, value_name = "FILE")]
     ledger: Option<PathBuf>,
     /// Send only to these addresses (a test send; they need not be members).
@@ -133,11 +133,12 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
     };
     let status = match &args.dry_run {
         Some(dir) => {
-            let plan = Plan::dry_run(&issue, &list, &args.only, dkim)?;
+            let preferences = super::preferences(args.ledger.as_deref(), &list)?;
+            let plan = Plan::dry_run_with(&issue, &list, &args.only, dkim, preferences)?;
             warnings.extend(plan.warnings.clone());
             let options = args.options(issue.default_date());
             let (report, _) = plan.write(dir, &options, &AtomicBool::new(false)).await?;
-            report::dry_run(&issue, &list, dir, &report);
+            report::dry_run(&plan, dir, &report);
             if let Some(path) = &args.summary {
                 summary::append(path, &summary::dry_run(&plan, &report, &warnings))?;
             }
@@ -145,7 +146,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         }
         None => relay_send(&args, &issue, &list, dkim, &mut warnings).await?,
     };
-    report::input_warnings(&warnings, &args.issue, &args.subscribers);
+    super::input_warnings(&warnings, &args.issue, &args.subscribers);
     Ok(status)
 }
 

@@ -46,6 +46,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             say!("  {address} no longer receives {}", sections.join(", "));
         }
     }
+    print_reports(&ledger, &list.id)?;
     if !status.known {
         say!(
             "The ledger {} has no send of {} to {}{}.",
@@ -70,4 +71,28 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         say!("  {state} {recipient}: {reply}");
     }
     Ok(ExitStatus::Success)
+}
+
+/// The bounces and complaints read for `list`, each with its decision.
+fn print_reports(ledger: &Ledger, list: &str) -> Result<()> {
+    let reports = ledger.reports(list)?;
+    if !reports.is_empty() {
+        say!(
+            "Bounces and complaints read for the list {} (breves bounces): {}",
+            list,
+            reports.len()
+        );
+        for r in &reports {
+            let diagnostic: String = r.diagnostic.chars().take(100).collect();
+            say!(
+                "  {} {} {} ({}): {}; {diagnostic}",
+                r.address,
+                r.kind,
+                r.status,
+                r.reported_at.as_deref().unwrap_or("undated"),
+                r.decision
+            );
+        }
+    }
+    Ok(())
 }

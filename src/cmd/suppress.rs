@@ -20,6 +20,9 @@ pub struct Args {
     /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
     #[arg(long, value_name = "FILE")]
     ledger: Option<PathBuf>,
+    /// Give these addresses back to the list instead (a bounce or a complaint that was wrong).
+    #[arg(long)]
+    undo: bool,
 }
 
 /// Runs `breves suppress`.
@@ -31,6 +34,16 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             text: text.clone(),
             reason,
         })?;
+        if args.undo {
+            match ledger.unsuppress(&list.id, &Key::of(&address))? {
+                Some(why) => say!(
+                    "{address} is on the list {} again (it had left: {why}).",
+                    list.id
+                ),
+                None => say!("{address} had not left the list {}.", list.id),
+            }
+            continue;
+        }
         let new = ledger.suppress(&list.id, &Key::of(&address), "by hand")?;
         let member = if list.member(address.as_ref())?.is_some() {
             ""

@@ -49,6 +49,7 @@
 pub(crate) mod deliveries;
 mod lock;
 mod preferences;
+pub mod reports;
 mod schema;
 mod writer;
 

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// The version of the schema this breves writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Every table, as version [`VERSION`] has them.
 const SCHEMA: &str = "
@@ -47,6 +47,19 @@ CREATE TABLE IF NOT EXISTS section_opt_outs (
     at TEXT NOT NULL,
     PRIMARY KEY (list, address, section)
 );
+CREATE TABLE IF NOT EXISTS reports (
+    list TEXT NOT NULL,
+    report TEXT NOT NULL,
+    address TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint')),
+    status TEXT NOT NULL,
+    diagnostic TEXT NOT NULL,
+    issue TEXT,
+    reported_at TEXT,
+    read_at TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    PRIMARY KEY (list, report, address)
+);
 ";
 
 /// Creates the tables of a new ledger, or brings an older one up to date.
@@ -56,7 +69,8 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
         return Ok(());
     }
     // Version 0 is a new file, or one from before versions were recorded,
-    // whose tables are those of version 1: `IF NOT EXISTS` makes both right.
+    // whose tables are those of version 1; version 2 adds `reports` (the
+    // bounces and complaints read): `IF NOT EXISTS` makes each right.
     db.execute_batch(&format!(
         "BEGIN; {SCHEMA} PRAGMA user_version = {VERSION}; COMMIT;"
     ))

@@ -94,6 +94,7 @@ const STAGES: &[(&str, usize)] = &[
     ("ledger", 8),
     ("dispatch", 9),
     ("plan", 10),
+    ("bounce", 9),
     ("summary", 11),
 ];
 

@@ -125,3 +125,262 @@ fn a_bounce_address_with_no_room_for_the_code_is_refused() {
         "{run:?}"
     );
 }
+
+/// The secret of dry runs, with which the corpus's codes are made.
+const TEST_SECRET: &str = breves::unsubscribe::TEST_SECRET;
+
+const CORPUS: &str = "tests/fixtures/bounces";
+
+/// The corpus as the bounce mailbox holds it after a dry run of the
+/// shipped issue to the corpus's list: the VERP codes and unsubscription
+/// links that servers quote filled in from the dry run's messages.
+fn mailbox(dir: &std::path::Path) -> Vec<(String, String)> {
+    let out = dir.join("outbox");
+    common::send(common::ISSUE, format!("{CORPUS}/list.toml"), &out);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let mut fill: Vec<(String, String)> = Vec::new();
+    for message in manifest["messages"].as_array().expect("messages") {
+        let to = message["recipient"].as_str().expect("recipient");
+        let sender = message["sender"].as_str().expect("sender");
+        let code = sender.split(['+', '@']).nth(1).expect("a code");
+        fill.push((format!("{{{{VERP {to}}}}}"), code.to_owned()));
+        let bytes = fs::read(out.join(message["file"].as_str().expect("file"))).expect("message");
+        let parsed = parse(&bytes);
+        let header = parsed
+            .header_raw("List-Unsubscribe")
+            .expect("List-Unsubscribe");
+        let link = header
+            .split(['<', '>'])
+            .find(|p| p.starts_with("https://"))
+            .expect("a link");
+        fill.push((
+            format!("{{{{TOKEN {to}}}}}"),
+            link.rsplit('/').next().expect("token").to_owned(),
+        ));
+    }
+    let mut messages = Vec::new();
+    let mut names: Vec<_> = fs::read_dir(common::root().join(CORPUS))
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    names.sort();
+    for path in names {
+        let mut text = fs::read_to_string(&path).expect("a report");
+        for (mark, value) in &fill {
+            text = text.replace(mark, value);
+        }
+        assert!(!text.contains("{{"), "{path:?}");
+        messages.push((
+            path.file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned(),
+            text,
+        ));
+    }
+    messages
+}
+
+fn bounces(list: &str, ledger: &std::path::Path, source: &std::path::Path) -> common::Run {
+    breves_with(
+        [
+            "bounces",
+            "--subscribers",
+            list,
+            "--ledger",
+            ledger.to_str().expect("utf-8"),
+            source.to_str().expect("utf-8"),
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", TEST_SECRET)],
+    )
+}
+
+#[test]
+fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members_out() {
+    let dir = tempdir();
+    let messages = mailbox(dir.path());
+    let list = format!("{CORPUS}/list.toml");
+    let ledger = dir.path().join("ledger.sqlite3");
+    // A Maildir, as Postfix or Dovecot keep one.
+    let maildir = dir.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(maildir.join(sub)).expect("Maildir");
+    }
+    for (name, text) in &messages {
+        fs::write(maildir.join("new").join(name), text).expect("written");
+    }
+    let run = bounces(&list, &ledger, &maildir);
+    assert!(run.ok(), "{run:?}");
+    let at = format!("{}/new/", maildir.display());
+    assert_eq!(
+        run.stdout.replace(&at, ""),
+        format!("Read 12 message(s) from {}: 4 delivery report(s), 2 complaint(s), 3 plain bounce(s), 2 not a bounce (left alone), 1 malformed.
+  gus@example.com abuse (arf-complaint.eml): unsubscribed: complaint
+  hal@example.org abuse (arf-redacted.eml): unsubscribed: complaint
+  dan@example.com 5.1.10 (exchange-5.1.10.eml): suppressed: permanent failure
+  bob@example.com 5.1.1 (exim-plain.eml): suppressed: permanent failure
+  chloe@example.org 5.2.1 (gmail-5.2.1.eml): suppressed: permanent failure
+  eve@example.org 4.2.2 (postfix-4.2.2.eml): counted: temporary failure, 1 of 3 issues
+  ada@example.org 5.1.1 (postfix-5.1.1.eml): suppressed: permanent failure
+  fay@example.org 5.1.1 (qmail-plain.eml): suppressed: permanent failure
+  ian@example.org 5.0.0 (verp-only.eml): suppressed: permanent failure
+  malformed malformed-dsn.eml: the report about jo@example.org has no status code
+6 suppressed, 2 unsubscribed, 1 counted, 0 already recorded.
+", maildir.display())
+    );
+    // The same reports again, as an mbox: nothing changes.
+    let mbox = dir.path().join("rebonds.mbox");
+    let mut text = String::new();
+    for (_, message) in &messages {
+        text.push_str("From MAILER-DAEMON Tue Apr  7 09:01:12 2026\n");
+        for line in message.lines() {
+            if line.starts_with("From ") {
+                text.push('>');
+            }
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    fs::write(&mbox, text).expect("mbox");
+    let again = bounces(&list, &ledger, &mbox);
+    assert!(again.ok(), "{again:?}");
+    assert!(
+        again
+            .stdout
+            .ends_with("0 suppressed, 0 unsubscribed, 0 counted, 9 already recorded.\n"),
+        "{again:?}"
+    );
+    // The next dry run, told the ledger, leaves the eight out.
+    let out = dir.path().join("after");
+    let run = common::breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        &list,
+        "--dry-run",
+        out.to_str().expect("utf-8"),
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stdout.starts_with("8 subscriber(s) who left the list (unsubscribed, bounced, complained or stopped every section) are left out.\n"),
+        "{run:?}"
+    );
+    let recipients = |dir: &std::path::Path| -> Vec<String> {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("manifest.json")).expect("manifest"))
+                .expect("json");
+        manifest["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["recipient"].as_str().expect("recipient").to_owned())
+            .collect()
+    };
+    assert_eq!(recipients(&out), ["eve@example.org", "jo@example.org"]);
+
+    // status lists every decision with its evidence.
+    let status = common::status(&common::root().join(&list), &ledger);
+    assert!(
+        status
+            .stdout
+            .contains("Bounces and complaints read for the list rebonds (breves bounces): 9\n"),
+        "{status:?}"
+    );
+    assert!(
+        status.stdout.contains("  ada@example.org permanent 5.1.1 (2026-04-07T09:01:12+01:00): suppressed: permanent failure; 550 5.1.1 <ada@example.org>: Recipient address rejected: User unknown in virtual mailbox table"),
+        "{status:?}"
+    );
+
+    // A report that was wrong: the address is given back, and reading
+    // the mailbox again does not take it away again.
+    let undo = common::breves([
+        "suppress",
+        "--undo",
+        "ada@example.org",
+        "--subscribers",
+        &list,
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        undo.stdout,
+        "ada@example.org is on the list rebonds again (it had left: bounce 5.1.1: 550 5.1.1 <ada@example.org>: Recipient address rejected: User unknown in virtual mailbox table).\n"
+    );
+    assert!(bounces(&list, &ledger, &mbox).ok());
+    let out = dir.path().join("given-back");
+    let run = common::breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        &list,
+        "--dry-run",
+        out.to_str().expect("utf-8"),
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    assert_eq!(
+        recipients(&out),
+        ["ada@example.org", "eve@example.org", "jo@example.org"]
+    );
+}
+
+#[test]
+fn temporary_failures_in_three_separate_issues_suppress_the_address() {
+    let dir = tempdir();
+    let list = format!("{CORPUS}/list.toml");
+    let ledger = dir.path().join("ledger.sqlite3");
+    let soft =
+        fs::read_to_string(common::root().join(CORPUS).join("postfix-4.2.2.eml")).expect("report");
+    let folder = dir.path().join("reports");
+    fs::create_dir(&folder).expect("folder");
+    let mut decisions = Vec::new();
+    // Two reports of one issue count once; the third issue suppresses.
+    for (n, issue) in ["2026-03", "2026-03", "2026-04", "2026-05"]
+        .iter()
+        .enumerate()
+    {
+        let text = soft
+            .replace(
+                "<20260407080112.7Qm9@mx.example.fr>",
+                &format!("<soft-{n}@mx.example.fr>"),
+            )
+            .replace(
+                "breves-numeriques-royaume-uni-2026-02-26-2026-04-03.",
+                &format!("{issue}."),
+            );
+        fs::write(folder.join(format!("{n}.eml")), text).expect("written");
+        let run = bounces(&list, &ledger, &folder);
+        assert!(run.ok(), "{run:?}");
+        decisions.push(
+            run.stdout
+                .lines()
+                .filter(|l| l.contains(&format!("{n}.eml")))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+                .join(""),
+        );
+        fs::remove_file(folder.join(format!("{n}.eml"))).expect("read");
+    }
+    let decided: Vec<&str> = decisions
+        .iter()
+        .map(|d| d.rsplit(": ").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            "temporary failure, 1 of 3 issues",
+            "temporary failure, 1 of 3 issues",
+            "temporary failure, 2 of 3 issues",
+            "temporary failures in 3 issues",
+        ],
+        "{decisions:?}"
+    );
+    assert!(decisions[3].contains("suppressed"), "{decisions:?}");
+}

@@ -524,7 +524,7 @@ fn one_click_and_section_links_work_end_to_end() {
     let out = send(&next.display().to_string());
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stdout.contains("2 subscriber(s) who unsubscribed"),
+        out.stdout.contains("2 subscriber(s) who left the list (unsubscribed, bounced, complained or stopped every section) are left out."),
         "{out:?}"
     );
     let fresh: Vec<(String, Vec<u8>)> = {
