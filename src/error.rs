@@ -82,6 +82,9 @@ pub enum Error {
     /// A preview was asked for while the files have errors.
     #[error("the files have errors: run `breves check`")]
     Preview,
+    /// The bounce mailbox could not be read over IMAP.
+    #[error("IMAP: {0}")]
+    Imap(String),
     /// A subscriber asked for by address is not in the list.
     #[error("{0} is not a member of the list")]
     NoSuchMember(String),

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd::check::run(args),
             Command::Archive(args) => cmd::archive::run(args),
             Command::Status(args) => cmd::status::run(args),
-            Command::Bounces(args) => cmd::bounces::run(args),
+            Command::Bounces(args) => cmd::bounces::run(args).await,
             Command::Suppress(args) => cmd::suppress::run(args),
             Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,
         }

@@ -15,6 +15,7 @@
 //! else by the address it names, else (complaints often hide it) by the
 //! unsubscription link of the message it quotes.
 
+pub mod imap;
 pub mod report;
 pub mod source;
 
@@ -68,6 +69,9 @@ pub struct Outcome {
     pub unmatched: Vec<(String, String)>,
     /// Every decision, in the order read.
     pub decisions: Vec<Decision>,
+    /// The messages (by their place in the input) that are reports whose
+    /// every decision is recorded: those a mailbox can file away.
+    pub handled: Vec<usize>,
 }
 
 impl Outcome {
@@ -160,7 +164,7 @@ pub fn process(
         by_code: None,
         issues: ledger.issues_sent(&list.id)?,
     };
-    for raw in messages {
+    for (index, raw) in messages.into_iter().enumerate() {
         outcome.read += 1;
         let report = match report::read(&raw.bytes) {
             Reading::Report(report) => report,
@@ -270,6 +274,7 @@ pub fn process(
                 new,
             });
         }
+        outcome.handled.push(index);
     }
     Ok(outcome)
 }

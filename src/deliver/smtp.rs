@@ -353,7 +353,9 @@ impl Relay {
 
 /// The rustls configuration for implicit TLS: the system's roots and the
 /// extra authority, if any.
-fn implicit_tls(extra_ca: Option<&[u8]>) -> Result<tokio_rustls::TlsConnector, RelayError> {
+pub(crate) fn implicit_tls(
+    extra_ca: Option<&[u8]>,
+) -> Result<tokio_rustls::TlsConnector, RelayError> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);

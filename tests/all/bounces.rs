@@ -384,3 +384,59 @@ fn temporary_failures_in_three_separate_issues_suppress_the_address() {
     );
     assert!(decisions[3].contains("suppressed"), "{decisions:?}");
 }
+
+#[test]
+fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
+    use common::imap::{Imap, PASSWORD};
+    let dir = tempdir();
+    let messages = mailbox(dir.path());
+    let server = Imap::start(&messages);
+    let list = format!("{CORPUS}/list.toml");
+    let ledger = dir.path().join("ledger.sqlite3");
+    let read = |password: &str| {
+        breves_with(
+            [
+                "bounces",
+                "--subscribers",
+                &list,
+                "--ledger",
+                ledger.to_str().expect("utf-8"),
+                "--imap-ca",
+                server.ca.to_str().expect("utf-8"),
+                &server.url(),
+            ],
+            &[
+                ("BREVES_UNSUBSCRIBE_SECRET", TEST_SECRET),
+                ("BREVES_IMAP_PASSWORD", password),
+            ],
+        )
+    };
+    let wrong = read("pas le bon");
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(
+        wrong
+            .stderr
+            .starts_with("error: IMAP: cannot log in as rebonds: "),
+        "{wrong:?}"
+    );
+    let run = read(PASSWORD);
+    assert!(run.ok(), "{run:?}\n{}", server.log());
+    assert!(
+        run.stdout.starts_with(&format!("Read 12 message(s) from {}: 4 delivery report(s), 2 complaint(s), 3 plain bounce(s), 2 not a bounce (left alone), 1 malformed.\n", server.url())),
+        "{run:?}"
+    );
+    assert!(run.stdout.ends_with("6 suppressed, 2 unsubscribed, 1 counted, 0 already recorded.\n9 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{run:?}");
+    // The reports are filed away; the rest stay for a person to read.
+    assert_eq!((server.count(""), server.count("breves-processed")), (3, 9));
+    // Read again: the three left are looked at again, nothing changes.
+    let again = read(PASSWORD);
+    assert!(again.ok(), "{again:?}");
+    assert!(
+        again
+            .stdout
+            .starts_with(&format!("Read 3 message(s) from {}", server.url())),
+        "{again:?}"
+    );
+    assert!(again.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 already recorded.\n0 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{again:?}");
+    assert_eq!((server.count(""), server.count("breves-processed")), (3, 9));
+}

@@ -18,7 +18,7 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn wait_listening(port: u16, child: &mut Child) {
+pub fn wait_listening(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -32,7 +32,7 @@ fn wait_listening(port: u16, child: &mut Child) {
     panic!("the test SMTP server is not listening on {port}");
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
