@@ -400,7 +400,10 @@ fn plain(message: &mail_parser::Message<'_>, mut report: Report) -> Reading {
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let l = line.trim();
-        if l.to_lowercase().contains("address(es) failed") {
+        let lower_line = l.to_lowercase();
+        if lower_line.contains("address(es) failed")
+            || lower_line.contains("failed to these recipients")
+        {
             address = lines[i + 1..]
                 .iter()
                 .map(|l| l.trim())
@@ -468,6 +471,42 @@ mod tests {
             smtp_code("Remote host said: 552 too big").as_deref(),
             Some("5.0.0")
         );
+    }
+
+    #[test]
+    fn any_cut_of_any_report_of_the_corpus_is_read_without_a_panic() {
+        let corpus =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounces");
+        let mut read = 0;
+        for entry in std::fs::read_dir(corpus).expect("the corpus") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "eml") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("a report");
+            for cut in (0..bytes.len()).step_by(7) {
+                let _ = super::read(&bytes[..cut]);
+                let mut flipped = bytes.clone();
+                flipped[cut] ^= 0x80;
+                let _ = super::read(&flipped);
+            }
+            read += 1;
+        }
+        assert_eq!(read, 12);
+    }
+
+    #[test]
+    fn an_exchange_report_in_plain_text_names_the_address_after_its_sentence() {
+        let text = "From: postmaster@example.com\r\nAuto-Submitted: auto-replied\r\nSubject: Undeliverable: Breves\r\nMessage-ID: <x@example.com>\r\n\r\nDelivery has failed to these recipients or groups:\r\n\r\nkim@example.org\r\nThe e-mail address you entered couldn't be found.\r\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\r\n";
+        let Reading::Report(report) = super::read(text.as_bytes()) else {
+            panic!("a report");
+        };
+        assert_eq!(
+            report.findings[0].address.as_deref(),
+            Some("kim@example.org")
+        );
+        assert_eq!(report.findings[0].status, "5.1.1");
+        assert_eq!(report.findings[0].kind, Kind::Permanent);
     }
 
     #[test]
