@@ -19,7 +19,7 @@ pub mod imap;
 pub mod report;
 pub mod source;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::Result;
 use crate::address::Key;
@@ -86,28 +86,65 @@ impl Outcome {
     }
 }
 
-/// Finds members from the codes reports carry, reading the list once.
+/// The members the reports name, found in one reading of the list: by
+/// VERP code, by address. Only those wanted are kept, so memory follows
+/// the mailbox, not the list.
 struct Members<'a> {
     list: &'a List,
     signer: Option<&'a Signer>,
-    by_code: Option<HashMap<[u8; MEMBER_LEN], Key>>,
+    by_code: HashMap<[u8; MEMBER_LEN], Key>,
+    by_address: HashSet<Key>,
     issues: Vec<String>,
 }
 
-impl Members<'_> {
-    fn by_code(&mut self, code: &[u8; MEMBER_LEN]) -> Result<Option<Key>> {
-        let Some(signer) = self.signer else {
-            return Ok(None);
-        };
-        if self.by_code.is_none() {
-            let mut map = HashMap::new();
-            for member in self.list.members() {
-                let key = Key::of(&member?.email);
-                map.insert(signer.member_code(&self.list.id, &key), key);
+impl<'a> Members<'a> {
+    /// Reads the list once for the codes and addresses `reports` carry.
+    fn find(
+        list: &'a List,
+        signer: Option<&'a Signer>,
+        issues: Vec<String>,
+        reports: &[(usize, Raw, Reading)],
+    ) -> Result<Self> {
+        let mut codes: HashSet<[u8; MEMBER_LEN]> = HashSet::new();
+        let mut addresses: HashSet<Key> = HashSet::new();
+        for (_, _, reading) in reports {
+            let Reading::Report(report) = reading else {
+                continue;
+            };
+            if let Some(signer) = signer
+                && let Some(verp) = report.sent_to.iter().find_map(|a| signer.read_verp(a))
+            {
+                codes.insert(verp.member);
             }
-            self.by_code = Some(map);
+            for finding in &report.findings {
+                if let Some(address) = &finding.address {
+                    addresses.insert(Key::from_text(address));
+                }
+            }
         }
-        Ok(self.by_code.as_ref().and_then(|m| m.get(code).cloned()))
+        let mut members = Members {
+            list,
+            signer,
+            by_code: HashMap::new(),
+            by_address: HashSet::new(),
+            issues,
+        };
+        if codes.is_empty() && addresses.is_empty() {
+            return Ok(members);
+        }
+        for member in list.members() {
+            let key = Key::of(&member?.email);
+            if let Some(signer) = signer {
+                let code = signer.member_code(&list.id, &key);
+                if codes.contains(&code) {
+                    members.by_code.insert(code, key.clone());
+                }
+            }
+            if addresses.contains(&key) {
+                members.by_address.insert(key);
+            }
+        }
+        Ok(members)
     }
 
     fn verp(&self, sent_to: &[String]) -> Option<Verp> {
@@ -158,15 +195,18 @@ pub fn process(
     messages: impl IntoIterator<Item = Raw>,
 ) -> Result<Outcome> {
     let mut outcome = Outcome::default();
-    let mut members = Members {
-        list,
-        signer,
-        by_code: None,
-        issues: ledger.issues_sent(&list.id)?,
-    };
-    for (index, raw) in messages.into_iter().enumerate() {
+    let readings: Vec<(usize, Raw, Reading)> = messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let reading = report::read(&raw.bytes);
+            (i, raw, reading)
+        })
+        .collect();
+    let members = Members::find(list, signer, ledger.issues_sent(&list.id)?, &readings)?;
+    for (index, raw, reading) in readings {
         outcome.read += 1;
-        let report = match report::read(&raw.bytes) {
+        let report = match reading {
             Reading::Report(report) => report,
             Reading::NotABounce => {
                 outcome.not_bounces.push(raw.place);
@@ -189,12 +229,12 @@ pub fn process(
             // The VERP code names the one recipient of the message; a
             // report about several names each.
             let mut key = match (verp, one_finding) {
-                (Some(verp), true) => members.by_code(&verp.member)?,
+                (Some(verp), true) => members.by_code.get(&verp.member).cloned(),
                 _ => None,
             };
             if key.is_none()
                 && let Some(address) = &finding.address
-                && list.member(address)?.is_some()
+                && members.by_address.contains(&Key::from_text(address))
             {
                 key = Some(Key::from_text(address));
             }

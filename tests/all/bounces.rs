@@ -439,4 +439,26 @@ fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
     );
     assert!(again.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 already recorded.\n0 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{again:?}");
     assert_eq!((server.count(""), server.count("breves-processed")), (3, 9));
+    // And the next dry run, told the ledger, leaves the eight out.
+    let out = dir.path().join("after");
+    let run = common::breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        &list,
+        "--dry-run",
+        out.to_str().expect("utf-8"),
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stdout.starts_with("8 subscriber(s) who left the list"),
+        "{run:?}"
+    );
+    assert_eq!(
+        common::eml_files(&out).len(),
+        2,
+        "Eve (one soft bounce) and Jo"
+    );
 }
