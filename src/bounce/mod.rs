@@ -318,3 +318,37 @@ pub fn process(
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issue_of_a_bounce_is_its_codes_else_the_quoted_message_ids() {
+        let list = List::preview();
+        let signer = Signer::test();
+        let members = Members {
+            list: &list,
+            signer: Some(&signer),
+            by_code: HashMap::new(),
+            by_address: HashSet::new(),
+            issues: vec!["2026-03".into(), "2026-04".into(), "2026-05".into()],
+        };
+        let bounce: lettre::Address = "rebonds@example.fr".parse().expect("address");
+        let member = signer.member_code(&list.id, &Key::from_text("a@example.org"));
+        let sent_to = signer
+            .verp_address(&bounce, &member, &list.id, "2026-04")
+            .expect("an address")
+            .to_string();
+        let verp = members.verp(&[sent_to]);
+        assert!(verp.is_some());
+        assert_eq!(members.issue_of(verp, None).as_deref(), Some("2026-04"));
+        // The code wins over a quoted Message-ID; without a code, the
+        // Message-ID's issue; without either, none.
+        let quoted = Some("<2026-03.0123abcd@example.fr>");
+        assert_eq!(members.issue_of(verp, quoted).as_deref(), Some("2026-04"));
+        assert_eq!(members.issue_of(None, quoted).as_deref(), Some("2026-03"));
+        assert_eq!(members.issue_of(None, Some("<no-dot@example.fr>")), None);
+        assert_eq!(members.issue_of(None, None), None);
+    }
+}
