@@ -39,7 +39,10 @@
 //! [`campaign`] prepares stages 3 to 5 for a send (each distinct digest
 //! rendered and encoded once). [`check`] and [`preview`] are the editor's
 //! commands ([`preview::server`] serves every digest as the files are
-//! saved), and [`archive`] writes the web archive of the issues. Input problems are gathered, with file, line and column, by
+//! saved), and [`archive`] writes the web archive of the issues. After a
+//! send, [`bounce`] reads the bounce mailbox (each message's envelope
+//! sender names its recipient, [`unsubscribe::Verp`]) and records in the
+//! ledger who leaves the list. Input problems are gathered, with file, line and column, by
 //! [`diagnostics`]; every error is an [`Error`], and every command ends
 //! with an [`ExitStatus`]. The library never prints: the binary does.
 
