@@ -6,7 +6,7 @@
 //! mail-parser reads the message; the report parts' fields, which are
 //! headers in blocks (RFC 3464 §2), are read here from their raw text.
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::{MessageParser, MimeHeaders};
 
 /// What a failure is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,14 +270,7 @@ pub fn read(bytes: &[u8]) -> Reading {
         "message/global",
         "message/global-headers",
     ])
-    .map(|p| match &p.body {
-        PartType::Message(m) => {
-            let id = m.message_id().map(|i| format!("<{i}>"));
-            let links = quoted_original(&raw(p)).1;
-            (id, links)
-        }
-        _ => quoted_original(&raw(p)),
-    })
+    .map(|p| quoted_original(&raw(p)))
     .unwrap_or_default();
     let mut report = Report {
         id,
@@ -437,7 +430,7 @@ fn plain(message: &mail_parser::Message<'_>, mut report: Report) -> Reading {
     let diagnostic = lines
         .iter()
         .map(|l| l.trim())
-        .find(|l| status_code(l).is_some() || smtp_code(l).is_some_and(|_| l.len() > 3))
+        .find(|l| status_code(l).is_some() || smtp_code(l).is_some())
         .unwrap_or_default()
         .chars()
         .take(300)
@@ -507,6 +500,120 @@ mod tests {
         );
         assert_eq!(report.findings[0].status, "5.1.1");
         assert_eq!(report.findings[0].kind, Kind::Permanent);
+    }
+
+    /// A report of `fields` (the per-message block, then per-recipient
+    /// ones), as a mail system sends it.
+    fn dsn(content_type: &str, fields: &str) -> String {
+        format!(
+            "From: MAILER-DAEMON@mx.example.org\r\nTo: rebonds@example.fr\r\nMessage-ID: <r@mx.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nWords.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n{fields}\r\n--b--\r\n"
+        )
+    }
+
+    #[test]
+    fn a_report_must_be_a_multipart_report_that_names_a_recipient() {
+        let one = "Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n";
+        assert!(matches!(
+            super::read(dsn("multipart/report", one).as_bytes()),
+            Reading::Report(_)
+        ));
+        // A delivery-status part in a multipart/mixed is not a report.
+        assert_eq!(
+            super::read(dsn("multipart/mixed", one).as_bytes()),
+            Reading::NotABounce
+        );
+        // No recipient at all: broken; only delivered ones: a success notice.
+        assert_eq!(
+            super::read(
+                dsn("multipart/report", "Reporting-MTA: dns; mx.example.org\r\n").as_bytes()
+            ),
+            Reading::Malformed("a delivery report that names no recipient".into())
+        );
+        let delivered = one
+            .replace("Action: failed", "Action: delivered")
+            .replace("5.1.1", "2.0.0");
+        assert_eq!(
+            super::read(dsn("multipart/report", &delivered).as_bytes()),
+            Reading::NotABounce
+        );
+        assert_eq!(
+            super::read(b"\r\n\r\nA body and no header."),
+            Reading::Malformed("not a message".into())
+        );
+        assert_eq!(super::read(b""), Reading::Malformed("not a message".into()));
+    }
+
+    #[test]
+    fn the_bounce_address_is_read_from_delivered_to_and_from_to() {
+        let body = "\r\nThis message could not be delivered: 550 5.1.1 user unknown\r\n";
+        for header in [
+            "Delivered-To: rebonds+abc@example.fr",
+            "To: Rebonds <rebonds+abc@example.fr>",
+        ] {
+            let text = format!(
+                "From: MAILER-DAEMON@mx.example.org\r\n{header}\r\nSubject: failure\r\n{body}"
+            );
+            let Reading::Report(report) = super::read(text.as_bytes()) else {
+                panic!("{header}: a report");
+            };
+            assert_eq!(report.sent_to, ["rebonds+abc@example.fr"], "{header}");
+        }
+    }
+
+    #[test]
+    fn a_plain_bounce_comes_from_a_mail_system_and_says_delivery_failed() {
+        let failed = "\r\nYour message could not be delivered.\r\n\r\n<<< 550 Requested action not taken: mailbox unavailable\r\n<kim@example.org>:\r\nGiving up.\r\n";
+        let bounce = |headers: &str| {
+            super::read(
+                format!("{headers}Subject: Returned mail\r\nMessage-ID: <m@x>\r\n{failed}")
+                    .as_bytes(),
+            )
+        };
+        for system in [
+            "From: MAILER-DAEMON@mx.example.org\r\n",
+            "From: postmaster@mx.example.org\r\n",
+            "From: Someone <someone@example.org>\r\nReturn-Path: <>\r\n",
+            "From: Someone <someone@example.org>\r\nAuto-Submitted: auto-generated\r\n",
+        ] {
+            let Reading::Report(report) = bounce(system) else {
+                panic!("{system}: a bounce");
+            };
+            let finding = &report.findings[0];
+            // qmail's `<address>:`, not a transcript's `<<<` line.
+            assert_eq!(
+                finding.address.as_deref(),
+                Some("kim@example.org"),
+                "{system}"
+            );
+            assert_eq!(
+                (finding.status.as_str(), finding.kind),
+                ("5.0.0", Kind::Permanent)
+            );
+            assert_eq!(
+                finding.diagnostic,
+                "<<< 550 Requested action not taken: mailbox unavailable"
+            );
+        }
+        // A person, or a message that says it is not automatic: not a bounce.
+        assert_eq!(
+            bounce("From: Someone <someone@example.org>\r\n"),
+            Reading::NotABounce
+        );
+        assert_eq!(
+            bounce("From: Someone <someone@example.org>\r\nAuto-Submitted: no\r\n"),
+            Reading::NotABounce
+        );
+    }
+
+    #[test]
+    fn only_a_5_that_failed_is_permanent() {
+        assert_eq!(kind_of("5.1.1", Some("failed")), Kind::Permanent);
+        assert_eq!(kind_of("5.0.0", None), Kind::Permanent);
+        // Postfix gives up on a 4.4.7 with `Action: failed`: still a
+        // temporary failure, counted.
+        assert_eq!(kind_of("4.4.7", Some("failed")), Kind::Temporary);
+        assert_eq!(kind_of("4.2.2", None), Kind::Temporary);
+        assert_eq!(kind_of("5.2.2", Some("delayed")), Kind::Temporary);
     }
 
     #[test]
