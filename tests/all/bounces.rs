@@ -184,6 +184,22 @@ fn mailbox(dir: &std::path::Path) -> Vec<(String, String)> {
     messages
 }
 
+/// A dry run of the shipped issue to `list` into `out`, told the ledger.
+fn dry_run_with(list: &str, ledger: &std::path::Path, out: &std::path::Path) -> common::Run {
+    let run = common::breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        list,
+        "--dry-run",
+        out.to_str().expect("utf-8"),
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    run
+}
+
 fn bounces(list: &str, ledger: &std::path::Path, source: &std::path::Path) -> common::Run {
     breves_with(
         [
@@ -256,17 +272,7 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
     );
     // The next dry run, told the ledger, leaves the eight out.
     let out = dir.path().join("after");
-    let run = common::breves([
-        "send",
-        common::ISSUE,
-        "--subscribers",
-        &list,
-        "--dry-run",
-        out.to_str().expect("utf-8"),
-        "--ledger",
-        ledger.to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    let run = dry_run_with(&list, &ledger, &out);
     assert!(
         run.stdout.starts_with("8 subscriber(s) who left the list (unsubscribed, bounced, complained or stopped every section) are left out.\n"),
         "{run:?}"
@@ -314,17 +320,7 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
     );
     assert!(bounces(&list, &ledger, &mbox).ok());
     let out = dir.path().join("given-back");
-    let run = common::breves([
-        "send",
-        common::ISSUE,
-        "--subscribers",
-        &list,
-        "--dry-run",
-        out.to_str().expect("utf-8"),
-        "--ledger",
-        ledger.to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    dry_run_with(&list, &ledger, &out);
     assert_eq!(
         recipients(&out),
         ["ada@example.org", "eve@example.org", "jo@example.org"]
@@ -441,17 +437,7 @@ fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
     assert_eq!((server.count(""), server.count("breves-processed")), (3, 9));
     // And the next dry run, told the ledger, leaves the eight out.
     let out = dir.path().join("after");
-    let run = common::breves([
-        "send",
-        common::ISSUE,
-        "--subscribers",
-        &list,
-        "--dry-run",
-        out.to_str().expect("utf-8"),
-        "--ledger",
-        ledger.to_str().expect("utf-8"),
-    ]);
-    assert!(run.ok(), "{run:?}");
+    let run = dry_run_with(&list, &ledger, &out);
     assert!(
         run.stdout.starts_with("8 subscriber(s) who left the list"),
         "{run:?}"
