@@ -160,8 +160,8 @@ fn main() {
                 let per = |d: Duration| d.as_secs_f64() * 1000.0 / messages as f64;
                 if with_ledger && run == 0 {
                     println!(
-                        "  {} ledger commits for {messages} messages",
-                        report.flushes
+                        "  {} ledger commits, {} of them flushed, for {messages} messages",
+                        report.commits, report.flushes
                     );
                 }
                 stages.push((

@@ -8,7 +8,10 @@
 //! writer with the connection's previous outcome and is committed with
 //! what the other connections have waiting ([`crate::ledger::Writer`]);
 //! meanwhile the letter is built and the transport sends the envelope and
-//! the content, and the final dot waits until the commit is durable. A refusal with a 4xx reply or a
+//! the content, and the final dot waits until the commit is written. Each
+//! worker takes its next recipient while the current message is on the
+//! wire and sets it aside in a flushed commit, which takes the written ones
+//! to the disk ([`crate::ledger::Durability`]). A refusal with a 4xx reply or a
 //! connection lost before the message was complete is tried again later,
 //! with exponential back-off and jitter, within a number of attempts and a
 //! time; a 5xx reply about the recipient (at RCPT, or after the message
@@ -39,7 +42,7 @@ use crate::address::Key;
 use crate::campaign::{Campaign, Recipient};
 use crate::deliver::files::Skipped;
 use crate::deliver::{DeliveryError, Transport};
-use crate::ledger::{Entry, Ledger, LedgerError, Outcome, Pending, Scope, Writer};
+use crate::ledger::{Durability, Entry, Ledger, LedgerError, Outcome, Pending, Scope, Writer};
 use crate::{Error, Result};
 use futures_util::FutureExt;
 
@@ -143,8 +146,10 @@ pub struct Report {
     pub latency: Latency,
     /// Where the workers' time went, summed over every worker.
     pub stages: Stages,
-    /// Ledger commits (disk flushes) made, each covering the marks and
-    /// outcomes every connection had waiting.
+    /// Ledger commits made, each covering the marks and outcomes every
+    /// connection had waiting.
+    pub commits: usize,
+    /// How many of them were flushed to the disk.
     pub flushes: usize,
     /// Transient failures met along the way.
     pub retries: usize,
@@ -408,9 +413,15 @@ impl<T: Transport> Shared<'_, T> {
     }
 
     /// Hands the writer how a connection's previous delivery ended (if
-    /// not yet recorded) and that the next one starts; they become durable
-    /// with whatever the other connections submitted meanwhile.
-    fn submit(&self, finished: Option<Finished>, starting: Option<&Key>) -> Pending {
+    /// not yet recorded) and that the next one starts; they are committed
+    /// with whatever the other connections submitted meanwhile, and
+    /// answered once `durability` is reached.
+    fn submit(
+        &self,
+        finished: Option<Finished>,
+        starting: Option<&Key>,
+        durability: Durability,
+    ) -> Pending {
         let Some(writer) = &self.writer else {
             return Pending::ready();
         };
@@ -421,12 +432,17 @@ impl<T: Transport> Shared<'_, T> {
         if let Some(recipient) = starting {
             entries.push(Entry::Leaving(recipient.clone()));
         }
-        writer.submit(entries)
+        match (entries.is_empty(), durability) {
+            (true, _) => Pending::ready(),
+            (false, Durability::Written) => writer.submit(entries),
+            (false, Durability::Flushed) => writer.flush(entries),
+        }
     }
 
-    /// The same, waiting until it is durable.
-    async fn record(&self, finished: Option<Finished>, starting: Option<&Key>) -> Result<()> {
-        self.submit(finished, starting)
+    /// Records how a connection's previous delivery ended, flushed to the
+    /// disk, before the worker waits for anything or stops.
+    async fn record(&self, finished: Option<Finished>) -> Result<()> {
+        self.submit(finished, None, Durability::Flushed)
             .wait()
             .await
             .map_err(Error::Ledger)
@@ -436,8 +452,16 @@ impl<T: Transport> Shared<'_, T> {
     async fn work(&self) -> Result<()> {
         let mut session: Option<T::Session> = None;
         let mut unrecorded: Option<Finished> = None;
-        let outcome = self.work_with(&mut session, &mut unrecorded).await;
-        let flushed = self.record(unrecorded.take(), None).await;
+        let mut ahead: Option<Ahead> = None;
+        let outcome = self
+            .work_with(&mut session, &mut unrecorded, &mut ahead)
+            .await;
+        if let Some(Ahead { job, .. }) = ahead.take() {
+            // Set aside but never attempted: back to the queue (its hold
+            // is lifted once every worker has stopped).
+            self.requeue(job);
+        }
+        let flushed = self.record(unrecorded.take()).await;
         if let Some(s) = session {
             self.transport.close(s).await;
         }
@@ -453,6 +477,69 @@ impl<T: Transport> Shared<'_, T> {
                 Ok(())
             }
             other => other,
+        }
+    }
+
+    /// Takes the worker's next recipient from the queue while its current
+    /// message is on the wire, and sets them aside in the ledger, flushed
+    /// (see [`crate::ledger::Durability`]). Only a recipient ready now is
+    /// taken; a source that fails stops the run as it would at the head of
+    /// the loop.
+    fn take_ahead(&self) -> Option<Ahead> {
+        let writer = self.writer.as_ref()?;
+        if self.stopped() {
+            return None;
+        }
+        match self.take() {
+            Next::Job(job) => {
+                let held = writer.hold(job.recipient.key.clone());
+                Some(Ahead { job, held })
+            }
+            Next::Failed(e) => {
+                self.fail(e);
+                None
+            }
+            Next::Wait(_) | Next::Done => None,
+        }
+    }
+
+    /// What the queue has next, now.
+    fn take(&self) -> Next {
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next(Instant::now())
+    }
+
+    /// The source of recipients failed: the run stops.
+    fn fail(&self, e: Error) {
+        self.report().fatal.get_or_insert(format!(
+            "{e}; nothing more was sent, and those not yet sent are left to send"
+        ));
+        self.halt.store(true, Ordering::SeqCst);
+    }
+
+    /// The next recipient from the queue. When none is ready, the worker
+    /// records its last outcome (flushed) and waits for a retry to fall
+    /// due (`Again`), or stops: the run is over or its source failed.
+    async fn next_job(&self, unrecorded: &mut Option<Finished>) -> Result<Taken> {
+        match self.take() {
+            Next::Job(job) => Ok(Taken::Job(job)),
+            Next::Wait(at) => {
+                self.record(unrecorded.take()).await?;
+                // Wake early if the run stops meanwhile. (Mutation
+                // testing: `-` for `+` makes the worker poll without
+                // sleeping until the retry is due: the same outcome for a
+                // test, only a busy core.)
+                let until = at.min(Instant::now() + Duration::from_millis(200));
+                tokio::time::sleep_until(until.into()).await;
+                Ok(Taken::Again)
+            }
+            Next::Done => Ok(Taken::Over),
+            Next::Failed(e) => {
+                self.fail(e);
+                Ok(Taken::Over)
+            }
         }
     }
 
@@ -473,39 +560,22 @@ impl<T: Transport> Shared<'_, T> {
         &self,
         session: &mut Option<T::Session>,
         unrecorded: &mut Option<Finished>,
+        ahead: &mut Option<Ahead>,
     ) -> Result<()> {
         loop {
             if self.stopped() {
                 return Ok(());
             }
-            let next = self
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .next(Instant::now());
-            let mut job = match next {
-                Next::Job(job) => job,
-                Next::Wait(at) => {
-                    self.record(unrecorded.take(), None).await?;
-                    // Wake early if the run stops meanwhile. (Mutation
-                    // testing: `-` for `+` makes the worker poll without
-                    // sleeping until the retry is due: the same outcome for
-                    // a test, only a busy core.)
-                    let until = at.min(Instant::now() + Duration::from_millis(200));
-                    tokio::time::sleep_until(until.into()).await;
-                    continue;
-                }
-                Next::Done => return Ok(()),
-                Next::Failed(e) => {
-                    self.report().fatal.get_or_insert(format!(
-                        "{e}; nothing more was sent, and those not yet sent are left to send"
-                    ));
-                    self.halt.store(true, Ordering::SeqCst);
-                    return Ok(());
-                }
+            let (mut job, held) = match ahead.take() {
+                Some(Ahead { job, held }) => (job, Some(held)),
+                None => match self.next_job(unrecorded).await? {
+                    Taken::Job(job) => (job, None),
+                    Taken::Again => continue,
+                    Taken::Over => return Ok(()),
+                },
             };
             if self.pace.interval.is_some() {
-                if let Err(e) = self.record(unrecorded.take(), None).await {
+                if let Err(e) = self.record(unrecorded.take()).await {
                     self.requeue(job);
                     return Err(e);
                 }
@@ -520,15 +590,26 @@ impl<T: Transport> Shared<'_, T> {
             let recipient = job.recipient.key.clone();
             // Marked as leaving with the previous outcome, in a commit made
             // while the letter is built and its envelope and content sent;
-            // it is complete only once that commit is durable.
-            let mark = self.submit(unrecorded.take(), Some(&recipient));
+            // it is complete only once that commit is made. Written, not
+            // flushed, when the recipient was set aside (flushed) while
+            // the previous message was on the wire; flushed otherwise.
+            let durability = match held {
+                Some(_) => Durability::Written,
+                None => Durability::Flushed,
+            };
+            let mark = self.submit(unrecorded.take(), Some(&recipient), durability);
+            // The next recipient, set aside while this one is on the wire.
+            *ahead = self.take_ahead();
             // Awaited by the transport before the letter is complete (the
             // final dot), and here after it; the first to wait drives it,
-            // and it measures how long the letter waited for the commit.
+            // and it measures how long the letter waited for the ledger.
             let mark = async move {
                 let waiting = Instant::now();
-                let recorded = mark.wait().await.map_err(Arc::new);
-                (recorded, waiting.elapsed())
+                let mut recorded = mark.wait().await;
+                if let Some(held) = held {
+                    recorded = recorded.and(held.wait().await);
+                }
+                (recorded.map_err(Arc::new), waiting.elapsed())
             }
             .boxed()
             .shared();
@@ -747,6 +828,22 @@ impl<T: Transport> Shared<'_, T> {
     }
 }
 
+/// What a worker takes from the queue.
+enum Taken {
+    Job(Job),
+    /// Nothing ready yet: look again.
+    Again,
+    /// Nothing more for this worker.
+    Over,
+}
+
+/// A worker's next recipient, taken while its current message is on the
+/// wire, and the flushed commit that sets them aside.
+struct Ahead {
+    job: Job,
+    held: Pending,
+}
+
 /// What a delivery's result calls for.
 enum Settled {
     /// Record this outcome.
@@ -849,7 +946,8 @@ pub async fn run<T: Transport>(
     let workers = options.concurrency.clamp(1, total.max(1));
     let results = futures_util::future::join_all((0..workers).map(|_| shared.work())).await;
     let left = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
-    let flushes = shared.writer.as_ref().map_or(0, Writer::commits);
+    let commits = shared.writer.as_ref().map_or(0, Writer::commits);
+    let flushes = shared.writer.as_ref().map_or(0, Writer::flushes);
     let mut report = shared
         .report
         .into_inner()
@@ -859,22 +957,30 @@ pub async fn run<T: Transport>(
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
     report.not_attempted = left + reopen.len();
+    report.commits = commits;
     report.flushes = flushes;
     report.elapsed = started.elapsed();
     for result in results {
         result?;
     }
-    if let Some(journal) = journal
-        && !reopen.is_empty()
-    {
+    if let Some(journal) = journal {
         let ledger = Arc::clone(&journal.ledger);
         let scope = journal.scope.clone();
-        tokio::task::spawn_blocking(move || ledger.reopen(&scope, &reopen))
-            .await
-            .map_err(|e| Error::Task {
-                what: "the ledger's writer",
-                reason: e.to_string(),
-            })??;
+        tokio::task::spawn_blocking(move || {
+            // Those set aside and given back unsent. (A ledger that cannot
+            // record any more leaves them to the next run, which finds
+            // them unsent: see `Ledger::begin_staged`.)
+            let _ = ledger.release_held(&scope);
+            match reopen.is_empty() {
+                true => Ok(()),
+                false => ledger.reopen(&scope, &reopen),
+            }
+        })
+        .await
+        .map_err(|e| Error::Task {
+            what: "the ledger's writer",
+            reason: e.to_string(),
+        })??;
     }
     Ok(report)
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Ledger, LedgerError, now};
+use super::{Ledger, LedgerError, boot_id, now};
 use crate::address::Key;
 
 /// What changed between the start of a send and its resumption.
@@ -181,10 +181,29 @@ pub enum Outcome {
 /// One change of a delivery's state, as [`Ledger::record_all`] records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
+    /// The recipient is set aside to be sent next by this run (`held`):
+    /// made durable ahead of their message, so that after a power cut the
+    /// next run knows they may have been sent.
+    Held(Key),
+    /// Set aside, then given back unsent (the run stopped first).
+    Released(Key),
     /// The recipient's message is about to be handed over (`sending`).
     Leaving(Key),
     /// How the recipient's delivery ended, after how many attempts.
     Ended(Key, Outcome, u32),
+}
+
+/// How far a commit goes before [`Ledger::record_all`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Flushed to the disk: it survives a power cut or a crash of the
+    /// machine (SQLite's full synchronous mode).
+    Flushed,
+    /// Written to the operating system, not flushed: it survives the end
+    /// of breves (a `kill -9`, a panic), not that of the machine; the next
+    /// flushed commit takes it to the disk with it (SQLite's normal
+    /// synchronous mode: the journal is flushed later, in order).
+    Written,
 }
 
 /// Counts by state, and the failures, for `breves status`.
@@ -382,7 +401,8 @@ impl Ledger {
         match recorded {
             None => {
                 tx.execute(
-                    "INSERT INTO sends VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                    "INSERT INTO sends (issue, list, kind, issue_fingerprint, started_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                     params![scope.issue, scope.list, scope.kind, fingerprint, stamp],
                 )
                 .map_err(|e| self.err(e))?;
@@ -412,6 +432,7 @@ impl Ledger {
             params![scope.issue, scope.list, scope.kind, stamp],
         )
         .map_err(|e| self.err(e))?;
+        self.settle_held(&tx, scope, &stamp)?;
         let start = self.counts(&tx, scope, resume, resumed, accepted)?;
         tx.execute(
             &format!(
@@ -433,6 +454,42 @@ impl Ledger {
             tx.commit().map_err(|e| self.err(e))?;
         }
         Ok(start)
+    }
+
+    /// Rows an earlier run set aside (`held`) and did not settle. Their
+    /// marks and outcomes were written, not all flushed
+    /// ([`Durability::Written`]): if the machine has not started again
+    /// since, every one of them is there, so a held row not `sending` was
+    /// never handed over and goes back to what it was. After a power cut
+    /// or a crash of the machine (another boot), or where the boot is not
+    /// known, they may have been lost: every held row may have been sent,
+    /// and is of unknown outcome.
+    fn settle_held(
+        &self,
+        tx: &rusqlite::Connection,
+        scope: &Scope,
+        stamp: &str,
+    ) -> Result<(), LedgerError> {
+        let boot = boot_id();
+        tx.execute(
+            "UPDATE deliveries SET state = 'uncertain',
+                reply = 'about to be sent when the machine stopped (a power cut or a system crash)', updated_at = ?4
+             WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held
+               AND NOT COALESCE((SELECT boot = ?5 FROM sends WHERE issue = ?1 AND list = ?2 AND kind = ?3), 0)",
+            params![scope.issue, scope.list, scope.kind, stamp, boot],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE deliveries SET held = 0 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held",
+            params![scope.issue, scope.list, scope.kind],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE sends SET boot = ?4 WHERE issue = ?1 AND list = ?2 AND kind = ?3",
+            params![scope.issue, scope.list, scope.kind, boot],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// Where the send stands, counted in the ledger.
@@ -677,23 +734,49 @@ impl Ledger {
         if let Some(recipient) = starting {
             entries.push(Entry::Leaving(recipient.clone()));
         }
-        self.record_all(scope, &entries)
+        self.record_all(scope, &entries, Durability::Flushed)
     }
 
-    /// Records `entries` in order, in one durable transaction: one disk
-    /// flush for the marks and outcomes of every connection (group commit).
-    pub fn record_all(&self, scope: &Scope, entries: &[Entry]) -> Result<(), LedgerError> {
-        if entries.is_empty() {
-            return Ok(());
-        }
+    /// Records `entries` in order, in one transaction, as `durability`
+    /// asks: one commit for the marks and outcomes of every connection
+    /// (group commit).
+    pub fn record_all(
+        &self,
+        scope: &Scope,
+        entries: &[Entry],
+        durability: Durability,
+    ) -> Result<(), LedgerError> {
         let mut db = self.db();
+        if durability == Durability::Written {
+            // Set between transactions (SQLite ignores it inside one), and
+            // set back after: everything else the ledger commits is flushed.
+            db.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(|e| self.err(e))?;
+        }
+        let committed = self.commit_entries(&mut db, scope, entries, durability);
+        if durability == Durability::Written {
+            db.pragma_update(None, "synchronous", "FULL")
+                .map_err(|e| self.err(e))?;
+        }
+        committed
+    }
+
+    fn commit_entries(
+        &self,
+        db: &mut rusqlite::Connection,
+        scope: &Scope,
+        entries: &[Entry],
+        durability: Durability,
+    ) -> Result<(), LedgerError> {
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let stamp = now();
         for entry in entries {
-            // One statement for both kinds: a mark leaves the reply and
-            // the attempts as they are.
-            let (recipient, state, reply, attempts) = match entry {
-                Entry::Leaving(recipient) => (recipient, "sending", None, 0),
+            // One statement for every kind: what an entry leaves as it
+            // is, it gives as NULL.
+            let (recipient, state, reply, attempts, held) = match entry {
+                Entry::Held(recipient) => (recipient, None, None, 0, Some(true)),
+                Entry::Released(recipient) => (recipient, None, None, 0, Some(false)),
+                Entry::Leaving(recipient) => (recipient, Some("sending"), None, 0, None),
                 Entry::Ended(recipient, outcome, attempts) => {
                     let (state, reply) = match outcome {
                         Outcome::Sent(r) => ("sent", r),
@@ -702,12 +785,12 @@ impl Ledger {
                         Outcome::GaveUp(r) => ("gave-up", r),
                         Outcome::Retry(r) => ("pending", r),
                     };
-                    (recipient, state, Some(reply), *attempts)
+                    (recipient, Some(state), Some(reply), *attempts, Some(false))
                 }
             };
             tx.prepare_cached(
-                "UPDATE deliveries SET state = ?5, reply = COALESCE(?6, reply),
-                    attempts = attempts + ?7, updated_at = ?8
+                "UPDATE deliveries SET state = COALESCE(?5, state), reply = COALESCE(?6, reply),
+                    attempts = attempts + ?7, held = COALESCE(?9, held), updated_at = ?8
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
             )
             .and_then(|mut update| {
@@ -719,12 +802,38 @@ impl Ledger {
                     state,
                     reply,
                     attempts,
-                    stamp
+                    stamp,
+                    held
                 ])
             })
             .map_err(|e| self.err(e))?;
         }
+        if durability == Durability::Flushed {
+            // Something to write, so that the flush happens even when
+            // there is nothing else: it takes every earlier written
+            // commit to the disk with it.
+            tx.prepare_cached(
+                "UPDATE sends SET updated_at = ?4 WHERE issue = ?1 AND list = ?2 AND kind = ?3",
+            )
+            .and_then(|mut touch| {
+                touch.execute(params![scope.issue, scope.list, scope.kind, stamp])
+            })
+            .map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Lifts the holds of recipients a run set aside and gave back unsent
+    /// (it stopped first); flushed.
+    pub fn release_held(&self, scope: &Scope) -> Result<(), LedgerError> {
+        self.db()
+            .execute(
+                "UPDATE deliveries SET held = 0
+                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held AND state <> 'sending'",
+                params![scope.issue, scope.list, scope.kind],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     /// Sets recipients recorded as refused for good back to be sent: their
@@ -995,6 +1104,136 @@ pub(crate) mod tests {
             1,
             "the uncertain left alone"
         );
+    }
+
+    /// `held` of each row, in list order.
+    fn held(path: &std::path::Path) -> Vec<(String, String, bool)> {
+        let db = rusqlite::Connection::open(path).expect("second connection");
+        let mut rows = db
+            .prepare("SELECT recipient, state, held FROM deliveries ORDER BY position")
+            .expect("query");
+        rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("readable")
+    }
+
+    #[test]
+    fn rows_set_aside_go_back_after_a_crash_and_are_uncertain_after_a_power_cut() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("l.sqlite3");
+        let scope = Scope::list("i", "l");
+        let rows = [
+            ("a@x.org", "s"),
+            ("b@x.org", "s"),
+            ("c@x.org", "s"),
+            ("d@x.org", "s"),
+        ];
+        let audience = planned(&rows);
+        let row = |r: &str, state: &str, held: bool| (r.to_owned(), state.to_owned(), held);
+        // A connection's run: c sent, a on the wire, b set aside next.
+        let run = |ledger: &Ledger| {
+            for (entries, durability) in [
+                (vec![Entry::Held(k("c@x.org"))], Durability::Flushed),
+                (
+                    vec![Entry::Leaving(k("c@x.org")), Entry::Held(k("a@x.org"))],
+                    Durability::Written,
+                ),
+                (
+                    vec![
+                        Entry::Ended(k("c@x.org"), Outcome::Sent("250 ok".into()), 1),
+                        Entry::Leaving(k("a@x.org")),
+                    ],
+                    Durability::Written,
+                ),
+                (vec![Entry::Held(k("b@x.org"))], Durability::Flushed),
+            ] {
+                ledger
+                    .record_all(&scope, &entries, durability)
+                    .expect("record");
+            }
+        };
+        {
+            let ledger = Ledger::open(&path).expect("open");
+            ledger
+                .begin(&scope, "f", &audience, Resume::default())
+                .expect("begin");
+            run(&ledger);
+        }
+        assert_eq!(
+            held(&path),
+            vec![
+                row("a@x.org", "sending", true),
+                row("b@x.org", "pending", true),
+                row("c@x.org", "sent", false),
+                row("d@x.org", "pending", false),
+            ]
+        );
+        // breves was killed; the machine runs on (the same boot): every
+        // written commit is there, so b was never handed over.
+        let ledger = Ledger::open(&path).expect("reopen");
+        let start = ledger
+            .begin(&scope, "f", &audience, Resume::default())
+            .expect("resume");
+        assert_eq!(
+            (start.already_sent, start.uncertain, start.to_send),
+            (1, 1, 3)
+        );
+        assert_eq!(
+            held(&path),
+            vec![
+                row("a@x.org", "uncertain", false),
+                row("b@x.org", "pending", false),
+                row("c@x.org", "sent", false),
+                row("d@x.org", "pending", false),
+            ]
+        );
+        // The same again, then a power cut: the machine starts again (its
+        // boot is another), and the written commits after the last flush
+        // may be gone: here, b's mark and a's outcome.
+        ledger
+            .record_all(
+                &scope,
+                &[Entry::Held(k("a@x.org")), Entry::Held(k("b@x.org"))],
+                Durability::Flushed,
+            )
+            .expect("held");
+        drop(ledger);
+        let db = rusqlite::Connection::open(&path).expect("second connection");
+        db.execute("UPDATE sends SET boot = 'before the power cut'", [])
+            .expect("another boot");
+        drop(db);
+        let ledger = Ledger::open(&path).expect("after the power cut");
+        let start = ledger
+            .begin(&scope, "f", &audience, Resume::default())
+            .expect("resume");
+        assert_eq!(
+            (start.already_sent, start.uncertain, start.to_send),
+            (1, 2, 3)
+        );
+        assert_eq!(
+            held(&path),
+            vec![
+                row("a@x.org", "uncertain", false),
+                row("b@x.org", "uncertain", false),
+                row("c@x.org", "sent", false),
+                row("d@x.org", "pending", false),
+            ]
+        );
+        let status = ledger.status(&scope).expect("status");
+        assert!(
+            status.problems.iter().any(|(r, _, reply)| r == "b@x.org"
+                && reply
+                    == "about to be sent when the machine stopped (a power cut or a system crash)"),
+            "{status:?}"
+        );
+        // Resumed once more on this boot: nothing is held any more.
+        drop(ledger);
+        let ledger = Ledger::open(&path).expect("reopen");
+        let start = ledger
+            .begin(&scope, "f", &audience, Resume::default())
+            .expect("resume");
+        assert_eq!((start.uncertain, start.to_send), (2, 3));
     }
 
     #[test]

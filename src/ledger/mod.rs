@@ -6,11 +6,26 @@
 //! then to `sent` (with the relay's reply) once the relay accepts it, or to
 //! `failed` (a permanent refusal) or `uncertain` (the connection was lost
 //! after the message's last line, before the reply). Each move is committed
-//! with SQLite's full synchronous mode before the step it guards (a message's
-//! final dot is sent only once its mark is durable), so a crash, a `kill -9` or
-//! a power cut loses nothing: a resumed send mails only those
-//! not recorded as `sent` or `failed`, and the rows still `sending` are the
-//! few messages whose fate is unknown (at most one per connection).
+//! before the step it guards (a message's final dot is sent only once its
+//! mark and the connection's previous outcome are committed), so a crash,
+//! a `kill -9` or a power cut loses nobody: a resumed send mails only those
+//! not recorded as `sent` or `failed`, and those whose fate is unknown are
+//! counted and sent again.
+//!
+//! Two depths of commit ([`Durability`]). The mark and the previous
+//! outcome a final dot waits for are *written* (to the operating system,
+//! not flushed: they survive the end of breves, not of the machine), so no
+//! disk flush is on a message's way. What a power cut could take away is
+//! covered ahead of time: a connection sets its next recipient aside
+//! (`held`) in a *flushed* commit while the current message is on the wire,
+//! and that flush takes every written commit before it to the disk. A
+//! resumed send that finds the machine has not started again since (the
+//! same boot) knows every written commit is there: held rows that were
+//! never `sending` go back as they were, and at most one message per
+//! connection is of unknown outcome. After a power cut (another boot),
+//! every held row may have been sent: at most three per connection (the
+//! one set aside, the one on the wire, the one whose outcome was not yet
+//! flushed), each counted as of unknown outcome and sent again.
 //!
 //! The audience and the content are frozen when a send starts: the issue's
 //! fingerprint and every recipient's sections are recorded, and a resumed
@@ -59,7 +74,8 @@ use std::sync::Mutex;
 use rusqlite::Connection;
 
 pub use deliveries::{
-    Changes, Entry, Outcome, Pick, Planned, Resume, Sample, Scope, Start, Status, ToSend,
+    Changes, Durability, Entry, Outcome, Pick, Planned, Resume, Sample, Scope, Start, Status,
+    ToSend,
 };
 pub use lock::SendLock;
 pub use writer::{Pending, Writer};
@@ -179,6 +195,17 @@ impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger").field("path", &self.path).finish()
     }
+}
+
+/// The machine's current boot, where the system tells it (Linux). What a
+/// run writes without flushing ([`Durability::Written`]) lasts until the
+/// machine stops: a ledger that finds another boot, or none, knows it may
+/// have been lost.
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
 }
 
 fn now() -> String {

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// The version of the schema this breves writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Every table, as version [`VERSION`] has them.
 const SCHEMA: &str = "
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS sends (
     issue_fingerprint TEXT NOT NULL,
     started_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    boot TEXT,
     PRIMARY KEY (issue, list, kind)
 );
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     reply TEXT,
     updated_at TEXT NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (issue, list, kind, recipient)
 );
 CREATE TABLE IF NOT EXISTS suppressions (
@@ -62,6 +64,14 @@ CREATE TABLE IF NOT EXISTS reports (
 );
 ";
 
+/// Columns added since version 1, to tables an older file already has.
+const ADDED: [(&str, &str, &str); 2] = [
+    // Version 3: the machine's boot a send last ran under, and the
+    // recipients a run has durably set aside to send next (`held`).
+    ("sends", "boot", "TEXT"),
+    ("deliveries", "held", "INTEGER NOT NULL DEFAULT 0"),
+];
+
 /// Creates the tables of a new ledger, or brings an older one up to date.
 pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     let version: i64 = db.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -71,7 +81,71 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     // Version 0 is a new file, or one from before versions were recorded,
     // whose tables are those of version 1; version 2 adds `reports` (the
     // bounces and complaints read): `IF NOT EXISTS` makes each right.
-    db.execute_batch(&format!(
-        "BEGIN; {SCHEMA} PRAGMA user_version = {VERSION}; COMMIT;"
-    ))
+    // Version 3 adds columns to tables an older file has.
+    let mut sql = format!("BEGIN; {SCHEMA}");
+    for (table, column, kind) in ADDED {
+        // A table of an older file without the column; a new file's
+        // tables are made with it.
+        let (exists, present): (bool, bool) = db.query_row(
+            "SELECT COUNT(*) > 0, COALESCE(SUM(name = ?2), 0) > 0 FROM pragma_table_info(?1)",
+            [table, column],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        if exists && !present {
+            sql.push_str(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind};"));
+        }
+    }
+    sql.push_str(&format!("PRAGMA user_version = {VERSION}; COMMIT;"));
+    db.execute_batch(&sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ledger_of_version_2_gains_the_columns_of_version_3_and_keeps_its_rows() {
+        let db = Connection::open_in_memory().expect("db");
+        // The two tables as version 2 made them, with a send recorded.
+        db.execute_batch(
+            "CREATE TABLE sends (issue TEXT NOT NULL, list TEXT NOT NULL, kind TEXT NOT NULL,
+                issue_fingerprint TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                PRIMARY KEY (issue, list, kind));
+             CREATE TABLE deliveries (issue TEXT NOT NULL, list TEXT NOT NULL, kind TEXT NOT NULL,
+                recipient TEXT NOT NULL, position INTEGER NOT NULL, sections TEXT NOT NULL,
+                state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, reply TEXT,
+                updated_at TEXT NOT NULL, PRIMARY KEY (issue, list, kind, recipient));
+             INSERT INTO sends VALUES ('i', 'l', 'list', 'f', 't', 't');
+             INSERT INTO deliveries VALUES ('i', 'l', 'list', 'a@x.org', 0, 's', 'sending', 1, NULL, 't');
+             PRAGMA user_version = 2;",
+        )
+        .expect("version 2");
+        migrate(&db).expect("migrated");
+        let row: (String, bool, Option<String>) = db
+            .query_row(
+                "SELECT d.state, d.held, s.boot FROM deliveries d JOIN sends s USING (issue, list, kind)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("the row, with the new columns");
+        assert_eq!(row, ("sending".to_owned(), false, None));
+        let version: i64 = db
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, VERSION);
+        migrate(&db).expect("a second time changes nothing");
+
+        // A new file gets them at once.
+        let new = Connection::open_in_memory().expect("db");
+        migrate(&new).expect("made");
+        let columns: i64 = new
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM pragma_table_info('sends') WHERE name = 'boot')
+                      + (SELECT COUNT(*) FROM pragma_table_info('deliveries') WHERE name = 'held')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("columns");
+        assert_eq!(columns, 2);
+    }
 }

@@ -460,6 +460,7 @@ fn kill_9_then_resume(
     members: usize,
     extra: &[&str],
     after: usize,
+    meanwhile: impl FnOnce(&Path),
 ) -> (HashMap<String, usize>, Run, usize) {
     let run = Sender::new();
     let list = run.list(members);
@@ -492,6 +493,7 @@ fn kill_9_then_resume(
         before > 0 && before < members,
         "killed part-way: {before} messages"
     );
+    meanwhile(&run.ledger());
     let out = breves_with(&args[..], &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)]);
     assert_eq!(out.code, 0, "{out:?}");
     (sink.counts(), out, before)
@@ -501,10 +503,27 @@ fn duplicates(counts: &HashMap<String, usize>) -> usize {
     counts.values().map(|n| n - 1).sum()
 }
 
+/// Checks that each of `members` was served, and at most `connections`
+/// twice; gives the duplicates.
+fn everyone_once_but_those_in_flight(
+    counts: &HashMap<String, usize>,
+    members: usize,
+    connections: usize,
+) -> usize {
+    assert_eq!(counts.len(), members, "everyone served in the end");
+    let dups = duplicates(counts);
+    assert!(
+        dups <= connections,
+        "{dups} duplicates, more than the {connections} connections in flight"
+    );
+    dups
+}
+
 #[test]
 fn kill_9_at_full_speed_then_the_same_command_serves_everyone() {
     let sink = smtp_sink(&[]);
-    let (counts, out, before) = kill_9_then_resume(&sink, 1000, &["--concurrency", "4"], 150);
+    let (counts, out, before) =
+        kill_9_then_resume(&sink, 1000, &["--concurrency", "4"], 150, |_| {});
     assert_eq!(counts.len(), 1000, "everyone served in the end");
     let dups = duplicates(&counts);
     assert!(
@@ -522,22 +541,13 @@ fn kill_9_with_every_connection_in_flight_resends_only_those() {
     // The sink waits a second before answering each message's final dot,
     // so at the kill every connection has a message of unknown outcome.
     let sink = smtp_sink(&["-W", ".:1"]);
-    let (counts, out, before) = kill_9_then_resume(&sink, 24, &["--concurrency", "4"], 6);
-    assert_eq!(counts.len(), 24, "everyone served in the end");
-    let dups = duplicates(&counts);
-    assert!(
-        dups <= 4,
-        "{dups} duplicates, more than the 4 connections in flight"
-    );
+    let (counts, out, before) = kill_9_then_resume(&sink, 24, &["--concurrency", "4"], 6, |_| {});
+    let dups = everyone_once_but_those_in_flight(&counts, 24, 4);
     // The resumed run says how many were uncertain: every connection's
-    // message, of which those the sink had stored are the duplicates.
-    let uncertain: usize = out
-        .stdout
-        .split("of which ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no count of uncertain messages: {out:?}"));
+    // message, of which those the sink had stored are the duplicates. (The
+    // next recipient each connection had set aside is not among them: on
+    // the same boot, its mark would be there had it left.)
+    let uncertain = uncertain_resent(&out);
     assert!(
         (dups..=4).contains(&uncertain),
         "{uncertain} uncertain for {dups} duplicates: {out:?}"
@@ -546,6 +556,48 @@ fn kill_9_with_every_connection_in_flight_resends_only_those() {
         "kill -9 with the relay slow to reply, after {before} messages: {dups} duplicate(s); {}",
         out.stdout.lines().next().unwrap_or_default()
     );
+}
+
+/// How many of uncertain outcome a resumed run says it sends again.
+fn uncertain_resent(out: &Run) -> usize {
+    out.stdout
+        .split("of which ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of uncertain messages: {out:?}"))
+}
+
+#[test]
+fn after_a_power_cut_every_recipient_set_aside_is_sent_again_as_uncertain() {
+    // As above, every connection in flight at the kill. Then what a power
+    // cut does to the ledger: the machine starts again (another boot), and
+    // the marks written since the last flush are gone (the messages on the
+    // wire are back to pending, only set aside).
+    let sink = smtp_sink(&["-W", ".:1"]);
+    let (counts, out, before) =
+        kill_9_then_resume(&sink, 24, &["--concurrency", "4"], 6, |ledger| {
+            let db = rusqlite::Connection::open(ledger).expect("the ledger");
+            db.execute("UPDATE sends SET boot = 'before the power cut'", [])
+                .expect("another boot");
+            let lost = db
+                .execute(
+                    "UPDATE deliveries SET state = 'pending' WHERE state = 'sending' AND held",
+                    [],
+                )
+                .expect("marks lost");
+            assert!(lost > 0, "messages on the wire were set aside first");
+        });
+    let dups = everyone_once_but_those_in_flight(&counts, 24, 4);
+    // Each connection's message on the wire and the next it had set aside
+    // are of unknown outcome: at most two a connection (three when the
+    // outcome before was not flushed either), every duplicate among them.
+    let uncertain = uncertain_resent(&out);
+    assert!(
+        (dups.max(1)..=8).contains(&uncertain),
+        "{uncertain} uncertain for {dups} duplicates: {out:?}"
+    );
+    println!("a power cut after {before} messages: {dups} duplicate(s), {uncertain} uncertain");
 }
 
 #[test]
