@@ -176,6 +176,18 @@ pub enum LedgerError {
         /// SQLite's error, in words.
         reason: String,
     },
+    /// The file system does not let SQLite keep a write-ahead journal
+    /// (a network share without shared memory).
+    #[error(
+        "the ledger {}: SQLite cannot keep its journal ahead of the file here (journal mode {mode}); keep the ledger on a local disk",
+        path.display()
+    )]
+    NoJournalAhead {
+        /// The file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
     /// The ledger's writer thread is gone.
     #[error("the ledger {}: its writer stopped", path.display())]
     WriterGone {
@@ -264,8 +276,17 @@ impl Ledger {
         let db = Connection::open(path).map_err(db_err)?;
         db.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
-        db.pragma_update(None, "journal_mode", "WAL")
+        // The journal ahead of the file (WAL): what lets a reader look while
+        // a send writes, and what a send's flushes flush (`Writer`).
+        let mode: String = db
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(db_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(LedgerError::NoJournalAhead {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
         db.pragma_update(None, "synchronous", "FULL")
             .map_err(db_err)?;
         // The audience a send stages (`Ledger::stage`) goes to a temporary

@@ -1,5 +1,5 @@
 //! Group commit: the marks and outcomes of every connection of a send,
-//! committed together by one thread.
+//! committed together by one thread, flushed together by another.
 //!
 //! A worker [`Writer::submit`]s what it has to record and goes on (building
 //! its letter, opening its transaction with the relay); it waits on the
@@ -7,12 +7,17 @@
 //! the other workers submitted meanwhile is committed in the same
 //! transaction, as databases and Postfix's queue manager do.
 //!
-//! What a final dot waits for is *written* ([`Durability::Written`]): no
-//! disk flush on a message's way. A worker [`Writer::hold`]s its next
-//! recipient while the current message is on the wire; holds are
-//! *flushed*, and each flush takes every earlier written commit to the disk
-//! with it, so one flush serves the marks and outcomes of every connection.
+//! Every commit is *written* ([`Durability::Written`]): answered as soon
+//! as SQLite has handed it to the system, so no disk flush is on a
+//! message's way. What asks to be *flushed* ([`Writer::hold`], which sets a
+//! worker's next recipient aside while its current message is on the wire,
+//! and [`Writer::flush`]) is answered by the flushing thread, once it has
+//! flushed the ledger's journal (SQLite's write-ahead log) to the disk:
+//! one flush for whatever every connection has waiting, taking every
+//! commit before it along. The writer does not wait for it: a slow flush
+//! holds back only those who asked for one.
 
+use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,31 +32,25 @@ use crate::address::Key;
 /// The most requests one commit carries.
 const MAX_BATCH: usize = 1024;
 
+type Answer = oneshot::Sender<Result<(), LedgerError>>;
+
 /// What one submission asks, and where its answer goes.
 struct Request {
     entries: Vec<Entry>,
     durability: Durability,
-    done: oneshot::Sender<Result<(), LedgerError>>,
+    done: Answer,
 }
 
-impl Request {
-    /// A hold alone commutes with everything else a batch carries: it
-    /// changes only `held`, of a recipient nobody else records meanwhile.
-    fn only_holds(&self) -> bool {
-        self.entries.iter().all(|e| matches!(e, Entry::Held(_)))
-    }
-}
-
-/// The thread that commits one send's records in batches.
+/// The threads that commit and flush one send's records in batches.
 #[derive(Debug)]
 pub struct Writer {
     requests: Option<mpsc::Sender<Request>>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
     path: PathBuf,
     counts: Arc<Counts>,
 }
 
-/// Transactions committed, and how many of them were flushed.
+/// Transactions committed, and flushes made.
 #[derive(Debug, Default)]
 struct Counts {
     commits: AtomicUsize,
@@ -89,19 +88,33 @@ impl Writer {
     /// Starts the writer of `scope` in `ledger`.
     pub fn start(ledger: Arc<Ledger>, scope: Scope) -> Result<Writer, LedgerError> {
         let path = ledger.path().to_path_buf();
+        let io_err = |source| LedgerError::File {
+            path: path.clone(),
+            source,
+        };
+        // SQLite's journal: open as long as the ledger is, so never
+        // replaced under this handle.
+        let mut journal = path.clone().into_os_string();
+        journal.push("-wal");
+        let journal = File::open(&journal).map_err(io_err)?;
         let (requests, inbox) = mpsc::channel::<Request>();
+        let (to_flush, flushes) = mpsc::channel::<Vec<Answer>>();
         let counts = Arc::new(Counts::default());
-        let counted = Arc::clone(&counts);
-        let thread = std::thread::Builder::new()
-            .name("ledger-writer".into())
-            .spawn(move || commit_batches(&ledger, &scope, &inbox, &counted))
-            .map_err(|source| LedgerError::File {
-                path: path.clone(),
-                source,
-            })?;
+        let (committed, flushed) = (Arc::clone(&counts), Arc::clone(&counts));
+        let flusher_path = path.clone();
+        let threads = vec![
+            std::thread::Builder::new()
+                .name("ledger-writer".into())
+                .spawn(move || commit_batches(&ledger, &scope, &inbox, &to_flush, &committed))
+                .map_err(io_err)?,
+            std::thread::Builder::new()
+                .name("ledger-flusher".into())
+                .spawn(move || flush_batches(&journal, &flusher_path, &flushes, &flushed))
+                .map_err(io_err)?,
+        ];
         Ok(Writer {
             requests: Some(requests),
-            thread: Some(thread),
+            threads,
             path,
             counts,
         })
@@ -117,7 +130,7 @@ impl Writer {
         self.counts.commits.load(Ordering::SeqCst)
     }
 
-    /// How many of them were flushed to the disk.
+    /// How many times it has flushed them to the disk.
     pub fn flushes(&self) -> usize {
         self.counts.flushes.load(Ordering::SeqCst)
     }
@@ -141,7 +154,7 @@ impl Writer {
     /// Sets `recipient` aside as this run's next to send ([`Entry::Held`]),
     /// answered once flushed.
     pub fn hold(&self, recipient: Key) -> Pending {
-        self.send(vec![Entry::Held(recipient)], Durability::Flushed)
+        self.flush(vec![Entry::Held(recipient)])
     }
 
     fn send(&self, entries: Vec<Entry>, durability: Durability) -> Pending {
@@ -164,23 +177,23 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        // Closing the channel ends the thread once it has answered every
-        // request already sent.
+        // Closing the channel ends the writer once it has answered (or
+        // passed on) every request already sent, and the flusher after it.
         self.requests.take();
-        if let Some(thread) = self.thread.take() {
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
 }
 
-/// The writer's loop: takes every request waiting and commits them, in
-/// order, in one transaction, flushed if any of them asks; holds alone are
-/// committed after the others, so that written requests are not kept
-/// waiting for their flush. Answers each.
+/// The writer's loop: takes every request waiting, commits them in order
+/// in one transaction, written; answers those that asked no more, and
+/// passes the others on to the flusher.
 fn commit_batches(
     ledger: &Ledger,
     scope: &Scope,
     inbox: &mpsc::Receiver<Request>,
+    to_flush: &mpsc::Sender<Vec<Answer>>,
     counts: &Counts,
 ) {
     while let Ok(first) = inbox.recv() {
@@ -193,61 +206,86 @@ fn commit_batches(
                 Err(_) => break,
             }
         }
-        let (mut holds, mut ordered): (Vec<Request>, Vec<Request>) = batch
-            .into_iter()
-            .partition(|r| r.durability == Durability::Flushed && r.only_holds());
-        let flushed = ordered.iter().any(|r| r.durability == Durability::Flushed);
-        if flushed {
-            // One flush for all.
-            ordered.append(&mut holds);
+        let entries: Vec<Entry> = batch
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.entries))
+            .collect();
+        let recorded = match entries.is_empty() {
+            true => Ok(()),
+            false => ledger.record_all(scope, &entries, Durability::Written),
+        };
+        if !entries.is_empty() {
+            counts.commits.fetch_add(1, Ordering::SeqCst);
         }
-        if !ordered.is_empty() {
-            let durability = match flushed {
-                true => Durability::Flushed,
-                false => Durability::Written,
-            };
-            commit(ledger, scope, ordered, durability, counts);
-        }
-        if !holds.is_empty() {
-            commit(ledger, scope, holds, Durability::Flushed, counts);
+        match recorded {
+            Ok(()) => {
+                let mut flushed = Vec::new();
+                for request in batch {
+                    match request.durability {
+                        Durability::Written => {
+                            let _ = request.done.send(Ok(()));
+                        }
+                        Durability::Flushed => flushed.push(request.done),
+                    }
+                }
+                if !flushed.is_empty() {
+                    // A flusher that is gone drops them: `WriterGone`.
+                    let _ = to_flush.send(flushed);
+                }
+            }
+            Err(e) => answer_all(
+                batch.into_iter().map(|r| r.done),
+                e,
+                ledger.path().to_path_buf(),
+            ),
         }
     }
 }
 
-/// Commits the entries of `batch` in one transaction and answers each.
-fn commit(
-    ledger: &Ledger,
-    scope: &Scope,
-    mut batch: Vec<Request>,
-    durability: Durability,
+/// The flusher's loop: takes every flush waiting, flushes the journal
+/// once, answers each. What was committed before a request was passed on
+/// is in the journal by then, and on the disk after it.
+fn flush_batches(
+    journal: &File,
+    path: &std::path::Path,
+    inbox: &mpsc::Receiver<Vec<Answer>>,
     counts: &Counts,
 ) {
-    let entries: Vec<Entry> = batch
-        .iter_mut()
-        .flat_map(|r| std::mem::take(&mut r.entries))
-        .collect();
-    let recorded = ledger.record_all(scope, &entries, durability);
-    counts.commits.fetch_add(1, Ordering::SeqCst);
-    if durability == Durability::Flushed {
+    while let Ok(mut answers) = inbox.recv() {
+        while let Ok(more) = inbox.try_recv() {
+            answers.extend(more);
+        }
+        let flushed = journal.sync_data();
         counts.flushes.fetch_add(1, Ordering::SeqCst);
+        match flushed {
+            Ok(()) => {
+                for done in answers {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(source) => answer_all(
+                answers,
+                LedgerError::File {
+                    path: path.to_path_buf(),
+                    source,
+                },
+                path.to_path_buf(),
+            ),
+        }
     }
-    match recorded {
-        Ok(()) => {
-            for request in batch {
-                let _ = request.done.send(Ok(()));
-            }
-        }
-        Err(e) => {
-            let reason = e.to_string();
-            let mut first = Some(e);
-            for request in batch {
-                let answer = first.take().unwrap_or_else(|| LedgerError::Commit {
-                    path: ledger.path().to_path_buf(),
-                    reason: reason.clone(),
-                });
-                let _ = request.done.send(Err(answer));
-            }
-        }
+}
+
+/// Answers every request of a batch that failed: the first with the
+/// error, the others with what it said.
+fn answer_all(answers: impl IntoIterator<Item = Answer>, error: LedgerError, path: PathBuf) {
+    let reason = error.to_string();
+    let mut first = Some(error);
+    for done in answers {
+        let answer = first.take().unwrap_or_else(|| LedgerError::Commit {
+            path: path.clone(),
+            reason: reason.clone(),
+        });
+        let _ = done.send(Err(answer));
     }
 }
 
@@ -334,8 +372,8 @@ mod tests {
         assert_eq!((writer.commits(), writer.flushes()), (1, 0));
         writer.hold(k("b@x.org")).wait().await.expect("flushed");
         assert_eq!((writer.commits(), writer.flushes()), (2, 1));
-        // What waits together: the written requests in one commit, not
-        // flushed, then the holds in another, flushed.
+        // What waits together is committed together, written, and what
+        // asks for a flush is flushed together after.
         let blocker = rusqlite::Connection::open(&path).expect("second");
         blocker
             .execute_batch("BEGIN IMMEDIATE")
@@ -359,13 +397,14 @@ mod tests {
             p.wait().await.expect("committed");
         }
         // The first alone or not (it is the writer's to take), the mark
-        // of b is not flushed, and both holds are in one flush.
+        // of b and both holds are in one commit, and the holds in one
+        // flush.
         assert_eq!(writer.flushes(), 2);
-        assert!((4..=5).contains(&writer.commits()), "{}", writer.commits());
+        assert!((3..=4).contains(&writer.commits()), "{}", writer.commits());
         // A flush with nothing to record still flushes.
         let commits = writer.commits();
         writer.flush(Vec::new()).wait().await.expect("flushed");
-        assert_eq!((writer.commits(), writer.flushes()), (commits + 1, 3));
+        assert_eq!((writer.commits(), writer.flushes()), (commits, 3));
         drop(writer);
         let held: Vec<(String, String, bool)> = blocker
             .prepare("SELECT recipient, state, held FROM deliveries ORDER BY position")
