@@ -922,8 +922,9 @@ pub async fn run<T: Transport>(
     let total = recipients.total;
     let queue = Queue::of(recipients);
     progress.started(total);
+    let workers = options.concurrency.clamp(1, total.max(1));
     let writer = journal
-        .map(|j| Writer::start(Arc::clone(&j.ledger), j.scope.clone()))
+        .map(|j| Writer::start(Arc::clone(&j.ledger), j.scope.clone(), workers))
         .transpose()?;
     let shared = Shared {
         campaign,
@@ -943,7 +944,6 @@ pub async fn run<T: Transport>(
         streak: Mutex::new(Streak::default()),
         reopen: Mutex::new(Vec::new()),
     };
-    let workers = options.concurrency.clamp(1, total.max(1));
     let results = futures_util::future::join_all((0..workers).map(|_| shared.work())).await;
     let left = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
     let commits = shared.writer.as_ref().map_or(0, Writer::commits);
