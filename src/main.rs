@@ -47,7 +47,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: every connection of a send runs in one task anyway, and
+    // a runtime of several threads waits for the relay's replies on one
+    // thread and hands each to the task on another, a switch of threads
+    // per reply (a send at one connection went from 1,210-1,485 to
+    // 1,562-1,887 messages/s, four pairs; `docs/PERFORMANCE.md`). What
+    // blocks (SQLite, files) runs on threads of its own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -301,8 +301,10 @@ fn flush_batches(
 /// next final dot, after the relay has taken the current message, which
 /// at eight connections takes several milliseconds (each connection waits
 /// its turn at the relay): gathering stays off the path while one flush
-/// serves several connections (at eight: 1,775 against 1,656 messages/s,
-/// medians of four pairs in turn; `docs/PERFORMANCE.md`).
+/// serves several connections (at eight, medians of four pairs in turn:
+/// 1,775 against 1,656 messages/s with a fixed 1.5 ms, 2,076 against
+/// 2,043 with this; a fifth fewer samples in the flushing thread in
+/// `perf`; `docs/PERFORMANCE.md`).
 fn gathering(connections: usize) -> Duration {
     let others = u32::try_from(connections.saturating_sub(1)).unwrap_or(u32::MAX);
     (Duration::from_micros(200) * others.min(7)).min(Duration::from_micros(1400))
