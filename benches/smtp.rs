@@ -97,7 +97,8 @@ fn main() {
         "message: {} bytes (the full digest), {messages} messages a run",
         letter.bytes.len()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // As the binary runs it (`src/main.rs`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
