@@ -307,6 +307,19 @@ impl Ledger {
         &self.path
     }
 
+    /// SQLite's journal of the ledger (its write-ahead log), named after
+    /// the file as SQLite opened it: through any symbolic link, the
+    /// journal is beside the file itself.
+    pub(crate) fn journal(&self) -> PathBuf {
+        let db = self.db();
+        let mut journal = db
+            .path()
+            .filter(|p| !p.is_empty())
+            .map_or_else(|| self.path.clone().into_os_string(), Into::into);
+        journal.push("-wal");
+        PathBuf::from(journal)
+    }
+
     fn err(&self, source: rusqlite::Error) -> LedgerError {
         LedgerError::Database {
             path: self.path.clone(),

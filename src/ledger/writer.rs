@@ -99,9 +99,7 @@ impl Writer {
         };
         // SQLite's journal: open as long as the ledger is, so never
         // replaced under this handle.
-        let mut journal = path.clone().into_os_string();
-        journal.push("-wal");
-        let journal = File::open(&journal).map_err(io_err)?;
+        let journal = File::open(ledger.journal()).map_err(io_err)?;
         let (requests, inbox) = mpsc::channel::<Request>();
         let (to_flush, flushes) = mpsc::channel::<Vec<Answer>>();
         let counts = Arc::new(Counts::default());
@@ -423,8 +421,13 @@ mod tests {
             writer.flushes(),
             started.elapsed()
         );
-        // One connection: each hold flushed on its own, at once.
+        // One connection: each hold flushed on its own, at once. (The
+        // ledger opened through a symbolic link: the journal flushed is
+        // the one beside the file.)
         drop(writer);
+        let link = dir.path().join("link.sqlite3");
+        std::os::unix::fs::symlink(dir.path().join("l.sqlite3"), &link).expect("symlink");
+        let ledger = Arc::new(Ledger::open(&link).expect("through the link"));
         let writer = Writer::start(Arc::clone(&ledger), scope, 1).expect("writer");
         for name in &names[..2] {
             writer.hold(k(name)).wait().await.expect("flushed");
