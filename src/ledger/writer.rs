@@ -184,6 +184,9 @@ impl Drop for Writer {
     fn drop(&mut self) {
         // Closing the channel ends the writer once it has answered (or
         // passed on) every request already sent, and the flusher after it.
+        // (Mutation testing: not joining them, they end all the same a
+        // moment later; joining is what makes "every commit is made" true
+        // when this returns, which no test can catch in that moment.)
         self.requests.take();
         for thread in self.threads.drain(..) {
             let _ = thread.join();
@@ -260,7 +263,10 @@ fn flush_batches(
     let window = gathering(connections);
     while let Ok(mut answers) = inbox.recv() {
         // Gathers for a while when several connections share the flush,
-        // but no longer than once every connection waits on it.
+        // but no longer than once every connection waits on it. (Mutation
+        // testing: `<=` waits for one request more than there are
+        // connections, which does not come: the window ends the wait, a
+        // difference in time only.)
         let until = Instant::now() + window;
         while answers.len() < connections {
             let left = until.saturating_duration_since(Instant::now());
