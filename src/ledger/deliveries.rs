@@ -746,6 +746,9 @@ impl Ledger {
         entries: &[Entry],
         durability: Durability,
     ) -> Result<(), LedgerError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let mut db = self.db();
         if durability == Durability::Written {
             // Set between transactions (SQLite ignores it inside one), and
@@ -753,7 +756,7 @@ impl Ledger {
             db.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(|e| self.err(e))?;
         }
-        let committed = self.commit_entries(&mut db, scope, entries, durability);
+        let committed = self.commit_entries(&mut db, scope, entries);
         if durability == Durability::Written {
             db.pragma_update(None, "synchronous", "FULL")
                 .map_err(|e| self.err(e))?;
@@ -766,7 +769,6 @@ impl Ledger {
         db: &mut rusqlite::Connection,
         scope: &Scope,
         entries: &[Entry],
-        durability: Durability,
     ) -> Result<(), LedgerError> {
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let stamp = now();
@@ -805,18 +807,6 @@ impl Ledger {
                     stamp,
                     held
                 ])
-            })
-            .map_err(|e| self.err(e))?;
-        }
-        if durability == Durability::Flushed {
-            // Something to write, so that the flush happens even when
-            // there is nothing else: it takes every earlier written
-            // commit to the disk with it.
-            tx.prepare_cached(
-                "UPDATE sends SET updated_at = ?4 WHERE issue = ?1 AND list = ?2 AND kind = ?3",
-            )
-            .and_then(|mut touch| {
-                touch.execute(params![scope.issue, scope.list, scope.kind, stamp])
             })
             .map_err(|e| self.err(e))?;
         }
@@ -1106,8 +1096,13 @@ pub(crate) mod tests {
         );
     }
 
-    /// `held` of each row, in list order.
-    fn held(path: &std::path::Path) -> Vec<(String, String, bool)> {
+    /// A row as [`held`] gives it.
+    pub(crate) fn row(recipient: &str, state: &str, held: bool) -> (String, String, bool) {
+        (recipient.to_owned(), state.to_owned(), held)
+    }
+
+    /// Recipient, state and `held` of each row, in list order.
+    pub(crate) fn held(path: &std::path::Path) -> Vec<(String, String, bool)> {
         let db = rusqlite::Connection::open(path).expect("second connection");
         let mut rows = db
             .prepare("SELECT recipient, state, held FROM deliveries ORDER BY position")
@@ -1130,7 +1125,6 @@ pub(crate) mod tests {
             ("d@x.org", "s"),
         ];
         let audience = planned(&rows);
-        let row = |r: &str, state: &str, held: bool| (r.to_owned(), state.to_owned(), held);
         // A connection's run: c sent, a on the wire, b set aside next.
         let run = |ledger: &Ledger| {
             for (entries, durability) in [
@@ -1153,6 +1147,14 @@ pub(crate) mod tests {
                     .expect("record");
             }
         };
+        // The next run: the ledger opened again, the send resumed.
+        let resume = || {
+            let ledger = Ledger::open(&path).expect("reopen");
+            let start = ledger
+                .begin(&scope, "f", &audience, Resume::default())
+                .expect("resume");
+            (ledger, start)
+        };
         {
             let ledger = Ledger::open(&path).expect("open");
             ledger
@@ -1171,10 +1173,7 @@ pub(crate) mod tests {
         );
         // breves was killed; the machine runs on (the same boot): every
         // written commit is there, so b was never handed over.
-        let ledger = Ledger::open(&path).expect("reopen");
-        let start = ledger
-            .begin(&scope, "f", &audience, Resume::default())
-            .expect("resume");
+        let (ledger, start) = resume();
         assert_eq!(
             (start.already_sent, start.uncertain, start.to_send),
             (1, 1, 3)
@@ -1203,10 +1202,7 @@ pub(crate) mod tests {
         db.execute("UPDATE sends SET boot = 'before the power cut'", [])
             .expect("another boot");
         drop(db);
-        let ledger = Ledger::open(&path).expect("after the power cut");
-        let start = ledger
-            .begin(&scope, "f", &audience, Resume::default())
-            .expect("resume");
+        let (ledger, start) = resume();
         assert_eq!(
             (start.already_sent, start.uncertain, start.to_send),
             (1, 2, 3)
@@ -1229,10 +1225,7 @@ pub(crate) mod tests {
         );
         // Resumed once more on this boot: nothing is held any more.
         drop(ledger);
-        let ledger = Ledger::open(&path).expect("reopen");
-        let start = ledger
-            .begin(&scope, "f", &audience, Resume::default())
-            .expect("resume");
+        let (_, start) = resume();
         assert_eq!((start.uncertain, start.to_send), (2, 3));
     }
 

@@ -331,19 +331,25 @@ fn answer_all(answers: impl IntoIterator<Item = Answer>, error: LedgerError, pat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::deliveries::tests::{k, planned};
+    use crate::ledger::deliveries::tests::{held, k, planned, row};
     use crate::ledger::{Outcome, Resume};
+
+    /// A ledger in `dir` with a send of `scope` to `names` begun.
+    fn begun(dir: &std::path::Path, scope: &Scope, names: &[String]) -> Arc<Ledger> {
+        let ledger = Arc::new(Ledger::open(&dir.join("l.sqlite3")).expect("ledger"));
+        let rows: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
+        ledger
+            .begin(scope, "f", &planned(&rows), Resume::default())
+            .expect("begin");
+        ledger
+    }
 
     #[tokio::test]
     async fn what_waits_meanwhile_is_committed_together() {
         let dir = tempfile::tempdir().expect("temp");
-        let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
         let scope = Scope::list("i", "l");
         let names: Vec<String> = (0..50).map(|i| format!("m{i}@example.org")).collect();
-        let rows: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
-        ledger
-            .begin(&scope, "f", &planned(&rows), Resume::default())
-            .expect("begin");
+        let ledger = begun(dir.path(), &scope, &names);
         // Another connection holds the database's write lock, so the
         // writer's first commit waits and every later submission queues.
         let blocker = rusqlite::Connection::open(dir.path().join("l.sqlite3")).expect("second");
@@ -399,13 +405,9 @@ mod tests {
         assert_eq!(gathering(8), Duration::from_micros(1400));
         assert_eq!(gathering(64), Duration::from_micros(1400));
         let dir = tempfile::tempdir().expect("temp");
-        let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
         let scope = Scope::list("i", "l");
         let names: Vec<String> = (0..8).map(|i| format!("m{i}@example.org")).collect();
-        let rows: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
-        ledger
-            .begin(&scope, "f", &planned(&rows), Resume::default())
-            .expect("begin");
+        let ledger = begun(dir.path(), &scope, &names);
         // Eight connections set their next aside one after the other, as
         // their messages leave: one flush for the eight, made as soon as
         // the eighth has asked.
@@ -445,12 +447,9 @@ mod tests {
     async fn a_mark_is_answered_once_written_and_a_hold_once_flushed_after_it() {
         let dir = tempfile::tempdir().expect("temp");
         let path = dir.path().join("l.sqlite3");
-        let ledger = Arc::new(Ledger::open(&path).expect("ledger"));
         let scope = Scope::list("i", "l");
-        let rows = [("a@x.org", ""), ("b@x.org", ""), ("c@x.org", "")];
-        ledger
-            .begin(&scope, "f", &planned(&rows), Resume::default())
-            .expect("begin");
+        let names = ["a@x.org", "b@x.org", "c@x.org"].map(String::from);
+        let ledger = begun(dir.path(), &scope, &names);
         let writer = Writer::start(Arc::clone(&ledger), scope.clone(), 1).expect("writer");
         writer
             .submit(vec![Entry::Leaving(k("a@x.org"))])
@@ -494,16 +493,8 @@ mod tests {
         writer.flush(Vec::new()).wait().await.expect("flushed");
         assert_eq!((writer.commits(), writer.flushes()), (commits, 3));
         drop(writer);
-        let held: Vec<(String, String, bool)> = blocker
-            .prepare("SELECT recipient, state, held FROM deliveries ORDER BY position")
-            .expect("query")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("readable");
-        let row = |r: &str, state: &str, held: bool| (r.to_owned(), state.to_owned(), held);
         assert_eq!(
-            held,
+            held(&path),
             vec![
                 row("a@x.org", "sent", true),
                 row("b@x.org", "sending", true),
