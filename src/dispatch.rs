@@ -415,34 +415,42 @@ impl<T: Transport> Shared<'_, T> {
     /// Hands the writer how a connection's previous delivery ended (if
     /// not yet recorded) and that the next one starts; they are committed
     /// with whatever the other connections submitted meanwhile, and
-    /// answered once `durability` is reached.
+    /// answered once `durability` is reached. The recipient after it, if
+    /// already taken, is set aside in the same commit: that answer comes
+    /// once flushed.
     fn submit(
         &self,
         finished: Option<Finished>,
         starting: Option<&Key>,
         durability: Durability,
-    ) -> Pending {
+        next: Option<&Key>,
+    ) -> (Pending, Option<Pending>) {
         let Some(writer) = &self.writer else {
-            return Pending::ready();
+            return (Pending::ready(), next.map(|_| Pending::ready()));
         };
-        let mut entries = Vec::with_capacity(2);
+        let mut entries = Vec::with_capacity(3);
         if let Some((recipient, outcome, attempts)) = finished {
             entries.push(Entry::Ended(recipient, outcome, attempts));
         }
         if let Some(recipient) = starting {
             entries.push(Entry::Leaving(recipient.clone()));
         }
-        match (entries.is_empty(), durability) {
-            (true, _) => Pending::ready(),
-            (false, Durability::Written) => writer.submit(entries),
-            (false, Durability::Flushed) => writer.flush(entries),
+        match (next, entries.is_empty(), durability) {
+            (Some(next), _, _) => {
+                let (done, held) = writer.submit_holding(entries, durability, next.clone());
+                (done, Some(held))
+            }
+            (None, true, _) => (Pending::ready(), None),
+            (None, false, Durability::Written) => (writer.submit(entries), None),
+            (None, false, Durability::Flushed) => (writer.flush(entries), None),
         }
     }
 
     /// Records how a connection's previous delivery ended, flushed to the
     /// disk, before the worker waits for anything or stops.
     async fn record(&self, finished: Option<Finished>) -> Result<()> {
-        self.submit(finished, None, Durability::Flushed)
+        self.submit(finished, None, Durability::Flushed, None)
+            .0
             .wait()
             .await
             .map_err(Error::Ledger)
@@ -480,21 +488,19 @@ impl<T: Transport> Shared<'_, T> {
         }
     }
 
-    /// Takes the worker's next recipient from the queue while its current
-    /// message is on the wire, and sets them aside in the ledger, flushed
-    /// (see [`crate::ledger::Durability`]). Only a recipient ready now is
-    /// taken; a source that fails stops the run as it would at the head of
-    /// the loop.
-    fn take_ahead(&self) -> Option<Ahead> {
-        let writer = self.writer.as_ref()?;
+    /// Takes the worker's next recipient from the queue, to be set aside
+    /// in the ledger (flushed) with the current one's mark, while the
+    /// current message is on the wire (see
+    /// [`crate::ledger::Durability`]). Only a recipient ready now is
+    /// taken; a source that fails stops the run as it would at the head
+    /// of the loop.
+    fn take_ahead(&self) -> Option<Job> {
+        self.writer.as_ref()?;
         if self.stopped() {
             return None;
         }
         match self.take() {
-            Next::Job(job) => {
-                let held = writer.hold(job.recipient.key.clone());
-                Some(Ahead { job, held })
-            }
+            Next::Job(job) => Some(job),
             Next::Failed(e) => {
                 self.fail(e);
                 None
@@ -597,9 +603,16 @@ impl<T: Transport> Shared<'_, T> {
                 Some(_) => Durability::Written,
                 None => Durability::Flushed,
             };
-            let mark = self.submit(unrecorded.take(), Some(&recipient), durability);
-            // The next recipient, set aside while this one is on the wire.
-            *ahead = self.take_ahead();
+            // The next recipient, set aside in the same commit, flushed
+            // while this one is on the wire.
+            let next = self.take_ahead();
+            let (mark, held_next) = self.submit(
+                unrecorded.take(),
+                Some(&recipient),
+                durability,
+                next.as_ref().map(|job| &job.recipient.key),
+            );
+            *ahead = next.zip(held_next).map(|(job, held)| Ahead { job, held });
             // Awaited by the transport before the letter is complete (the
             // final dot), and here after it; the first to wait drives it,
             // and it measures how long the letter waited for the ledger.

@@ -193,11 +193,13 @@ pub enum Entry {
     Ended(Key, Outcome, u32),
 }
 
-/// How far a commit goes before [`Ledger::record_all`] returns.
+/// How far a commit goes before the answer to what a send submits (see
+/// [`super::Writer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// Flushed to the disk: it survives a power cut or a crash of the
-    /// machine (SQLite's full synchronous mode).
+    /// machine (SQLite's full synchronous mode, or the writer's flush of its
+    /// journal).
     Flushed,
     /// Written to the operating system, not flushed: it survives the end
     /// of breves (a `kill -9`, a panic), not that of the machine; the next
@@ -734,83 +736,28 @@ impl Ledger {
         if let Some(recipient) = starting {
             entries.push(Entry::Leaving(recipient.clone()));
         }
-        self.record_all(scope, &entries, Durability::Flushed)
+        self.record_all(scope, &entries)
     }
 
-    /// Records `entries` in order, in one transaction, as `durability`
-    /// asks: one commit for the marks and outcomes of every connection
-    /// (group commit).
-    pub fn record_all(
-        &self,
-        scope: &Scope,
-        entries: &[Entry],
-        durability: Durability,
-    ) -> Result<(), LedgerError> {
+    /// Records `entries` in order, in one flushed transaction. (A
+    /// running send records through its [`super::Writer`] instead: one
+    /// commit for the marks and outcomes of every connection, written.)
+    pub fn record_all(&self, scope: &Scope, entries: &[Entry]) -> Result<(), LedgerError> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut db = self.db();
-        if durability == Durability::Written {
-            // Set between transactions (SQLite ignores it inside one), and
-            // set back after: everything else the ledger commits is flushed.
-            db.pragma_update(None, "synchronous", "NORMAL")
-                .map_err(|e| self.err(e))?;
-        }
-        let committed = self.commit_entries(&mut db, scope, entries);
-        if durability == Durability::Written {
-            db.pragma_update(None, "synchronous", "FULL")
-                .map_err(|e| self.err(e))?;
-        }
-        committed
+        commit_entries(&self.db(), scope, entries).map_err(|e| self.err(e))
     }
 
-    fn commit_entries(
+    /// Records `entries` in order, in one transaction of `db`, a
+    /// connection of [`Ledger::writing_connection`]: written, not flushed.
+    pub(super) fn record_written(
         &self,
-        db: &mut rusqlite::Connection,
+        db: &rusqlite::Connection,
         scope: &Scope,
         entries: &[Entry],
     ) -> Result<(), LedgerError> {
-        let tx = db.transaction().map_err(|e| self.err(e))?;
-        let stamp = now();
-        for entry in entries {
-            // One statement for every kind: what an entry leaves as it
-            // is, it gives as NULL.
-            let (recipient, state, reply, attempts, held) = match entry {
-                Entry::Held(recipient) => (recipient, None, None, 0, Some(true)),
-                Entry::Released(recipient) => (recipient, None, None, 0, Some(false)),
-                Entry::Leaving(recipient) => (recipient, Some("sending"), None, 0, None),
-                Entry::Ended(recipient, outcome, attempts) => {
-                    let (state, reply) = match outcome {
-                        Outcome::Sent(r) => ("sent", r),
-                        Outcome::Failed(r) => ("failed", r),
-                        Outcome::Uncertain(r) => ("uncertain", r),
-                        Outcome::GaveUp(r) => ("gave-up", r),
-                        Outcome::Retry(r) => ("pending", r),
-                    };
-                    (recipient, Some(state), Some(reply), *attempts, Some(false))
-                }
-            };
-            tx.prepare_cached(
-                "UPDATE deliveries SET state = COALESCE(?5, state), reply = COALESCE(?6, reply),
-                    attempts = attempts + ?7, held = COALESCE(?9, held), updated_at = ?8
-                 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-            )
-            .and_then(|mut update| {
-                update.execute(params![
-                    scope.issue,
-                    scope.list,
-                    scope.kind,
-                    recipient,
-                    state,
-                    reply,
-                    attempts,
-                    stamp,
-                    held
-                ])
-            })
-            .map_err(|e| self.err(e))?;
-        }
-        tx.commit().map_err(|e| self.err(e))
+        commit_entries(db, scope, entries).map_err(|e| self.err(e))
     }
 
     /// Lifts the holds of recipients a run set aside and gave back unsent
@@ -942,6 +889,68 @@ impl Iterator for ToSend<'_> {
         self.after = position;
         Some(Ok(pick))
     }
+}
+
+/// Commits `entries` in order, in one transaction of `db`, as its
+/// synchronous mode has it. The statements are kept prepared: a send
+/// commits thousands of these.
+fn commit_entries(
+    db: &rusqlite::Connection,
+    scope: &Scope,
+    entries: &[Entry],
+) -> rusqlite::Result<()> {
+    db.prepare_cached("BEGIN")?.execute([])?;
+    let committed = update_entries(db, scope, entries)
+        .and_then(|()| db.prepare_cached("COMMIT")?.execute([]).map(drop));
+    if committed.is_err() && !db.is_autocommit() {
+        // What failed is undone; the error said is the first one.
+        let _ = db.execute_batch("ROLLBACK");
+    }
+    committed
+}
+
+fn update_entries(
+    db: &rusqlite::Connection,
+    scope: &Scope,
+    entries: &[Entry],
+) -> rusqlite::Result<()> {
+    let stamp = now();
+    let mut update = db.prepare_cached(
+        "UPDATE deliveries SET state = COALESCE(?5, state), reply = COALESCE(?6, reply),
+            attempts = attempts + ?7, held = COALESCE(?9, held), updated_at = ?8
+         WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
+    )?;
+    for entry in entries {
+        // One statement for every kind: what an entry leaves as it is, it
+        // gives as NULL.
+        let (recipient, state, reply, attempts, held) = match entry {
+            Entry::Held(recipient) => (recipient, None, None, 0, Some(true)),
+            Entry::Released(recipient) => (recipient, None, None, 0, Some(false)),
+            Entry::Leaving(recipient) => (recipient, Some("sending"), None, 0, None),
+            Entry::Ended(recipient, outcome, attempts) => {
+                let (state, reply) = match outcome {
+                    Outcome::Sent(r) => ("sent", r),
+                    Outcome::Failed(r) => ("failed", r),
+                    Outcome::Uncertain(r) => ("uncertain", r),
+                    Outcome::GaveUp(r) => ("gave-up", r),
+                    Outcome::Retry(r) => ("pending", r),
+                };
+                (recipient, Some(state), Some(reply), *attempts, Some(false))
+            }
+        };
+        update.execute(params![
+            scope.issue,
+            scope.list,
+            scope.kind,
+            recipient,
+            state,
+            reply,
+            attempts,
+            stamp,
+            held
+        ])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1125,26 +1134,19 @@ pub(crate) mod tests {
             ("d@x.org", "s"),
         ];
         let audience = planned(&rows);
-        // A connection's run: c sent, a on the wire, b set aside next.
+        // A connection's run, as its commits record it: c sent, a on the
+        // wire, b set aside next.
         let run = |ledger: &Ledger| {
-            for (entries, durability) in [
-                (vec![Entry::Held(k("c@x.org"))], Durability::Flushed),
-                (
-                    vec![Entry::Leaving(k("c@x.org")), Entry::Held(k("a@x.org"))],
-                    Durability::Written,
-                ),
-                (
-                    vec![
-                        Entry::Ended(k("c@x.org"), Outcome::Sent("250 ok".into()), 1),
-                        Entry::Leaving(k("a@x.org")),
-                    ],
-                    Durability::Written,
-                ),
-                (vec![Entry::Held(k("b@x.org"))], Durability::Flushed),
+            for entries in [
+                vec![Entry::Held(k("c@x.org"))],
+                vec![Entry::Leaving(k("c@x.org")), Entry::Held(k("a@x.org"))],
+                vec![
+                    Entry::Ended(k("c@x.org"), Outcome::Sent("250 ok".into()), 1),
+                    Entry::Leaving(k("a@x.org")),
+                    Entry::Held(k("b@x.org")),
+                ],
             ] {
-                ledger
-                    .record_all(&scope, &entries, durability)
-                    .expect("record");
+                ledger.record_all(&scope, &entries).expect("record");
             }
         };
         // The next run: the ledger opened again, the send resumed.
@@ -1194,7 +1196,6 @@ pub(crate) mod tests {
             .record_all(
                 &scope,
                 &[Entry::Held(k("a@x.org")), Entry::Held(k("b@x.org"))],
-                Durability::Flushed,
             )
             .expect("held");
         drop(ledger);

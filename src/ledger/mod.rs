@@ -17,8 +17,10 @@
 //! not flushed: they survive the end of breves, not of the machine), so no
 //! disk flush is on a message's way. What a power cut could take away is
 //! covered ahead of time: a connection sets its next recipient aside
-//! (`held`) in a *flushed* commit while the current message is on the wire,
-//! and that flush takes every written commit before it to the disk. A
+//! (`held`) in the commit of its current message's mark, and sends them
+//! only once that commit is *flushed*, which takes every written commit
+//! before it to the disk (the flush is made while the current message is
+//! on the wire). A
 //! resumed send that finds the machine has not started again since (the
 //! same boot) knows every written commit is there: held rows that were
 //! never `sending` go back as they were, and at most one message per
@@ -318,6 +320,21 @@ impl Ledger {
             .map_or_else(|| self.path.clone().into_os_string(), Into::into);
         journal.push("-wal");
         PathBuf::from(journal)
+    }
+
+    /// A second connection to the ledger, for a send's writer thread
+    /// alone ([`Writer`]): in SQLite's normal synchronous mode for its
+    /// whole life, so that each of its commits is written, not flushed
+    /// ([`Durability::Written`]), while every other commit of the ledger
+    /// stays flushed. The journal is the same file: the writer's flusher
+    /// flushes it.
+    fn writing_connection(&self) -> Result<Connection, LedgerError> {
+        let db = Connection::open(&self.path).map_err(|e| self.err(e))?;
+        db.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| self.err(e))?;
+        db.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.err(e))?;
+        Ok(db)
     }
 
     fn err(&self, source: rusqlite::Error) -> LedgerError {

@@ -8,14 +8,17 @@
 //! transaction, as databases and Postfix's queue manager do.
 //!
 //! Every commit is *written* ([`Durability::Written`]): answered as soon
-//! as SQLite has handed it to the system, so no disk flush is on a
-//! message's way. What asks to be *flushed* ([`Writer::hold`], which sets a
-//! worker's next recipient aside while its current message is on the wire,
-//! and [`Writer::flush`]) is answered by the flushing thread, once it has
-//! flushed the ledger's journal (SQLite's write-ahead log) to the disk:
-//! one flush for whatever every connection has waiting, taking every
-//! commit before it along. The writer does not wait for it: a slow flush
-//! holds back only those who asked for one.
+//! as SQLite has handed it to the system (the writer commits on a
+//! connection of its own, in SQLite's normal synchronous mode), so no disk
+//! flush is on a message's way. What asks to be *flushed* (the next
+//! recipient a worker sets aside with its current message's mark,
+//! [`Writer::submit_holding`], and [`Writer::flush`]) is answered by the
+//! flushing thread, once it has flushed the ledger's journal (SQLite's
+//! write-ahead log) to the disk: one flush for whatever every connection
+//! has waiting, taking every commit before it along. The writer does not
+//! wait for it: a slow flush holds back only those who asked for one.
+//! With several connections, both threads gather a moment before a commit
+//! or a flush ([`gathering`]).
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -40,6 +43,9 @@ struct Request {
     entries: Vec<Entry>,
     durability: Durability,
     done: Answer,
+    /// For a recipient set aside in the same commit: answered once
+    /// flushed.
+    held: Option<Answer>,
 }
 
 /// The threads that commit and flush one send's records in batches.
@@ -100,6 +106,7 @@ impl Writer {
         // SQLite's journal: open as long as the ledger is, so never
         // replaced under this handle.
         let journal = File::open(ledger.journal()).map_err(io_err)?;
+        let db = ledger.writing_connection()?;
         let (requests, inbox) = mpsc::channel::<Request>();
         let (to_flush, flushes) = mpsc::channel::<Vec<Answer>>();
         let counts = Arc::new(Counts::default());
@@ -108,7 +115,17 @@ impl Writer {
         let threads = vec![
             std::thread::Builder::new()
                 .name("ledger-writer".into())
-                .spawn(move || commit_batches(&ledger, &scope, &inbox, &to_flush, &committed))
+                .spawn(move || {
+                    commit_batches(
+                        &ledger,
+                        &db,
+                        &scope,
+                        &inbox,
+                        &to_flush,
+                        &committed,
+                        connections,
+                    )
+                })
                 .map_err(io_err)?,
             std::thread::Builder::new()
                 .name("ledger-flusher".into())
@@ -156,23 +173,46 @@ impl Writer {
         self.send(entries, Durability::Flushed)
     }
 
-    /// Sets `recipient` aside as this run's next to send ([`Entry::Held`]),
-    /// answered once flushed.
-    pub fn hold(&self, recipient: Key) -> Pending {
-        self.flush(vec![Entry::Held(recipient)])
+    /// Hands `entries` to the writer, answered once `durability` is
+    /// reached, and sets `next` aside in the same commit as this run's
+    /// next to send ([`Entry::Held`]), answered once flushed.
+    pub fn submit_holding(
+        &self,
+        mut entries: Vec<Entry>,
+        durability: Durability,
+        next: Key,
+    ) -> (Pending, Pending) {
+        entries.push(Entry::Held(next));
+        let (held, answer) = oneshot::channel();
+        let done = self.request(entries, durability, Some(held));
+        (done, self.pending(answer))
     }
 
     fn send(&self, entries: Vec<Entry>, durability: Durability) -> Pending {
+        self.request(entries, durability, None)
+    }
+
+    fn request(
+        &self,
+        entries: Vec<Entry>,
+        durability: Durability,
+        held: Option<Answer>,
+    ) -> Pending {
         let (done, answer) = oneshot::channel();
         if let Some(requests) = &self.requests {
-            // A thread that is gone drops the request, and with it `done`:
-            // the answer is then `WriterGone`.
+            // A thread that is gone drops the request, and with it its
+            // answers: they are then `WriterGone`.
             let _ = requests.send(Request {
                 entries,
                 durability,
                 done,
+                held,
             });
         }
+        self.pending(answer)
+    }
+
+    fn pending(&self, answer: oneshot::Receiver<Result<(), LedgerError>>) -> Pending {
         Pending {
             answer: Some(answer),
             path: self.path.clone(),
@@ -199,13 +239,24 @@ impl Drop for Writer {
 /// passes the others on to the flusher.
 fn commit_batches(
     ledger: &Ledger,
+    db: &rusqlite::Connection,
     scope: &Scope,
     inbox: &mpsc::Receiver<Request>,
     to_flush: &mpsc::Sender<Vec<Answer>>,
     counts: &Counts,
+    connections: usize,
 ) {
+    let window = gathering(connections);
     while let Ok(first) = inbox.recv() {
         let mut batch = vec![first];
+        // With several connections, gathers for a while (or until each
+        // connection has asked): a connection's mark is needed only at its
+        // final dot, after its envelope and content, and one commit for
+        // several costs the machine less than one each (the relay shares
+        // its cores with breves).
+        gather(inbox, window, &mut batch, |batch| {
+            batch.len() >= connections
+        });
         // (Mutation testing: `<=` makes the bound 1,025 instead of 1,024,
         // an arbitrary bound either way.)
         while batch.len() < MAX_BATCH {
@@ -220,7 +271,7 @@ fn commit_batches(
             .collect();
         let recorded = match entries.is_empty() {
             true => Ok(()),
-            false => ledger.record_all(scope, &entries, Durability::Written),
+            false => ledger.record_written(db, scope, &entries),
         };
         if !entries.is_empty() {
             counts.commits.fetch_add(1, Ordering::SeqCst);
@@ -235,6 +286,7 @@ fn commit_batches(
                         }
                         Durability::Flushed => flushed.push(request.done),
                     }
+                    flushed.extend(request.held);
                 }
                 if !flushed.is_empty() {
                     // A flusher that is gone drops them: `WriterGone`.
@@ -242,7 +294,9 @@ fn commit_batches(
                 }
             }
             Err(e) => answer_all(
-                batch.into_iter().map(|r| r.done),
+                batch
+                    .into_iter()
+                    .flat_map(|r| std::iter::once(r.done).chain(r.held)),
                 e,
                 ledger.path().to_path_buf(),
             ),
@@ -261,23 +315,20 @@ fn flush_batches(
     counts: &Counts,
 ) {
     let window = gathering(connections);
-    while let Ok(mut answers) = inbox.recv() {
+    while let Ok(first) = inbox.recv() {
         // Gathers for a while when several connections share the flush,
         // but no longer than once every connection waits on it. (Mutation
-        // testing: `<=` waits for one request more than there are
+        // testing: `>` waits for one request more than there are
         // connections, which does not come: the window ends the wait, a
         // difference in time only.)
-        let until = Instant::now() + window;
-        while answers.len() < connections {
-            let left = until.saturating_duration_since(Instant::now());
-            match inbox.recv_timeout(left) {
-                Ok(more) => answers.extend(more),
-                Err(_) => break,
-            }
-        }
+        let mut batches = vec![first];
+        gather(inbox, window, &mut batches, |batches| {
+            batches.iter().map(Vec::len).sum::<usize>() >= connections
+        });
         while let Ok(more) = inbox.try_recv() {
-            answers.extend(more);
+            batches.push(more);
         }
+        let answers = batches.into_iter().flatten();
         let flushed = journal.sync_data();
         counts.flushes.fetch_add(1, Ordering::SeqCst);
         match flushed {
@@ -298,17 +349,40 @@ fn flush_batches(
     }
 }
 
-/// How long the flusher gathers requests before a flush, for a send of
-/// `connections`: none for one (its next message needs the flush as soon
-/// as the relay has answered the current one), then 0.2 ms more for each
-/// other connection, at most 1.4 ms. A connection's hold is needed at its
-/// next final dot, after the relay has taken the current message, which
-/// at eight connections takes several milliseconds (each connection waits
-/// its turn at the relay): gathering stays off the path while one flush
-/// serves several connections (at eight, medians of four pairs in turn:
-/// 1,775 against 1,656 messages/s with a fixed 1.5 ms, 2,076 against
-/// 2,043 with this; a fifth fewer samples in the flushing thread in
-/// `perf`; `docs/PERFORMANCE.md`).
+/// Adds to `items` what comes into `inbox` within `window`, until
+/// `enough` of them.
+fn gather<T>(
+    inbox: &mpsc::Receiver<T>,
+    window: Duration,
+    items: &mut Vec<T>,
+    enough: impl Fn(&[T]) -> bool,
+) {
+    let until = Instant::now() + window;
+    while !enough(items) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        match inbox.recv_timeout(left) {
+            Ok(more) => items.push(more),
+            Err(_) => return,
+        }
+    }
+}
+
+/// How long the writer gathers requests before a commit, and the flusher
+/// before a flush, for a send of `connections`: none for one (its next
+/// message needs the commit and the flush as soon as it can have them),
+/// then 0.2 ms more for each other connection, at most 1.4 ms. A
+/// connection's mark is needed at its final dot, after its envelope and
+/// content, and its hold at its next final dot, after the relay has taken
+/// the current message; at eight connections that takes several
+/// milliseconds (each connection waits its turn at the relay), so
+/// gathering stays off the path while one commit or flush serves several
+/// connections. For flushes, at eight, medians of four pairs in turn:
+/// 1,775 against 1,656 messages/s with a fixed 1.5 ms, 2,076 against 2,043
+/// with this; a fifth fewer samples in the flushing thread in `perf`
+/// (`docs/PERFORMANCE.md`).
 fn gathering(connections: usize) -> Duration {
     let others = u32::try_from(connections.saturating_sub(1)).unwrap_or(u32::MAX);
     (Duration::from_micros(200) * others.min(7)).min(Duration::from_micros(1400))
@@ -333,6 +407,13 @@ mod tests {
     use super::*;
     use crate::ledger::deliveries::tests::{held, k, planned, row};
     use crate::ledger::{Outcome, Resume};
+
+    /// Sets `recipient` aside, answered once flushed.
+    fn hold(writer: &Writer, recipient: Key) -> Pending {
+        writer
+            .submit_holding(Vec::new(), Durability::Written, recipient)
+            .1
+    }
 
     /// A ledger in `dir` with a send of `scope` to `names` begun.
     fn begun(dir: &std::path::Path, scope: &Scope, names: &[String]) -> Arc<Ledger> {
@@ -399,7 +480,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_holds_of_several_connections_share_a_flush_and_one_connection_never_waits() {
+    async fn several_connections_share_a_commit_and_a_flush_and_one_connection_never_waits() {
         assert_eq!(gathering(1), Duration::ZERO, "one connection: at once");
         assert_eq!(gathering(2), Duration::from_micros(200));
         assert_eq!(gathering(8), Duration::from_micros(1400));
@@ -409,13 +490,13 @@ mod tests {
         let names: Vec<String> = (0..8).map(|i| format!("m{i}@example.org")).collect();
         let ledger = begun(dir.path(), &scope, &names);
         // Eight connections set their next aside one after the other, as
-        // their messages leave: one flush for the eight, made as soon as
-        // the eighth has asked.
+        // their messages leave: one commit and one flush for the eight,
+        // made as soon as the eighth has asked.
         let writer = Writer::start(Arc::clone(&ledger), scope.clone(), 8).expect("writer");
         let started = Instant::now();
         let mut pending = Vec::new();
         for name in &names {
-            pending.push(writer.hold(k(name)));
+            pending.push(hold(&writer, k(name)));
             std::thread::sleep(Duration::from_micros(100));
         }
         for p in pending {
@@ -424,12 +505,14 @@ mod tests {
         // (Two when a loaded machine stretched the eight requests past the
         // window; each alone, without it.)
         assert!(
-            writer.flushes() <= 2,
-            "{} flushes in {:?}",
+            writer.commits() <= 2 && writer.flushes() <= 2,
+            "{} commits and {} flushes in {:?}",
+            writer.commits(),
             writer.flushes(),
             started.elapsed()
         );
-        // One connection: each hold flushed on its own, at once. (The
+        // One connection: each hold committed and flushed on its own, at
+        // once. (The
         // ledger opened through a symbolic link: the journal flushed is
         // the one beside the file.)
         drop(writer);
@@ -438,9 +521,9 @@ mod tests {
         let ledger = Arc::new(Ledger::open(&link).expect("through the link"));
         let writer = Writer::start(Arc::clone(&ledger), scope, 1).expect("writer");
         for name in &names[..2] {
-            writer.hold(k(name)).wait().await.expect("flushed");
+            hold(&writer, k(name)).wait().await.expect("flushed");
         }
-        assert_eq!(writer.flushes(), 2);
+        assert_eq!((writer.commits(), writer.flushes()), (2, 2));
     }
 
     #[tokio::test]
@@ -457,7 +540,13 @@ mod tests {
             .await
             .expect("written");
         assert_eq!((writer.commits(), writer.flushes()), (1, 0));
-        writer.hold(k("b@x.org")).wait().await.expect("flushed");
+        // A mark with the next recipient set aside: one commit, the mark
+        // answered once written, the hold once flushed.
+        let (mark, set_aside) =
+            writer.submit_holding(Vec::new(), Durability::Written, k("b@x.org"));
+        mark.wait().await.expect("written");
+        assert_eq!(writer.commits(), 2);
+        set_aside.wait().await.expect("flushed");
         assert_eq!((writer.commits(), writer.flushes()), (2, 1));
         // What waits together is committed together, written, and what
         // asks for a flush is flushed together after.
@@ -474,9 +563,9 @@ mod tests {
         )]);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let pending = [
-            writer.hold(k("c@x.org")),
+            hold(&writer, k("c@x.org")),
             writer.submit(vec![Entry::Leaving(k("b@x.org"))]),
-            writer.hold(k("a@x.org")),
+            hold(&writer, k("a@x.org")),
         ];
         blocker.execute_batch("COMMIT").expect("released");
         first.wait().await.expect("written");
