@@ -37,7 +37,7 @@ use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::Result;
 use crate::address::Key;
 use crate::issue::Issue;
-use crate::message::{self, Dkim, EncodedDigest, Letter};
+use crate::message::{self, Dkim, EncodedDigest, Encodings, Letter};
 use crate::render::{Digest, Renderer};
 use crate::select::{Audience, Selection};
 use crate::subscribers::{List, Member};
@@ -105,10 +105,11 @@ fn render_all(
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let per_thread = variants.len().div_ceil(cores).max(1);
     let assemble = |part: &[crate::select::Variant]| -> Vec<(Digest, EncodedDigest)> {
+        let mut encodings = Encodings::default();
         part.iter()
             .map(|v| {
                 let digest = template.digest(&v.selection);
-                let encoded = EncodedDigest::new(&digest);
+                let encoded = EncodedDigest::with(&digest, &mut encodings);
                 (digest, encoded)
             })
             .collect()

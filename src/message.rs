@@ -13,6 +13,8 @@
 //! given by the caller. So a dry run gives byte-identical files every time,
 //! and a resent message keeps its Message-ID (receivers can drop the copy).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::{DateTime, FixedOffset};
@@ -80,8 +82,25 @@ pub fn message_id(list: &List, issue: &Issue, recipient: &Address) -> String {
 /// bytes, the slots left to fill per message.
 #[derive(Debug, Clone)]
 enum Encoded {
-    Fixed(Vec<u8>),
+    Fixed(Arc<[u8]>),
     Slot(Slot),
+}
+
+/// The shared pieces already encoded, by their text: a section's pieces
+/// are the same in every variant that holds it, and are encoded (and
+/// kept in memory) once for them all.
+#[derive(Debug, Default)]
+pub struct Encodings(HashMap<String, Arc<[u8]>>);
+
+impl Encodings {
+    fn qp(&mut self, text: &str) -> Arc<[u8]> {
+        if let Some(encoded) = self.0.get(text) {
+            return Arc::clone(encoded);
+        }
+        let encoded: Arc<[u8]> = qp(text).into();
+        self.0.insert(text.to_owned(), Arc::clone(&encoded));
+        encoded
+    }
 }
 
 /// `text` as quoted-printable with CRLF line ends, as lettre's body
@@ -108,11 +127,11 @@ fn qp(text: &str) -> Vec<u8> {
         .into_vec()
 }
 
-fn encode(part: &str) -> Vec<Encoded> {
+fn encode(part: &str, encodings: &mut Encodings) -> Vec<Encoded> {
     pieces(part)
         .into_iter()
         .map(|piece| match piece {
-            Piece::Fixed(text) => Encoded::Fixed(qp(text)),
+            Piece::Fixed(text) => Encoded::Fixed(encodings.qp(text)),
             Piece::Slot(slot) => Encoded::Slot(slot),
         })
         .collect()
@@ -249,9 +268,15 @@ impl EncodedDigest {
     /// Encodes both parts of `digest` as quoted-printable (with CRLF line
     /// ends).
     pub fn new(digest: &Digest) -> Self {
+        EncodedDigest::with(digest, &mut Encodings::default())
+    }
+
+    /// [`EncodedDigest::new`], encoding only the pieces `encodings` does
+    /// not hold yet (those of the variants encoded before).
+    pub fn with(digest: &Digest, encodings: &mut Encodings) -> Self {
         EncodedDigest {
-            text: encode(&digest.text),
-            html: encode(&digest.html),
+            text: encode(&digest.text, encodings),
+            html: encode(&digest.html, encodings),
             sections: digest.section_ids.clone(),
             images: digest.images.iter().map(EncodedImage::new).collect(),
         }

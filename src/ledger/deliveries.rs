@@ -401,6 +401,10 @@ impl Ledger {
         let resumed = recorded.is_some();
         let mut accepted = None;
         match recorded {
+            // A first send only looked at: what it would record is what
+            // is staged, and every count below is the same without it
+            // (a staged recipient without a row counts as pending).
+            None if !commit => {}
             None => {
                 tx.execute(
                     "INSERT INTO sends (issue, list, kind, issue_fingerprint, started_at, updated_at)
@@ -436,6 +440,10 @@ impl Ledger {
         .map_err(|e| self.err(e))?;
         self.settle_held(&tx, scope, &stamp)?;
         let start = self.counts(&tx, scope, resume, resumed, accepted)?;
+        if !commit {
+            // Looked at, not recorded: what follows would be undone.
+            return Ok(start);
+        }
         tx.execute(
             &format!(
                 "UPDATE deliveries SET state = 'suppressed', updated_at = ?6
@@ -452,9 +460,7 @@ impl Ledger {
             ],
         )
         .map_err(|e| self.err(e))?;
-        if commit {
-            tx.commit().map_err(|e| self.err(e))?;
-        }
+        tx.commit().map_err(|e| self.err(e))?;
         Ok(start)
     }
 

