@@ -164,13 +164,13 @@ impl Writer {
         if entries.is_empty() {
             return Pending::ready();
         }
-        self.send(entries, Durability::Written)
+        self.request(entries, Durability::Written, None)
     }
 
     /// The same, answered once flushed to the disk with everything
     /// committed before ([`Durability::Flushed`]), even with no entries.
     pub fn flush(&self, entries: Vec<Entry>) -> Pending {
-        self.send(entries, Durability::Flushed)
+        self.request(entries, Durability::Flushed, None)
     }
 
     /// Hands `entries` to the writer, answered once `durability` is
@@ -186,10 +186,6 @@ impl Writer {
         let (held, answer) = oneshot::channel();
         let done = self.request(entries, durability, Some(held));
         (done, self.pending(answer))
-    }
-
-    fn send(&self, entries: Vec<Entry>, durability: Durability) -> Pending {
-        self.request(entries, durability, None)
     }
 
     fn request(
