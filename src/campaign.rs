@@ -29,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, FixedOffset};
 
 use crate::deliver::files::Skipped;
@@ -37,7 +39,7 @@ use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::Result;
 use crate::address::Key;
 use crate::issue::Issue;
-use crate::message::{self, Dkim, EncodedDigest, Encodings, Letter};
+use crate::message::{self, Dkim, EncodedDigest, Encodings, Letter, Skeleton};
 use crate::render::{Digest, Renderer};
 use crate::select::{Audience, Selection};
 use crate::subscribers::{List, Member};
@@ -139,6 +141,9 @@ pub struct Campaign<'a> {
     audience: Audience,
     digests: Vec<Digest>,
     encoded: Vec<EncodedDigest>,
+    /// Each variant's skeleton, made with its first message (`None` if it
+    /// could not be made: its messages are then built by lettre whole).
+    skeletons: Vec<OnceLock<Option<Skeleton>>>,
     signer: Signer,
     labels: Labels,
     dkim: Option<Dkim>,
@@ -169,6 +174,7 @@ impl<'a> Campaign<'a> {
             list,
             audience,
             digests,
+            skeletons: encoded.iter().map(|_| OnceLock::new()).collect(),
             encoded,
             signer: Signer::test(),
             labels: Labels::new(issue),
@@ -245,15 +251,21 @@ impl<'a> Campaign<'a> {
         })
     }
 
-    /// The letter of one recipient.
+    /// The letter of one recipient: from its variant's skeleton, unless
+    /// it is signed (DKIM hashes the message lettre builds) or dated
+    /// otherwise than the variant's first.
     pub fn letter(&self, recipient: &Recipient, date: DateTime<FixedOffset>) -> Result<Letter> {
-        message::build(
-            &self.links(),
-            &recipient.member.mailbox(),
-            &self.encoded[recipient.variant],
-            date,
-            self.dkim.as_ref(),
-        )
+        let links = self.links();
+        let digest = &self.encoded[recipient.variant];
+        let to = recipient.member.mailbox();
+        if self.dkim.is_none() {
+            let skeleton = self.skeletons[recipient.variant]
+                .get_or_init(|| Skeleton::new(&links, digest, date));
+            if let Some(skeleton) = skeleton.as_ref().filter(|s| s.date() == date) {
+                return Ok(skeleton.letter(&links, &to, digest));
+            }
+        }
+        message::build(&links, &to, digest, date, self.dkim.as_ref())
     }
 
     /// The letters of the whole list, in list order, built as they are
