@@ -333,9 +333,7 @@ impl AsyncSmtpConnection {
         let mut codec = ClientCodec::new();
         for message_part in message {
             let message_part = message_part.as_ref();
-            let mut out_buf = Vec::with_capacity(message_part.len());
-            codec.encode(message_part, &mut out_buf);
-            self.write(out_buf.as_slice()).await?;
+            self.write(&codec.transparent(message_part)).await?;
         }
         self.write(b"\r\n.\r\n").await?;
 

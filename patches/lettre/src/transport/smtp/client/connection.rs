@@ -264,9 +264,7 @@ impl SmtpConnection {
         let mut codec = ClientCodec::new();
         for message_part in message {
             let message_part = message_part.as_ref();
-            let mut out_buf = Vec::with_capacity(message_part.len());
-            codec.encode(message_part, &mut out_buf);
-            self.write(out_buf.as_slice())?;
+            self.write(&codec.transparent(message_part))?;
         }
         self.write(b"\r\n.\r\n")?;
 
