@@ -98,7 +98,7 @@ impl Encodings {
         if let Some(encoded) = self.0.get(text) {
             return Arc::clone(encoded);
         }
-        let encoded: Arc<[u8]> = qp(text).into();
+        let encoded: Arc<[u8]> = qp_line(text).into();
         self.0.insert(text.to_owned(), Arc::clone(&encoded));
         encoded
     }
@@ -106,8 +106,8 @@ impl Encodings {
 
 /// `text` as quoted-printable with CRLF line ends, as lettre's body
 /// encoder writes it (which for a text without `\r` is CRLF, then
-/// `quoted_printable::encode`; done here without its other passes for the
-/// lines filled per message).
+/// `quoted_printable::encode`; done here without its other passes, for
+/// the pieces of every variant and the lines filled per message).
 fn qp_line(text: &str) -> Vec<u8> {
     if text.contains('\r') {
         return qp(text);
@@ -804,7 +804,28 @@ mod tests {
     use crate::unsubscribe::{Labels, Signer};
 
     #[test]
-    fn lines_filled_per_message_are_encoded_as_lettre_would() {
+    fn pieces_and_lines_filled_per_message_are_encoded_as_lettre_would() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (issue, _) = Issue::load(&root.join("issues/2026-03-royaume-uni.toml")).expect("issue");
+        let (list, _) = List::load(&root.join("subscribers/londres.toml")).expect("list");
+        let renderer = Renderer::new();
+        let mut selections = vec![Selection::for_interests(&issue, &[])];
+        for section in &issue.sections {
+            selections.push(Selection::for_interests(&issue, std::slice::from_ref(&section.id)));
+        }
+        let mut compared = 0;
+        for selection in &selections {
+            let digest = renderer.render(&issue, Some(&list), selection).expect("render");
+            for part in [&digest.text, &digest.html] {
+                for piece in pieces(part) {
+                    if let Piece::Fixed(text) = piece {
+                        assert_eq!(qp_line(text), qp(text), "{text}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 2 * selections.len(), "{compared} pieces");
         for line in [
             "Se désabonner : https://breves.example.fr/desabonnement/abc\n",
             "<a href=\"https://breves.example.fr/d/eyJsaXN0IjoibG9uZHJlcyIsImFkZHJlc3MiOiJhQGV4YW1wbGUub3JnIn0.c2lnbmF0dXJl\" style=\"color:#1a5c8a\">Ne plus recevoir la rubrique « Cybersécurité »</a>\n",
