@@ -811,11 +811,16 @@ mod tests {
         let renderer = Renderer::new();
         let mut selections = vec![Selection::for_interests(&issue, &[])];
         for section in &issue.sections {
-            selections.push(Selection::for_interests(&issue, std::slice::from_ref(&section.id)));
+            selections.push(Selection::for_interests(
+                &issue,
+                std::slice::from_ref(&section.id),
+            ));
         }
         let mut compared = 0;
         for selection in &selections {
-            let digest = renderer.render(&issue, Some(&list), selection).expect("render");
+            let digest = renderer
+                .render(&issue, Some(&list), selection)
+                .expect("render");
             for part in [&digest.text, &digest.html] {
                 for piece in pieces(part) {
                     if let Piece::Fixed(text) = piece {
