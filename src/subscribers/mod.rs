@@ -277,9 +277,9 @@ fn key_hash(key: &Key) -> u64 {
 fn check_member(
     topics: &[Topic],
     email: &str,
-    email_at: Location,
-    name: Option<(&str, Location)>,
-    interests: Vec<(String, Location)>,
+    email_at: At<'_>,
+    name: Option<(&str, At<'_>)>,
+    interests: Vec<(String, At<'_>)>,
     origin: Location,
     problems: &mut Problems,
 ) -> Option<Member> {
@@ -291,7 +291,7 @@ fn check_member(
                     address: email.trim().to_owned(),
                     reason,
                 })
-                .at(email_at),
+                .at(email_at.of(email)),
             );
             return None;
         }
@@ -301,7 +301,7 @@ fn check_member(
             Problem::warning(ProblemKind::NeedsSmtpUtf8 {
                 address: email.trim().to_owned(),
             })
-            .at(email_at.clone())
+            .at(email_at.of(email))
             .hint("ask the member for an ASCII address, or make sure the relay offers SMTPUTF8"),
         );
     }
@@ -317,7 +317,7 @@ fn check_member(
                         address
                     ),
                 })
-                .at(at),
+                .at(at.of(name)),
             );
         }
         (!cleaned.is_empty()).then_some(cleaned)
@@ -337,11 +337,11 @@ fn check_member(
 /// them (no interest at all means every section).
 fn choose_interests(
     topics: &[Topic],
-    interests: Vec<(String, Location)>,
+    interests: Vec<(String, At<'_>)>,
     problems: &mut Problems,
 ) -> Vec<String> {
     let mut chosen: Vec<String> = Vec::new();
-    let mut unknown: Vec<(String, Location)> = Vec::new();
+    let mut unknown: Vec<(String, At<'_>)> = Vec::new();
     for (interest, at) in interests {
         let id = match topics.iter().find(|t| t.id == interest) {
             Some(t) => t.id.clone(),
@@ -355,7 +355,7 @@ fn choose_interests(
                             written: interest.clone(),
                             id: t.id.clone(),
                         })
-                        .at(at),
+                        .at(at.of(&interest)),
                     );
                     t.id.clone()
                 }
@@ -391,7 +391,7 @@ fn choose_interests(
             offered: offered.join(", ").into(),
             outcome: outcome.as_str().into(),
         })
-        .at(at.clone());
+        .at(at.clone().of(interest));
         if let Some((_, id)) = closest {
             problem = problem.hint(format!("did you mean `{id}`?"));
         }
@@ -410,7 +410,7 @@ fn inline_member(
     member: &Spanned<RawMember>,
     problems: &mut Problems,
 ) -> Option<Member> {
-    let at = |span: Range<usize>| file.locate(span);
+    let at = |span: Range<usize>| At::Known(file.locate(span));
     let m = member.get_ref();
     check_member(
         topics,
@@ -423,7 +423,7 @@ fn inline_member(
             .iter()
             .map(|i| (i.get_ref().trim().to_owned(), at(i.span())))
             .collect(),
-        at(member.span()),
+        file.locate(member.span()),
         problems,
     )
 }
@@ -433,15 +433,35 @@ fn row_member(topics: &[Topic], row: &rows::Row, problems: &mut Problems) -> Opt
     check_member(
         topics,
         &row.email,
-        row.locate(&row.email),
-        row.name.as_deref().map(|n| (n, row.locate(n))),
+        At::InRow(row),
+        row.name.as_deref().map(|n| (n, At::InRow(row))),
         row.interests
             .iter()
-            .map(|i| (i.clone(), row.locate(i)))
+            .map(|i| (i.clone(), At::InRow(row)))
             .collect(),
         row.start(),
         problems,
     )
+}
+
+/// Where a member's value stands, for a problem with it: known (a span of
+/// the list file), or found in the row when a problem needs it (looking
+/// for every value of every row, read again for every send, cost more
+/// than checking it).
+#[derive(Clone)]
+enum At<'a> {
+    Known(Location),
+    InRow(&'a rows::Row),
+}
+
+impl At<'_> {
+    /// Where `value`, the value this is the place of, stands.
+    fn of(self, value: &str) -> Location {
+        match self {
+            At::Known(at) => at,
+            At::InRow(row) => row.locate(value),
+        }
+    }
 }
 
 /// The members file of a list, as it was when the list was checked.
@@ -591,7 +611,7 @@ fn addresses_written<'a>(
     raw: &[Spanned<RawMember>],
     members_file: Option<&Path>,
 ) -> impl Iterator<Item = Written> + 'a {
-    let interests_of = move |written: Vec<(String, Location)>| {
+    let interests_of = move |written: Vec<(String, At<'_>)>| {
         let mut ids = choose_interests(topics, written, &mut Problems::new());
         ids.sort();
         ids
@@ -605,7 +625,12 @@ fn addresses_written<'a>(
                 .get_ref()
                 .interests
                 .iter()
-                .map(|i| (i.get_ref().trim().to_owned(), file.locate(i.span())))
+                .map(|i| {
+                    (
+                        i.get_ref().trim().to_owned(),
+                        At::Known(file.locate(i.span())),
+                    )
+                })
                 .collect();
             Some(Written {
                 address,
@@ -626,7 +651,7 @@ fn addresses_written<'a>(
                 let interests = row
                     .interests
                     .iter()
-                    .map(|i| (i.clone(), row.locate(i)))
+                    .map(|i| (i.clone(), At::InRow(&row)))
                     .collect();
                 return Some(Written {
                     address,
