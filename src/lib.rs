@@ -27,7 +27,9 @@
 //!    subscriber.
 //! 5. [`message`] wraps a digest for one member as a `multipart/alternative`
 //!    message (lettre), its slots filled with their signed links by
-//!    [`unsubscribe::links`].
+//!    [`unsubscribe::links`]; lettre formats each variant's message once
+//!    ([`message::Skeleton`]), and each member's is written from it with
+//!    their headers, boundaries and parts in its holes.
 //! 6. [`plan`] plans a send in the order that keeps resends safe, then runs
 //!    it: [`dispatch`] hands each message to a [`deliver::Transport`] (`.eml`
 //!    files for a dry run, an SMTP relay for real) with parallel sessions,

@@ -7,6 +7,11 @@
 //! words. An HTML part that shows images goes in a `multipart/related`
 //! with them (RFC 2387), each once, base64, by `Content-ID`.
 //!
+//! lettre formats a variant's message once, with stand-ins where one
+//! recipient's differs from another's ([`Skeleton`]); a campaign writes
+//! each message from it, the same bytes lettre would give ([`build`],
+//! which signed messages and previews still go through).
+//!
 //! Everything that would differ between two runs on the same input is
 //! derived from the input instead: the Message-ID and the MIME boundary come
 //! from a hash of the list, the issue and the recipient, and the Date is
