@@ -65,8 +65,12 @@ pub struct Letter {
 /// A stable, opaque token for a list, an issue and an address: the address
 /// cannot be read back from it.
 fn token(list: &List, issue: &Issue, recipient: &Address, purpose: &str) -> String {
+    token_of(list, &issue.id, &Key::of(recipient), purpose)
+}
+
+fn token_of(list: &List, issue: &str, recipient: &Key, purpose: &str) -> String {
     let mut h = Sha256::new();
-    for part in [purpose, &list.id, &issue.id, Key::of(recipient).as_str()] {
+    for part in [purpose, &list.id, issue, recipient.as_str()] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -76,10 +80,16 @@ fn token(list: &List, issue: &Issue, recipient: &Address, purpose: &str) -> Stri
 /// The Message-ID of `issue` for `recipient`: the same every time, on the
 /// sender's domain, without the address in it.
 pub fn message_id(list: &List, issue: &Issue, recipient: &Address) -> String {
+    message_id_of(list, &issue.id, &Key::of(recipient))
+}
+
+/// The Message-ID of the issue whose id is `issue` for the address whose
+/// key is `recipient`: what a bounce that quotes it is checked against.
+pub fn message_id_of(list: &List, issue: &str, recipient: &Key) -> String {
     format!(
         "<{}.{}@{}>",
-        issue.id,
-        token(list, issue, recipient, "message-id"),
+        issue,
+        token_of(list, issue, recipient, "message-id"),
         list.from.email.domain()
     )
 }

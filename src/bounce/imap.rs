@@ -11,7 +11,7 @@ use futures_util::TryStreamExt as _;
 use tokio::net::TcpStream;
 
 use super::source::Raw;
-use super::{Outcome, process};
+use super::{Options, Outcome, process};
 use crate::ledger::Ledger;
 use crate::subscribers::List;
 use crate::unsubscribe::Signer;
@@ -90,6 +90,7 @@ pub async fn read(
     list: &List,
     ledger: &Ledger,
     signer: Option<&Signer>,
+    options: Options,
 ) -> Result<Outcome> {
     let ca = match extra_ca {
         Some(path) => Some(std::fs::read(path).map_err(|source| Error::Read {
@@ -155,11 +156,12 @@ pub async fn read(
             raws.push(Raw {
                 place: format!("{}/{} (UID {uid})", mailbox.folder, mailbox.host),
                 bytes: body.to_vec(),
+                too_large: false,
             });
             order.push(uid);
         }
     }
-    let outcome = process(list, ledger, signer, raws)?;
+    let outcome = process(list, ledger, signer, raws.into_iter().map(Ok), options)?;
     // Every decision is committed: the reports can leave the folder.
     let done: Vec<String> = outcome
         .handled

@@ -1,41 +1,36 @@
 //! Reading one message from a bounce mailbox: a delivery status
-//! notification (RFC 3464), a complaint (ARF, RFC 5965), one of the
-//! common bounces written as plain text (Exim, qmail, older Exchange), or
+//! notification (RFC 3464), a complaint (ARF, RFC 5965), a bounce written
+//! as plain text (Exim, qmail, Sendmail, Exchange, Gmail, Yahoo, …), or
 //! none of these (left alone).
 //!
 //! mail-parser reads the message; the report parts' fields, which are
-//! headers in blocks (RFC 3464 §2), are read here from their raw text.
+//! headers in blocks (RFC 3464 §2), are read here from their raw text, and
+//! so are the words of a plain bounce. Layouts vary more than standards
+//! say, so each step has a fallback:
+//!
+//! - a delivery-status part is found wherever it is (a `multipart/report`,
+//!   a `multipart/mixed`, or its fields written in the text when the
+//!   boundaries are broken), and every block naming a recipient is read,
+//!   the first one too;
+//! - a plain bounce is recognised by its sender (a mail system) and its
+//!   words, and every address its explanation names that is neither the
+//!   bounce's own nor one of the original message's senders is a failed
+//!   recipient, with the lines about it as its diagnostic;
+//! - a complaint that hides its reader names them in the quoted message's
+//!   `To`, or in its unsubscription link.
+//!
+//! Each finding gets a [`Reason`] from [`Reason::of`].
 
 use mail_parser::{MessageParser, MimeHeaders};
 
-/// What a failure is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The address cannot be delivered to (5.x.x: no such user).
-    Permanent,
-    /// Not now (4.x.x: mailbox full, server busy).
-    Temporary,
-    /// The reader reported the message as spam.
-    Complaint,
-}
-
-impl Kind {
-    /// Its name in the ledger.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Permanent => "permanent",
-            Kind::Temporary => "temporary",
-            Kind::Complaint => "complaint",
-        }
-    }
-}
+use super::reason::Reason;
 
 /// How a report was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// `multipart/report; report-type=delivery-status`.
+    /// A delivery status notification (`message/delivery-status`).
     Dsn,
-    /// `multipart/report; report-type=feedback-report`.
+    /// A complaint (`message/feedback-report`).
     Arf,
     /// A bounce in plain text.
     Plain,
@@ -46,9 +41,10 @@ pub enum Format {
 pub struct Finding {
     /// The address the report names, when it names one.
     pub address: Option<String>,
-    /// What happened.
-    pub kind: Kind,
-    /// The enhanced status code (`5.1.1`), or the feedback type (`abuse`).
+    /// Why it failed.
+    pub reason: Reason,
+    /// The enhanced status code (`5.1.1`), or the feedback type (`abuse`);
+    /// empty when the report gives neither.
     pub status: String,
     /// What the remote server said.
     pub diagnostic: String,
@@ -67,13 +63,12 @@ pub struct Report {
     /// The addresses it was sent to (the bounce address, with its VERP
     /// code when the message carried one).
     pub sent_to: Vec<String>,
-    /// The Message-ID of the message that bounced, when the report quotes
-    /// it.
-    pub original_id: Option<String>,
+    /// The Message-IDs quoted from the message that bounced.
+    pub original_ids: Vec<String>,
     /// The unsubscription links of the message that bounced, when the
     /// report quotes its headers (complaints often hide the address).
     pub original_links: Vec<String>,
-    /// Who failed, and how.
+    /// Who failed, and why.
     pub findings: Vec<Finding>,
 }
 
@@ -82,7 +77,8 @@ pub struct Report {
 pub enum Reading {
     /// A report, about at least one recipient.
     Report(Report),
-    /// Not a bounce nor a complaint: left alone.
+    /// Not a bounce nor a complaint (a reply, an out-of-office, a delay
+    /// warning, a success notice): left alone.
     NotABounce,
     /// It says it is a report, but cannot be read as one.
     Malformed(String),
@@ -103,7 +99,10 @@ fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
                 value.push(' ');
                 value.push_str(line.trim());
             }
-        } else if let Some((name, value)) = line.split_once(':') {
+        } else if let Some((name, value)) = line.split_once(':')
+            && !name.is_empty()
+            && !name.contains(' ')
+        {
             block.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
@@ -120,13 +119,78 @@ fn field<'a>(block: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// `rfc822; a@example.org` → `a@example.org`.
-fn address_field(value: &str) -> String {
-    let value = value.split_once(';').map_or(value, |(_, a)| a);
-    value.trim().trim_matches(['<', '>']).to_owned()
+/// The address in a field's value, or in a line of text: `rfc822;
+/// a@example.org`, `<a@example.org>`, `a@example.org<mailto:a@example.org>`,
+/// `"Name" <a@example.org>`. None for a pipe, a file or anything that is
+/// not an address.
+pub fn address_in(value: &str) -> Option<String> {
+    let value = match value.split_once(';') {
+        Some((kind, rest)) if !kind.contains('@') => rest,
+        _ => value,
+    };
+    let value = value.trim();
+    if let Some(start) = value.find('<') {
+        let inner = &value[start + 1..];
+        let inner = inner.split('>').next().unwrap_or_default();
+        let inner = inner.strip_prefix("mailto:").unwrap_or(inner);
+        if let Some(a) = plain_address(inner) {
+            return Some(a);
+        }
+        return plain_address(&value[..start]);
+    }
+    plain_address(value)
 }
 
-/// The first enhanced status code (`5.1.1`) in `text`.
+/// `a@example.org`, alone (surrounding quotes, brackets and punctuation
+/// taken off), if it is an address.
+fn plain_address(text: &str) -> Option<String> {
+    let word = text.trim().trim_matches(|c: char| {
+        matches!(
+            c,
+            '<' | '>' | '"' | '\'' | ':' | ',' | ';' | '(' | ')' | '[' | ']' | '.'
+        )
+    });
+    let word = word.strip_prefix("mailto:").unwrap_or(word);
+    let (local, domain) = word.rsplit_once('@')?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with(['|', '/'])
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.ends_with(['.', '-'])
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    (local_ok && domain_ok).then(|| word.to_owned())
+}
+
+/// Every address written in `line`, in order.
+fn addresses_in(line: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for word in line.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | '"' | '\''
+            )
+    }) {
+        // `a@example.org:` (qmail), `to=a@example.org`, `mailto:a@…`.
+        let word = word.rsplit('=').next().unwrap_or(word);
+        let word = word.strip_prefix("mailto:").unwrap_or(word);
+        if let Some(a) = plain_address(word)
+            && !found.contains(&a)
+        {
+            found.push(a);
+        }
+    }
+    found
+}
+
+/// The first enhanced status code (`5.1.1`) in `text`: a class of 2, 4
+/// or 5, not part of a longer run of numbers (a version, an IP address).
 pub fn status_code(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
@@ -141,72 +205,327 @@ pub fn status_code(text: &str) -> Option<String> {
         else {
             continue;
         };
-        let detail: String = detail.chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = detail.chars().take_while(char::is_ascii_digit).collect();
+        let after = detail[digits.len()..].chars().next();
         let ok = class.len() == 1
             && (1..=3).contains(&subject.len())
             && subject.bytes().all(|b| b.is_ascii_digit())
-            && (1..=3).contains(&detail.len());
+            && (1..=3).contains(&digits.len())
+            // `10.5.12.3`: a version or an address, not a status.
+            && !(after == Some('.') && detail[digits.len() + 1..].starts_with(|c: char| c.is_ascii_digit()));
         if ok {
-            return Some(format!("{class}.{subject}.{detail}"));
+            return Some(format!("{class}.{subject}.{digits}"));
         }
     }
     None
 }
 
-/// The first basic SMTP reply code of a failure (`550`), as a status.
-fn smtp_code(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 3 && matches!(w.as_bytes()[0], b'4' | b'5'))
-        .map(|w| format!("{}.0.0", &w[..1]))
+/// The first basic SMTP reply code of a failure (`550`) in `text`.
+pub fn reply_code(text: &str) -> Option<u16> {
+    text.split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter(|w| w.len() == 3)
+        .filter_map(|w| w.parse::<u16>().ok())
+        .find(|code| matches!(code / 100, 4 | 5) && (code % 100) / 10 <= 5)
 }
 
-fn kind_of(status: &str, action: Option<&str>) -> Kind {
-    if status.starts_with('5') && action.is_none_or(|a| a.eq_ignore_ascii_case("failed")) {
-        Kind::Permanent
+/// A finding from what a server said and the status it gave, if it is a
+/// failure: a `2.x.x` status is a success, whatever else it says.
+fn finding(
+    address: Option<String>,
+    status: Option<String>,
+    diagnostic: &str,
+    context: &str,
+) -> Option<Finding> {
+    let diagnostic = one_line(diagnostic, 500);
+    let status = status
+        .or_else(|| status_code(&diagnostic))
+        .unwrap_or_default();
+    if status.starts_with('2') {
+        return None;
+    }
+    let reply = reply_code(&diagnostic);
+    let status = if status.is_empty() {
+        reply
+            .map(|r| format!("{}.0.0", r / 100))
+            .unwrap_or_default()
     } else {
-        Kind::Temporary
+        status
+    };
+    let mut reason = Reason::of(&status, reply, &diagnostic);
+    // An address refused only once the message was seen (after DATA) was
+    // accepted when it was named: what refused it is a filter that words
+    // its refusal as an unknown user.
+    if reason.side() == super::reason::Side::Address
+        && (after_data(&diagnostic) || after_data(context))
+    {
+        reason = Reason::Filtered;
+    }
+    Some(Finding {
+        address,
+        reason,
+        status,
+        diagnostic,
+    })
+}
+
+/// Whether a server's words say the refusal came after the message's data
+/// (Postfix's "in reply to end of DATA command", Exim's "after end of
+/// data", a Sendmail transcript's `>>> DATA` before the refusal).
+fn after_data(text: &str) -> bool {
+    let lower = one_line(text, usize::MAX).to_ascii_lowercase();
+    let rcpt = [
+        "rcpt to command",
+        "after rcpt to",
+        ">>> rcpt to",
+        "rcpt to response",
+        "rcpt to:<",
+    ]
+    .iter()
+    .filter_map(|w| lower.rfind(w))
+    .max();
+    let data = [
+        "end of data command",
+        "reply to data command",
+        "after end of data",
+        "after data",
+        ">>> data",
+        "smtp command data",
+        "-smtp command data",
+        "data response",
+        "message text rejected",
+    ]
+    .iter()
+    .filter_map(|w| lower.rfind(w))
+    .max();
+    match (data, rcpt) {
+        (Some(data), Some(rcpt)) => data > rcpt,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 
-/// Message-IDs and unsubscription links quoted from the original message's
-/// headers.
-fn quoted_original(text: &str) -> (Option<String>, Vec<String>) {
-    let blocks = field_blocks(text);
-    let headers = blocks.first().map(Vec::as_slice).unwrap_or_default();
-    let id = field(headers, "message-id").map(|v| v.trim().to_owned());
-    let links = field(headers, "list-unsubscribe")
-        .map(|v| {
-            v.split(',')
-                .map(|l| l.trim().trim_matches(['<', '>']).to_owned())
-                .filter(|l| l.starts_with("http"))
-                .collect()
-        })
-        .unwrap_or_default();
-    (id, links)
+/// `text` on one line, white space runs as one space, at most `max`
+/// characters.
+fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.chars().count() >= max {
+            return out.chars().take(max).collect();
+        }
+    }
+    out
 }
 
-/// Words a plain bounce says, in the languages of the servers it comes from.
+/// What a report quotes of the message that bounced: its Message-IDs,
+/// unsubscription links, recipients (`To`) and senders.
+#[derive(Debug, Default)]
+struct Quoted {
+    ids: Vec<String>,
+    links: Vec<String>,
+    to: Vec<String>,
+    senders: Vec<String>,
+}
+
+impl Quoted {
+    /// Reads the header fields of `text`, a quoted message or its headers.
+    fn read(&mut self, text: &str) {
+        let Some(headers) = field_blocks(text).into_iter().find(|b| {
+            b.iter().any(|(n, _)| {
+                matches!(
+                    n.as_str(),
+                    "message-id" | "from" | "to" | "subject" | "list-unsubscribe" | "received"
+                )
+            })
+        }) else {
+            return;
+        };
+        for (name, value) in &headers {
+            match name.as_str() {
+                "message-id" => {
+                    let id = value.trim().to_owned();
+                    if !id.is_empty() && !self.ids.contains(&id) {
+                        self.ids.push(id);
+                    }
+                }
+                "list-unsubscribe" => self.links.extend(
+                    value
+                        .split(',')
+                        .map(|l| l.trim().trim_matches(['<', '>']).to_owned())
+                        .filter(|l| l.starts_with("http")),
+                ),
+                "to" => self.to.extend(addresses_in(value)),
+                "from" | "return-path" | "sender" | "reply-to" => {
+                    self.senders.extend(addresses_in(value));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Parts a quoted message is in.
+const QUOTED_TYPES: [&str; 4] = [
+    "message/rfc822",
+    "text/rfc822-headers",
+    "message/global",
+    "message/global-headers",
+];
+
+/// Lines that start the copy of the original message in a plain bounce.
+const QUOTE_MARKERS: &[&str] = &[
+    "this is a copy of the message",
+    "below this line is a copy of the message",
+    "original message follows",
+    "original message headers",
+    "-- original message --",
+    "----- original message -----",
+    "the original message was received",
+    "unsent message below",
+    "the headers of the message",
+    "message headers follow",
+    "content-type: message/rfc822",
+    "content-type: text/rfc822-headers",
+    "---------- forwarded message",
+    "original message header",
+    "------ a copy of the message",
+    "--- the header of the original message",
+];
+
+/// Splits a plain bounce's text at the copy of the original message:
+/// the explanation, and the copy (empty when there is none).
+fn split_quote(text: &str) -> (&str, &str) {
+    let mut offset = 0;
+    let mut header_run = 0;
+    let mut run_start = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.trim().to_ascii_lowercase();
+        if QUOTE_MARKERS.iter().any(|m| lower.contains(m)) {
+            return (&text[..offset], &text[offset..]);
+        }
+        // A run of header lines (`Received:`, `Message-ID:`…) is a quoted
+        // message without a marker.
+        let header = [
+            "received:",
+            "message-id:",
+            "return-path:",
+            "dkim-signature:",
+            "mime-version:",
+        ]
+        .iter()
+        .any(|h| lower.starts_with(h));
+        if header {
+            if header_run == 0 {
+                run_start = offset;
+            }
+            header_run += 1;
+            if header_run >= 2 {
+                return (&text[..run_start], &text[run_start..]);
+            }
+        } else if !line.starts_with([' ', '\t']) {
+            header_run = 0;
+        }
+        offset += line.len();
+    }
+    (text, "")
+}
+
+/// Subjects mail systems give their bounces.
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "delivery has failed",
+    "failure notice",
+    "failed delivery",
+    "returned mail",
+    "return mail",
+    "mail delivery",
+    "non remis",
+    "non-remis",
+    "nondeliverable",
+    "non-deliverable",
+    "could not send message",
+    "message not delivered",
+    "delivery notification",
+    "not delivered",
+    "mail system error",
+    "warning: could not",
+    "rejected",
+    "unzustellbar",
+    "message bounced",
+    "bounce",
+];
+
+/// Words a plain bounce says, in the languages of the servers it comes
+/// from.
 const FAILURE_WORDS: &[&str] = &[
     "could not be delivered",
     "couldn't be delivered",
+    "could not deliver",
+    "couldn't deliver",
+    "was not delivered",
+    "wasn't delivered",
     "delivery has failed",
+    "delivery failed",
+    "delivery to the following",
     "undeliverable",
     "undelivered",
     "permanent error",
+    "permanent failure",
+    "fatal error",
     "address(es) failed",
+    "failed recipient",
+    "failed address",
     "user unknown",
     "unknown user",
     "does not exist",
+    "doesn't exist",
     "no such user",
     "mailbox unavailable",
     "mailbox is full",
     "quota exceeded",
     "i'm afraid i wasn't able to deliver",
+    "i'm sorry to have to inform you",
+    "unable to deliver",
+    "message could not be",
+    "was rejected",
+    "has been rejected",
+    "were rejected",
+    "error occurred while",
+    "message was not sent",
+    "not be delivered",
+    "delivery to the following recipient",
+    "delivery problem",
+    "returned to sender",
     "n'a pas pu être remis",
+    "n'a pas pu etre remis",
+    "konnte nicht zugestellt",
+    "smtp error",
+    "550 ",
+    "554 ",
+    "553 ",
+    "552 ",
 ];
 
 /// Reads one message of a bounce mailbox.
 pub fn read(bytes: &[u8]) -> Reading {
+    // Line ends written as CR alone (old Macs) are read as line ends.
+    let normalised;
+    let bytes = if bytes.contains(&b'\r') && !bytes.contains(&b'\n') {
+        normalised = bytes
+            .iter()
+            .map(|&b| if b == b'\r' { b'\n' } else { b })
+            .collect::<Vec<u8>>();
+        &normalised[..]
+    } else {
+        bytes
+    };
     let Some(message) = MessageParser::default().parse(bytes) else {
         return Reading::Malformed("not a message".into());
     };
@@ -230,23 +549,16 @@ pub fn read(bytes: &[u8]) -> Reading {
                     .iter()
                     .filter_map(|a| a.address().map(str::to_owned))
                     .collect::<Vec<_>>(),
-                mail_parser::HeaderValue::Text(t) => {
-                    vec![t.trim().trim_matches(['<', '>']).to_owned()]
-                }
+                mail_parser::HeaderValue::Text(t) => addresses_in(t),
                 _ => Vec::new(),
             };
-            sent_to.extend(text);
+            for a in text {
+                if !sent_to.contains(&a) {
+                    sent_to.push(a);
+                }
+            }
         }
     }
-    let report_type = message
-        .content_type()
-        .filter(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct
-                    .subtype()
-                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        })
-        .and_then(|ct| ct.attribute("report-type").map(str::to_ascii_lowercase));
     let raw = |part: &mail_parser::MessagePart<'_>| {
         let (start, end) = (
             part.raw_body_offset() as usize,
@@ -254,117 +566,250 @@ pub fn read(bytes: &[u8]) -> Reading {
         );
         String::from_utf8_lossy(bytes.get(start..end).unwrap_or_default()).into_owned()
     };
-    let part_of = |subtypes: &[&str]| {
-        message.parts.iter().find(|p| {
-            p.content_type().is_some_and(|ct| {
-                let sub = ct.subtype().unwrap_or_default().to_ascii_lowercase();
-                subtypes
-                    .iter()
-                    .any(|s| *s == format!("{}/{sub}", ct.ctype().to_ascii_lowercase()))
+    // A part without a Content-Type is text/plain (RFC 2045 §5.2).
+    let type_of = |part: &mail_parser::MessagePart<'_>| {
+        part.content_type()
+            .map(|ct| {
+                format!(
+                    "{}/{}",
+                    ct.ctype().to_ascii_lowercase(),
+                    ct.subtype().unwrap_or_default().to_ascii_lowercase()
+                )
             })
-        })
+            .unwrap_or_else(|| "text/plain".to_owned())
     };
-    let (original_id, original_links) = part_of(&[
-        "message/rfc822",
-        "text/rfc822-headers",
-        "message/global",
-        "message/global-headers",
-    ])
-    .map(|p| quoted_original(&raw(p)))
-    .unwrap_or_default();
+    let part_of = |types: &[&str]| {
+        message
+            .parts
+            .iter()
+            .find(|p| types.contains(&type_of(p).as_str()))
+    };
+    let report_type = message
+        .content_type()
+        .and_then(|ct| ct.attribute("report-type").map(str::to_ascii_lowercase));
+    let mut quoted = Quoted::default();
+    for part in message.parts.iter().skip(1) {
+        if QUOTED_TYPES.contains(&type_of(part).as_str()) {
+            quoted.read(&raw(part));
+        }
+    }
     let mut report = Report {
         id,
         date,
         format: Format::Plain,
         sent_to,
-        original_id,
-        original_links,
+        original_ids: Vec::new(),
+        original_links: Vec::new(),
         findings: Vec::new(),
     };
-    match report_type.as_deref() {
-        Some("delivery-status") => {
-            let Some(part) =
-                part_of(&["message/delivery-status", "message/global-delivery-status"])
-            else {
-                return Reading::Malformed(
-                    "a delivery report without its message/delivery-status part".into(),
-                );
-            };
-            report.format = Format::Dsn;
-            let blocks = field_blocks(&raw(part));
-            // The first block is about the message; the others, one per
-            // recipient.
-            for block in blocks.iter().skip(1) {
-                let Some(recipient) =
-                    field(block, "final-recipient").or_else(|| field(block, "original-recipient"))
-                else {
-                    continue;
-                };
-                let action = field(block, "action");
-                if action.is_some_and(|a| {
-                    ["delivered", "relayed", "expanded"]
-                        .iter()
-                        .any(|x| a.eq_ignore_ascii_case(x))
-                }) {
-                    continue;
-                }
-                let diagnostic = field(block, "diagnostic-code")
-                    .map(address_field)
-                    .unwrap_or_default();
-                let Some(status) = field(block, "status").and_then(status_code) else {
-                    return Reading::Malformed(format!(
-                        "the report about {} has no status code",
-                        address_field(recipient)
-                    ));
-                };
-                report.findings.push(Finding {
-                    address: Some(address_field(recipient)),
-                    kind: kind_of(&status, action),
-                    status,
-                    diagnostic,
-                });
-            }
-            if report.findings.is_empty() {
-                if blocks.len() < 2 {
-                    return Reading::Malformed("a delivery report that names no recipient".into());
-                }
-                // Delivered, relayed: a success notice, not a bounce.
-                return Reading::NotABounce;
-            }
-            Reading::Report(report)
-        }
-        Some("feedback-report") => {
-            let Some(part) = part_of(&["message/feedback-report"]) else {
-                return Reading::Malformed(
-                    "a complaint without its message/feedback-report part".into(),
-                );
-            };
-            report.format = Format::Arf;
-            let blocks = field_blocks(&raw(part));
-            let fields = blocks.first().map(Vec::as_slice).unwrap_or_default();
-            let Some(feedback) = field(fields, "feedback-type") else {
-                return Reading::Malformed("a complaint without its Feedback-Type".into());
-            };
-            report.findings.push(Finding {
-                address: field(fields, "original-rcpt-to").map(address_field),
-                kind: Kind::Complaint,
-                status: feedback.to_ascii_lowercase(),
-                diagnostic: field(fields, "arrival-date").unwrap_or_default().to_owned(),
-            });
-            Reading::Report(report)
-        }
-        _ => plain(&message, report),
+    let feedback = part_of(&["message/feedback-report"]);
+    if let Some(part) = feedback {
+        report.format = Format::Arf;
+        return complaint(report, &raw(part), quoted);
     }
+    if report_type.as_deref() == Some("feedback-report") {
+        return Reading::Malformed("a complaint without its message/feedback-report part".into());
+    }
+    let status_part = part_of(&["message/delivery-status", "message/global-delivery-status"]);
+    // The explanation written for people: the first text part.
+    let human = message
+        .parts
+        .iter()
+        .find(|p| type_of(p) == "text/plain" || type_of(p) == "text/html")
+        .map(|p| match p.text_contents() {
+            Some(text) if type_of(p) == "text/html" => html_to_text(text),
+            Some(text) => text.to_owned(),
+            None => String::new(),
+        })
+        .unwrap_or_default();
+    let fields = match status_part {
+        Some(part) => Some(raw(part)),
+        // Its boundaries broken, or sent without the part: the fields
+        // written in the text.
+        None => {
+            let whole = String::from_utf8_lossy(bytes);
+            let lower = whole.to_ascii_lowercase();
+            lower
+                .find("\nfinal-recipient:")
+                .or_else(|| lower.find("\noriginal-recipient:"))
+                .map(|at| {
+                    // Back to the start of the per-message block, if any.
+                    let start = lower[..at].rfind("\nreporting-mta:").unwrap_or(at);
+                    whole[start..].to_owned()
+                })
+        }
+    };
+    if let Some(fields) = fields {
+        report.format = Format::Dsn;
+        let (explanation, copy) = split_quote(&human);
+        quoted.read(copy);
+        if quoted.ids.is_empty() {
+            // A DSN written whole in text: the copy follows the fields.
+            let (_, copy) = split_quote(&fields);
+            quoted.read(copy);
+        }
+        return dsn(report, &fields, explanation, quoted);
+    }
+    if report_type.as_deref() == Some("delivery-status") && !from_a_system(&message) {
+        return Reading::Malformed(
+            "a delivery report without its message/delivery-status part".into(),
+        );
+    }
+    plain(&message, report, &human, quoted)
 }
 
-/// A bounce written as plain text, if it is one: from a mail system (an
-/// empty envelope sender, MAILER-DAEMON or postmaster, or Auto-Submitted),
-/// saying that delivery failed.
-fn plain(message: &mail_parser::Message<'_>, mut report: Report) -> Reading {
-    let from = message
-        .from()
-        .and_then(|f| f.first())
-        .and_then(|a| a.address())
+/// Text of an HTML part, for its words: tags dropped, entities of white
+/// space and brackets read.
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The recipients of a delivery status notification: every block that
+/// names one, the first too (some servers write a single block).
+fn dsn(mut report: Report, fields: &str, explanation: &str, quoted: Quoted) -> Reading {
+    let blocks = field_blocks(fields);
+    let recipients = blocks
+        .iter()
+        .filter(|b| {
+            field(b, "final-recipient").is_some() || field(b, "original-recipient").is_some()
+        })
+        .count();
+    let mut named = 0;
+    for block in &blocks {
+        let recipient = [
+            "final-recipient",
+            "original-recipient",
+            "x-actual-recipient",
+        ]
+        .iter()
+        .filter_map(|n| field(block, n))
+        .find_map(address_in);
+        let names_one = ["final-recipient", "original-recipient"]
+            .iter()
+            .any(|n| field(block, n).is_some());
+        if !names_one {
+            continue;
+        }
+        named += 1;
+        // `failed`, `failed (bad address)`; `delayed`, `delivered`,
+        // `relayed` and `expanded` are no failure.
+        let action = field(block, "action").map(|a| {
+            a.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        });
+        if action
+            .as_deref()
+            .is_some_and(|a| ["delivered", "relayed", "expanded", "delayed"].contains(&a))
+        {
+            continue;
+        }
+        let mut diagnostic = field(block, "diagnostic-code")
+            .map(|d| match d.split_once(';') {
+                Some((kind, rest)) if !kind.contains(' ') => rest.trim(),
+                _ => d,
+            })
+            .unwrap_or_default()
+            .to_owned();
+        if diagnostic.is_empty()
+            && let Some(address) = &recipient
+        {
+            diagnostic = about(explanation, address, &[]);
+        }
+        if diagnostic.is_empty() {
+            diagnostic = one_line(explanation, 500);
+        }
+        let status = field(block, "status").and_then(status_code);
+        // The explanation for people says at which step it failed: all of
+        // it when it is about one recipient.
+        let context = match &recipient {
+            Some(_) if recipients == 1 => explanation.to_owned(),
+            Some(a) => about(explanation, a, &[]),
+            None => String::new(),
+        };
+        if let Some(found) = finding(recipient, status, &diagnostic, &context) {
+            report.findings.push(found);
+        }
+    }
+    report.original_ids = quoted.ids;
+    report.original_links = quoted.links;
+    if report.findings.is_empty() {
+        if named == 0 {
+            return Reading::Malformed("a delivery report that names no recipient".into());
+        }
+        // Delivered, relayed, delayed: a notice, not a bounce.
+        return Reading::NotABounce;
+    }
+    Reading::Report(report)
+}
+
+/// A complaint: the reader is its `Original-Rcpt-To`, else the quoted
+/// message's `To` (when not redacted), else, left to the caller, the
+/// quoted unsubscription link.
+fn complaint(mut report: Report, fields: &str, quoted: Quoted) -> Reading {
+    let blocks = field_blocks(fields);
+    let fields = blocks.first().map(Vec::as_slice).unwrap_or_default();
+    let Some(feedback) = field(fields, "feedback-type") else {
+        return Reading::Malformed("a complaint without its Feedback-Type".into());
+    };
+    let feedback = feedback.to_ascii_lowercase();
+    let mut readers: Vec<Option<String>> = fields
+        .iter()
+        .filter(|(n, _)| n == "original-rcpt-to" || n == "removal-recipient")
+        .filter_map(|(_, v)| address_in(v))
+        .fold(Vec::new(), |mut all, a| {
+            if !all.contains(&Some(a.clone())) {
+                all.push(Some(a));
+            }
+            all
+        });
+    if readers.is_empty() {
+        readers.push(match quoted.to.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        });
+    }
+    let arrival = field(fields, "arrival-date")
+        .or_else(|| field(fields, "received-date"))
+        .unwrap_or_default();
+    for address in readers {
+        report.findings.push(Finding {
+            address,
+            reason: Reason::Complaint,
+            status: feedback.clone(),
+            diagnostic: arrival.to_owned(),
+        });
+    }
+    report.original_ids = quoted.ids;
+    report.original_links = quoted.links;
+    Reading::Report(report)
+}
+
+/// Whether a message comes from a mail system: an empty envelope sender,
+/// MAILER-DAEMON or postmaster (with an address or without one), another
+/// name mail systems write from, Auto-Submitted, or Exim's
+/// X-Failed-Recipients. A person's message is not one, whatever its
+/// subject says.
+fn from_a_system(message: &mail_parser::Message<'_>) -> bool {
+    let from_raw = message
+        .header_raw("From")
         .unwrap_or_default()
         .to_ascii_lowercase();
     let return_path = message
@@ -374,73 +819,201 @@ fn plain(message: &mail_parser::Message<'_>, mut report: Report) -> Reading {
     let automatic = message
         .header_raw("Auto-Submitted")
         .is_some_and(|a| !a.trim().eq_ignore_ascii_case("no"));
-    let from_a_system = from.starts_with("mailer-daemon@")
-        || from.starts_with("postmaster@")
-        || return_path == "<>"
-        || automatic;
-    let text = message
-        .body_text(0)
-        .map(|t| t.into_owned())
-        .unwrap_or_default();
-    let lower = text.to_lowercase();
-    if !from_a_system || !FAILURE_WORDS.iter().any(|w| lower.contains(w)) {
+    let system_names = [
+        "mailer-daemon",
+        "postmaster",
+        "mail delivery",
+        "mail administrator",
+        "mailadmin",
+        "mail-daemon",
+        "maildaemon",
+        "no-reply@",
+        "noreply@",
+        "bounce",
+        "mmdf",
+        "smtp gateway",
+        "internet mail",
+        "microsoftexchange",
+        "mail system",
+        "nobody@",
+        "root@",
+        "daemon@",
+        "staff@",
+        "notify@",
+        "notification",
+    ];
+    return_path == "<>"
+        || automatic
+        || message.header_raw("X-Failed-Recipients").is_some()
+        || system_names.iter().any(|n| from_raw.contains(n))
+        || from_raw.trim().is_empty()
+        || from_raw.contains("<>")
+}
+
+/// The lines of `text` about `address`: from its line on, until a blank
+/// line or another of `others` (at most twelve lines), on one line.
+fn about(text: &str, address: &str, others: &[String]) -> String {
+    let lower_address = address.to_ascii_lowercase();
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.to_ascii_lowercase().contains(&lower_address))
+    else {
+        return String::new();
+    };
+    let mut taken = vec![lines[at]];
+    for line in lines.iter().skip(at + 1).take(12) {
+        let lower = line.to_ascii_lowercase();
+        let trimmed = line.trim();
+        if others
+            .iter()
+            .any(|o| *o != lower_address && lower.contains(o.as_str()))
+        {
+            break;
+        }
+        if trimmed.is_empty() {
+            if taken.len() > 1 {
+                break;
+            }
+            continue;
+        }
+        taken.push(line);
+    }
+    one_line(&taken.join(" "), 500)
+}
+
+/// A bounce written as plain text, if it is one: from a mail system,
+/// saying that delivery failed.
+fn plain(
+    message: &mail_parser::Message<'_>,
+    mut report: Report,
+    human: &str,
+    mut quoted: Quoted,
+) -> Reading {
+    if !from_a_system(message) {
         return Reading::NotABounce;
     }
-    // The address that failed: on the line after Exim's "failed:", or
-    // qmail's `<address>:`, or any address in angle brackets that is not
-    // the bounce's own.
-    let mut address = None;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let l = line.trim();
-        let lower_line = l.to_lowercase();
-        if lower_line.contains("address(es) failed")
-            || lower_line.contains("failed to these recipients")
-        {
-            address = lines[i + 1..]
-                .iter()
-                .map(|l| l.trim())
-                .find(|l| !l.is_empty())
-                .map(|l| {
-                    l.split_whitespace()
-                        .next()
-                        .unwrap_or(l)
-                        .trim_matches(['<', '>', ':'])
-                        .to_owned()
-                });
-            break;
-        }
-        if l.starts_with('<') && l.contains(">:") {
-            address = l
-                .split_once(">:")
-                .map(|(a, _)| a.trim_start_matches('<').to_owned());
-            break;
+    let (explanation, copy) = split_quote(human);
+    quoted.read(copy);
+    // A copy given as a part of its own after the text.
+    if quoted.ids.is_empty() {
+        for part in message.parts.iter().skip(1) {
+            if let Some(text) = part.text_contents() {
+                let (_, copy) = split_quote(text);
+                quoted.read(copy);
+            }
         }
     }
-    let status = status_code(&text)
-        .or_else(|| smtp_code(&text))
-        .unwrap_or_else(|| {
-            if lower.contains("permanent") {
-                "5.0.0"
-            } else {
-                "4.0.0"
-            }
-            .to_owned()
-        });
-    let diagnostic = lines
+    let lower = explanation.to_lowercase();
+    let subject = message.subject().unwrap_or_default().to_lowercase();
+    let says_failed = FAILURE_WORDS.iter().any(|w| lower.contains(w))
+        || BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
+    if !says_failed {
+        return Reading::NotABounce;
+    }
+    // Delay warnings say that nothing needs doing yet.
+    let warning = [
+        "will continue trying",
+        "will retry",
+        "will be retried",
+        "still trying",
+        "no action is required",
+        "delivery attempts will continue",
+        "this is only a warning",
+        "not yet been delivered",
+        "has been delayed",
+    ];
+    if warning.iter().any(|w| lower.contains(w))
+        && !["permanent", "failed:", "could not be delivered"]
+            .iter()
+            .any(|w| lower.contains(w))
+    {
+        return Reading::NotABounce;
+    }
+    // The addresses that are not of a failed recipient: the bounce's
+    // own, the original's senders, mail systems'.
+    let own: Vec<String> = report
+        .sent_to
         .iter()
-        .map(|l| l.trim())
-        .find(|l| status_code(l).is_some() || smtp_code(l).is_some())
-        .unwrap_or_default()
-        .chars()
-        .take(300)
+        .chain(quoted.senders.iter())
+        .map(|a| a.to_ascii_lowercase())
+        .chain(
+            message
+                .from()
+                .into_iter()
+                .flat_map(|f| f.iter())
+                .filter_map(|a| a.address().map(str::to_ascii_lowercase)),
+        )
         .collect();
-    report.findings.push(Finding {
-        address,
-        kind: kind_of(&status, None),
-        status,
-        diagnostic,
-    });
+    let is_recipient = |a: &str| {
+        let a = a.to_ascii_lowercase();
+        let local = a.split('@').next().unwrap_or_default();
+        !own.contains(&a)
+            && ![
+                "postmaster",
+                "mailer-daemon",
+                "abuse",
+                "hostmaster",
+                "webmaster",
+                "noreply",
+                "no-reply",
+            ]
+            .contains(&local)
+    };
+    let mut recipients: Vec<String> = Vec::new();
+    for value in message.header_values("X-Failed-Recipients") {
+        if let mail_parser::HeaderValue::Text(t) = value {
+            recipients.extend(addresses_in(t));
+        }
+    }
+    if recipients.is_empty() {
+        for line in explanation.lines() {
+            for a in addresses_in(line) {
+                let key = a.to_ascii_lowercase();
+                if is_recipient(&a) && !recipients.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
+                    recipients.push(a);
+                }
+            }
+        }
+    }
+    if recipients.is_empty() {
+        // Only the copy names them: its `To`.
+        recipients.extend(quoted.to.iter().filter(|a| is_recipient(a)).cloned());
+    }
+    let lowered: Vec<String> = recipients.iter().map(|r| r.to_ascii_lowercase()).collect();
+    let whole = one_line(explanation, 2000);
+    let mut findings = Vec::new();
+    for address in &recipients {
+        let mut diagnostic = about(explanation, address, &lowered);
+        // The lines about the address give no code: the whole text does,
+        // when it is about this address alone, or when those lines say
+        // nothing this vocabulary knows.
+        let no_code = status_code(&diagnostic).is_none() && reply_code(&diagnostic).is_none();
+        if no_code
+            && (recipients.len() == 1 || Reason::of("", None, &diagnostic) == Reason::Undetermined)
+        {
+            diagnostic = whole.clone();
+        }
+        let context = if recipients.len() == 1 {
+            explanation.to_owned()
+        } else {
+            about(explanation, address, &lowered)
+        };
+        if let Some(found) = finding(Some(address.clone()), None, &diagnostic, &context) {
+            findings.push(found);
+        }
+    }
+    if recipients.is_empty()
+        && let Some(found) = finding(None, None, &whole, "")
+    {
+        findings.push(found);
+    }
+    if findings.is_empty() {
+        return Reading::NotABounce;
+    }
+    report.findings = findings;
+    report.original_ids = quoted.ids;
+    report.original_links = quoted.links;
     Reading::Report(report)
 }
 
@@ -460,9 +1033,27 @@ mod tests {
         );
         assert_eq!(status_code("version 10.5.12.3 of 2026"), None);
         assert_eq!(status_code("IP 192.0.2.5 refused"), None);
+        assert_eq!(status_code("X-Mailman-Version: 2.1.5.1"), None);
+        assert_eq!(reply_code("Remote host said: 552 too big"), Some(552));
+        assert_eq!(reply_code("from 192.0.2.250"), None);
+    }
+
+    #[test]
+    fn addresses_are_read_as_servers_write_them() {
+        for (written, address) in [
+            ("rfc822; a@example.org", Some("a@example.org")),
+            ("rfc822;<a@example.org>", Some("a@example.org")),
+            ("a@example.org<mailto:a@example.org>", Some("a@example.org")),
+            ("\"Ann\" <a@example.org>", Some("a@example.org")),
+            ("X-Unix; |/usr/bin/procmail", None),
+            ("rfc822; /var/mail/ann", None),
+            ("rfc822; ann", None),
+        ] {
+            assert_eq!(address_in(written).as_deref(), address, "{written}");
+        }
         assert_eq!(
-            smtp_code("Remote host said: 552 too big").as_deref(),
-            Some("5.0.0")
+            addresses_in("<<< 550 <a@example.org>: no such user, to=b@example.org."),
+            ["a@example.org", "b@example.org"]
         );
     }
 
@@ -485,21 +1076,7 @@ mod tests {
             }
             read += 1;
         }
-        assert_eq!(read, 12);
-    }
-
-    #[test]
-    fn an_exchange_report_in_plain_text_names_the_address_after_its_sentence() {
-        let text = "From: postmaster@example.com\r\nAuto-Submitted: auto-replied\r\nSubject: Undeliverable: Breves\r\nMessage-ID: <x@example.com>\r\n\r\nDelivery has failed to these recipients or groups:\r\n\r\nkim@example.org\r\nThe e-mail address you entered couldn't be found.\r\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\r\n";
-        let Reading::Report(report) = super::read(text.as_bytes()) else {
-            panic!("a report");
-        };
-        assert_eq!(
-            report.findings[0].address.as_deref(),
-            Some("kim@example.org")
-        );
-        assert_eq!(report.findings[0].status, "5.1.1");
-        assert_eq!(report.findings[0].kind, Kind::Permanent);
+        assert!(read >= 12, "{read}");
     }
 
     /// A report of `fields` (the per-message block, then per-recipient
@@ -510,32 +1087,52 @@ mod tests {
         )
     }
 
+    fn findings(text: &str) -> Vec<(Option<String>, Reason, String)> {
+        match super::read(text.as_bytes()) {
+            Reading::Report(r) => r
+                .findings
+                .into_iter()
+                .map(|f| (f.address, f.reason, f.status))
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
-    fn a_report_must_be_a_multipart_report_that_names_a_recipient() {
+    fn a_delivery_report_is_read_wherever_its_fields_are() {
         let one = "Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n";
-        assert!(matches!(
-            super::read(dsn("multipart/report", one).as_bytes()),
-            Reading::Report(_)
-        ));
-        // A delivery-status part in a multipart/mixed is not a report.
-        assert_eq!(
-            super::read(dsn("multipart/mixed", one).as_bytes()),
-            Reading::NotABounce
-        );
-        // No recipient at all: broken; only delivered ones: a success notice.
+        let expected = vec![(
+            Some("a@example.org".to_owned()),
+            Reason::UserUnknown,
+            "5.1.1".to_owned(),
+        )];
+        assert_eq!(findings(&dsn("multipart/report", one)), expected);
+        // In a multipart/mixed, as some servers send it.
+        assert_eq!(findings(&dsn("multipart/mixed", one)), expected);
+        // One block only, naming the recipient.
+        let single = "Reporting-MTA: dns; mx.example.org\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed (bad address)\r\nStatus: 5.1.1\r\n";
+        assert_eq!(findings(&dsn("multipart/report", single)), expected);
+        // No recipient at all: broken; only delivered or delayed ones, or
+        // a 2.x.x status: a notice, not a bounce.
         assert_eq!(
             super::read(
                 dsn("multipart/report", "Reporting-MTA: dns; mx.example.org\r\n").as_bytes()
             ),
             Reading::Malformed("a delivery report that names no recipient".into())
         );
-        let delivered = one
-            .replace("Action: failed", "Action: delivered")
-            .replace("5.1.1", "2.0.0");
-        assert_eq!(
-            super::read(dsn("multipart/report", &delivered).as_bytes()),
-            Reading::NotABounce
-        );
+        for notice in [
+            one.replace("Action: failed", "Action: delivered")
+                .replace("5.1.1", "2.0.0"),
+            one.replace("Action: failed", "Action: delayed")
+                .replace("5.1.1", "4.4.7"),
+            one.replace("5.1.1", "2.1.5"),
+        ] {
+            assert_eq!(
+                super::read(dsn("multipart/report", &notice).as_bytes()),
+                Reading::NotABounce,
+                "{notice}"
+            );
+        }
         assert_eq!(
             super::read(b"\r\n\r\nA body and no header."),
             Reading::Malformed("not a message".into())
@@ -571,6 +1168,7 @@ mod tests {
         };
         for system in [
             "From: MAILER-DAEMON@mx.example.org\r\n",
+            "From: MAILER-DAEMON <>\r\n",
             "From: postmaster@mx.example.org\r\n",
             "From: Someone <someone@example.org>\r\nReturn-Path: <>\r\n",
             "From: Someone <someone@example.org>\r\nAuto-Submitted: auto-generated\r\n",
@@ -579,41 +1177,42 @@ mod tests {
                 panic!("{system}: a bounce");
             };
             let finding = &report.findings[0];
-            // qmail's `<address>:`, not a transcript's `<<<` line.
             assert_eq!(
                 finding.address.as_deref(),
                 Some("kim@example.org"),
                 "{system}"
             );
             assert_eq!(
-                (finding.status.as_str(), finding.kind),
-                ("5.0.0", Kind::Permanent)
-            );
-            assert_eq!(
-                finding.diagnostic,
-                "<<< 550 Requested action not taken: mailbox unavailable"
+                (finding.status.as_str(), finding.reason),
+                ("5.0.0", Reason::UserUnknown)
             );
         }
         // A person, or a message that says it is not automatic: not a bounce.
         assert_eq!(
-            bounce("From: Someone <someone@example.org>\r\n"),
+            super::read(
+                format!("From: Someone <someone@example.org>\r\nSubject: Re: Breves\r\nIn-Reply-To: <a@b>\r\n{failed}").as_bytes()
+            ),
             Reading::NotABounce
         );
         assert_eq!(
-            bounce("From: Someone <someone@example.org>\r\nAuto-Submitted: no\r\n"),
+            super::read(
+                format!("From: Someone <someone@example.org>\r\nAuto-Submitted: no\r\nSubject: Hello\r\n{failed}").as_bytes()
+            ),
             Reading::NotABounce
         );
     }
 
     #[test]
-    fn only_a_5_that_failed_is_permanent() {
-        assert_eq!(kind_of("5.1.1", Some("failed")), Kind::Permanent);
-        assert_eq!(kind_of("5.0.0", None), Kind::Permanent);
-        // Postfix gives up on a 4.4.7 with `Action: failed`: still a
-        // temporary failure, counted.
-        assert_eq!(kind_of("4.4.7", Some("failed")), Kind::Temporary);
-        assert_eq!(kind_of("4.2.2", None), Kind::Temporary);
-        assert_eq!(kind_of("5.2.2", Some("delayed")), Kind::Temporary);
+    fn line_ends_of_cr_alone_are_read() {
+        let text = "From: MAILER-DAEMON@mx.example.org\rSubject: Undelivered Mail\r\rThis message could not be delivered.\r<kim@example.org>: 550 5.1.1 user unknown\r";
+        assert_eq!(
+            findings(text),
+            [(
+                Some("kim@example.org".to_owned()),
+                Reason::UserUnknown,
+                "5.1.1".to_owned()
+            )]
+        );
     }
 
     #[test]
@@ -627,8 +1226,8 @@ mod tests {
             Some("smtp; 550 5.1.1 user unknown")
         );
         assert_eq!(
-            address_field(field(&blocks[1], "final-recipient").unwrap_or_default()),
-            "a@example.org"
+            address_in(field(&blocks[1], "final-recipient").unwrap_or_default()).as_deref(),
+            Some("a@example.org")
         );
     }
 }

@@ -93,6 +93,21 @@ fn print_reports(ledger: &Ledger, list: &str) -> Result<()> {
                 r.decision
             );
         }
+        // Refusals of the sender, by receiving domain: what to look into.
+        let mut by_domain: std::collections::BTreeMap<(String, String), usize> =
+            std::collections::BTreeMap::new();
+        for r in reports.iter().filter(|r| r.kind == "sender") {
+            let domain = r.address.as_str().rsplit('@').next().unwrap_or_default();
+            *by_domain
+                .entry((domain.to_owned(), r.reason.clone().unwrap_or_default()))
+                .or_default() += 1;
+        }
+        if !by_domain.is_empty() {
+            say!("Refusals of the sender, not of the readers, by receiving domain:");
+            for ((domain, reason), n) in &by_domain {
+                say!("  {n} report(s) about readers at {domain}: {reason}");
+            }
+        }
     }
     Ok(())
 }

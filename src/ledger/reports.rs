@@ -14,8 +14,14 @@ pub struct Recorded {
     pub report: String,
     /// The address it is about.
     pub address: Key,
-    /// `permanent`, `temporary` or `complaint`.
+    /// `permanent` (the address is gone), `temporary` (counted),
+    /// `complaint`, `sender` (a refusal of the sender, never held against
+    /// the reader) or `unproven` (a report that proves nothing: shown,
+    /// never acted on).
     pub kind: String,
+    /// Why, in the vocabulary of [`crate::bounce::reason::Reason`] (none
+    /// for reports read before it existed).
+    pub reason: Option<String>,
     /// `5.1.1`, or the feedback type.
     pub status: String,
     /// What the remote server said.
@@ -59,7 +65,7 @@ impl Ledger {
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let new = tx
             .execute(
-                "INSERT INTO reports VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                "INSERT INTO reports VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
                 params![
                     list,
                     recorded.report,
@@ -70,7 +76,8 @@ impl Ledger {
                     recorded.issue,
                     recorded.reported_at,
                     now(),
-                    recorded.decision
+                    recorded.decision,
+                    recorded.reason
                 ],
             )
             .map_err(|e| self.err(e))?
@@ -110,7 +117,7 @@ impl Ledger {
         let db = self.db();
         let mut rows = db
             .prepare(
-                "SELECT report, address, kind, status, diagnostic, issue, reported_at, decision FROM reports WHERE list = ?1 ORDER BY read_at, rowid",
+                "SELECT report, address, kind, status, diagnostic, issue, reported_at, decision, reason FROM reports WHERE list = ?1 ORDER BY read_at, rowid",
             )
             .map_err(|e| self.err(e))?;
         let found = rows
@@ -124,6 +131,7 @@ impl Ledger {
                     issue: row.get(5)?,
                     reported_at: row.get(6)?,
                     decision: row.get(7)?,
+                    reason: row.get(8)?,
                 })
             })
             .map_err(|e| self.err(e))?
@@ -159,6 +167,20 @@ impl Ledger {
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(source)
+    }
+
+    /// Whether the ledger knows that `issue` was handed over to `address`
+    /// by a send to `list` (sent, or of uncertain outcome).
+    pub fn was_sent(&self, list: &str, issue: &str, address: &Key) -> Result<bool, LedgerError> {
+        let db = self.db();
+        db.query_row(
+            "SELECT 1 FROM deliveries WHERE list = ?1 AND issue = ?2 AND recipient = ?3 AND kind = 'list' AND state IN ('sent', 'uncertain', 'sending')",
+            params![list, issue, address],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(|e| self.err(e))
     }
 
     /// The issues the ledger knows were sent to `list`.

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// The version of the schema this breves writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Every table, as version [`VERSION`] has them.
 const SCHEMA: &str = "
@@ -53,15 +53,39 @@ CREATE TABLE IF NOT EXISTS reports (
     list TEXT NOT NULL,
     report TEXT NOT NULL,
     address TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint')),
+    kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint', 'sender', 'unproven')),
     status TEXT NOT NULL,
     diagnostic TEXT NOT NULL,
     issue TEXT,
     reported_at TEXT,
     read_at TEXT NOT NULL,
     decision TEXT NOT NULL,
+    reason TEXT,
     PRIMARY KEY (list, report, address)
 );
+";
+
+/// Version 4 widens what a report's `kind` may be (a refusal of the
+/// sender, a report that proves nothing) and adds its `reason`: the
+/// table of an older file is made again with its rows.
+const REPORTS_V4: &str = "
+ALTER TABLE reports RENAME TO reports_v3;
+CREATE TABLE reports (
+    list TEXT NOT NULL,
+    report TEXT NOT NULL,
+    address TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint', 'sender', 'unproven')),
+    status TEXT NOT NULL,
+    diagnostic TEXT NOT NULL,
+    issue TEXT,
+    reported_at TEXT,
+    read_at TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (list, report, address)
+);
+INSERT INTO reports SELECT list, report, address, kind, status, diagnostic, issue, reported_at, read_at, decision, NULL FROM reports_v3;
+DROP TABLE reports_v3;
 ";
 
 /// Columns added since version 1, to tables an older file already has.
@@ -81,8 +105,18 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     // Version 0 is a new file, or one from before versions were recorded,
     // whose tables are those of version 1; version 2 adds `reports` (the
     // bounces and complaints read): `IF NOT EXISTS` makes each right.
-    // Version 3 adds columns to tables an older file has.
-    let mut sql = format!("BEGIN; {SCHEMA}");
+    // Version 3 adds columns to tables an older file has; version 4 makes
+    // `reports` again.
+    let (reports, with_reason): (bool, bool) = db.query_row(
+        "SELECT COUNT(*) > 0, COALESCE(SUM(name = 'reason'), 0) > 0 FROM pragma_table_info('reports')",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let mut sql = String::from("BEGIN;");
+    if reports && !with_reason {
+        sql.push_str(REPORTS_V4);
+    }
+    sql.push_str(SCHEMA);
     for (table, column, kind) in ADDED {
         // A table of an older file without the column; a new file's
         // tables are made with it.
@@ -147,5 +181,31 @@ mod tests {
             )
             .expect("columns");
         assert_eq!(columns, 2);
+    }
+
+    #[test]
+    fn a_ledger_of_version_3_keeps_its_reports_and_takes_the_new_kinds() {
+        let db = Connection::open_in_memory().expect("db");
+        db.execute_batch(
+            "CREATE TABLE reports (list TEXT NOT NULL, report TEXT NOT NULL, address TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint')),
+                status TEXT NOT NULL, diagnostic TEXT NOT NULL, issue TEXT, reported_at TEXT,
+                read_at TEXT NOT NULL, decision TEXT NOT NULL, PRIMARY KEY (list, report, address));
+             INSERT INTO reports VALUES ('l', '<r@x>', 'a@x.org', 'permanent', '5.1.1', 'gone', NULL, NULL, 't', 'suppressed');
+             PRAGMA user_version = 3;",
+        )
+        .expect("version 3");
+        migrate(&db).expect("migrated");
+        let kept: (String, Option<String>) = db
+            .query_row("SELECT decision, reason FROM reports", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("the row kept");
+        assert_eq!(kept, ("suppressed".to_owned(), None));
+        db.execute(
+            "INSERT INTO reports VALUES ('l', '<s@x>', 'a@x.org', 'sender', '5.7.1', 'blocked', NULL, NULL, 't', 'kept', 'blocked')",
+            [],
+        )
+        .expect("a refusal of the sender is a kind the table takes");
     }
 }

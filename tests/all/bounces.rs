@@ -208,17 +208,34 @@ fn bounces(list: &str, ledger: &std::path::Path, source: &std::path::Path) -> co
             list,
             "--ledger",
             ledger.to_str().expect("utf-8"),
+            "--yes",
             source.to_str().expect("utf-8"),
         ],
         &[("BREVES_UNSUBSCRIBE_SECRET", TEST_SECRET)],
     )
 }
 
+/// The corpus's list without its `bounce_address`: its bounces come back
+/// to its `From`, and reports are matched by the addresses they name.
+fn list_without_bounce_address(dir: &std::path::Path) -> String {
+    let text = fs::read_to_string(common::root().join(CORPUS).join("list.toml")).expect("list");
+    let path = dir.join("list.toml");
+    fs::write(
+        &path,
+        text.lines()
+            .filter(|l| !l.starts_with("bounce_address"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .expect("written");
+    path.to_str().expect("utf-8").to_owned()
+}
+
 #[test]
 fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members_out() {
     let dir = tempdir();
     let messages = mailbox(dir.path());
-    let list = format!("{CORPUS}/list.toml");
+    let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
     // A Maildir, as Postfix or Dovecot keep one.
     let maildir = dir.path().join("Maildir");
@@ -233,18 +250,18 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
     let at = format!("{}/new/", maildir.display());
     assert_eq!(
         run.stdout.replace(&at, ""),
-        format!("Read 12 message(s) from {}: 4 delivery report(s), 2 complaint(s), 3 plain bounce(s), 2 not a bounce (left alone), 1 malformed.
+        format!("Read 12 message(s) from {}: 5 delivery report(s), 2 complaint(s), 3 plain bounce(s), 2 not a bounce (left alone), 0 malformed.
   gus@example.com abuse (arf-complaint.eml): unsubscribed: complaint
   hal@example.org abuse (arf-redacted.eml): unsubscribed: complaint
-  dan@example.com 5.1.10 (exchange-5.1.10.eml): suppressed: permanent failure
-  bob@example.com 5.1.1 (exim-plain.eml): suppressed: permanent failure
-  chloe@example.org 5.2.1 (gmail-5.2.1.eml): suppressed: permanent failure
-  eve@example.org 4.2.2 (postfix-4.2.2.eml): counted: temporary failure, 1 of 3 issues
-  ada@example.org 5.1.1 (postfix-5.1.1.eml): suppressed: permanent failure
-  fay@example.org 5.1.1 (qmail-plain.eml): suppressed: permanent failure
-  ian@example.org 5.0.0 (verp-only.eml): suppressed: permanent failure
-  malformed malformed-dsn.eml: the report about jo@example.org has no status code
-6 suppressed, 2 unsubscribed, 1 counted, 0 already recorded.
+  dan@example.com 5.1.10 (exchange-5.1.10.eml): suppressed: user-unknown
+  bob@example.com 5.1.1 (exim-plain.eml): suppressed: user-unknown
+  chloe@example.org 5.2.1 (gmail-5.2.1.eml): counted: suspended, 1 of 3 issues
+  jo@example.org  (malformed-dsn.eml): counted: undetermined, of an unknown issue
+  eve@example.org 4.2.2 (postfix-4.2.2.eml): counted: mailbox-full, 1 of 3 issues
+  ada@example.org 5.1.1 (postfix-5.1.1.eml): suppressed: user-unknown
+  fay@example.org 5.1.1 (qmail-plain.eml): suppressed: user-unknown
+  ian@example.org 5.0.0 (verp-only.eml): suppressed: user-unknown
+5 suppressed, 2 unsubscribed, 3 counted, 0 refusal(s) of the sender, 0 unproven, 0 already recorded.
 ", maildir.display())
     );
     // The same reports again, as an mbox: nothing changes.
@@ -267,14 +284,14 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
     assert!(
         again
             .stdout
-            .ends_with("0 suppressed, 0 unsubscribed, 0 counted, 9 already recorded.\n"),
+            .ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 0 unproven, 10 already recorded.\n"),
         "{again:?}"
     );
-    // The next dry run, told the ledger, leaves the eight out.
+    // The next dry run, told the ledger, leaves the seven out.
     let out = dir.path().join("after");
     let run = dry_run_with(&list, &ledger, &out);
     assert!(
-        run.stdout.starts_with("8 subscriber(s) who left the list (unsubscribed, bounced, complained or stopped every section) are left out.\n"),
+        run.stdout.starts_with("7 subscriber(s) who left the list (unsubscribed, bounced, complained or stopped every section) are left out.\n"),
         "{run:?}"
     );
     let recipients = |dir: &std::path::Path| -> Vec<String> {
@@ -288,18 +305,21 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
             .map(|m| m["recipient"].as_str().expect("recipient").to_owned())
             .collect()
     };
-    assert_eq!(recipients(&out), ["eve@example.org", "jo@example.org"]);
+    assert_eq!(
+        recipients(&out),
+        ["chloe@example.org", "eve@example.org", "jo@example.org"]
+    );
 
     // status lists every decision with its evidence.
-    let status = common::status(&common::root().join(&list), &ledger);
+    let status = common::status(std::path::Path::new(&list), &ledger);
     assert!(
         status
             .stdout
-            .contains("Bounces and complaints read for the list rebonds (breves bounces): 9\n"),
+            .contains("Bounces and complaints read for the list rebonds (breves bounces): 10\n"),
         "{status:?}"
     );
     assert!(
-        status.stdout.contains("  ada@example.org permanent 5.1.1 (2026-04-07T09:01:12+01:00): suppressed: permanent failure; 550 5.1.1 <ada@example.org>: Recipient address rejected: User unknown in virtual mailbox table"),
+        status.stdout.contains("  ada@example.org permanent 5.1.1 (2026-04-07T09:01:12+01:00): suppressed: user-unknown; 550 5.1.1 <ada@example.org>: Recipient address rejected: User unknown in virtual mailbox table"),
         "{status:?}"
     );
 
@@ -316,21 +336,26 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
     ]);
     assert_eq!(
         undo.stdout,
-        "ada@example.org is on the list rebonds again (it had left: bounce 5.1.1: 550 5.1.1 <ada@example.org>: Recipient address rejected: User unknown in virtual mailbox table).\n"
+        "ada@example.org is on the list rebonds again (it had left: bounce 5.1.1 (user-unknown): 550 5.1.1 <ada@example.org>: Recipient address rejected: User unknown in virtual mailbox table).\n"
     );
     assert!(bounces(&list, &ledger, &mbox).ok());
     let out = dir.path().join("given-back");
     dry_run_with(&list, &ledger, &out);
     assert_eq!(
         recipients(&out),
-        ["ada@example.org", "eve@example.org", "jo@example.org"]
+        [
+            "ada@example.org",
+            "chloe@example.org",
+            "eve@example.org",
+            "jo@example.org"
+        ]
     );
 }
 
 #[test]
 fn temporary_failures_in_three_separate_issues_suppress_the_address() {
     let dir = tempdir();
-    let list = format!("{CORPUS}/list.toml");
+    let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
     let soft =
         fs::read_to_string(common::root().join(CORPUS).join("postfix-4.2.2.eml")).expect("report");
@@ -371,10 +396,10 @@ fn temporary_failures_in_three_separate_issues_suppress_the_address() {
     assert_eq!(
         decided,
         [
-            "temporary failure, 1 of 3 issues",
-            "temporary failure, 1 of 3 issues",
-            "temporary failure, 2 of 3 issues",
-            "temporary failures in 3 issues",
+            "mailbox-full, 1 of 3 issues",
+            "mailbox-full, 1 of 3 issues",
+            "mailbox-full, 2 of 3 issues",
+            "temporary failures in 3 issues (mailbox-full)",
         ],
         "{decisions:?}"
     );
@@ -387,7 +412,7 @@ fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
     let dir = tempdir();
     let messages = mailbox(dir.path());
     let server = Imap::start(&messages);
-    let list = format!("{CORPUS}/list.toml");
+    let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
     let read = |password: &str| {
         breves_with(
@@ -397,6 +422,7 @@ fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
                 &list,
                 "--ledger",
                 ledger.to_str().expect("utf-8"),
+                "--yes",
                 "--imap-ca",
                 server.ca.to_str().expect("utf-8"),
                 &server.url(),
@@ -418,33 +444,133 @@ fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
     let run = read(PASSWORD);
     assert!(run.ok(), "{run:?}\n{}", server.log());
     assert!(
-        run.stdout.starts_with(&format!("Read 12 message(s) from {}: 4 delivery report(s), 2 complaint(s), 3 plain bounce(s), 2 not a bounce (left alone), 1 malformed.\n", server.url())),
+        run.stdout.starts_with(&format!("Read 12 message(s) from {}: 5 delivery report(s), 2 complaint(s), 3 plain bounce(s), 2 not a bounce (left alone), 0 malformed.\n", server.url())),
         "{run:?}"
     );
-    assert!(run.stdout.ends_with("6 suppressed, 2 unsubscribed, 1 counted, 0 already recorded.\n9 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{run:?}");
+    assert!(run.stdout.ends_with("5 suppressed, 2 unsubscribed, 3 counted, 0 refusal(s) of the sender, 0 unproven, 0 already recorded.\n10 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{run:?}");
     // The reports are filed away; the rest stay for a person to read.
-    assert_eq!((server.count(""), server.count("breves-processed")), (3, 9));
-    // Read again: the three left are looked at again, nothing changes.
+    assert_eq!(
+        (server.count(""), server.count("breves-processed")),
+        (2, 10)
+    );
+    // Read again: the two left are looked at again, nothing changes.
     let again = read(PASSWORD);
     assert!(again.ok(), "{again:?}");
     assert!(
         again
             .stdout
-            .starts_with(&format!("Read 3 message(s) from {}", server.url())),
+            .starts_with(&format!("Read 2 message(s) from {}", server.url())),
         "{again:?}"
     );
-    assert!(again.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 already recorded.\n0 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{again:?}");
-    assert_eq!((server.count(""), server.count("breves-processed")), (3, 9));
-    // And the next dry run, told the ledger, leaves the eight out.
+    assert!(again.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 0 unproven, 0 already recorded.\n0 report(s) moved to the folder breves-processed, their decisions recorded.\n"), "{again:?}");
+    assert_eq!(
+        (server.count(""), server.count("breves-processed")),
+        (2, 10)
+    );
+    // And the next dry run, told the ledger, leaves the seven out.
     let out = dir.path().join("after");
     let run = dry_run_with(&list, &ledger, &out);
     assert!(
-        run.stdout.starts_with("8 subscriber(s) who left the list"),
+        run.stdout.starts_with("7 subscriber(s) who left the list"),
         "{run:?}"
     );
     assert_eq!(
         common::eml_files(&out).len(),
-        2,
-        "Eve (one soft bounce) and Jo"
+        3,
+        "Chloe (suspended), Eve (a full mailbox) and Jo (undetermined), each counted once"
+    );
+}
+
+#[test]
+fn a_report_that_proves_nothing_about_its_reader_is_shown_and_never_acted_on() {
+    let dir = tempdir();
+    let messages = mailbox(dir.path());
+    // The corpus's list has a bounce address: only what came back to a
+    // reader's signed address, or carries their signed link, may act.
+    let list = format!("{CORPUS}/list.toml");
+    let ledger = dir.path().join("ledger.sqlite3");
+    let folder = dir.path().join("reports");
+    fs::create_dir(&folder).expect("folder");
+    for (name, text) in &messages {
+        fs::write(folder.join(name), text).expect("written");
+    }
+    let run = bounces(&list, &ledger, &folder);
+    assert!(run.ok(), "{run:?}");
+    let decided: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains("@"))
+        .collect();
+    let unproven = "not acted on, it did not come back to the reader's signed address nor quote a message sent to them";
+    for line in &decided {
+        if line.contains("/arf-redacted.eml)") {
+            assert!(line.ends_with("unsubscribed: complaint"), "{line}");
+        } else if line.contains("/verp-only.eml)") {
+            assert!(line.ends_with("suppressed: user-unknown"), "{line}");
+        } else if line.contains("@") && line.contains(".eml)") {
+            assert!(line.ends_with(unproven), "{line}");
+        }
+    }
+    assert!(
+        run.stdout
+            .ends_with("1 suppressed, 1 unsubscribed, 0 counted, 0 refusal(s) of the sender, 8 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+    // A forged report naming many readers of one message proves nothing,
+    // and a forged one after `suppress --undo` takes nobody away again.
+    let forged = "From: MAILER-DAEMON@mx.example.net\r\nTo: rebonds@example.fr\r\nSubject: Undelivered Mail\r\nMessage-ID: <forged@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\nFinal-Recipient: rfc822; eve@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n--b--\r\n";
+    let again = dir.path().join("forged");
+    fs::create_dir(&again).expect("folder");
+    fs::write(again.join("forged.eml"), forged).expect("written");
+    let run = bounces(&list, &ledger, &again);
+    assert!(
+        run.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 2 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("gus@example.com 5.1.1 (") && run.stdout.contains("): unproven (user-unknown): not acted on, it names several members, and a message of the list has one recipient"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_reading_that_would_empty_much_of_the_list_stops_before_recording_anything() {
+    let dir = tempdir();
+    let messages = mailbox(dir.path());
+    let list = list_without_bounce_address(dir.path());
+    let ledger = dir.path().join("ledger.sqlite3");
+    let folder = dir.path().join("reports");
+    fs::create_dir(&folder).expect("folder");
+    for (name, text) in &messages {
+        fs::write(folder.join(name), text).expect("written");
+    }
+    let read = |yes: bool| {
+        let mut args = vec![
+            "bounces",
+            "--subscribers",
+            &list,
+            "--ledger",
+            ledger.to_str().expect("utf-8"),
+        ];
+        if yes {
+            args.push("--yes");
+        }
+        args.push(folder.to_str().expect("utf-8"));
+        breves_with(args, &[("BREVES_UNSUBSCRIBE_SECRET", TEST_SECRET)])
+    };
+    let stopped = read(false);
+    assert_eq!(stopped.code, 1, "{stopped:?}");
+    assert!(
+        stopped.stdout.ends_with("Stopped before recording anything: it would take 7 of the list's 10 members off it at once (70.0 %, more than 2 %).\n  The most: 4 at example.org, 3 at example.com.\n  Look at the decisions above; if they are right, run the same command with --yes to record them.\n"),
+        "{stopped:?}"
+    );
+    // Nothing was recorded: the next dry run mails everyone.
+    let out = dir.path().join("out");
+    let run = dry_run_with(&list, &ledger, &out);
+    assert_eq!(common::eml_files(&out).len(), 10, "{run:?}");
+    let run = read(true);
+    assert!(
+        run.stdout.ends_with("5 suppressed, 2 unsubscribed, 3 counted, 0 refusal(s) of the sender, 0 unproven, 0 already recorded.\n"),
+        "{run:?}"
     );
 }
