@@ -66,24 +66,11 @@ CREATE TABLE IF NOT EXISTS reports (
 ";
 
 /// Version 4 widens what a report's `kind` may be (a refusal of the
-/// sender, a report that proves nothing) and adds its `reason`: the
-/// table of an older file is made again with its rows.
-const REPORTS_V4: &str = "
-ALTER TABLE reports RENAME TO reports_v3;
-CREATE TABLE reports (
-    list TEXT NOT NULL,
-    report TEXT NOT NULL,
-    address TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint', 'sender', 'unproven')),
-    status TEXT NOT NULL,
-    diagnostic TEXT NOT NULL,
-    issue TEXT,
-    reported_at TEXT,
-    read_at TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    reason TEXT,
-    PRIMARY KEY (list, report, address)
-);
+/// sender, a report that proves nothing) and adds its `reason`: the table
+/// of an older file is set aside, made again by [`SCHEMA`], and given its
+/// rows back.
+const REPORTS_V4_BEFORE: &str = "ALTER TABLE reports RENAME TO reports_v3;";
+const REPORTS_V4_AFTER: &str = "
 INSERT INTO reports SELECT list, report, address, kind, status, diagnostic, issue, reported_at, read_at, decision, NULL FROM reports_v3;
 DROP TABLE reports_v3;
 ";
@@ -113,10 +100,14 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
     let mut sql = String::from("BEGIN;");
-    if reports && !with_reason {
-        sql.push_str(REPORTS_V4);
+    let remake = reports && !with_reason;
+    if remake {
+        sql.push_str(REPORTS_V4_BEFORE);
     }
     sql.push_str(SCHEMA);
+    if remake {
+        sql.push_str(REPORTS_V4_AFTER);
+    }
     for (table, column, kind) in ADDED {
         // A table of an older file without the column; a new file's
         // tables are made with it.
