@@ -382,7 +382,6 @@ pub struct Options {
 
 /// One decision made, still to record.
 struct Planned {
-    index: usize,
     recorded: Recorded,
     suppress: Option<String>,
     decision: Decision,
@@ -561,7 +560,6 @@ pub fn process(
             };
             let new = !ledger.report_known(&list.id, &report.id, &key)?;
             planned.push(Planned {
-                index,
                 recorded: Recorded {
                     report: report.id.clone(),
                     address: key.clone(),
@@ -601,7 +599,6 @@ pub fn process(
             decision.new = false;
             decision.decision = "already recorded".to_owned();
         }
-        let _ = p.index;
         outcome.decisions.push(decision);
     }
     outcome.handled = handled;
