@@ -617,7 +617,9 @@ pub fn read(bytes: &[u8]) -> Reading {
         .iter()
         .find(|p| type_of(p) == "text/plain" || type_of(p) == "text/html")
         .map(|p| match p.text_contents() {
-            Some(text) if type_of(p) == "text/html" => html_to_text(text),
+            Some(text) if type_of(p) == "text/html" => {
+                mail_parser::decoders::html::html_to_text(text)
+            }
             Some(text) => text.to_owned(),
             None => String::new(),
         })
@@ -656,28 +658,6 @@ pub fn read(bytes: &[u8]) -> Reading {
         );
     }
     plain(&message, report, &human, quoted)
-}
-
-/// Text of an HTML part, for its words: tags dropped, entities of white
-/// space and brackets read.
-fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// The recipients of a delivery status notification: every block that
