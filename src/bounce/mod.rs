@@ -514,10 +514,12 @@ pub fn process(
                     ),
                     Side::Mailbox => match &issue {
                         Some(issue) => {
+                            // The issues already recorded, those read
+                            // before in this reading, and this one.
                             let here = soft.entry(key.clone()).or_default();
                             here.insert(issue.clone());
-                            let before = ledger.soft_bounced_issues(&list.id, &key, issue)?;
-                            let issues = before + here.iter().filter(|i| *i != issue).count() + 1;
+                            here.extend(ledger.soft_bounced_issues(&list.id, &key)?);
+                            let issues = here.len();
                             if issues >= SOFT_ISSUES {
                                 (
                                     Action::Suppressed,

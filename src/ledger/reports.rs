@@ -35,6 +35,15 @@ pub struct Recorded {
 }
 
 impl Ledger {
+    /// Whether the query `sql` finds a row.
+    fn finds(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool, LedgerError> {
+        self.db()
+            .query_row(sql, params, |_| Ok(()))
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.err(e))
+    }
+
     /// Whether the report `report` about `address` was recorded already.
     pub fn report_known(
         &self,
@@ -42,15 +51,10 @@ impl Ledger {
         report: &str,
         address: &Key,
     ) -> Result<bool, LedgerError> {
-        let db = self.db();
-        db.query_row(
+        self.finds(
             "SELECT 1 FROM reports WHERE list = ?1 AND report = ?2 AND address = ?3",
             params![list, report, address],
-            |_| Ok(()),
         )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(|e| self.err(e))
     }
 
     /// Records a report and, when `suppress` says why, that the address
@@ -93,23 +97,24 @@ impl Ledger {
         Ok(new)
     }
 
-    /// How many distinct issues other than `besides` the messages to
-    /// `address` bounced for now (temporary failures), those of reports
-    /// whose issue is not known left out.
+    /// The distinct issues whose messages to `address` bounced for now
+    /// (temporary failures), those of reports whose issue is not known
+    /// left out.
     pub fn soft_bounced_issues(
         &self,
         list: &str,
         address: &Key,
-        besides: &str,
-    ) -> Result<usize, LedgerError> {
+    ) -> Result<Vec<String>, LedgerError> {
         let db = self.db();
-        db.query_row(
-            "SELECT COUNT(DISTINCT issue) FROM reports WHERE list = ?1 AND address = ?2 AND kind = 'temporary' AND issue IS NOT NULL AND issue != ?3",
-            params![list, address, besides],
-            |row| row.get::<_, i64>(0),
-        )
-        .map(|n| usize::try_from(n).unwrap_or(0))
-        .map_err(|e| self.err(e))
+        let mut rows = db
+            .prepare(
+                "SELECT DISTINCT issue FROM reports WHERE list = ?1 AND address = ?2 AND kind = 'temporary' AND issue IS NOT NULL",
+            )
+            .map_err(|e| self.err(e))?;
+        rows.query_map(params![list, address], |row| row.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Every report recorded for `list`, in the order they were read.
@@ -172,15 +177,10 @@ impl Ledger {
     /// Whether the ledger knows that `issue` was handed over to `address`
     /// by a send to `list` (sent, or of uncertain outcome).
     pub fn was_sent(&self, list: &str, issue: &str, address: &Key) -> Result<bool, LedgerError> {
-        let db = self.db();
-        db.query_row(
+        self.finds(
             "SELECT 1 FROM deliveries WHERE list = ?1 AND issue = ?2 AND recipient = ?3 AND kind = 'list' AND state IN ('sent', 'uncertain', 'sending')",
             params![list, issue, address],
-            |_| Ok(()),
         )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(|e| self.err(e))
     }
 
     /// The issues the ledger knows were sent to `list`.

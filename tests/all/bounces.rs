@@ -352,13 +352,26 @@ fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members
     );
 }
 
+/// The corpus's report of a full mailbox as report number `n`, about
+/// the message of `issue`.
+fn soft_report(n: usize, issue: &str) -> String {
+    fs::read_to_string(common::root().join(CORPUS).join("postfix-4.2.2.eml"))
+        .expect("report")
+        .replace(
+            "<20260407080112.7Qm9@mx.example.fr>",
+            &format!("<soft-{n}@mx.example.fr>"),
+        )
+        .replace(
+            "breves-numeriques-royaume-uni-2026-02-26-2026-04-03.",
+            &format!("{issue}."),
+        )
+}
+
 #[test]
 fn temporary_failures_in_three_separate_issues_suppress_the_address() {
     let dir = tempdir();
     let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
-    let soft =
-        fs::read_to_string(common::root().join(CORPUS).join("postfix-4.2.2.eml")).expect("report");
     let folder = dir.path().join("reports");
     fs::create_dir(&folder).expect("folder");
     let mut decisions = Vec::new();
@@ -367,16 +380,7 @@ fn temporary_failures_in_three_separate_issues_suppress_the_address() {
         .iter()
         .enumerate()
     {
-        let text = soft
-            .replace(
-                "<20260407080112.7Qm9@mx.example.fr>",
-                &format!("<soft-{n}@mx.example.fr>"),
-            )
-            .replace(
-                "breves-numeriques-royaume-uni-2026-02-26-2026-04-03.",
-                &format!("{issue}."),
-            );
-        fs::write(folder.join(format!("{n}.eml")), text).expect("written");
+        fs::write(folder.join(format!("{n}.eml")), soft_report(n, issue)).expect("written");
         let run = bounces(&list, &ledger, &folder);
         assert!(run.ok(), "{run:?}");
         decisions.push(
@@ -478,6 +482,30 @@ fn the_corpus_is_read_over_imaps_and_each_report_filed_once_decided() {
         common::eml_files(&out).len(),
         3,
         "Chloe (suspended), Eve (a full mailbox) and Jo (undetermined), each counted once"
+    );
+}
+
+#[test]
+fn an_issue_already_counted_is_counted_once_when_read_again_beside_another() {
+    let dir = tempdir();
+    let list = list_without_bounce_address(dir.path());
+    let ledger = dir.path().join("ledger.sqlite3");
+    let folder = dir.path().join("reports");
+    fs::create_dir(&folder).expect("folder");
+    fs::write(folder.join("0.eml"), soft_report(0, "2026-03")).expect("written");
+    assert!(bounces(&list, &ledger, &folder).ok());
+    // Another report of the same issue, then one of the next: two issues.
+    fs::write(folder.join("1.eml"), soft_report(1, "2026-03")).expect("written");
+    fs::write(folder.join("2.eml"), soft_report(2, "2026-04")).expect("written");
+    let run = bounces(&list, &ledger, &folder);
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("/1.eml): counted: mailbox-full, 1 of 3 issues\n")
+            && run
+                .stdout
+                .contains("/2.eml): counted: mailbox-full, 2 of 3 issues\n"),
+        "{run:?}"
     );
 }
 
