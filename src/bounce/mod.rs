@@ -464,11 +464,7 @@ pub fn process(
             {
                 proof = Proof::MessageId;
             }
-            let trusted = match proof {
-                Proof::Verp | Proof::Link => true,
-                Proof::MessageId => !several,
-                Proof::Address => !needs_proof,
-            };
+            let trusted = proof != Proof::Address || !needs_proof;
             let reason = finding.reason;
             let (action, decision, suppress) = if !trusted {
                 let why = if several {

@@ -215,6 +215,15 @@ fn bounces(list: &str, ledger: &std::path::Path, source: &std::path::Path) -> co
     )
 }
 
+/// A folder of `.eml` files at `path` holding `messages` (name, text).
+fn folder_of(path: &std::path::Path, messages: &[(String, String)]) -> std::path::PathBuf {
+    fs::create_dir(path).expect("folder");
+    for (name, text) in messages {
+        fs::write(path.join(name), text).expect("written");
+    }
+    path.to_path_buf()
+}
+
 /// The corpus's list without its `bounce_address`: its bounces come back
 /// to its `From`, and reports are matched by the addresses they name.
 fn list_without_bounce_address(dir: &std::path::Path) -> String {
@@ -517,11 +526,7 @@ fn a_report_that_proves_nothing_about_its_reader_is_shown_and_never_acted_on() {
     // reader's signed address, or carries their signed link, may act.
     let list = format!("{CORPUS}/list.toml");
     let ledger = dir.path().join("ledger.sqlite3");
-    let folder = dir.path().join("reports");
-    fs::create_dir(&folder).expect("folder");
-    for (name, text) in &messages {
-        fs::write(folder.join(name), text).expect("written");
-    }
+    let folder = folder_of(&dir.path().join("reports"), &messages);
     let run = bounces(&list, &ledger, &folder);
     assert!(run.ok(), "{run:?}");
     let decided: Vec<&str> = run
@@ -547,9 +552,10 @@ fn a_report_that_proves_nothing_about_its_reader_is_shown_and_never_acted_on() {
     // A forged report naming many readers of one message proves nothing,
     // and a forged one after `suppress --undo` takes nobody away again.
     let forged = "From: MAILER-DAEMON@mx.example.net\r\nTo: rebonds@example.fr\r\nSubject: Undelivered Mail\r\nMessage-ID: <forged@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\nFinal-Recipient: rfc822; eve@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n--b--\r\n";
-    let again = dir.path().join("forged");
-    fs::create_dir(&again).expect("folder");
-    fs::write(again.join("forged.eml"), forged).expect("written");
+    let again = folder_of(
+        &dir.path().join("forged"),
+        &[("forged.eml".to_owned(), forged.to_owned())],
+    );
     let run = bounces(&list, &ledger, &again);
     assert!(
         run.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 2 unproven, 0 already recorded.\n"),
@@ -567,11 +573,7 @@ fn a_reading_that_would_empty_much_of_the_list_stops_before_recording_anything()
     let messages = mailbox(dir.path());
     let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
-    let folder = dir.path().join("reports");
-    fs::create_dir(&folder).expect("folder");
-    for (name, text) in &messages {
-        fs::write(folder.join(name), text).expect("written");
-    }
+    let folder = folder_of(&dir.path().join("reports"), &messages);
     let read = |yes: bool| {
         let mut args = vec![
             "bounces",
