@@ -344,6 +344,20 @@ const WORDS: &[(Reason, &[&str])] = &[
             "5.4.310",
         ],
     ),
+    // Blocklists, whose names hold the word "spam".
+    (
+        Reason::Blocked,
+        &[
+            "blocked using",
+            "spamhaus",
+            "spamcop",
+            "dnsbl",
+            "blocklist",
+            "blacklist",
+            "listed at",
+            "listed in",
+        ],
+    ),
     (
         Reason::SpamDetected,
         &[
@@ -726,13 +740,16 @@ fn by_words(text: &str) -> Option<Reason> {
             // is what the server refused, unless the sender's is about
             // authentication, relaying or the sender's address, which
             // servers often word with the recipient's.
+            // Words of the receiving system's state ("service
+            // unavailable", "timed out") only frame the sender's.
             if matches!(
                 sender,
                 Reason::AuthFailed
                     | Reason::RequirePtr
                     | Reason::NoRelaying
                     | Reason::SenderRejected
-            ) {
+            ) || matches!(recipient, Reason::SystemError | Reason::Expired)
+            {
                 return Some(sender);
             }
             let at = |table: &[(Reason, &[&str])], reason: Reason| {
@@ -801,5 +818,116 @@ mod tests {
             assert_eq!(Reason::parse(reason.as_str()), Some(reason));
         }
         assert_eq!(Reason::parse("nothing"), None);
+    }
+
+    #[test]
+    fn words_decide_first_then_the_status_and_a_temporary_status_never_says_gone() {
+        use Reason::*;
+        for (status, reply, said, reason) in [
+            // The address gone.
+            (
+                "5.1.1",
+                Some(550),
+                "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in virtual mailbox table",
+                UserUnknown,
+            ),
+            (
+                "5.0.0",
+                Some(550),
+                "550 Unknown user a@example.org",
+                UserUnknown,
+            ),
+            (
+                "5.1.2",
+                None,
+                "Host or domain name not found. Name service error",
+                HostUnknown,
+            ),
+            (
+                "5.1.10",
+                Some(556),
+                "556 5.1.10 Recipient address has null MX: the domain does not accept mail",
+                NoMail,
+            ),
+            ("5.1.6", None, "550 5.1.6 recipient has moved", HasMoved),
+            // States of the mailbox.
+            ("5.2.2", Some(552), "552 5.2.2 Mailbox full", MailboxFull),
+            (
+                "5.2.1",
+                Some(550),
+                "550 5.2.1 The email account that you tried to reach is disabled.",
+                Suspended,
+            ),
+            ("4.4.7", None, "delivery time expired", Expired),
+            // A temporary status is never the address gone.
+            (
+                "4.1.1",
+                Some(450),
+                "450 4.1.1 <a@example.org>: Recipient address rejected: User unknown",
+                SystemError,
+            ),
+            // The sender, in words about the recipient too.
+            (
+                "5.7.1",
+                Some(554),
+                "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+                Blocked,
+            ),
+            (
+                "5.7.1",
+                Some(550),
+                "550 5.7.1 Message rejected as spam by Content Filtering.",
+                SpamDetected,
+            ),
+            (
+                "5.7.26",
+                Some(550),
+                "550 5.7.26 This message does not have authentication information or fails to pass authentication checks (SPF or DKIM)",
+                AuthFailed,
+            ),
+            (
+                "5.7.1",
+                Some(554),
+                "554 5.7.1 <a@example.org>: Relay access denied",
+                NoRelaying,
+            ),
+            (
+                "5.1.8",
+                Some(553),
+                "553 5.1.8 <breves@example.fr>: Sender address rejected: Domain not found",
+                SenderRejected,
+            ),
+            (
+                "5.3.4",
+                Some(552),
+                "552 5.3.4 Message size exceeds fixed limit",
+                TooBig,
+            ),
+            (
+                "4.7.28",
+                Some(421),
+                "421 4.7.28 Our system has detected an unusual rate of unsolicited mail",
+                RateLimited,
+            ),
+            (
+                "5.7.25",
+                Some(550),
+                "550 5.7.25 The IP address sending this message does not have a PTR record setup",
+                RequirePtr,
+            ),
+            (
+                "5.7.1",
+                Some(550),
+                "550 5.7.1 Delivery not authorized, message refused by policy",
+                Policy,
+            ),
+            // No words known: the status, then the reply code.
+            ("5.1.1", None, "", UserUnknown),
+            ("5.2.2", None, "#5.2.2 X", MailboxFull),
+            ("", Some(552), "552 whatever", TooBig),
+            ("5.0.0", Some(550), "550 rejected", Undetermined),
+        ] {
+            assert_eq!(Reason::of(status, reply, said), reason, "{status} {said}");
+        }
     }
 }
