@@ -1210,4 +1210,70 @@ mod tests {
             Some("a@example.org")
         );
     }
+
+    #[test]
+    fn an_unknown_user_said_only_after_the_message_was_seen_is_a_filter() {
+        let report = |moment: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\nTo: rebonds@example.fr\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <r@mx.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<a@example.org>: host mx.example.org[192.0.2.1] said: 550 Unknown user\r\n    a@example.org (in reply to {moment}\r\n    command)\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.fr\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 Unknown user a@example.org\r\n--b--\r\n"
+            )
+        };
+        let a = Some("a@example.org".to_owned());
+        assert_eq!(
+            findings(&report("RCPT TO")),
+            [(a.clone(), Reason::UserUnknown, "5.0.0".to_owned())]
+        );
+        assert_eq!(
+            findings(&report("end of DATA")),
+            [(a, Reason::Filtered, "5.0.0".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_complaint_names_each_reader_else_the_quoted_recipient() {
+        let complaint = |fields: &str, to: &str| {
+            format!(
+                "From: fbl@example.net\r\nTo: rebonds@example.fr\r\nMessage-ID: <c@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nA complaint.\r\n--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n{fields}\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: breves@example.fr\r\nTo: {to}\r\nMessage-ID: <m@example.fr>\r\n\r\n--b--\r\n"
+            )
+        };
+        let readers = |text: &str| -> Vec<Option<String>> {
+            findings(text).into_iter().map(|(a, _, _)| a).collect()
+        };
+        assert_eq!(
+            readers(&complaint(
+                "Original-Rcpt-To: a@example.org\r\nOriginal-Rcpt-To: b@example.org\r\n",
+                "x@example.org"
+            )),
+            [
+                Some("a@example.org".to_owned()),
+                Some("b@example.org".to_owned())
+            ]
+        );
+        assert_eq!(
+            readers(&complaint("", "Ann <a@example.org>")),
+            [Some("a@example.org".to_owned())]
+        );
+        // Redacted: nobody named (the link is the caller's to read).
+        assert_eq!(readers(&complaint("", "[redacted]")), [None]);
+    }
+
+    #[test]
+    fn a_plain_bounce_names_every_failed_recipient_and_none_of_the_senders() {
+        let text = "From: MAILER-DAEMON <>\r\nTo: rebonds@example.fr\r\nSubject: failure notice\r\nMessage-ID: <p@mx.example.net>\r\n\r\nI'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n<a@example.org>:\r\n550 5.1.1 no mailbox here by that name\r\n\r\n<b@example.org>:\r\n552 5.2.2 mailbox is full\r\n\r\n--- Below this line is a copy of the message.\r\n\r\nReturn-Path: <breves@example.fr>\r\nMessage-ID: <m@example.fr>\r\nFrom: Breves <breves@example.fr>\r\nTo: a@example.org, b@example.org\r\n\r\nHello c@example.org\r\n";
+        assert_eq!(
+            findings(text),
+            [
+                (
+                    Some("a@example.org".to_owned()),
+                    Reason::UserUnknown,
+                    "5.1.1".to_owned()
+                ),
+                (
+                    Some("b@example.org".to_owned()),
+                    Reason::MailboxFull,
+                    "5.2.2".to_owned()
+                ),
+            ]
+        );
+    }
 }
