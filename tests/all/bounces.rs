@@ -604,3 +604,154 @@ fn a_reading_that_would_empty_much_of_the_list_stops_before_recording_anything()
         "{run:?}"
     );
 }
+
+/// A delivery report of the relay's, to the bounce address without a
+/// code, about `whom`, quoting the headers of the message `quoted`.
+fn report_quoting(n: usize, whom: &str, quoted: &str) -> (String, String) {
+    (
+        format!("{n}.eml"),
+        format!(
+            "From: MAILER-DAEMON@mx.example.net\r\nTo: rebonds@example.fr\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <quoting-{n}@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {whom}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: breves@example.fr\r\nTo: {whom}\r\nMessage-ID: {quoted}\r\n\r\n--b--\r\n"
+        ),
+    )
+}
+
+#[test]
+fn a_report_without_a_code_proves_its_reader_only_by_a_message_the_ledger_sent_them() {
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(&list, LIST).expect("written");
+    let list = list.to_str().expect("utf-8");
+    let ledger = dir.path().join("ledger.sqlite3");
+    let sink = smtp_sink(&[]);
+    let sent = breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list,
+            "--smtp",
+            &sink.plain_url(),
+            "--ledger",
+            ledger.to_str().expect("utf-8"),
+            "--yes",
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    );
+    assert!(sent.ok(), "{sent:?}");
+    // The Message-ID of the message ada received.
+    let ada_id = sink
+        .messages()
+        .into_iter()
+        .find(|(rcpt, _)| rcpt.contains("ada@example.org"))
+        .and_then(|(_, bytes)| parse(&bytes).message_id().map(|id| format!("<{id}>")))
+        .expect("ada's message");
+    // breves' form, the issue sent, a hash of nobody's.
+    let (local, domain) = ada_id.split_once('@').expect("an id");
+    let issue = local.rsplit_once('.').expect("issue.hash").0;
+    let forged_id = format!("{issue}.{}@{domain}", "0".repeat(32));
+    let read = |messages: &[(String, String)], name: &str| {
+        let folder = folder_of(&dir.path().join(name), messages);
+        breves_with(
+            [
+                "bounces",
+                "--subscribers",
+                list,
+                "--ledger",
+                ledger.to_str().expect("utf-8"),
+                folder.to_str().expect("utf-8"),
+            ],
+            &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+        )
+    };
+    // Zoe named with ada's message, or with a Message-ID breves never
+    // sent her: nothing is done.
+    let run = read(
+        &[
+            report_quoting(1, "zoe@example.com", &ada_id),
+            report_quoting(2, "zoe@example.com", &forged_id),
+        ],
+        "forged",
+    );
+    assert!(
+        run.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 2 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+    // Ada named with the message she received: suppressed.
+    let run = read(&[report_quoting(3, "ada@example.org", &ada_id)], "true");
+    assert!(
+        run.stdout.ends_with("1 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 0 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_refusal_of_the_sender_keeps_its_readers_and_is_shown_by_receiving_domain() {
+    let dir = tempdir();
+    let list = list_without_bounce_address(dir.path());
+    let ledger = dir.path().join("ledger.sqlite3");
+    let blocked = |n: usize, whom: &str| {
+        (
+            format!("{n}.eml"),
+            format!(
+                "From: MAILER-DAEMON@mx.example.net\r\nTo: breves@example.fr\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <blocked-{n}@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {whom}\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org\r\n--b--\r\n"
+            ),
+        )
+    };
+    let folder = folder_of(
+        &dir.path().join("reports"),
+        &[
+            blocked(1, "ada@example.org"),
+            blocked(2, "chloe@example.org"),
+            blocked(3, "bob@example.com"),
+        ],
+    );
+    let json = breves_with(
+        [
+            "bounces",
+            "--subscribers",
+            &list,
+            "--ledger",
+            dir.path().join("json.sqlite3").to_str().expect("utf-8"),
+            "--format",
+            "json",
+            folder.to_str().expect("utf-8"),
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", TEST_SECRET)],
+    );
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON object");
+    let actions: Vec<(&str, &str)> = value["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .map(|d| {
+            (
+                d["reason"].as_str().expect("reason"),
+                d["action"].as_str().expect("action"),
+            )
+        })
+        .collect();
+    assert_eq!(actions, [("blocked", "sender-problem"); 3], "{json:?}");
+
+    let run = bounces(&list, &ledger, &folder);
+    assert!(
+        run.stdout.contains("  ada@example.org 5.7.1 (")
+            && run
+                .stdout
+                .contains("/1.eml): kept: a refusal of the sender (blocked), not of the reader\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.ends_with("Refusals of the sender, not of the readers (nobody is taken off the list for them; look into the sending servers, their reputation and authentication):\n  2 reader(s) at example.org: blocked\n  1 reader(s) at example.com: blocked\n0 suppressed, 0 unsubscribed, 0 counted, 3 refusal(s) of the sender, 0 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+    let status = common::status(std::path::Path::new(&list), &ledger);
+    assert!(
+        status.stdout.contains("Refusals of the sender, not of the readers, by receiving domain:\n  1 report(s) about readers at example.com: blocked\n  2 report(s) about readers at example.org: blocked\n"),
+        "{status:?}"
+    );
+    // Everyone is still mailed.
+    let out = dir.path().join("out");
+    dry_run_with(&list, &ledger, &out);
+    assert_eq!(common::eml_files(&out).len(), 10);
+}
