@@ -94,18 +94,11 @@ fn print_reports(ledger: &Ledger, list: &str) -> Result<()> {
             );
         }
         // Refusals of the sender, by receiving domain: what to look into.
-        let mut by_domain: std::collections::BTreeMap<(String, String), usize> =
-            std::collections::BTreeMap::new();
-        for r in reports.iter().filter(|r| r.kind == "sender") {
-            let domain = r.address.as_str().rsplit('@').next().unwrap_or_default();
-            *by_domain
-                .entry((domain.to_owned(), r.reason.clone().unwrap_or_default()))
-                .or_default() += 1;
-        }
-        if !by_domain.is_empty() {
+        let problems = ledger.sender_problems(list)?;
+        if !problems.is_empty() {
             say!("Refusals of the sender, not of the readers, by receiving domain:");
-            for ((domain, reason), n) in &by_domain {
-                say!("  {n} report(s) about readers at {domain}: {reason}");
+            for (domain, reason, readers) in &problems {
+                say!("  {readers} reader(s) at {domain}: {reason}");
             }
         }
     }

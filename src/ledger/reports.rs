@@ -117,6 +117,26 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
+    /// The refusals of the sender recorded for `list`, by receiving domain
+    /// and reason: how many readers each, most first.
+    pub fn sender_problems(&self, list: &str) -> Result<Vec<(String, String, usize)>, LedgerError> {
+        let db = self.db();
+        let mut rows = db
+            .prepare(
+                "SELECT substr(address, instr(address, '@') + 1) AS domain, COALESCE(reason, ''), COUNT(DISTINCT address) AS n
+                 FROM reports WHERE list = ?1 AND kind = 'sender'
+                 GROUP BY domain, reason ORDER BY n DESC, domain",
+            )
+            .map_err(|e| self.err(e))?;
+        rows.query_map(params![list], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)?))
+        })
+        .map_err(|e| self.err(e))?
+        .map(|r| r.map(|(d, w, n)| (d, w, usize::try_from(n).unwrap_or(0))))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| self.err(e))
+    }
+
     /// Every report recorded for `list`, in the order they were read.
     pub fn reports(&self, list: &str) -> Result<Vec<Recorded>, LedgerError> {
         let db = self.db();

@@ -747,7 +747,7 @@ fn a_refusal_of_the_sender_keeps_its_readers_and_is_shown_by_receiving_domain() 
     );
     let status = common::status(std::path::Path::new(&list), &ledger);
     assert!(
-        status.stdout.contains("Refusals of the sender, not of the readers, by receiving domain:\n  1 report(s) about readers at example.com: blocked\n  2 report(s) about readers at example.org: blocked\n"),
+        status.stdout.contains("Refusals of the sender, not of the readers, by receiving domain:\n  2 reader(s) at example.org: blocked\n  1 reader(s) at example.com: blocked\n"),
         "{status:?}"
     );
     // Everyone is still mailed.
