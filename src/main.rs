@@ -10,6 +10,26 @@ macro_rules! say {
     }};
 }
 
+/// `eprintln!` for what a command tells on standard error (progress,
+/// questions, problems), and for the same reason: a closed pipe or
+/// terminal ends the printing, never the work (`eprintln!` panics).
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!`, without the line end, as [`tell!`].
+macro_rules! tell_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut err = std::io::stderr();
+        let _ = write!(err, $($arg)*);
+        let _ = err.flush();
+    }};
+}
+
 mod cmd;
 
 use std::process::ExitCode;
@@ -59,7 +79,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start: {e}");
+            tell!("error: cannot start: {e}");
             return ExitCode::from(breves::ExitStatus::Failure.code());
         }
     };

@@ -53,10 +53,10 @@ pub fn run(args: Args) -> Result<ExitStatus> {
         }
     );
     if problems.has_errors() {
-        eprintln!("{summary}: fix the errors before sending.");
+        tell!("{summary}: fix the errors before sending.");
         Ok(ExitStatus::Failure)
     } else {
-        eprintln!("{summary}.");
+        tell!("{summary}.");
         Ok(ExitStatus::Success)
     }
 }

@@ -33,13 +33,13 @@ pub fn print_problems(problems: &Problems) {
     let (errors, warnings): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|p| p.is_error());
     // A blank line after each problem, as compilers print them.
     for problem in &errors {
-        eprintln!("{}\n", problem.render(color).trim_end());
+        tell!("{}\n", problem.render(color).trim_end());
     }
     if !warnings.is_empty() && !errors.is_empty() {
-        eprintln!("── warnings: the digests can be sent despite these ──\n");
+        tell!("── warnings: the digests can be sent despite these ──\n");
     }
     for problem in &warnings {
-        eprintln!("{}\n", problem.render(color).trim_end());
+        tell!("{}\n", problem.render(color).trim_end());
     }
 }
 
@@ -50,7 +50,7 @@ pub fn print_left_out(left_out: &Problems) {
         return;
     }
     print_problems(left_out);
-    eprintln!(
+    tell!(
         "{} error(s) in the list: the members they concern are left out (--skip-invalid); every other member is sent to.\n",
         left_out.error_count()
     );
@@ -61,13 +61,13 @@ pub fn print_error(error: &Error) {
     match error {
         Error::Invalid(problems) => {
             print_problems(problems);
-            eprintln!(
+            tell!(
                 "{} error(s), {} warning(s): nothing was written. `breves check` lists them all.",
                 problems.error_count(),
                 problems.warning_count()
             );
         }
-        other => eprintln!("error: {other}"),
+        other => tell!("error: {other}"),
     }
 }
 

@@ -62,7 +62,7 @@ impl Reporter {
         } else {
             String::new()
         };
-        eprintln!(
+        tell!(
             "sent {sent}/{}, failed {failed}, {rate:.1} messages/s{eta}",
             self.total
         );
@@ -115,7 +115,7 @@ pub fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             stop.store(true, Ordering::SeqCst);
-            eprintln!(
+            tell!(
                 "\nStopping: the messages in flight finish, no new one starts (Ctrl-C again to quit at once)."
             );
             if tokio::signal::ctrl_c().await.is_ok() {

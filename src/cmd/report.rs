@@ -124,7 +124,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
     if !interactive || !worth_confirming(plan) {
         return true;
     }
-    eprintln!(
+    tell!(
         "About to send {} ({}):\n  {} recipient(s) through {relay}\n  ledger {}",
         what(plan),
         plan.campaign().issue().subject,
@@ -133,7 +133,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
             .map(|l| l.path().display().to_string())
             .unwrap_or_default()
     );
-    eprint!("Send now? [y/N] ");
+    tell_part!("Send now? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let yes = std::io::stdin().lock().read_line(&mut answer).is_ok()
@@ -142,7 +142,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
             "y" | "yes" | "o" | "oui"
         );
     if !yes {
-        eprintln!("Nothing was sent.");
+        tell!("Nothing was sent.");
     }
     yes
 }

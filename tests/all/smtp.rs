@@ -1258,3 +1258,50 @@ fn a_refused_recipient_whose_data_the_relay_takes_is_never_sent_their_message() 
     let counts = assert_each_once(&server, 3);
     assert!(!counts.contains_key("abonne1@example.org"), "{counts:?}");
 }
+
+#[test]
+fn a_closed_output_ends_the_printing_never_the_send() {
+    // `breves send … 2>&1 | head -1`: the reader of both outputs is gone
+    // before the first line.
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(300);
+    let mut child = common::command()
+        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
+        .args([
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--smtp",
+            &sink.plain_url(),
+            "--ledger",
+            run.ledger().to_str().expect("utf-8"),
+            "--yes",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("breves starts");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().expect("reaped");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(sink.counts().len(), 300, "everyone served");
+    assert!(sink.counts().values().all(|&n| n == 1), "nobody twice");
+    // `breves check … | head -1` too: its 44 warnings go nowhere.
+    let mut check = common::command()
+        .args([
+            "check",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("breves starts");
+    drop(check.stdout.take());
+    drop(check.stderr.take());
+    assert_eq!(check.wait().expect("reaped").code(), Some(0));
+}
