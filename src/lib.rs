@@ -64,6 +64,7 @@ pub mod markdown;
 pub mod message;
 pub mod plan;
 pub mod preview;
+pub mod reason;
 pub mod render;
 pub mod select;
 pub mod subscribers;

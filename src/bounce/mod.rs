@@ -36,7 +36,6 @@
 //! reading the same mailbox again changes nothing.
 
 pub mod imap;
-pub mod reason;
 pub mod report;
 pub mod source;
 
@@ -46,9 +45,9 @@ use crate::Result;
 use crate::address::Key;
 use crate::ledger::Ledger;
 use crate::ledger::reports::Recorded;
+use crate::reason::{Reason, Side};
 use crate::subscribers::List;
 use crate::unsubscribe::{MEMBER_LEN, Read, Signer, Verp};
-use reason::{Reason, Side};
 use report::{Format, Reading, Report};
 use source::Raw;
 

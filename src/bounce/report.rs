@@ -23,7 +23,7 @@
 
 use mail_parser::{MessageParser, MimeHeaders};
 
-use super::reason::Reason;
+use crate::reason::Reason;
 
 /// How a report was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,7 +255,7 @@ fn finding(
     // An address refused only once the message was seen (after DATA) was
     // accepted when it was named: what refused it is a filter that words
     // its refusal as an unknown user.
-    if reason.side() == super::reason::Side::Address
+    if reason.side() == crate::reason::Side::Address
         && (after_data(&diagnostic) || after_data(context))
     {
         reason = Reason::Filtered;

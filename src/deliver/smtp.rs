@@ -589,9 +589,28 @@ pub fn size_limit<'a>(ehlo: impl IntoIterator<Item = &'a str>) -> Option<usize> 
     })
 }
 
-/// A permanent refusal at `step` charged to what it is about: at MAIL FROM
-/// the sender; at DATA, or after the message with a status that is not
-/// about the recipient, the message; otherwise (RCPT) the recipient.
+/// Whether a refusal said at RCPT is about the sender whatever the
+/// recipient, by the reason the words and status give (the one vocabulary
+/// of [`crate::reason`]): the sender's address or domain refused, relaying
+/// denied, authentication or reverse DNS required, the sending host
+/// blocked. A policy about one mailbox stays the recipient's.
+fn about_the_sender(reply: &str) -> bool {
+    use crate::reason::Reason;
+    let code = reply.get(..3).and_then(|c| c.parse::<u16>().ok());
+    matches!(
+        Reason::of(enhanced_status(reply).unwrap_or_default(), code, reply),
+        Reason::SenderRejected
+            | Reason::NoRelaying
+            | Reason::AuthFailed
+            | Reason::RequirePtr
+            | Reason::Blocked
+    )
+}
+
+/// A permanent refusal at `step` charged to what it is about: at MAIL FROM,
+/// or at RCPT with a reason that is the sender's, the sender; at DATA, or
+/// after the message with a status that is not about the recipient, the
+/// message; otherwise (RCPT) the recipient.
 fn charge(error: DeliveryError, step: Step) -> DeliveryError {
     match error {
         DeliveryError::Refused {
@@ -599,6 +618,10 @@ fn charge(error: DeliveryError, step: Step) -> DeliveryError {
             permanent: true,
         } => match step {
             Step::Mail => DeliveryError::Rejected {
+                reply,
+                what: Rejected::Sender,
+            },
+            Step::Rcpt if about_the_sender(&reply) => DeliveryError::Rejected {
                 reply,
                 what: Rejected::Sender,
             },
@@ -1044,6 +1067,31 @@ mod tests {
             rejected(charge(refused("550 5.7.1 denied"), Step::Rcpt)),
             None
         );
+        // At RCPT, a refusal whose reason is the sender's stops the run
+        // whatever the list's domains; one about the mailbox does not.
+        for about_the_sender in [
+            "553 5.1.8 <breves@example.fr>: Sender address rejected: Domain not found",
+            "554 5.7.1 <a@example.org>: Relay access denied",
+            "550 5.7.1 Client host rejected: cannot find your reverse hostname",
+            "530 5.7.0 Authentication required",
+        ] {
+            assert_eq!(
+                rejected(charge(refused(about_the_sender), Step::Rcpt)),
+                Some(Rejected::Sender),
+                "{about_the_sender}"
+            );
+        }
+        for about_the_mailbox in [
+            "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown",
+            "552 5.2.2 <a@example.org>: Mailbox full",
+            "550 5.7.1 <a@example.org>: Recipient address rejected: Access denied",
+        ] {
+            assert_eq!(
+                rejected(charge(refused(about_the_mailbox), Step::Rcpt)),
+                None,
+                "{about_the_mailbox}"
+            );
+        }
         // A transient refusal is retried wherever it comes.
         let transient = DeliveryError::Refused {
             reply: "451 4.3.0 later".into(),

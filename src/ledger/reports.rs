@@ -19,7 +19,7 @@ pub struct Recorded {
     /// the reader) or `unproven` (a report that proves nothing: shown,
     /// never acted on).
     pub kind: String,
-    /// Why, in the vocabulary of [`crate::bounce::reason::Reason`] (none
+    /// Why, in the vocabulary of [`crate::reason::Reason`] (none
     /// for reports read before it existed).
     pub reason: Option<String>,
     /// `5.1.1`, or the feedback type.

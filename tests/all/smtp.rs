@@ -394,16 +394,39 @@ fn a_message_larger_than_the_relay_takes_is_never_uploaded() {
 
 #[test]
 fn the_same_refusal_for_many_in_a_row_is_the_relays() {
-    let server = smtpd(&["--reject-every-rcpt", "550 5.7.1 relaying denied"]);
+    // A reply whose words say nothing of the sender: only its repetition
+    // across domains shows it is the relay's.
+    let server = smtpd(&["--reject-every-rcpt", "550 5.7.1 delivery not authorized"]);
     let run = Sender::new();
     let list = run.list_across_domains(30);
     stops_then_serves_everyone(
         &run,
         &list,
         &server.plain_url(),
-        "the relay refused 10 recipients in a row with the same reply (550 5.7.1 relaying denied)",
+        "the relay refused 10 recipients in a row with the same reply (550 5.7.1 delivery not authorized)",
         30,
     );
+}
+
+#[test]
+fn a_refusal_about_the_sender_at_rcpt_stops_the_run_whatever_the_domains() {
+    // Every member at one domain: no count across domains can tell the
+    // relay's refusal from theirs, its reason does.
+    for reply in [
+        "553 5.1.8 <breves@example.fr>: Sender address rejected: Domain not found",
+        "554 5.7.1 <abonne0@example.org>: Relay access denied",
+    ] {
+        let server = smtpd(&["--reject-every-rcpt", reply]);
+        let run = Sender::new();
+        let list = run.list(30);
+        stops_then_serves_everyone(
+            &run,
+            &list,
+            &server.plain_url(),
+            &format!("stopped: the relay refused the sender ({reply})"),
+            30,
+        );
+    }
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! address, its servers, its reputation, its message), or the reader who
 //! complained.
 //!
-//! One classifier serves the relay's replies at send time and the reports
-//! read afterwards: [`Reason::of`] reads the enhanced status code, the SMTP
+//! One classifier serves the relay's replies at send time
+//! (`deliver::smtp`) and the reports read afterwards (`bounce`): [`Reason::of`] reads the enhanced status code, the SMTP
 //! reply code and the words of the diagnostic. Words decide first, since
 //! servers give generic codes (`550 5.0.0`, `554 5.7.1`) to very different
 //! refusals; a specific status code decides when the words say nothing
@@ -75,7 +75,7 @@ pub enum Side {
     /// The address is gone: the reader is suppressed at once.
     Address,
     /// A state of the mailbox or its server that may pass: counted, and
-    /// the reader suppressed after [`crate::bounce::SOFT_ISSUES`] issues.
+    /// the reader suppressed once the messages of several issues failed so.
     Mailbox,
     /// The sender, its servers, its message or its authentication: never
     /// held against the reader.
