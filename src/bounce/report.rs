@@ -254,8 +254,12 @@ fn finding(
     let mut reason = Reason::of(&status, reply, &diagnostic);
     // An address refused only once the message was seen (after DATA) was
     // accepted when it was named: what refused it is a filter that words
-    // its refusal as an unknown user.
+    // its refusal as an unknown user. An address status (`5.1.x`) says
+    // otherwise: a client that pipelines writes DATA before the refusal
+    // of RCPT comes back.
+    let address_status = status.split('.').nth(1) == Some("1");
     if reason.side() == crate::reason::Side::Address
+        && !address_status
         && (after_data(&diagnostic) || after_data(context))
     {
         reason = Reason::Filtered;
@@ -383,7 +387,6 @@ const QUOTE_MARKERS: &[&str] = &[
     "original message headers",
     "-- original message --",
     "----- original message -----",
-    "the original message was received",
     "unsent message below",
     "the headers of the message",
     "message headers follow",
