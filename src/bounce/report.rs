@@ -361,7 +361,15 @@ impl Quoted {
                         .map(|l| l.trim().trim_matches(['<', '>']).to_owned())
                         .filter(|l| l.starts_with("http")),
                 ),
-                "to" => self.to.extend(addresses_in(value)),
+                // Hotmail's complaints name the reader in a header of
+                // their own beside the `To`.
+                "to" | "x-hmxmroriginalrecipient" => {
+                    for a in addresses_in(value) {
+                        if !self.to.iter().any(|t| t.eq_ignore_ascii_case(&a)) {
+                            self.to.push(a);
+                        }
+                    }
+                }
                 "from" | "return-path" | "sender" | "reply-to" => {
                     self.senders.extend(addresses_in(value));
                 }
@@ -612,6 +620,16 @@ pub fn read(bytes: &[u8]) -> Reading {
     }
     if report_type.as_deref() == Some("feedback-report") {
         return Reading::Malformed("a complaint without its message/feedback-report part".into());
+    }
+    // A complaint from before ARF (Hotmail's): a mail system's message
+    // that says so, with the message complained about attached.
+    let subject = message.subject().unwrap_or_default().to_lowercase();
+    if subject.contains("complaint")
+        && part_of(&["message/rfc822"]).is_some()
+        && from_a_system(&message)
+    {
+        report.format = Format::Arf;
+        return complaint(report, "Feedback-Type: abuse\n", quoted);
     }
     let status_part = part_of(&["message/delivery-status", "message/global-delivery-status"]);
     // The explanation written for people: the first text part.
@@ -1258,6 +1276,17 @@ mod tests {
         );
         // Redacted: nobody named (the link is the caller's to read).
         assert_eq!(readers(&complaint("", "[redacted]")), [None]);
+        // Before ARF, Hotmail's: the message attached, the reader in a
+        // header of its own.
+        let hotmail = "From: staff@hotmail.com\r\nSubject: complaint about message from 192.0.2.1\r\nTo: rebonds@example.fr\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nX-HmXmrOriginalRecipient: a@example.org\r\nFrom: breves@example.fr\r\nTo: a@example.org\r\nSubject: Breves\r\n\r\nText.\r\n--b--\r\n";
+        assert_eq!(
+            findings(hotmail),
+            [(
+                Some("a@example.org".to_owned()),
+                Reason::Complaint,
+                "abuse".to_owned()
+            )]
+        );
     }
 
     #[test]
