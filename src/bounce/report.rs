@@ -479,6 +479,7 @@ const FAILURE_WORDS: &[&str] = &[
     "could not be delivered",
     "couldn't be delivered",
     "could not deliver",
+    "did not reach",
     "couldn't deliver",
     "was not delivered",
     "wasn't delivered",
@@ -823,6 +824,7 @@ fn from_a_system(message: &mail_parser::Message<'_>) -> bool {
     let system_names = [
         "mailer-daemon",
         "postmaster",
+        "post_master",
         "mail delivery",
         "mail administrator",
         "mailadmin",
