@@ -97,6 +97,25 @@ impl Sender {
         breves_with(args, &env)
     }
 
+    /// The command of a send of the shipped issue to `list` through `url`,
+    /// recording in this ledger, with `extra` arguments: for a test that
+    /// runs it as a process of its own.
+    fn command(&self, list: &Path, url: &str, extra: &[&str]) -> std::process::Command {
+        let mut command = common::command();
+        command
+            .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
+            .arg("send")
+            .arg(common::ISSUE)
+            .arg("--subscribers")
+            .arg(list)
+            .arg("--smtp")
+            .arg(url)
+            .arg("--ledger")
+            .arg(self.ledger())
+            .args(extra);
+        command
+    }
+
     fn status(&self, list: &Path) -> Run {
         common::status(list, &self.ledger())
     }
@@ -979,20 +998,8 @@ fn two_sends_of_one_issue_to_one_list_cannot_run_at_once() {
     let sink = smtp_sink(&[]);
     let run = Sender::new();
     let list = run.list(40);
-    let mut first = common::command()
-        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
-        .args([
-            "send",
-            common::ISSUE,
-            "--subscribers",
-            &list.display().to_string(),
-            "--smtp",
-            &sink.plain_url(),
-            "--ledger",
-            &run.ledger().display().to_string(),
-            "--rate",
-            "10/s",
-        ])
+    let mut first = run
+        .command(&list, &sink.plain_url(), &["--rate", "10/s"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -1289,19 +1296,8 @@ fn a_closed_output_ends_the_printing_never_the_send() {
     let sink = smtp_sink(&[]);
     let run = Sender::new();
     let list = run.list(300);
-    let mut child = common::command()
-        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
-        .args([
-            "send",
-            common::ISSUE,
-            "--subscribers",
-            list.to_str().expect("utf-8"),
-            "--smtp",
-            &sink.plain_url(),
-            "--ledger",
-            run.ledger().to_str().expect("utf-8"),
-            "--yes",
-        ])
+    let mut child = run
+        .command(&list, &sink.plain_url(), &["--yes"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
