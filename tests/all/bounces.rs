@@ -499,9 +499,10 @@ fn an_issue_already_counted_is_counted_once_when_read_again_beside_another() {
     let dir = tempdir();
     let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
-    let folder = dir.path().join("reports");
-    fs::create_dir(&folder).expect("folder");
-    fs::write(folder.join("0.eml"), soft_report(0, "2026-03")).expect("written");
+    let folder = folder_of(
+        &dir.path().join("reports"),
+        &[("0.eml".to_owned(), soft_report(0, "2026-03"))],
+    );
     assert!(bounces(&list, &ledger, &folder).ok());
     // Another report of the same issue, then one of the next: two issues.
     fs::write(folder.join("1.eml"), soft_report(1, "2026-03")).expect("written");
@@ -551,10 +552,18 @@ fn a_report_that_proves_nothing_about_its_reader_is_shown_and_never_acted_on() {
     );
     // A forged report naming many readers of one message proves nothing,
     // and a forged one after `suppress --undo` takes nobody away again.
-    let forged = "From: MAILER-DAEMON@mx.example.net\r\nTo: rebonds@example.fr\r\nSubject: Undelivered Mail\r\nMessage-ID: <forged@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\nFinal-Recipient: rfc822; eve@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n--b--\r\n";
+    let (_, forged) = dsn(
+        0,
+        "rebonds@example.fr",
+        &[
+            ("gus@example.com", "5.1.1", "550 5.1.1 user unknown"),
+            ("eve@example.org", "5.1.1", "550 5.1.1 user unknown"),
+        ],
+        "",
+    );
     let again = folder_of(
         &dir.path().join("forged"),
-        &[("forged.eml".to_owned(), forged.to_owned())],
+        &[("forged.eml".to_owned(), forged)],
     );
     let run = bounces(&list, &ledger, &again);
     assert!(
@@ -605,14 +614,35 @@ fn a_reading_that_would_empty_much_of_the_list_stops_before_recording_anything()
     );
 }
 
-/// A delivery report of the relay's, to the bounce address without a
-/// code, about `whom`, quoting the headers of the message `quoted`.
-fn report_quoting(n: usize, whom: &str, quoted: &str) -> (String, String) {
-    (
-        format!("{n}.eml"),
-        format!(
-            "From: MAILER-DAEMON@mx.example.net\r\nTo: rebonds@example.fr\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <quoting-{n}@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {whom}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: breves@example.fr\r\nTo: {whom}\r\nMessage-ID: {quoted}\r\n\r\n--b--\r\n"
-        ),
+/// Report number `n`, a delivery report of a mail system to `to` about
+/// each of `failed` (address, status, diagnostic), quoting the headers
+/// `quoted` of the message that bounced when there are some.
+fn dsn(n: usize, to: &str, failed: &[(&str, &str, &str)], quoted: &str) -> (String, String) {
+    let mut text = format!(
+        "From: MAILER-DAEMON@mx.example.net\r\nTo: {to}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <report-{n}@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n"
+    );
+    for (whom, status, said) in failed {
+        text.push_str(&format!(
+            "\r\nFinal-Recipient: rfc822; {whom}\r\nAction: failed\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {said}\r\n"
+        ));
+    }
+    if !quoted.is_empty() {
+        text.push_str(&format!(
+            "\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n{quoted}\r\n"
+        ));
+    }
+    text.push_str("--b--\r\n");
+    (format!("{n}.eml"), text)
+}
+
+/// A report of the relay's, to the bounce address without a code, about
+/// `whom`, quoting the headers of the message whose Message-ID is `id`.
+fn report_quoting(n: usize, whom: &str, id: &str) -> (String, String) {
+    dsn(
+        n,
+        "rebonds@example.fr",
+        &[(whom, "5.1.1", "550 5.1.1 user unknown")],
+        &format!("From: breves@example.fr\r\nTo: {whom}\r\nMessage-ID: {id}\r\n"),
     )
 }
 
@@ -691,11 +721,15 @@ fn a_refusal_of_the_sender_keeps_its_readers_and_is_shown_by_receiving_domain() 
     let list = list_without_bounce_address(dir.path());
     let ledger = dir.path().join("ledger.sqlite3");
     let blocked = |n: usize, whom: &str| {
-        (
-            format!("{n}.eml"),
-            format!(
-                "From: MAILER-DAEMON@mx.example.net\r\nTo: breves@example.fr\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <blocked-{n}@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {whom}\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org\r\n--b--\r\n"
-            ),
+        dsn(
+            n,
+            "breves@example.fr",
+            &[(
+                whom,
+                "5.7.1",
+                "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org",
+            )],
+            "",
         )
     };
     let folder = folder_of(
