@@ -789,3 +789,89 @@ fn a_refusal_of_the_sender_keeps_its_readers_and_is_shown_by_receiving_domain() 
     dry_run_with(&list, &ledger, &out);
     assert_eq!(common::eml_files(&out).len(), 10);
 }
+
+const SYSTEMS: &str = "tests/fixtures/bounces/systems";
+
+#[test]
+fn every_mail_systems_report_is_decided_as_its_table_says() {
+    // tests/fixtures/bounces/systems/: one report a file, written as each
+    // mail system lays its reports out; expected.tsv gives, for each, the
+    // readers it is about with their reason and what is done (`-`: it is
+    // no report, and nothing is).
+    let table =
+        fs::read_to_string(common::root().join(SYSTEMS).join("expected.tsv")).expect("the table");
+    let mut expected: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut systems = std::collections::BTreeSet::new();
+    let mut members = std::collections::BTreeSet::new();
+    for line in table.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [file, system, address, reason, action] = fields[..] else {
+            panic!("a row of five fields: {line}");
+        };
+        systems.insert(system.split(" (").next().unwrap_or(system).to_owned());
+        let decisions = expected.entry(file.to_owned()).or_default();
+        if address != "-" {
+            decisions.push(format!("{address} {reason} {action}"));
+            members.insert(address.to_owned());
+        }
+    }
+    assert!(expected.len() >= 80, "{} reports", expected.len());
+    assert!(systems.len() >= 25, "{systems:?}");
+    let on_disk = fs::read_dir(common::root().join(SYSTEMS))
+        .expect("the folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        })
+        .count();
+    assert_eq!(on_disk, expected.len(), "every report is in the table");
+
+    let dir = tempdir();
+    let mut list = String::from(
+        "[list]\nid = \"systemes\"\nfrom = \"Breves <breves@example.fr>\"\ntopics = { a = \"A\" }\n",
+    );
+    for address in &members {
+        list.push_str(&format!("[[member]]\nemail = \"{address}\"\n"));
+    }
+    let list_path = dir.path().join("list.toml");
+    fs::write(&list_path, list).expect("written");
+    let run = breves_with(
+        [
+            "bounces",
+            "--subscribers",
+            list_path.to_str().expect("utf-8"),
+            "--ledger",
+            dir.path().join("ledger.sqlite3").to_str().expect("utf-8"),
+            "--yes",
+            "--format",
+            "json",
+            SYSTEMS,
+        ],
+        &[],
+    );
+    assert!(run.ok(), "{run:?}");
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let mut decided: std::collections::BTreeMap<String, Vec<String>> =
+        expected.keys().map(|k| (k.clone(), Vec::new())).collect();
+    for d in value["decisions"].as_array().expect("decisions") {
+        let place = d["place"].as_str().expect("place");
+        let file = place.rsplit('/').next().unwrap_or(place).to_owned();
+        decided.entry(file).or_default().push(format!(
+            "{} {} {}",
+            d["address"].as_str().expect("address"),
+            d["reason"].as_str().expect("reason"),
+            d["action"].as_str().expect("action")
+        ));
+    }
+    for decisions in expected.values_mut().chain(decided.values_mut()) {
+        decisions.sort();
+    }
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(file, want)| decided.get(*file) != Some(*want))
+        .map(|(file, want)| format!("{file}: expected {want:?}, decided {:?}", decided[file]))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(value["unmatched"], serde_json::json!([]), "{run:?}");
+    assert_eq!(value["malformed"], serde_json::json!([]), "{run:?}");
+}
