@@ -11,7 +11,7 @@ use futures_util::TryStreamExt as _;
 use tokio::net::TcpStream;
 
 use super::source::Raw;
-use super::{Options, Outcome, process};
+use super::{Options, Outcome, decide, reading};
 use crate::ledger::Ledger;
 use crate::subscribers::List;
 use crate::unsubscribe::Signer;
@@ -134,7 +134,8 @@ pub async fn read(
         .into_iter()
         .collect();
     uids.sort_unstable();
-    let mut raws = Vec::with_capacity(uids.len());
+    // Each message is read as its chunk arrives, and only its reading kept.
+    let mut readings = Vec::with_capacity(uids.len());
     let mut order = Vec::with_capacity(uids.len());
     for chunk in uids.chunks(200) {
         let set = chunk
@@ -153,15 +154,16 @@ pub async fn read(
             let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
                 continue;
             };
-            raws.push(Raw {
+            let too_large = body.len() > super::source::MAX_MESSAGE;
+            readings.push(reading(Raw {
                 place: format!("{}/{} (UID {uid})", mailbox.folder, mailbox.host),
-                bytes: body.to_vec(),
-                too_large: false,
-            });
+                bytes: if too_large { Vec::new() } else { body.to_vec() },
+                too_large,
+            }));
             order.push(uid);
         }
     }
-    let outcome = process(list, ledger, signer, raws.into_iter().map(Ok), options)?;
+    let outcome = decide(list, ledger, signer, readings, options)?;
     // Every decision is committed: the reports can leave the folder.
     let done: Vec<String> = outcome
         .handled

@@ -397,21 +397,43 @@ pub fn process(
     messages: impl IntoIterator<Item = Result<Raw>>,
     options: Options,
 ) -> Result<Outcome> {
-    let mut outcome = Outcome::default();
     // Each message is read, and its bytes dropped, before the next.
-    let mut readings: Vec<(usize, String, Reading)> = Vec::new();
-    for (i, raw) in messages.into_iter().enumerate() {
-        let raw = raw?;
-        let reading = if raw.too_large {
-            Reading::Malformed(format!(
-                "larger than {} MB, left alone",
-                source::MAX_MESSAGE / (1024 * 1024)
-            ))
-        } else {
-            report::read(&raw.bytes)
-        };
-        readings.push((i, raw.place, reading));
-    }
+    let readings = messages
+        .into_iter()
+        .map(|raw| raw.map(reading))
+        .collect::<Result<Vec<_>>>()?;
+    decide(list, ledger, signer, readings, options)
+}
+
+/// One message read: where it is, and what it is. Only the reading is
+/// kept, never the message's bytes.
+pub fn reading(raw: Raw) -> (String, Reading) {
+    let reading = if raw.too_large {
+        Reading::Malformed(format!(
+            "larger than {} MB, left alone",
+            source::MAX_MESSAGE / (1024 * 1024)
+        ))
+    } else {
+        report::read(&raw.bytes)
+    };
+    (raw.place, reading)
+}
+
+/// Decides and records, for `list`, what the messages read (in order)
+/// ask; the guard and the proof as [`process`] says.
+pub fn decide(
+    list: &List,
+    ledger: &Ledger,
+    signer: Option<&Signer>,
+    readings: Vec<(String, Reading)>,
+    options: Options,
+) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let readings: Vec<(usize, String, Reading)> = readings
+        .into_iter()
+        .enumerate()
+        .map(|(i, (place, reading))| (i, place, reading))
+        .collect();
     let members = Members::find(list, signer, ledger.issues_sent(&list.id)?, &readings)?;
     let needs_proof = list.bounce_address.is_some();
     let mut planned: Vec<Planned> = Vec::new();
