@@ -71,7 +71,28 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         }
         None => {
             let messages = source::messages(std::path::Path::new(&args.source))?;
-            bounce::process(&list, &ledger, signer.as_ref(), messages, options)?
+            // A count of the messages read, on a terminal: a mailbox can be
+            // long to read.
+            let bar = (human && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} {pos} message(s) read, {per_sec}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar
+            });
+            let counted = messages.inspect(|_| {
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                }
+            });
+            let outcome = bounce::process(&list, &ledger, signer.as_ref(), counted, options)?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            outcome
         }
     };
     if human {
