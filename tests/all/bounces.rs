@@ -875,3 +875,20 @@ fn every_mail_systems_report_is_decided_as_its_table_says() {
     assert_eq!(value["unmatched"], serde_json::json!([]), "{run:?}");
     assert_eq!(value["malformed"], serde_json::json!([]), "{run:?}");
 }
+
+#[test]
+fn an_endless_mailbox_is_refused_at_its_bound_and_nothing_is_recorded() {
+    let dir = tempdir();
+    let list = list_without_bounce_address(dir.path());
+    let ledger = dir.path().join("ledger.sqlite3");
+    let run = bounces(&list, &ledger, std::path::Path::new("/dev/zero"));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: cannot read /dev/zero: a mailbox larger than 1000 MB: read it in parts\n"
+    );
+    let reports: i64 = rusqlite::Connection::open(&ledger)
+        .and_then(|db| db.query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0)))
+        .expect("the ledger");
+    assert_eq!(reports, 0);
+}
