@@ -892,3 +892,31 @@ fn an_endless_mailbox_is_refused_at_its_bound_and_nothing_is_recorded() {
         .expect("the ledger");
     assert_eq!(reports, 0);
 }
+
+#[test]
+fn without_the_secret_a_list_with_a_bounce_address_acts_on_no_report() {
+    let dir = tempdir();
+    let messages = mailbox(dir.path());
+    let folder = folder_of(&dir.path().join("reports"), &messages);
+    let run = breves_with(
+        [
+            "bounces",
+            "--subscribers",
+            &format!("{CORPUS}/list.toml"),
+            "--ledger",
+            dir.path().join("ledger.sqlite3").to_str().expect("utf-8"),
+            "--yes",
+            folder.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stdout.starts_with("BREVES_UNSUBSCRIBE_SECRET is not set: no report can be proved to be about its reader, so none is acted on.\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.ends_with("0 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 8 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+}
