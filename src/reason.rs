@@ -191,27 +191,52 @@ impl Reason {
     }
 }
 
-/// Lowercase, every run of white space one space, curly quotes straight.
+/// Lowercase, every run of white space one space, curly quotes straight,
+/// and every address and host name one placeholder: an address's or a
+/// host's name is not words (`filtered@example.org`, `mx.akadns.net`).
 fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        let c = match c {
-            '\u{2018}' | '\u{2019}' => '\'',
-            c if c.is_whitespace() => ' ',
-            c => c,
-        };
-        if c == ' ' {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
+    for token in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let bare = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if bare.contains('@') {
+            out.push_str("<address>");
+        } else if is_host(bare) {
+            out.push_str("<host>");
         } else {
-            space = false;
-            out.extend(c.to_lowercase());
+            for c in token.chars() {
+                match c {
+                    '\u{2018}' | '\u{2019}' => out.push('\''),
+                    c => out.extend(c.to_lowercase()),
+                }
+            }
         }
     }
     out
+}
+
+/// Whether `word` is a host name: labels of letters, digits and hyphens,
+/// the last of letters; three labels or more, or two of which the last
+/// is a common top-level domain (`mx2.example.org`, `example.com`; not
+/// `5.1.1`, `e.g` or two sentences without a space, `unknown.Please`).
+fn is_host(word: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "com", "org", "net", "edu", "gov", "int", "mil", "info", "biz", "io", "fr", "uk", "de",
+        "jp", "it", "es", "nl", "be", "ch", "ru", "cn", "br", "au", "ca", "us", "eu",
+    ];
+    let labels: Vec<&str> = word.split('.').collect();
+    let Some(last) = labels.last() else {
+        return false;
+    };
+    labels
+        .iter()
+        .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && last.len() >= 2
+        && last.bytes().all(|b| b.is_ascii_alphabetic())
+        && (labels.len() >= 3
+            || (labels.len() == 2 && COMMON.contains(&last.to_ascii_lowercase().as_str())))
 }
 
 /// What servers write, by reason, in the order they are tried: the
@@ -492,6 +517,33 @@ const WORDS: &[(Reason, &[&str])] = &[
 /// after the sender's problems when the words name no recipient first,
 /// and before them when they do (see [`by_words`]).
 const RECIPIENT_WORDS: &[(Reason, &[&str])] = &[
+    // How some systems say an address does not exist, in words that
+    // elsewhere mean a state of the mailbox.
+    (
+        Reason::UserUnknown,
+        &["inactive email address", "check if address is correct"],
+    ),
+    // A group that "may not exist, or may not let you post" (Google
+    // Groups): no proof that the address is gone.
+    (
+        Reason::Policy,
+        &[
+            "may not exist, or you may not have permission",
+            "ou que vous ne soyez pas autoris",
+        ],
+    ),
+    // A name server that failed to answer, or a delivery program that
+    // failed to write: whatever else the line says of the address.
+    (
+        Reason::SystemError,
+        &[
+            "host not found, try again",
+            "malformed or unexpected name server reply",
+            "couldn't create",
+            "could not create",
+            "cannot create",
+        ],
+    ),
     (
         Reason::HasMoved,
         &[
@@ -510,6 +562,7 @@ const RECIPIENT_WORDS: &[(Reason, &[&str])] = &[
             "nullmx",
             "accepts no mail",
             "mail receiving disabled",
+            "indicated no smtp service",
         ],
     ),
     (
@@ -529,6 +582,7 @@ const RECIPIENT_WORDS: &[(Reason, &[&str])] = &[
             "is locked",
             "account locked",
             "temporarily locked",
+            "temporary locked",
             "frozen",
             "archived",
             "expired account",
@@ -619,6 +673,13 @@ const RECIPIENT_WORDS: &[(Reason, &[&str])] = &[
             "no account",
             "not found in directory",
             "couldn't be found",
+            "address wasn't found",
+            "address was not found",
+            "illegal alias",
+            "invalid final delivery userid",
+            "user doesn't have a",
+            "ディレクトリには見つかりません",
+            "ディレクトリのリストにありません",
             "could not be found",
             "recipnotfound",
             "recipient notfound",
@@ -645,6 +706,8 @@ const RECIPIENT_WORDS: &[(Reason, &[&str])] = &[
         &[
             "host unknown",
             "unknown host",
+            "couldn't find a mail exchanger",
+            "could not find a mail exchanger",
             "host not found",
             "domain not found",
             "no such domain",
@@ -705,7 +768,13 @@ const RECIPIENT_WORDS: &[(Reason, &[&str])] = &[
             "too many hops",
             "loops back",
             "loop detected",
-            "dns",
+            "dns error",
+            "dns failure",
+            "dns lookup",
+            "dns query",
+            "dns problem",
+            "dns server",
+            "name server",
             "connection reset",
             "lost connection",
             "network",
@@ -937,5 +1006,30 @@ mod tests {
         ] {
             assert_eq!(Reason::of(status, reply, said), reason, "{status} {said}");
         }
+    }
+
+    #[test]
+    fn addresses_and_host_names_are_not_read_as_words() {
+        // `filtered@…` is no filter, `….akadns.net` no DNS failure.
+        assert_eq!(
+            Reason::of(
+                "5.2.1",
+                Some(550),
+                "550 5.2.1 <filtered@example.org>... User Unknown"
+            ),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            Reason::of(
+                "5.1.1",
+                Some(550),
+                "host mx2.mail.example.com.akadns.net [192.0.2.1]: 550 5.1.1 unknown or illegal alias"
+            ),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            normalise("User unknown.Please see e.g. example.org and mx.example.co.jp."),
+            "user unknown.please see e.g. <host> and <host>"
+        );
     }
 }

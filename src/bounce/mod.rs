@@ -110,6 +110,8 @@ pub struct Decision {
     pub reason: Reason,
     /// Its status.
     pub status: String,
+    /// What the server said, on one line.
+    pub diagnostic: String,
     /// What is done.
     pub action: Action,
     /// What was decided, in words.
@@ -596,6 +598,7 @@ pub fn decide(
                     address: key.as_str().to_owned(),
                     reason,
                     status: finding.status.clone(),
+                    diagnostic: finding.diagnostic.clone(),
                     action,
                     decision,
                     new,

@@ -237,13 +237,18 @@ fn finding(
     context: &str,
 ) -> Option<Finding> {
     let diagnostic = one_line(diagnostic, 500);
-    let status = status
-        .or_else(|| status_code(&diagnostic))
-        .unwrap_or_default();
+    // A relay that quotes the remote server's reply inside its own words
+    // (Amazon SES): the remote server's is what was said.
+    let said = quoted_reply(&diagnostic).unwrap_or(&diagnostic);
+    let status = match (status, status_code(said)) {
+        (Some(given), Some(inner)) if said != diagnostic && given.ends_with(".0.0") => inner,
+        (Some(given), _) => given,
+        (None, inner) => inner.unwrap_or_default(),
+    };
     if status.starts_with('2') {
         return None;
     }
-    let reply = reply_code(&diagnostic);
+    let reply = reply_code(said);
     let status = if status.is_empty() {
         reply
             .map(|r| format!("{}.0.0", r / 100))
@@ -251,18 +256,27 @@ fn finding(
     } else {
         status
     };
-    let mut reason = Reason::of(&status, reply, &diagnostic);
-    // An address refused only once the message was seen (after DATA) was
-    // accepted when it was named: what refused it is a filter that words
-    // its refusal as an unknown user. An address status (`5.1.x`) says
-    // otherwise: a client that pipelines writes DATA before the refusal
-    // of RCPT comes back.
-    let address_status = status.split('.').nth(1) == Some("1");
-    if reason.side() == crate::reason::Side::Address
-        && !address_status
-        && (after_data(&diagnostic) || after_data(context))
-    {
-        reason = Reason::Filtered;
+    let mut reason = Reason::of(&status, reply, said);
+    let address_status = status.split('.').nth(1) == Some("1")
+        || address
+            .as_deref()
+            .is_some_and(|a| summary_says_address(context, a));
+    let step = step_of(&diagnostic).or_else(|| step_of(context));
+    match step {
+        // Refused when the sender was named, before any recipient: the
+        // server refused the sender, whatever words it used.
+        Some(Step::Mail) if reason.side() != crate::reason::Side::Sender => {
+            reason = Reason::SenderRejected;
+        }
+        // An address refused only once the message was seen (after
+        // DATA) was accepted when it was named: what refused it is a
+        // filter that words its refusal as an unknown user. An address
+        // status (`5.1.x`) says otherwise: a client that pipelines writes
+        // DATA before the refusal of RCPT comes back.
+        Some(Step::Data) if reason.side() == crate::reason::Side::Address && !address_status => {
+            reason = Reason::Filtered;
+        }
+        _ => {}
     }
     Some(Finding {
         address,
@@ -272,40 +286,103 @@ fn finding(
     })
 }
 
-/// Whether a server's words say the refusal came after the message's data
-/// (Postfix's "in reply to end of DATA command", Exim's "after end of
-/// data", a Sendmail transcript's `>>> DATA` before the refusal).
-fn after_data(text: &str) -> bool {
-    let lower = one_line(text, usize::MAX).to_ascii_lowercase();
-    let rcpt = [
-        "rcpt to command",
-        "after rcpt to",
-        ">>> rcpt to",
-        "rcpt to response",
-        "rcpt to:<",
-    ]
-    .iter()
-    .filter_map(|w| lower.rfind(w))
-    .max();
-    let data = [
-        "end of data command",
-        "reply to data command",
-        "after end of data",
-        "after data",
-        ">>> data",
-        "smtp command data",
-        "-smtp command data",
-        "data response",
-        "message text rejected",
-    ]
-    .iter()
-    .filter_map(|w| lower.rfind(w))
-    .max();
-    match (data, rcpt) {
-        (Some(data), Some(rcpt)) => data > rcpt,
-        (Some(_), None) => true,
-        _ => false,
+/// The remote server's reply a relay quotes in its own words, as Amazon
+/// SES does: `5.1.0 - Unknown address error 550-'5.7.1 <…>... Access
+/// denied' (delivery attempts: 0)`.
+fn quoted_reply(diagnostic: &str) -> Option<&str> {
+    let (_, rest) = diagnostic.split_once(" - ")?;
+    let open = rest.find("-'")?;
+    let code = rest.get(open.checked_sub(3)?..open)?;
+    if !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    let inner = &rest[open + 2..];
+    let close = inner.rfind('\'')?;
+    Some(inner[..close].trim()).filter(|s| !s.is_empty())
+}
+
+/// Whether Sendmail's summary line for `address` gives it an address
+/// status (`550 5.1.1 <a@example.org>... User unknown`): a refusal of
+/// the recipient, even when a client that pipelines had written DATA
+/// before it came back.
+fn summary_says_address(context: &str, address: &str) -> bool {
+    let lower = context.to_ascii_lowercase();
+    let needle = format!(" <{}>", address.to_ascii_lowercase());
+    lower.match_indices(&needle).any(|(at, _)| {
+        lower[..at]
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .and_then(status_code)
+            .is_some_and(|s| s.starts_with("5.1."))
+    })
+}
+
+/// Japanese text left in ISO-2022-JP, in fields or in a part that did
+/// not say so (Lotus Notes, Domino), decoded: its escapes say it is.
+fn iso_2022_jp(text: String) -> String {
+    match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
+        Some(decode) if text.contains("\u{1b}$B") => decode(text.as_bytes()),
+        _ => text,
+    }
+}
+
+/// The step of the SMTP conversation a refusal answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// `MAIL FROM`: the sender was refused.
+    Mail,
+    /// `RCPT TO`: the recipient was refused.
+    Rcpt,
+    /// `DATA` or the end of the data: the message was refused.
+    Data,
+}
+
+/// The last step of the conversation a server's words name, if any
+/// (Postfix's "in reply to end of DATA command", Exim's "after MAIL
+/// FROM:<…>", a Sendmail transcript's `>>> RCPT To:<…>`).
+fn step_of(text: &str) -> Option<Step> {
+    let lower = one_line(text, usize::MAX).to_ascii_lowercase();
+    let last = |words: &[&str]| words.iter().filter_map(|w| lower.rfind(w)).max();
+    let steps = [
+        (
+            Step::Mail,
+            last(&[
+                "mail from command",
+                "after mail from",
+                ">>> mail from",
+                "mail from response",
+            ]),
+        ),
+        (
+            Step::Rcpt,
+            last(&[
+                "rcpt to command",
+                "after rcpt to",
+                ">>> rcpt to",
+                "rcpt to response",
+                "rcpt to:<",
+            ]),
+        ),
+        (
+            Step::Data,
+            last(&[
+                "end of data command",
+                "reply to data command",
+                "after end of data",
+                "after data",
+                ">>> data",
+                "smtp command data",
+                "-smtp command data",
+                "data response",
+                "message text rejected",
+            ]),
+        ),
+    ];
+    steps
+        .into_iter()
+        .filter_map(|(step, at)| at.map(|at| (at, step)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, step)| step)
 }
 
 /// `text` on one line, white space runs as one space, at most `max`
@@ -661,10 +738,12 @@ pub fn read(bytes: &[u8]) -> Reading {
             None => String::new(),
         })
         .unwrap_or_default();
+    let mut human = iso_2022_jp(human);
     let fields = match status_part {
         Some(part) => Some(raw(part)),
         // Its boundaries broken, or sent without the part: the fields
-        // written in the text.
+        // written in the text, and the words before them for people when
+        // no part holds those.
         None => {
             let whole = String::from_utf8_lossy(bytes);
             let lower = whole.to_ascii_lowercase();
@@ -674,11 +753,18 @@ pub fn read(bytes: &[u8]) -> Reading {
                 .map(|at| {
                     // Back to the start of the per-message block, if any.
                     let start = lower[..at].rfind("\nreporting-mta:").unwrap_or(at);
+                    if human.trim().is_empty() {
+                        let body = lower[..start]
+                            .find("\n\n")
+                            .or_else(|| lower[..start].find("\r\n\r\n"))
+                            .unwrap_or(start);
+                        human = whole[body..start].to_owned();
+                    }
                     whole[start..].to_owned()
                 })
         }
     };
-    if let Some(fields) = fields {
+    if let Some(fields) = fields.map(iso_2022_jp) {
         report.format = Format::Dsn;
         let (explanation, copy) = split_quote(&human);
         quoted.read(copy);
@@ -707,16 +793,44 @@ fn dsn(mut report: Report, fields: &str, explanation: &str, quoted: Quoted) -> R
             field(b, "final-recipient").is_some() || field(b, "original-recipient").is_some()
         })
         .count();
-    let mut named = 0;
-    for block in &blocks {
-        let recipient = [
+    let recipient_of = |block: &[(String, String)]| {
+        [
             "final-recipient",
             "original-recipient",
             "x-actual-recipient",
         ]
         .iter()
         .filter_map(|n| field(block, n))
-        .find_map(address_in);
+        .find_map(address_in)
+    };
+    // Every recipient the report names: the lines about one end where
+    // another's begin.
+    let all: Vec<String> = blocks
+        .iter()
+        .filter_map(|b| recipient_of(b))
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    // A report about one recipient whose field is not an address
+    // (`Final-Recipient: rfc822; @mx.example.org`): the one address its
+    // words name, if they name one.
+    let named_in_words = || {
+        let mut found: Vec<String> = Vec::new();
+        for a in explanation.lines().flat_map(addresses_in) {
+            if !found.iter().any(|f| f.eq_ignore_ascii_case(&a)) {
+                found.push(a);
+            }
+        }
+        (found.len() == 1).then(|| found.remove(0))
+    };
+    let mut named = 0;
+    for block in &blocks {
+        let recipient = recipient_of(block).or_else(|| {
+            if recipients == 1 {
+                named_in_words()
+            } else {
+                None
+            }
+        });
         let names_one = ["final-recipient", "original-recipient"]
             .iter()
             .any(|n| field(block, n).is_some());
@@ -748,7 +862,7 @@ fn dsn(mut report: Report, fields: &str, explanation: &str, quoted: Quoted) -> R
         if diagnostic.is_empty()
             && let Some(address) = &recipient
         {
-            diagnostic = about(explanation, address, &[]);
+            diagnostic = about(explanation, address, &all);
         }
         if diagnostic.is_empty() {
             diagnostic = one_line(explanation, 500);
@@ -758,7 +872,11 @@ fn dsn(mut report: Report, fields: &str, explanation: &str, quoted: Quoted) -> R
         // it when it is about one recipient.
         let context = match &recipient {
             Some(_) if recipients == 1 => explanation.to_owned(),
-            Some(a) => about(explanation, a, &[]),
+            Some(a) => format!(
+                "{} {}",
+                before(explanation, a, &all),
+                about(explanation, a, &all)
+            ),
             None => String::new(),
         };
         if let Some(found) = finding(recipient, status, &diagnostic, &context) {
@@ -880,12 +998,16 @@ fn about(text: &str, address: &str, others: &[String]) -> String {
         return String::new();
     };
     let mut taken = vec![lines[at]];
+    // Sendmail's summary gives each recipient and each host a line of its
+    // own that starts with a reply code: the next such line is another's.
+    let summary = starts_with_code(lines[at]);
     for line in lines.iter().skip(at + 1).take(12) {
         let lower = line.to_ascii_lowercase();
         let trimmed = line.trim();
         if others
             .iter()
             .any(|o| *o != lower_address && lower.contains(o.as_str()))
+            || (summary && starts_with_code(line))
         {
             break;
         }
@@ -897,6 +1019,42 @@ fn about(text: &str, address: &str, others: &[String]) -> String {
         }
         taken.push(line);
     }
+    one_line(&taken.join(" "), 500)
+}
+
+/// Whether `line` starts, unindented, with a reply code and a space
+/// (`550 <a@example.org>... User unknown`).
+fn starts_with_code(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b' '
+}
+
+/// The lines of `text` just before the line about `address`, back to a
+/// blank line or a line about another of `others` (at most six): where a
+/// transcript names the step the server refused
+/// (`>>> RCPT To:<a@example.org>`, `<<< 550 …`).
+fn before(text: &str, address: &str, others: &[String]) -> String {
+    let lower_address = address.to_ascii_lowercase();
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.to_ascii_lowercase().contains(&lower_address))
+    else {
+        return String::new();
+    };
+    let mut taken = Vec::new();
+    for line in lines[..at].iter().rev().take(6) {
+        let lower = line.to_ascii_lowercase();
+        if line.trim().is_empty()
+            || others
+                .iter()
+                .any(|o| *o != lower_address && lower.contains(o.as_str()))
+        {
+            break;
+        }
+        taken.push(*line);
+    }
+    taken.reverse();
     one_line(&taken.join(" "), 500)
 }
 
@@ -1018,7 +1176,11 @@ fn plain(
         let context = if recipients.len() == 1 {
             explanation.to_owned()
         } else {
-            about(explanation, address, &lowered)
+            format!(
+                "{} {}",
+                before(explanation, address, &lowered),
+                about(explanation, address, &lowered)
+            )
         };
         if let Some(found) = finding(Some(address.clone()), None, &diagnostic, &context) {
             findings.push(found);

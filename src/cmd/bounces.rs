@@ -177,6 +177,7 @@ fn print_json(outcome: &Outcome) {
                 "address": d.address,
                 "reason": d.reason.as_str(),
                 "status": d.status,
+                "diagnostic": d.diagnostic,
                 "action": d.action.as_str(),
                 "decision": d.decision,
                 "new": d.new,
