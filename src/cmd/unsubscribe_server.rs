@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use breves::ledger::{self, Ledger};
-use breves::subscribers::List;
 use breves::unsubscribe::Signer;
+use breves::unsubscribe::directory::Directory;
 use breves::unsubscribe::server::{Service, serve};
 use breves::{Error, ExitStatus, Result};
 
@@ -23,13 +23,20 @@ pub struct Args {
     /// name, its topics' labels name the sections on the pages.
     #[arg(long, short = 's', value_name = "LIST")]
     subscribers: PathBuf,
+    /// A proxy in front of the server (repeatable), such as 127.0.0.1
+    /// for nginx on the same machine: from it, `X-Forwarded-For` names
+    /// the client whose bad links are slowed down. From any other peer
+    /// the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Runs `breves unsubscribe-server`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
     let signer = Signer::from_secret(secret.as_deref())?;
-    let (list, _) = List::load(&args.subscribers)?;
+    let directory = Directory::open(&args.subscribers, &signer)?;
+    let list = directory.list();
     let labels = list
         .topics
         .iter()
@@ -58,7 +65,8 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
             signer,
             ledger,
             labels,
-            list: Some(Arc::new(list)),
+            directory: Some(Arc::new(directory)),
+            trusted_proxies: args.trusted_proxies,
         },
     )
     .await

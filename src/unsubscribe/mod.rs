@@ -33,6 +33,7 @@ use hmac::{Hmac, Mac};
 
 use crate::address::Key;
 
+pub mod directory;
 pub mod links;
 pub mod server;
 

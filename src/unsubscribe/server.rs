@@ -1,11 +1,13 @@
 //! The unsubscription server: answers the links of [`super::Signer`] tokens.
 //!
-//! A client that keeps presenting tokens that do not verify is slowed down:
-//! past `BAD_TOKEN_ALLOWANCE` bad tokens within `BAD_TOKEN_WINDOW`, it
-//! gets `429 Too Many Requests` (with `Retry-After`) and its tokens are not
-//! even checked until the oldest of those falls out of the window. A client
-//! is its IP address; behind a proxy on the same machine (a loopback peer),
-//! the last address of `X-Forwarded-For`.
+//! A genuine link is always honoured. A client that keeps presenting
+//! tokens that do not verify is slowed down: past `BAD_TOKEN_ALLOWANCE`
+//! bad tokens within `BAD_TOKEN_WINDOW`, its bad tokens get `429 Too Many
+//! Requests` (with `Retry-After`) until the oldest of those falls out of
+//! the window. A client is its IP address; behind a proxy the operator
+//! names (`trusted_proxies`), the last address of `X-Forwarded-For` that
+//! is not one of those proxies. Who a short token names is found in the
+//! list's [`Directory`], in constant time.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -19,9 +21,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
+use super::directory::Directory;
 use super::{Read, Signer, Token};
 use crate::ledger::Ledger;
-use crate::subscribers::List;
 
 /// What the server needs: the secret and the ledger, and optionally the
 /// topics' labels to name sections.
@@ -32,9 +34,12 @@ pub struct Service {
     pub ledger: Arc<Ledger>,
     /// Section ids and their labels, for pages.
     pub labels: Vec<(String, String)>,
-    /// The list whose members short links name (links sent before them
-    /// name their list and address themselves).
-    pub list: Option<Arc<List>>,
+    /// The members short links name (links sent before them name their
+    /// list and address themselves).
+    pub directory: Option<Arc<Directory>>,
+    /// The proxies whose `X-Forwarded-For` names the client; from any
+    /// other peer, the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// The field of an RFC 8058 one-click request (the body of the page's
@@ -97,18 +102,28 @@ impl Throttle {
     }
 }
 
-/// Who is asking: the peer, or the address a local proxy names.
-fn client(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if peer.ip().is_loopback()
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-    {
-        return forwarded;
+/// Who is asking: the peer, or, when the peer is a proxy the operator
+/// trusts, the last address of `X-Forwarded-For` that is not one of those
+/// proxies (each proxy adds the address it received from at the end).
+fn client(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let canonical = |ip: IpAddr| ip.to_canonical();
+    let peer_ip = canonical(peer.ip());
+    if !trusted.iter().any(|t| canonical(*t) == peer_ip) {
+        return peer_ip;
     }
-    peer.ip()
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|v| v.trim().parse::<IpAddr>().ok())
+        .map(canonical)
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.iter().any(|t| canonical(*t) == *ip))
+        .unwrap_or(peer_ip)
 }
 
 struct App {
@@ -202,27 +217,29 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let service = &app.service;
-    let client = client(peer, &headers);
-    if let Some(wait) = app.throttle.wait(client, Instant::now()) {
-        return too_many(wait);
-    }
+    let client = client(peer, &headers, &service.trusted_proxies);
     let token_text = uri.path().rsplit('/').next().unwrap_or_default();
     let token = match service.signer.read(token_text) {
         Ok(Read::Full(token)) => token,
         Ok(Read::Short(short)) => {
             // A genuine link: who it names is found in the list.
-            let Some(list) = service.list.clone() else {
+            let Some(directory) = service.directory.clone() else {
                 return not_on_the_list();
             };
-            let signer = service.signer.clone();
-            match tokio::task::spawn_blocking(move || signer.resolve(&short, &list)).await {
+            match tokio::task::spawn_blocking(move || directory.find(&short)).await {
                 Ok(Ok(Some(token))) => token,
                 Ok(Ok(None)) => return not_on_the_list(),
                 _ => return unavailable(),
             }
         }
+        // Only bad tokens are slowed down: a genuine link is honoured
+        // whoever else shares its client's address.
         Err(_) => {
-            app.throttle.bad(client, Instant::now());
+            let now = Instant::now();
+            if let Some(wait) = app.throttle.wait(client, now) {
+                return too_many(wait);
+            }
+            app.throttle.bad(client, now);
             return invalid();
         }
     };
@@ -428,20 +445,36 @@ mod tests {
     }
 
     #[test]
-    fn behind_a_local_proxy_the_forwarded_address_is_the_client() {
+    fn only_a_trusted_proxy_names_the_client() {
         let mut headers = HeaderMap::new();
         headers.insert(
             "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7".parse().expect("header"),
+            "203.0.113.9, 198.51.100.7, 10.0.0.2"
+                .parse()
+                .expect("header"),
         );
-        let local: SocketAddr = "127.0.0.1:4000".parse().expect("addr");
+        let proxy: SocketAddr = "127.0.0.1:4000".parse().expect("addr");
         let remote: SocketAddr = "192.0.2.1:4000".parse().expect("addr");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        // Behind two proxies the operator names: the first address that
+        // is not one of them, from the end.
         assert_eq!(
-            client(local, &headers),
-            "198.51.100.7".parse::<IpAddr>().expect("ip")
+            client(proxy, &headers, &[ip("127.0.0.1"), ip("10.0.0.2")]),
+            ip("198.51.100.7")
         );
-        // A remote peer cannot choose its own identity.
-        assert_eq!(client(remote, &headers), remote.ip());
-        assert_eq!(client(local, &HeaderMap::new()), local.ip());
+        // A peer the operator did not name cannot choose its identity, not
+        // even from loopback.
+        assert_eq!(client(proxy, &headers, &[]), proxy.ip());
+        assert_eq!(client(remote, &headers, &[ip("127.0.0.1")]), remote.ip());
+        assert_eq!(
+            client(proxy, &HeaderMap::new(), &[ip("127.0.0.1")]),
+            proxy.ip()
+        );
+        // An IPv4 peer seen as IPv6 (`::ffff:127.0.0.1`) is the same peer.
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:4000".parse().expect("addr");
+        assert_eq!(
+            client(mapped, &headers, &[ip("127.0.0.1"), ip("10.0.0.2")]),
+            ip("198.51.100.7")
+        );
     }
 }

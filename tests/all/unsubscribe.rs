@@ -237,13 +237,18 @@ fn a_real_send_needs_the_secret_and_the_unsubscription_address() {
 
 /// A tiny HTTP/1.1 client over a socket: (status, body).
 fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+    http_with(method, url, body, "")
+}
+
+/// The same, with more header lines (each ending in CRLF).
+fn http_with(method: &str, url: &str, body: &str, headers: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_once('/').expect("a path");
     let mut stream = std::net::TcpStream::connect(host).expect("the server answers");
     write!(
         stream,
-        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("request");
@@ -272,6 +277,17 @@ fn unsubscribe_server(
     list: &std::path::Path,
     secret: &str,
 ) -> Child {
+    unsubscribe_server_with(port, ledger, list, secret, &[])
+}
+
+/// The same, with more arguments.
+fn unsubscribe_server_with(
+    port: u16,
+    ledger: &std::path::Path,
+    list: &std::path::Path,
+    secret: &str,
+    more: &[&str],
+) -> Child {
     use std::io::BufRead;
     let mut server = common::command()
         .args([
@@ -283,6 +299,7 @@ fn unsubscribe_server(
         .arg(ledger)
         .arg("--subscribers")
         .arg(list)
+        .args(more)
         .env("BREVES_UNSUBSCRIBE_SECRET", secret)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -543,9 +560,9 @@ fn one_click_and_section_links_work_end_to_end() {
         "{text}"
     );
     // a1's genuine link, its tag cut short, then every other first byte
-    // of its tag: none unsubscribes a1, and the client is slowed down (429)
-    // once it used up its allowance, after which not even a genuine link is
-    // checked.
+    // of its tag: none unsubscribes a1, and the client's bad links are
+    // slowed down (429) once it used up its allowance; a genuine link from
+    // the same client is still honoured.
     let genuine = bytes(&url1);
     let tag_at = genuine.len() - breves::unsubscribe::SHORT_TAG_LEN;
     let mut answers = vec![
@@ -579,10 +596,105 @@ fn one_click_and_section_links_work_end_to_end() {
         answers[allowance - 1..].iter().all(|&s| s == 429),
         "{answers:?}"
     );
-    let (status, response) = http("POST", &url1, "List-Unsubscribe=One-Click");
+    let (status, response) = http(
+        "POST",
+        &format!("{base}/{}", encode(&genuine[..genuine.len() - 1])),
+        "List-Unsubscribe=One-Click",
+    );
     assert_eq!(status, 429, "{response}");
     assert!(
         response.to_lowercase().contains("retry-after:"),
         "{response}"
     );
+    let (status, response) = http("POST", &url1, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{response}");
+    assert!(response.contains("C’est fait"), "{response}");
+}
+
+#[test]
+fn bad_links_slow_down_only_their_client_and_only_a_named_proxy_names_it() {
+    const SECRET: &str = "the secret shared by send and server";
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    let members: String = (0..3)
+        .map(|i| format!("[[member]]\nemail = \"m{i}@example.org\"\n"))
+        .collect();
+    fs::write(
+        &list,
+        format!(
+            "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+             topics = {{ spatial = \"Spatial\" }}\n{members}"
+        ),
+    )
+    .expect("list");
+    let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+    let link = |port: u16, i: usize| {
+        let token = signer.sign_short(&breves::unsubscribe::Token {
+            list: "essai".into(),
+            address: breves::address::Key::from_text(&format!("m{i}@example.org")),
+            section: None,
+        });
+        format!("http://127.0.0.1:{port}/u/{token}")
+    };
+    let bad = |port: u16| format!("http://127.0.0.1:{port}/u/AAAAAAAAAAAAAAAAAAAAAAAA");
+    let allowance = breves::unsubscribe::server::BAD_TOKEN_ALLOWANCE;
+    let one_click = "List-Unsubscribe=One-Click";
+
+    // Behind a proxy the operator names, each client is the address the
+    // proxy forwards: one client's bad links do not slow another's.
+    let port = common::smtp::free_port();
+    let ledger = dir.path().join("behind.sqlite3");
+    let _server = unsubscribe_server_with(
+        port,
+        &ledger,
+        &list,
+        SECRET,
+        &["--trusted-proxy", "127.0.0.1"],
+    );
+    let from = |ip: &str| format!("X-Forwarded-For: {ip}\r\n");
+    for _ in 0..allowance {
+        assert_eq!(
+            http_with("POST", &bad(port), one_click, &from("198.51.100.1")).0,
+            400
+        );
+    }
+    assert_eq!(
+        http_with("POST", &bad(port), one_click, &from("198.51.100.1")).0,
+        429
+    );
+    assert_eq!(
+        http_with("POST", &bad(port), one_click, &from("198.51.100.2")).0,
+        400
+    );
+    // The slowed-down client's genuine link is honoured all the same.
+    let (status, page) = http_with("POST", &link(port, 0), one_click, &from("198.51.100.1"));
+    assert_eq!(status, 200, "{page}");
+
+    // Without --trusted-proxy, the header is nobody's word: a client
+    // cannot dodge the limit by naming another address, nor aim it at
+    // someone else's.
+    let port = common::smtp::free_port();
+    let ledger = dir.path().join("direct.sqlite3");
+    let _direct = unsubscribe_server(port, &ledger, &list, SECRET);
+    for i in 0..allowance {
+        let ip = format!("198.51.100.{}", 10 + i);
+        assert_eq!(http_with("POST", &bad(port), one_click, &from(&ip)).0, 400);
+    }
+    assert_eq!(
+        http_with("POST", &bad(port), one_click, &from("203.0.113.99")).0,
+        429
+    );
+    // And every reader behind that one address still leaves in one click.
+    for i in 1..3 {
+        let (status, page) = http("POST", &link(port, i), one_click);
+        assert_eq!(status, 200, "{page}");
+    }
+    let prefs = breves::ledger::Ledger::open(&ledger)
+        .expect("ledger")
+        .preferences("essai")
+        .expect("read");
+    for i in 1..3 {
+        let key = breves::address::Key::from_text(&format!("m{i}@example.org"));
+        assert!(prefs.suppressed.contains(&key), "m{i}");
+    }
 }

@@ -1,0 +1,159 @@
+//! Who a short token names, found in constant time: an index of the list's
+//! members by their keyed code, built once and built again when the list
+//! file or its members file changes (their size or modification time).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use super::{MEMBER_LEN, Short, Signer, Token};
+use crate::address::Key;
+use crate::subscribers::List;
+
+/// What a file looked like when the index was built.
+type Stamp = Option<(u64, SystemTime)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
+}
+
+/// The index of one reading of the list.
+struct Index {
+    list: Arc<List>,
+    members: HashMap<[u8; MEMBER_LEN], Key>,
+    stamps: Vec<(PathBuf, Stamp)>,
+}
+
+impl Index {
+    fn build(path: &Path, signer: &Signer) -> crate::Result<Index> {
+        let (list, _) = List::load(path)?;
+        let mut members = HashMap::new();
+        for member in list.members() {
+            let key = Key::of(&member?.email);
+            members.insert(signer.member_code(&list.id, &key), key);
+        }
+        let mut stamps = vec![(path.to_owned(), stamp(path))];
+        if let Some(file) = list.members_file() {
+            stamps.push((file.to_owned(), stamp(file)));
+        }
+        Ok(Index {
+            list: Arc::new(list),
+            members,
+            stamps,
+        })
+    }
+
+    fn is_current(&self) -> bool {
+        self.stamps.iter().all(|(path, was)| stamp(path) == *was)
+    }
+}
+
+/// The members of a list file, by the code their short tokens carry.
+pub struct Directory {
+    path: PathBuf,
+    signer: Signer,
+    index: RwLock<Arc<Index>>,
+}
+
+impl Directory {
+    /// Reads the list at `path` and indexes its members.
+    pub fn open(path: &Path, signer: &Signer) -> crate::Result<Directory> {
+        Ok(Directory {
+            path: path.to_owned(),
+            signer: signer.clone(),
+            index: RwLock::new(Arc::new(Index::build(path, signer)?)),
+        })
+    }
+
+    /// The list as last read.
+    pub fn list(&self) -> Arc<List> {
+        Arc::clone(&self.current().list)
+    }
+
+    fn current(&self) -> Arc<Index> {
+        Arc::clone(&self.index.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The index, built again first if the list changed since. A list
+    /// that cannot be read now is an error; the old index is kept.
+    fn fresh(&self) -> crate::Result<Arc<Index>> {
+        let index = self.current();
+        if index.is_current() {
+            return Ok(index);
+        }
+        let rebuilt = Arc::new(Index::build(&self.path, &self.signer)?);
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&rebuilt);
+        Ok(rebuilt)
+    }
+
+    /// What a genuine short token names: its member and section, or
+    /// nothing if the list no longer has them.
+    pub fn find(&self, short: &Short) -> crate::Result<Option<Token>> {
+        let index = self.fresh()?;
+        let list = &index.list;
+        let section = match short.section {
+            None => None,
+            Some(code) => match list
+                .topics
+                .iter()
+                .find(|t| self.signer.section_code(&list.id, &t.id) == code)
+            {
+                Some(topic) => Some(topic.id.clone()),
+                None => return Ok(None),
+            },
+        };
+        Ok(index.members.get(&short.member).map(|address| Token {
+            list: list.id.clone(),
+            address: address.clone(),
+            section,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_is_found_by_their_code_and_the_list_is_read_again_when_it_changes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("list.toml");
+        let head = "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\ntopics = { spatial = \"Spatial\" }\n";
+        std::fs::write(
+            &path,
+            format!("{head}[[member]]\nemail = \"a@example.org\"\n"),
+        )
+        .expect("list");
+        let signer = Signer::new(b"a secret of at least sixteen bytes").expect("signer");
+        let directory = Directory::open(&path, &signer).expect("directory");
+        let token = |address: &str, section: Option<&str>| Token {
+            list: "essai".into(),
+            address: Key::from_text(address),
+            section: section.map(str::to_owned),
+        };
+        let short = |t: &Token| match signer.read(&signer.sign_short(t)) {
+            Ok(super::super::Read::Short(s)) => s,
+            other => panic!("{other:?}"),
+        };
+        let a = token("a@example.org", Some("spatial"));
+        assert_eq!(directory.find(&short(&a)).expect("find"), Some(a.clone()));
+        let b = token("b@example.org", None);
+        assert_eq!(directory.find(&short(&b)).expect("find"), None);
+        // b joins (a longer file: its size changed).
+        std::fs::write(
+            &path,
+            format!("{head}[[member]]\nemail = \"a@example.org\"\n[[member]]\nemail = \"b@example.org\"\n"),
+        )
+        .expect("list");
+        assert_eq!(directory.find(&short(&b)).expect("find"), Some(b));
+        assert_eq!(
+            directory
+                .find(&short(&token("a@example.org", Some("autre"))))
+                .expect("find"),
+            None,
+            "a section the list does not have"
+        );
+    }
+}
