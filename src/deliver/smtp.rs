@@ -202,13 +202,35 @@ impl RelayConfig {
 
 /// A relay URL as it may be shown: whatever stands before its last `@`
 /// (a user, and perhaps a password typed there by mistake) is hidden,
-/// even when the URL cannot be parsed.
+/// even when the URL cannot be parsed; and without an `@`, what follows
+/// `//` is hidden unless it reads as a host and a port of digits
+/// (`smtps://tester:S3cret` is a user and a password without their `@`).
 fn redacted(text: &str) -> String {
-    let Some((before, host)) = text.rsplit_once('@') else {
-        return text.to_owned();
+    let (scheme, rest) = match text.find("://") {
+        Some(i) => text.split_at(i + 3),
+        None => ("", text),
     };
-    let scheme = before.find("://").map_or("", |i| &before[..i + 3]);
-    format!("{scheme}***@{host}")
+    if let Some((_, host)) = rest.rsplit_once('@') {
+        return format!("{scheme}***@{host}");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_and_port = match authority.rsplit_once(':') {
+        // `[::1]:25`, `[::1]`: an IPv6 address in brackets.
+        _ if authority.starts_with('[') => authority
+            .rsplit_once(']')
+            .is_some_and(|(_, port)| port.is_empty() || is_port(port.trim_start_matches(':'))),
+        Some((_, port)) => is_port(port),
+        None => true,
+    };
+    if host_and_port {
+        text.to_owned()
+    } else {
+        format!("{scheme}***")
+    }
+}
+
+fn is_port(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -1114,6 +1136,10 @@ mod tests {
             "smtp://editeur:S3c/ret@mail.example.org:25x",
             "editeur:S3cret@mail example.org",
             "smtps://editeur:S3cret@",
+            "smtps://editeur:S3cret",
+            "smtp://editeur:S3cret/",
+            "editeur:S3cret",
+            "smtp://[::1]:S3cret",
         ] {
             let Err(RelayError(message)) = RelayConfig::from_url(bad, None, None) else {
                 panic!("{bad} is refused");
@@ -1128,5 +1154,11 @@ mod tests {
             redacted("smtp://relay.example.org"),
             "smtp://relay.example.org"
         );
+        assert_eq!(redacted("smtps://tester:S3cret"), "smtps://***");
+        assert_eq!(
+            redacted("smtp://relay.example.org:99999"),
+            "smtp://relay.example.org:99999"
+        );
+        assert_eq!(redacted("smtp://[::1]:2525"), "smtp://[::1]:2525");
     }
 }
