@@ -57,6 +57,7 @@ pub mod deliver;
 pub mod diagnostics;
 pub mod dispatch;
 mod error;
+pub mod folder;
 pub mod image;
 pub mod issue;
 pub mod ledger;

@@ -165,21 +165,18 @@ pub fn build(mut entries: Vec<Entry>, settings: &Settings) -> Result<Site> {
 
 impl Site {
     /// Writes the site into `dir` (made if needed), leaving other files
-    /// there as they are; the paths written.
+    /// there as they are, and only inside it: a symbolic link planted at a
+    /// file's name is replaced, a linked subfolder refused
+    /// ([`crate::folder`]); the paths written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let mut written = Vec::new();
         for (path, text) in &self.files {
-            let path = dir.join(path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
-            }
-            std::fs::write(&path, text).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
+            let path = crate::folder::write_inside(dir, path, text, false)
+                .map_err(|(path, source)| Error::Write { path, source })?;
             written.push(path);
         }
         Ok(written)

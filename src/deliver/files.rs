@@ -100,16 +100,10 @@ pub fn file_stem(address: &str) -> String {
 /// The suffix of a file being written; renamed to its real name once whole.
 const PARTIAL: &str = "part";
 
-/// Creates (or empties) a file readable by its owner only.
+/// Creates a file readable by its owner only, anew: a link planted at its
+/// name is replaced, never followed ([`crate::folder::create_fresh`]).
 fn create_private(path: &Path) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
+    crate::folder::create_fresh(path, true)
 }
 
 /// `value` as pretty JSON, each line after the first indented by `indent`.
@@ -152,7 +146,10 @@ impl Outbox {
             let path = entry.map_err(write_err)?.path();
             let is_ours = path.extension().is_some_and(|e| e == "eml" || e == PARTIAL)
                 || path.file_name().is_some_and(|n| n == MANIFEST);
-            if is_ours && path.is_file() {
+            // A link is removed, not followed.
+            let is_file_or_link = fs::symlink_metadata(&path)
+                .is_ok_and(|m| m.is_file() || m.file_type().is_symlink());
+            if is_ours && is_file_or_link {
                 fs::remove_file(&path).map_err(|source| Error::Write {
                     path: path.clone(),
                     source,

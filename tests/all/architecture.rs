@@ -77,6 +77,7 @@ fn the_library_never_prints() {
 const STAGES: &[(&str, usize)] = &[
     ("error", 0),
     ("diagnostics", 0),
+    ("folder", 0),
     ("address", 1),
     ("reason", 1),
     ("markdown", 1),

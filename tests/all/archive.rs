@@ -274,3 +274,45 @@ fn an_archive_with_an_issue_twice_or_an_address_it_cannot_use_says_what_to_do() 
         "nothing written"
     );
 }
+
+#[test]
+fn an_archive_writes_only_inside_its_folder_whatever_links_are_planted_there() {
+    let dir = tempdir();
+    let out = dir.path().join("site");
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir_all(&out).expect("out");
+    fs::create_dir_all(&elsewhere).expect("elsewhere");
+    let victim = elsewhere.join("victim.html");
+    fs::write(&victim, "keep me").expect("victim");
+    // A link where the index goes, and one where the issue's folder goes.
+    std::os::unix::fs::symlink(&victim, out.join("index.html")).expect("link");
+    std::os::unix::fs::symlink(&elsewhere, out.join(MARCH)).expect("link");
+    let out_text = out.to_str().expect("utf-8");
+    let run = breves(["archive", common::ISSUE, "--out", out_text]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            1,
+            "",
+            format!(
+                "error: cannot write {out_text}/{MARCH}: a symbolic link: breves writes only inside the output folder, never through a link (remove it)\n"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "keep me");
+    assert_eq!(fs::read_dir(&elsewhere).expect("list").count(), 1);
+    // Once the linked folder is gone, the site is written, the link at
+    // the index replaced by the page itself.
+    fs::remove_file(out.join(MARCH)).expect("unlink");
+    let run = breves(["archive", common::ISSUE, "--out", out_text]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let index = fs::symlink_metadata(out.join("index.html")).expect("index");
+    assert!(index.is_file(), "a file of its own");
+    assert!(
+        fs::read_to_string(out.join("index.html"))
+            .expect("index")
+            .contains("<html")
+    );
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "keep me");
+}

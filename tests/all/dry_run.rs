@@ -383,6 +383,48 @@ fn dry_run_files_are_private() {
 }
 
 #[test]
+fn a_dry_run_writes_through_no_link_planted_in_its_outbox() {
+    let dir = tempdir();
+    let out = dir.path().join("outbox");
+    fs::create_dir_all(&out).expect("outbox");
+    // The names of the first run's files, then links planted at each of
+    // them and at their partial names, pointing outside.
+    dry_run(&out);
+    let names: Vec<std::ffi::OsString> = eml_files(&out)
+        .iter()
+        .map(|p| p.file_name().expect("name").to_owned())
+        .collect();
+    for p in eml_files(&out) {
+        fs::remove_file(p).expect("clean");
+    }
+    let victim = dir.path().join("victim.txt");
+    fs::write(&victim, "keep me").expect("victim");
+    // A link to a file that does not exist yet is not a file: it must
+    // not be followed either.
+    let gone = |i: usize| dir.path().join(format!("gone-{i}.txt"));
+    for (i, name) in names.iter().enumerate() {
+        let mut partial = name.clone();
+        partial.push(".part");
+        std::os::unix::fs::symlink(&victim, out.join(name)).expect("link");
+        std::os::unix::fs::symlink(gone(i), out.join(partial)).expect("link");
+    }
+    std::os::unix::fs::symlink(&victim, out.join("manifest.json.part")).expect("link");
+    let run = dry_run(&out);
+    assert!(run.ok(), "{run:?}");
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "keep me");
+    for i in 0..names.len() {
+        assert!(!gone(i).exists(), "nothing is made through a dangling link");
+    }
+    for file in eml_files(&out) {
+        assert!(
+            fs::symlink_metadata(&file).expect("meta").is_file(),
+            "{file:?}"
+        );
+    }
+    assert_eq!(eml_files(&out).len(), names.len());
+}
+
+#[test]
 fn a_full_disk_leaves_no_half_written_message() {
     // No file may grow past 60 KiB: the small digests are written, the
     // first large one fails, and the run stops without leaving part of it.
