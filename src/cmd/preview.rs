@@ -101,6 +101,9 @@ async fn serve(issue: &Path, list: &Path, listen: &str) -> Result<ExitStatus> {
         list.display()
     );
     say!("  Pages reload by themselves when a file is saved. Ctrl-C to stop.");
+    if let Some(warning) = server::exposure(address) {
+        tell!("{warning}");
+    }
     let files = Files {
         issue: issue.to_path_buf(),
         list: list.to_path_buf(),

@@ -3,7 +3,10 @@
 //! every open page, which reloads itself (a server-sent event).
 //!
 //! It listens where it is told (loopback by default), answers `GET` only,
-//! and can neither send nor record anything.
+//! and can neither send nor record anything. It answers only requests
+//! addressed to it by an IP address or `localhost` and its own port: a web
+//! page of another site whose name is made to resolve to this machine (DNS
+//! rebinding) gets `403` and reads nothing.
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -160,8 +163,71 @@ fn follow(desk: Arc<RwLock<Desk>>, generation: watch::Sender<u64>) -> notify::Re
     Ok(())
 }
 
+/// Whether a request's `Host` names this server: an IP address or
+/// `localhost`, with the port it listens on (none for port 80). A name
+/// can be made to resolve to this machine by anyone's DNS; an address
+/// cannot be chosen by a web page of another site.
+pub fn is_own_host(host: &str, port: u16) -> bool {
+    let (name, given) = if let Some(rest) = host.strip_prefix('[') {
+        // `[::1]:8026`
+        let Some((ip, after)) = rest.split_once(']') else {
+            return false;
+        };
+        if ip.parse::<std::net::Ipv6Addr>().is_err() {
+            return false;
+        }
+        (None, after.strip_prefix(':'))
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) => (Some(name), Some(port)),
+            None => (Some(host), None),
+        }
+    };
+    let port_matches = match given {
+        Some(p) => p.parse::<u16>() == Ok(port),
+        None => port == 80,
+    };
+    let name_ok = name.is_none_or(|n| {
+        n.eq_ignore_ascii_case("localhost") || n.parse::<std::net::Ipv4Addr>().is_ok()
+    });
+    port_matches && name_ok
+}
+
+/// What to say when the desk listens beyond this machine, if it does.
+pub fn exposure(address: std::net::SocketAddr) -> Option<String> {
+    (!address.ip().is_loopback()).then(|| {
+        format!(
+            "warning: listening on {address}, not only on this machine: anyone who can reach it reads every digest, the members' names and the addresses in the list's warnings. Use --listen 127.0.0.1:PORT unless that is what you want."
+        )
+    })
+}
+
+/// Refuses a request whose `Host` is not this server's (see
+/// [`is_own_host`]).
+async fn own_host_only(
+    State(port): State<u16>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if host.is_some_and(|h| is_own_host(h, port)) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "This desk answers only at its own address (http://127.0.0.1:PORT/ or http://localhost:PORT/).\n",
+    )
+        .into_response()
+}
+
 /// Serves the desk of `files` on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, files: Files) -> std::io::Result<()> {
+    let port = listener.local_addr()?.port();
     let desk = Arc::new(RwLock::new(Desk::new(files)));
     let (sender, receiver) = watch::channel(0);
     follow(desk.clone(), sender).map_err(std::io::Error::other)?;
@@ -177,6 +243,41 @@ pub async fn serve(listener: tokio::net::TcpListener, files: Files) -> std::io::
         .route("/message.eml", get(message))
         .route("/image/{cid}", get(image))
         .route("/events", get(events))
-        .with_state(app);
+        .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(port, own_host_only));
     axum::serve(listener, router).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_address_or_localhost_at_its_own_port_is_answered() {
+        for host in [
+            "127.0.0.1:8026",
+            "localhost:8026",
+            "LocalHost:8026",
+            "[::1]:8026",
+            "192.0.2.7:8026",
+        ] {
+            assert!(is_own_host(host, 8026), "{host}");
+        }
+        for host in [
+            "evil.example.com:8026",
+            "127.0.0.1.nip.example.com:8026",
+            "localhost:80",
+            "127.0.0.1:8027",
+            "127.0.0.1",
+            "[::1]",
+            "[evil]:8026",
+            "",
+        ] {
+            assert!(!is_own_host(host, 8026), "{host}");
+        }
+        assert!(is_own_host("localhost", 80));
+        assert!(exposure("127.0.0.1:8026".parse().expect("addr")).is_none());
+        assert!(exposure("[::1]:8026".parse().expect("addr")).is_none());
+        assert!(exposure("0.0.0.0:8026".parse().expect("addr")).is_some());
+    }
 }

@@ -300,3 +300,41 @@ fn the_desk_answers_reading_only_and_on_loopback_by_default() {
         "{help:?}"
     );
 }
+
+#[test]
+fn the_desk_answers_only_at_its_own_address_so_no_other_site_reads_it() {
+    let desk = Desk::start(
+        &common::root().join(common::ISSUE),
+        &common::root().join(common::LIST),
+    );
+    let address = desk.url.trim_start_matches("http://").trim_end_matches('/');
+    let port = address.rsplit_once(':').expect("a port").1;
+    let get = |host: &str| {
+        let mut stream = TcpStream::connect(address).expect("connects");
+        write!(
+            stream,
+            "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("sent");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply");
+        reply
+    };
+    // A page of another site whose name resolves here (DNS rebinding).
+    for host in [
+        format!("rebind.example.com:{port}"),
+        format!("127.0.0.1.example.com:{port}"),
+        "localhost".to_owned(),
+    ] {
+        let reply = get(&host);
+        assert!(reply.starts_with("HTTP/1.1 403"), "{host}: {reply}");
+        assert!(
+            !reply.contains("@example"),
+            "{host}: nothing of the list: {reply}"
+        );
+    }
+    for host in [address.to_owned(), format!("localhost:{port}")] {
+        let reply = get(&host);
+        assert!(reply.starts_with("HTTP/1.1 200"), "{host}: {reply}");
+    }
+}
