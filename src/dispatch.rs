@@ -14,19 +14,23 @@
 //! to the disk ([`crate::ledger::Durability`]). A refusal with a 4xx reply or a
 //! connection lost before the message was complete is tried again later,
 //! with exponential back-off and jitter, within a number of attempts and a
-//! time; a 5xx reply about the recipient (at RCPT, or after the message
-//! with a status about their address or mailbox) is final for them; a
-//! connection lost after the message's last line is *uncertain* and left
-//! for the next run. One recipient's failure never stops the others.
+//! time; a 5xx reply at RCPT about the recipient, or after their message
+//! (whatever it says: one message refused is that recipient's), is final
+//! for them; a connection lost after the message's last line is
+//! *uncertain* and left for the next run. One recipient's failure never
+//! stops the others.
 //!
 //! What is not about one recipient stops the run, leaving everyone not yet
 //! served *not attempted* (sent by the next run, once the cause is fixed):
-//! a refusal of the sender or of the message (too large for the relay's
-//! EHLO `SIZE`, refused for its content or by policy), a problem no retry
-//! can fix (TLS that does not verify, credentials refused), a relay that
-//! cannot be reached within the retry window, a ledger that cannot record,
-//! and the same refusal for [`RELAY_STREAK`] recipients in a row across
-//! domains (which are then set back to be sent).
+//! a refusal of the sender or of the message before it is sent (too large
+//! for the relay's EHLO `SIZE`, DATA refused), a problem no retry can fix
+//! (TLS that does not verify, credentials refused), a relay that cannot be
+//! reached within the retry window, a ledger that cannot record; the same
+//! refusal for [`RELAY_STREAK`] recipients in a row, across domains or,
+//! when its reason is the sender's or the message's, at one (which are
+//! then set back to be sent); and [`UNCERTAIN_STREAK`] connections in a
+//! row lost after the message, a relay that takes messages and drops them
+//! (those stay uncertain).
 //!
 //! Setting the `stop` flag (Ctrl-C) lets in-flight letters finish and
 //! starts no new one.
@@ -155,6 +159,8 @@ pub struct Report {
     pub retries: usize,
     /// Why the run stopped early, when a problem no retry can fix stopped it.
     pub fatal: Option<String>,
+    /// Connections lost after the message since the last delivery.
+    pub uncertain_in_a_row: usize,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -715,6 +721,7 @@ impl<T: Transport> Shared<'_, T> {
         match result {
             Ok(receipt) => {
                 let mut report = self.report();
+                report.uncertain_in_a_row = 0;
                 report.delivered += 1;
                 report.bytes += bytes;
                 report.largest = report.largest.max(bytes);
@@ -727,14 +734,26 @@ impl<T: Transport> Shared<'_, T> {
             Err(DeliveryError::Refused {
                 reply,
                 permanent: true,
-            }) => self.refused(recipient, reply),
+            }) => self.refused(recipient, reply, false),
+            Err(DeliveryError::MessageRefused { reply }) => self.refused(recipient, reply, true),
             Err(DeliveryError::Connection {
                 reason,
                 after_data: true,
             }) => {
-                self.report()
-                    .uncertain
-                    .push((recipient.clone(), reason.clone()));
+                let mut report = self.report();
+                report.uncertain.push((recipient.clone(), reason.clone()));
+                report.uncertain_in_a_row += 1;
+                // The relay takes messages and drops the connection before
+                // saying what became of them: every further one would be
+                // as uncertain. Stop; those stay uncertain.
+                if report.uncertain_in_a_row >= UNCERTAIN_STREAK && report.fatal.is_none() {
+                    report.fatal = Some(format!(
+                        "the connection to the relay was lost after the message {} times in a row ({reason}): the relay takes messages and drops them, so nothing more was sent; the messages it dropped are uncertain (sent or not: the next run sends them again, and `breves status` counts them); fix the relay, then run the same command",
+                        report.uncertain_in_a_row
+                    ));
+                    self.halt.store(true, Ordering::SeqCst);
+                }
+                drop(report);
                 self.progress.uncertain(recipient.as_str(), &reason);
                 Settled::Done(Outcome::Uncertain(reason))
             }
@@ -762,7 +781,12 @@ impl<T: Transport> Shared<'_, T> {
     /// refusal has come for [`RELAY_STREAK`] recipients in a row across
     /// several domains, in which case it is the relay's: the run stops and
     /// those recipients are left to send.
-    fn refused(&self, recipient: &Key, reply: String) -> Settled {
+    ///
+    /// A message refused for a reason of the sender or the message
+    /// (`message`) is the relay's or the sender's after as many in a row at
+    /// one domain as well: one provider refusing every message is the
+    /// sender's problem, not each reader's.
+    fn refused(&self, recipient: &Key, reply: String, message: bool) -> Settled {
         let mut streak = self.streak();
         let signature = refusal_signature(&reply);
         if signature.is_some() && signature == streak.declared {
@@ -773,7 +797,7 @@ impl<T: Transport> Shared<'_, T> {
             Some(signature) => streak.push(signature, recipient),
             None => streak.clear(),
         }
-        if streak.is_relays() {
+        if streak.is_relays(message) {
             let n = streak.keys.len();
             let earlier: Vec<Key> = streak.keys.drain(..).filter(|k| k != recipient).collect();
             streak.declared = Some(streak.signature.clone());
@@ -897,14 +921,21 @@ impl Streak {
         self.domains.insert(domain.to_owned());
     }
 
-    fn is_relays(&self) -> bool {
-        self.keys.len() >= RELAY_STREAK && self.domains.len() >= 2
+    /// Whether the refusals in a row are the relay's: across domains; or
+    /// at one domain, when they refuse messages for a reason of the sender
+    /// or the message (`message`).
+    fn is_relays(&self, message: bool) -> bool {
+        self.keys.len() >= RELAY_STREAK && (self.domains.len() >= 2 || message)
     }
 }
 
 /// How many recipients in a row, of at least two domains, refused with
 /// the same reply make a refusal the relay's rather than theirs.
 pub const RELAY_STREAK: usize = 10;
+
+/// How many connections in a row lost after the message (its fate
+/// unknown) make the relay's fault: the run stops.
+pub const UNCERTAIN_STREAK: usize = 10;
 
 /// What makes two refusals the same: the reply code and the enhanced
 /// status. A status about the recipient's own address or mailbox (`5.1.x`,
@@ -1049,9 +1080,14 @@ mod tests {
         for i in 0..RELAY_STREAK {
             streak.push("550 5.7.1".into(), &key(i, "example.org"));
         }
-        assert!(!streak.is_relays(), "one domain can refuse us on its own");
+        assert!(
+            !streak.is_relays(false),
+            "one domain can refuse us on its own"
+        );
+        // Unless what it refuses is our messages.
+        assert!(streak.is_relays(true));
         streak.push("550 5.7.1".into(), &key(99, "example.com"));
-        assert!(streak.is_relays());
+        assert!(streak.is_relays(false));
         // Another reply starts another streak; a delivery ends it.
         streak.push("554 5.7.1".into(), &key(100, "example.com"));
         assert_eq!(streak.keys.len(), 1);
@@ -1063,7 +1099,7 @@ mod tests {
         }
         streak.clear();
         streak.push("554 5.7.1".into(), &key(1, "a.org"));
-        assert!(!streak.is_relays());
+        assert!(!streak.is_relays(true));
         assert_eq!((streak.keys.len(), streak.domains.len()), (1, 1));
     }
 

@@ -44,6 +44,16 @@ pub enum DeliveryError {
         /// Whether it is a permanent (5xx) refusal.
         permanent: bool,
     },
+    /// One recipient's message refused after its content, for a reason
+    /// of the sender or the message (spam, content, policy): final for
+    /// them, unless the same comes for many in a row, even at one domain,
+    /// which makes it the relay's or the sender's (see
+    /// [`crate::dispatch::RELAY_STREAK`]).
+    #[error("{reply}")]
+    MessageRefused {
+        /// The relay's reply, code first.
+        reply: String,
+    },
     /// The connection failed (dropped, timed out, TLS error). If it failed
     /// after the whole message was written (`after_data`), the relay may
     /// have taken it: the outcome is unknown. The session is gone.

@@ -630,9 +630,11 @@ fn about_the_sender(reply: &str) -> bool {
 }
 
 /// A permanent refusal at `step` charged to what it is about: at MAIL FROM,
-/// or at RCPT with a reason that is the sender's, the sender; at DATA, or
-/// after the message with a status that is not about the recipient, the
-/// message; otherwise (RCPT) the recipient.
+/// or at RCPT with a reason that is the sender's, the sender; at DATA
+/// (before any content), or after the message for its size, the message;
+/// otherwise (RCPT, or after this recipient's message for any other
+/// reason) the recipient: one message refused is theirs, and the same
+/// refusal for many in a row is found to be the relay's by the dispatcher.
 fn charge(error: DeliveryError, step: Step) -> DeliveryError {
     match error {
         DeliveryError::Refused {
@@ -651,10 +653,13 @@ fn charge(error: DeliveryError, step: Step) -> DeliveryError {
                 reply,
                 what: Rejected::Message,
             },
-            Step::End if !about_the_recipient(&reply) => DeliveryError::Rejected {
+            Step::End if too_big(&reply) => DeliveryError::Rejected {
                 reply,
                 what: Rejected::Message,
             },
+            Step::End if about_the_sender_or_message(&reply) => {
+                DeliveryError::MessageRefused { reply }
+            }
             Step::Rcpt | Step::End => DeliveryError::Refused {
                 reply,
                 permanent: true,
@@ -662,6 +667,23 @@ fn charge(error: DeliveryError, step: Step) -> DeliveryError {
         },
         other => other,
     }
+}
+
+/// The reason of a reply, in the one vocabulary of [`crate::reason`].
+fn reason_of(reply: &str) -> crate::reason::Reason {
+    let code = reply.get(..3).and_then(|c| c.parse::<u16>().ok());
+    crate::reason::Reason::of(enhanced_status(reply).unwrap_or_default(), code, reply)
+}
+
+/// Whether a refusal says the message is too large (`552 5.3.4`).
+fn too_big(reply: &str) -> bool {
+    reason_of(reply) == crate::reason::Reason::TooBig
+}
+
+/// Whether a refusal's reason is the sender's or the message's, not the
+/// recipient's (spam, content, policy, a blocked sender).
+pub fn about_the_sender_or_message(reply: &str) -> bool {
+    !about_the_recipient(reply) && reason_of(reply).side() == crate::reason::Side::Sender
 }
 
 /// The steps of one transaction.
@@ -1085,6 +1107,11 @@ mod tests {
             rejected(charge(refused("550 5.1.1 unknown"), Step::End)),
             None
         );
+        // One message refused after its content is its recipient's.
+        assert!(matches!(
+            charge(refused("554 5.7.1 message content rejected"), Step::End),
+            DeliveryError::MessageRefused { .. }
+        ));
         assert_eq!(
             rejected(charge(refused("550 5.7.1 denied"), Step::Rcpt)),
             None

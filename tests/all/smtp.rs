@@ -379,7 +379,10 @@ fn a_refused_sender_stops_the_run_and_charges_no_recipient() {
 }
 
 #[test]
-fn a_message_refused_for_its_content_stops_the_run() {
+fn a_message_refused_for_its_content_again_and_again_stops_the_run() {
+    // Every message refused for its content, at one domain: after
+    // RELAY_STREAK in a row, the relay's (or the sender's) problem, not
+    // each reader's; they are given back.
     let server = smtpd(&["--reply-data", "554 5.7.1 message content rejected"]);
     let run = Sender::new();
     let list = run.list(12);
@@ -387,8 +390,72 @@ fn a_message_refused_for_its_content_stops_the_run() {
         &run,
         &list,
         &server.plain_url(),
-        "stopped: the relay refused the message (554 5.7.1 message content rejected)",
+        "stopped: the relay refused 10 recipients in a row with the same reply (554 5.7.1 message content rejected)",
         12,
+    );
+}
+
+#[test]
+fn one_message_refused_after_its_content_is_its_recipients_and_the_send_goes_on() {
+    let server = smtpd(&["--refuse-data-for", "abonne3@example.org"]);
+    let run = Sender::new();
+    let list = run.list(12);
+    let out = run.send(&list, &server.plain_url(), &[], &[]);
+    assert!(
+        out.stdout
+            .contains("11 sent, 0 skipped, 1 failed, 0 uncertain"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("\n  failed abonne3@example.org: 554 5.7.1 <abonne3@example.org>: message refused by the recipient's filter\n"),
+        "{out:?}"
+    );
+    assert!(!out.stdout.contains("stopped"), "{out:?}");
+    // The next run does not stop at them: there is nobody left to send.
+    let again = run.send(&list, &server.plain_url(), &[], &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(!again.stdout.contains("stopped"), "{again:?}");
+    let counts = server.counts();
+    assert_eq!(counts.len(), 11, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[test]
+fn a_relay_that_drops_every_message_unanswered_is_stopped_early() {
+    // Each message taken, then the connection closed before the reply:
+    // every outcome unknown. The run stops after UNCERTAIN_STREAK in a
+    // row, leaving the rest not attempted rather than uncertain.
+    let server = smtpd(&["--lose-all"]);
+    let run = Sender::new();
+    let list = run.list(60);
+    let out = run.send(&list, &server.plain_url(), &[], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "stopped: the connection to the relay was lost after the message 10 times in a row"
+        ),
+        "{out:?}"
+    );
+    let number = |label: &str| -> usize {
+        let at = out
+            .stdout
+            .find(label)
+            .unwrap_or_else(|| panic!("{label}: {out:?}"));
+        out.stdout[..at]
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .find(|w| !w.is_empty())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{label}: {out:?}"))
+    };
+    let uncertain = number(" uncertain");
+    let untried = number(" recipient(s) not attempted");
+    // Ten, and at most those already in flight on the other connections.
+    assert!((10..=20).contains(&uncertain), "{uncertain}: {out:?}");
+    assert_eq!(uncertain + untried, 60, "{out:?}");
+    let status = run.status(&list);
+    assert!(
+        status.stdout.contains(&format!("uncertain  {uncertain}")),
+        "{status:?}"
     );
 }
 

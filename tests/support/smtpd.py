@@ -20,6 +20,9 @@ recipient from a hash of the address, so a run is repeatable:
                   denied") to every RCPT: the relay's refusal, not the recipients'
   --max-size N          offer SIZE N in EHLO and refuse larger messages (552)
   --reply-data REPLY    answer REPLY to the end of every message, keeping nothing
+  --refuse-data-for ADDR   answer 554 5.7.1 to the end of this address's
+                  message, keeping nothing (repeatable)
+  --lose-all      store every message, then close without replying
   --no-pipelining       do not offer PIPELINING (RFC 2920), which is offered
                   by default, as Postfix does; each MAIL is logged with how
                   many bytes had arrived behind it (`behind`), so a test
@@ -118,6 +121,10 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.args.reply_data:
             return self.args.reply_data
+        refused = [r for r in envelope.rcpt_tos if r in self.args.refuse_data_for]
+        if refused:
+            self.log(event="data-refused", address=refused[0])
+            return "554 5.7.1 <%s>: message refused by the recipient's filter" % refused[0]
         with self.lock:
             self.count += 1
             name = os.path.join(self.args.dump, "%06d.eml" % self.count)
@@ -125,6 +132,9 @@ class Handler:
             for rcpt in envelope.rcpt_tos:
                 f.write(b"X-Rcpt-To: <" + rcpt.encode() + b">\r\n")
             f.write(envelope.original_content or envelope.content)
+        if self.args.lose_all:
+            server.transport.close()
+            return "250 2.0.0 OK (never seen)"
         lose = [r for r in envelope.rcpt_tos if r in self.args.lose]
         if lose and self.attempts.get(lose[0], 0) <= 1:
             self.log(event="lost-reply", address=lose[0])
@@ -168,6 +178,8 @@ def main():
     p.add_argument("--reject-every-rcpt")
     p.add_argument("--max-size", type=int)
     p.add_argument("--reply-data")
+    p.add_argument("--refuse-data-for", action="append", default=[])
+    p.add_argument("--lose-all", action="store_true")
     p.add_argument("--no-pipelining", action="store_true")
     p.add_argument("--refuse-yet-take", action="append", default=[])
     args = p.parse_args()
