@@ -444,50 +444,75 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Every problem found in a set of input files, errors and warnings together.
+/// Most warnings kept to be shown: past them, warnings are counted only,
+/// so that a file of millions of rows that each deserve one (the same
+/// member over and over) is read in bounded memory and time.
+pub const MAX_WARNINGS_KEPT: usize = 1_000;
+
+/// Every problem found in a set of input files, errors and warnings
+/// together; warnings past [`MAX_WARNINGS_KEPT`] counted, not kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Problems(Vec<Problem>);
+pub struct Problems {
+    kept: Vec<Problem>,
+    errors: usize,
+    warnings_not_kept: usize,
+}
 
 impl Problems {
     /// No problems yet.
     pub fn new() -> Self {
-        Problems(Vec::new())
+        Problems::default()
     }
 
     /// Records one more problem.
     pub fn push(&mut self, problem: Problem) {
-        self.0.push(problem);
+        if problem.is_error() {
+            self.errors += 1;
+        } else if self.kept.len() - self.errors >= MAX_WARNINGS_KEPT {
+            self.warnings_not_kept += 1;
+            return;
+        }
+        self.kept.push(problem);
     }
 
     /// Records all of `other`.
     pub fn extend(&mut self, other: Problems) {
-        self.0.extend(other.0);
+        self.warnings_not_kept += other.warnings_not_kept;
+        for problem in other.kept {
+            self.push(problem);
+        }
     }
 
     /// Whether any of them stops a send.
     pub fn has_errors(&self) -> bool {
-        self.0.iter().any(Problem::is_error)
+        self.errors > 0
     }
 
     /// How many errors.
     pub fn error_count(&self) -> usize {
-        self.0.iter().filter(|p| p.is_error()).count()
+        self.errors
     }
 
-    /// How many warnings.
+    /// How many warnings, kept or not.
     pub fn warning_count(&self) -> usize {
-        self.0.len() - self.error_count()
+        self.kept.len() - self.errors + self.warnings_not_kept
+    }
+
+    /// How many warnings were counted but not kept (past
+    /// [`MAX_WARNINGS_KEPT`]).
+    pub fn warnings_not_kept(&self) -> usize {
+        self.warnings_not_kept
     }
 
     /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.kept.is_empty() && self.warnings_not_kept == 0
     }
 
     /// The problems in the order of the files and places they stand, errors
     /// of one place before its warnings.
     pub fn sorted(&self) -> Vec<&Problem> {
-        let mut all: Vec<&Problem> = self.0.iter().collect();
+        let mut all: Vec<&Problem> = self.kept.iter().collect();
         all.sort_by_key(|p| {
             (
                 p.location.as_ref().map(|l| l.path().to_path_buf()),
@@ -500,12 +525,12 @@ impl Problems {
 
     /// Iterates in the order they were found.
     pub fn iter(&self) -> impl Iterator<Item = &Problem> {
-        self.0.iter()
+        self.kept.iter()
     }
 
     /// The warnings alone, for a run that goes on despite them.
     pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
-        self.0.iter().filter(|p| !p.is_error())
+        self.kept.iter().filter(|p| !p.is_error())
     }
 }
 
@@ -526,13 +551,34 @@ impl IntoIterator for Problems {
     type Item = Problem;
     type IntoIter = std::vec::IntoIter<Problem>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.kept.into_iter()
     }
 }
 
 /// The largest input file read: far above any issue or list (10,000 CSV
 /// members take about 600 KB), far below what would strain memory.
 pub const MAX_INPUT: u64 = 16_000_000;
+
+/// Why `path` cannot be read as an input, if it is a pipe or a socket:
+/// opening a pipe waits for a writer that may never come, and neither has
+/// an end to read to. (A device such as `/dev/zero` is read within the
+/// bounds.)
+pub fn not_a_file(path: &Path) -> Option<std::io::Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = std::fs::metadata(path).ok()?.file_type();
+        if kind.is_fifo() || kind.is_socket() {
+            return Some(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a pipe or a socket, not a file: give the path of a file",
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    None
+}
 
 /// Reads an input file whole, keeping its text for positions.
 ///
@@ -556,6 +602,9 @@ pub fn read_source(path: &Path) -> crate::Result<Result<Arc<SourceFile>, Problem
         .at(file.locate(0..0))
         .hint("is it the right file?")
     };
+    if let Some(refused) = not_a_file(path) {
+        return Err(read_error(refused));
+    }
     let file = std::fs::File::open(path).map_err(read_error)?;
     let metadata = file.metadata().map_err(read_error)?;
     if metadata.is_file() && metadata.len() > MAX_INPUT {

@@ -41,6 +41,12 @@ pub fn print_problems(problems: &Problems) {
     for problem in &warnings {
         tell!("{}\n", problem.render(color).trim_end());
     }
+    if problems.warnings_not_kept() > 0 {
+        tell!(
+            "… and {} more warning(s), not shown: fix those above, then run `breves check` again.\n",
+            problems.warnings_not_kept()
+        );
+    }
 }
 
 /// The members a `--skip-invalid` send leaves out, each error with its

@@ -257,6 +257,16 @@ fn clean_name(name: &str) -> (String, bool) {
 /// file of a million rows in the wrong shape would otherwise list a million).
 pub const MAX_ERRORS: usize = 1_000;
 
+/// Most rows that repeat a member written before: past them, the list is
+/// refused (it is not the list it should be), so that the rows left out
+/// stay few.
+pub const MAX_REPEATS: usize = 10_000;
+
+/// How many keys the check of the members gathers before it first keeps
+/// only two of each (the memory of a list of distinct members is spent
+/// anyway; a file of repeats is brought back to its distinct members).
+const COMPACT_AT: usize = 1 << 20;
+
 /// A compact stand-in for a member's [`Key`]: the check keeps one per
 /// member (8 bytes), never the members themselves. Two keys with the same
 /// hash are compared as keys before anything is said about them. (Mutation
@@ -488,6 +498,8 @@ struct Roll<'a> {
     topics: &'a [Topic],
     inline: Vec<Member>,
     keys: Vec<u64>,
+    /// How many keys make the next compaction of `keys`.
+    compact_at: usize,
     problems: Problems,
     /// The errors of members written wrong, each in one member.
     member_errors: Problems,
@@ -499,6 +511,21 @@ impl Roll<'_> {
     fn add(&mut self, member: Option<Member>) -> Option<Member> {
         let member = member?;
         self.keys.push(key_hash(&Key::of(&member.email)));
+        if self.keys.len() >= self.compact_at {
+            // Two of each hash are enough to know it repeats: a file that
+            // writes one member over and over keeps two, not one per row.
+            self.keys.sort_unstable();
+            let mut kept = 0;
+            for i in 0..self.keys.len() {
+                if kept < 2 || self.keys[i] != self.keys[kept - 2] {
+                    self.keys[kept] = self.keys[i];
+                    kept += 1;
+                }
+            }
+            self.keys.truncate(kept);
+            self.keys.shrink_to(kept * 2);
+            self.compact_at = (kept * 2).max(COMPACT_AT);
+        }
         Some(member)
     }
 
@@ -688,6 +715,16 @@ fn report_duplicates(
             first.insert(key, (w.at, w.interests));
             continue;
         };
+        if left_out.len() >= MAX_REPEATS {
+            member_errors.push(
+                Problem::error(ProblemKind::Other(format!(
+                    "more than {MAX_REPEATS} members are written again: the rest of the list was not checked"
+                )))
+                .at(w.at)
+                .hint("is it the right file? Remove the repeated rows"),
+            );
+            break;
+        }
         let kind = ProblemKind::DuplicateMember {
             address: w.address.to_string(),
             first: earlier.to_string(),
@@ -872,6 +909,7 @@ impl List {
             topics: &topics,
             inline: Vec::new(),
             keys: Vec::new(),
+            compact_at: COMPACT_AT,
             problems: Problems::new(),
             member_errors: Problems::new(),
             invalid_rows: Vec::new(),

@@ -194,6 +194,9 @@ impl Rows {
     /// column is a problem of the input; a file that cannot be opened,
     /// an error of the run.
     pub fn open(path: &Path) -> io::Result<Result<Opened, Problem>> {
+        if let Some(refused) = crate::diagnostics::not_a_file(path) {
+            return Err(refused);
+        }
         let file = File::open(path)?;
         let identity = Identity::of(&file)?;
         let mut buffered = BufReader::new(file);

@@ -263,3 +263,79 @@ fn a_members_file_larger_than_any_other_input_is_read() {
     let (list, _) = breves::subscribers::List::load(Path::new(&list)).expect("the list");
     assert_eq!(list.size, i);
 }
+
+#[test]
+fn a_members_file_of_one_member_over_and_over_is_refused_in_bounded_memory() {
+    // 200,000 rows of one member: each a warning once the first is read.
+    // A few are shown, the others counted; past 10,000 repeats the list is
+    // refused, so that the rows left out stay few.
+    let dir = tempdir();
+    let mut text = String::from("email,name,interests\n");
+    text.push_str(&"dup@example.org,Dup,spatial\n".repeat(200_000));
+    let list = write_list_of_file(dir.path(), &text);
+    let (code, out) = check_bounded(&[common::ISSUE, "--subscribers", &list]);
+    assert_eq!(code, 1, "{}", &out[out.len().saturating_sub(2000)..]);
+    // A thousand warnings shown in all: the issue's 43, then the repeats.
+    assert_eq!(
+        out.matches("warning: `dup@example.org` is already a member")
+            .count(),
+        1_000 - 43,
+        "{}",
+        &out[..2000.min(out.len())]
+    );
+    assert!(
+        out.contains(
+            "error: more than 10000 members are written again: the rest of the list was not checked"
+        ),
+        "{}",
+        &out[..3000.min(out.len())]
+    );
+    assert!(
+        out.contains(
+            "… and 9043 more warning(s), not shown: fix those above, then run `breves check` again."
+        ) && out.contains(": 1 error(s), 10043 warning(s): fix the errors before sending."),
+        "{}",
+        &out[out.len().saturating_sub(2000)..]
+    );
+}
+
+#[test]
+fn a_pipe_given_as_an_input_is_refused_at_once() {
+    // Opening a pipe waits for a writer: nobody writes to this one.
+    let dir = tempdir();
+    let fifo = dir.path().join("membres.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let list = dir.path().join("list.toml");
+    fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\nmembers = \"membres.csv\"\n[list.topics]\nspatial = \"Spatial\"\n",
+    )
+    .expect("list");
+    let (code, out) = check_bounded(&[
+        common::ISSUE,
+        "--subscribers",
+        list.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "error: members: cannot read {}: a pipe or a socket, not a file: give the path of a file\n --> {}:4:11\n",
+            fifo.display(),
+            list.display()
+        )),
+        "{out}"
+    );
+    let (code, out) = check_bounded(&[fifo.to_str().expect("utf-8")]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            1,
+            format!(
+                "error: cannot read {}: a pipe or a socket, not a file: give the path of a file\n",
+                fifo.display()
+            )
+            .as_str()
+        )
+    );
+}
