@@ -58,6 +58,7 @@ pub mod diagnostics;
 pub mod dispatch;
 mod error;
 pub mod folder;
+pub mod http;
 pub mod image;
 pub mod issue;
 pub mod ledger;

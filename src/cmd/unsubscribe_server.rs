@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use breves::http::Limits;
 use breves::ledger::{self, Ledger};
 use breves::unsubscribe::Signer;
 use breves::unsubscribe::directory::Directory;
@@ -29,10 +30,29 @@ pub struct Args {
     /// the header is ignored.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Connections open at once; when all are taken, a new one closes the
+    /// oldest that is not in the middle of a request.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().connections)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers, and then the
+    /// whole request: a client that sends nothing, or a byte at a time,
+    /// is dropped.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    timeout: std::time::Duration,
+}
+
+/// A number of seconds above 0.
+fn seconds(text: &str) -> std::result::Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "a number of seconds above 0, such as 10 or 0.5".to_owned())
 }
 
 /// Runs `breves unsubscribe-server`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
+    let timeout = args.timeout;
     let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
     let signer = Signer::from_secret(secret.as_deref())?;
     let directory = Directory::open(&args.subscribers, &signer)?;
@@ -67,6 +87,12 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
             labels,
             directory: Some(Arc::new(directory)),
             trusted_proxies: args.trusted_proxies,
+        },
+        Limits {
+            connections: args.max_connections.max(1),
+            header_timeout: timeout,
+            request_timeout: timeout,
+            ..Limits::default()
         },
     )
     .await

@@ -245,7 +245,7 @@ pub async fn serve(listener: tokio::net::TcpListener, files: Files) -> std::io::
         .route("/events", get(events))
         .with_state(app)
         .layer(axum::middleware::from_fn_with_state(port, own_host_only));
-    axum::serve(listener, router).await
+    crate::http::serve(listener, router, crate::http::Limits::default()).await
 }
 
 #[cfg(test)]

@@ -328,17 +328,18 @@ async fn is_one_click(headers: &HeaderMap, body: Bytes) -> bool {
     }
 }
 
-/// Serves until the listener closes.
-pub async fn serve(listener: tokio::net::TcpListener, service: Service) -> std::io::Result<()> {
+/// Serves until the process ends, within `limits` (connections, time
+/// and size: [`crate::http`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Service,
+    limits: crate::http::Limits,
+) -> std::io::Result<()> {
     let app = Router::new().fallback(handle).with_state(Arc::new(App {
         service,
         throttle: Throttle::default(),
     }));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    crate::http::serve(listener, app, limits).await
 }
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ const STAGES: &[(&str, usize)] = &[
     ("error", 0),
     ("diagnostics", 0),
     ("folder", 0),
+    ("http", 0),
     ("address", 1),
     ("reason", 1),
     ("markdown", 1),

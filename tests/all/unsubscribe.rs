@@ -698,3 +698,79 @@ fn bad_links_slow_down_only_their_client_and_only_a_named_proxy_names_it() {
         assert!(prefs.suppressed.contains(&key), "m{i}");
     }
 }
+
+#[test]
+fn idle_slow_and_oversized_clients_cannot_keep_a_reader_from_leaving() {
+    use std::io::{BufRead, Read, Write};
+    use std::time::Duration;
+    const SECRET: &str = "the secret shared by send and server";
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+         topics = { spatial = \"Spatial\" }\n[[member]]\nemail = \"m0@example.org\"\n",
+    )
+    .expect("list");
+    let port = common::smtp::free_port();
+    // 256 file descriptors: the idle connections below use them all up.
+    let script = format!(
+        "ulimit -n 256; exec '{}' unsubscribe-server --listen 127.0.0.1:{port} --ledger '{}' --subscribers '{}' --timeout 1",
+        env!("CARGO_BIN_EXE_breves"),
+        dir.path().join("ledger.sqlite3").display(),
+        list.display()
+    );
+    let mut server = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    let _server = Child(server);
+    let address = format!("127.0.0.1:{port}");
+
+    // A client that sends part of its headers, then nothing: dropped.
+    let mut slow = std::net::TcpStream::connect(&address).expect("connects");
+    write!(slow, "POST /u/x HTTP/1.1\r\nHost: {address}\r\n").expect("sent");
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed by the server, not by the client's patience"
+    );
+
+    // 400 connections that send nothing, more than the server has file
+    // descriptors for.
+    let idle: Vec<std::net::TcpStream> = (0..400)
+        .map(|_| std::net::TcpStream::connect(&address).expect("connects"))
+        .collect();
+    let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+    let token = signer.sign_short(&breves::unsubscribe::Token {
+        list: "essai".into(),
+        address: breves::address::Key::from_text("m0@example.org"),
+        section: None,
+    });
+    let url = format!("http://{address}/u/{token}");
+    let (status, page) = http("POST", &url, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{page}");
+    drop(idle);
+
+    // A body larger than any form, and headers larger than any browser's.
+    let huge = "x".repeat(100_000);
+    let (status, _) = http("POST", &url, &huge);
+    assert_eq!(status, 413);
+    let (status, _) = http_with(
+        "GET",
+        &url,
+        "",
+        &format!("X-Pad: {}\r\n", "y".repeat(20_000)),
+    );
+    assert_eq!(status, 431);
+}
