@@ -50,12 +50,15 @@ impl Default for Limits {
 /// answers `431` past it).
 const MAX_HEADERS: usize = 16 * 1024;
 
-/// The open connections, oldest first, each with whether it is in the
-/// middle of a request and how to close it.
+/// An open connection: whether it is in the middle of a request, and how
+/// to close it.
+type Open = (Arc<AtomicBool>, Arc<Notify>);
+
+/// The open connections, oldest first.
 #[derive(Default)]
 struct Table {
     next: AtomicU64,
-    open: Mutex<BTreeMap<u64, (Arc<AtomicBool>, Arc<Notify>)>>,
+    open: Mutex<BTreeMap<u64, Open>>,
 }
 
 /// One connection's place in the [`Table`], given back when dropped.
@@ -73,7 +76,7 @@ impl Drop for Seat {
 }
 
 impl Table {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Arc<AtomicBool>, Arc<Notify>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Open>> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
