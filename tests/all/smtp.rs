@@ -1391,3 +1391,22 @@ fn a_closed_output_ends_the_printing_never_the_send() {
     drop(check.stderr.take());
     assert_eq!(check.wait().expect("reaped").code(), Some(0));
 }
+
+#[test]
+fn a_password_typed_into_the_relay_url_without_its_at_sign_is_never_shown() {
+    let run = Sender::new();
+    let list = run.list(2);
+    for url in ["smtps://tester:S3cret", "smtp://tester:S3cret/"] {
+        let out = run.send(&list, url, &[], &[]);
+        let scheme = url.split("://").next().expect("a scheme");
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                1,
+                "",
+                format!("error: `{scheme}://***` is not a relay URL (invalid port number): write it as smtps://host:465 or smtp://host:587\n").as_str()
+            ),
+            "{url}"
+        );
+    }
+}
