@@ -61,6 +61,8 @@ enum Command {
     Bounces(cmd::bounces::Args),
     /// Record that addresses leave the list (a mailto request, a bounce): no send mails them again.
     Suppress(cmd::suppress::Args),
+    /// What breves holds about a reader (`subscribers show EMAIL`).
+    Subscribers(cmd::subscribers::Args),
     /// Answer the unsubscription links (one-click POST, and a page for a plain GET).
     UnsubscribeServer(cmd::unsubscribe_server::Args),
 }
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
             Command::Bounces(args) => cmd::bounces::run(args).await,
             Command::Suppress(args) => cmd::suppress::run(args),
             Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,
+            Command::Subscribers(args) => cmd::subscribers::run(args),
         }
     });
     let status = outcome.unwrap_or_else(|e| {

@@ -8,6 +8,7 @@ pub mod progress;
 pub mod report;
 pub mod send;
 pub mod status;
+pub mod subscribers;
 pub mod suppress;
 pub mod unsubscribe_server;
 

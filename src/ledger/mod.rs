@@ -66,6 +66,7 @@
 pub(crate) mod deliveries;
 mod lock;
 mod preferences;
+pub mod readers;
 pub mod reports;
 mod schema;
 mod writer;

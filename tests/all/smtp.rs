@@ -1410,3 +1410,72 @@ fn a_password_typed_into_the_relay_url_without_its_at_sign_is_never_shown() {
         );
     }
 }
+
+#[test]
+fn everything_held_about_a_reader_is_shown_to_them_and_nothing_of_others() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(3);
+    let out = run.send(&list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let ledger = run.ledger();
+    let suppress = common::breves_with(
+        [
+            "suppress".to_owned(),
+            "abonne1@example.org".to_owned(),
+            "--subscribers".to_owned(),
+            list.display().to_string(),
+            "--ledger".to_owned(),
+            ledger.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(suppress.code, 0, "{suppress:?}");
+    let show = |who: &str| {
+        common::breves_with(
+            [
+                "subscribers".to_owned(),
+                "show".to_owned(),
+                who.to_owned(),
+                "--subscribers".to_owned(),
+                list.display().to_string(),
+                "--ledger".to_owned(),
+                ledger.display().to_string(),
+            ],
+            &[],
+        )
+    };
+    // Times as the ledger writes them, replaced to compare whole outputs.
+    let timeless = |text: &str| {
+        text.split(' ')
+            .map(|w| {
+                if w.len() >= 20 && w.as_bytes()[4] == b'-' && w.as_bytes()[10] == b'T' {
+                    let end =
+                        w.trim_end_matches(|c: char| !c.is_ascii_digit() && c != 'Z' && c != ':');
+                    format!("TIME{}", &w[end.len()..])
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let one = show("Abonne1@Example.org");
+    assert_eq!(one.code, 0, "{one:?}");
+    assert_eq!(
+        timeless(&one.stdout),
+        format!(
+            "abonne1@example.org, on the list essai:\n  in the list file, at {list}:10:1: name (none), interests cybersecurite\n  in the ledger {ledger}:\n    left the list on TIME (by hand)\n    breves-numeriques-royaume-uni-2026-02-26-2026-04-03 (list): sent, sections cybersecurite, 1 attempt(s), on TIME, reply: 250 2.0.0 Ok\n",
+            list = list.display(),
+            ledger = ledger.display()
+        )
+    );
+    let nobody = show("personne@example.org");
+    assert_eq!(
+        nobody.stdout,
+        format!(
+            "personne@example.org, on the list essai:\n  not in the list file\n  in the ledger {}:\n    nothing\n",
+            ledger.display()
+        )
+    );
+}

@@ -1,0 +1,111 @@
+//! `breves subscribers`: what breves holds about the readers of a list.
+
+use std::path::PathBuf;
+
+use breves::address::{Key, parse_address};
+use breves::ledger::{self, Ledger};
+use breves::subscribers::List;
+use breves::{Error, ExitStatus, Result};
+
+/// Arguments of `breves subscribers`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Everything held about one reader: their row in the list, whether they left, the sections they stopped, every delivery and every report (a request for access).
+    Show {
+        /// The reader's address.
+        #[arg(value_name = "EMAIL")]
+        address: String,
+        /// The subscriber list.
+        #[arg(long, short = 's', value_name = "LIST")]
+        subscribers: PathBuf,
+        /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+    },
+}
+
+/// Runs `breves subscribers`.
+pub fn run(args: Args) -> Result<ExitStatus> {
+    match args.action {
+        Action::Show {
+            address,
+            subscribers,
+            ledger,
+        } => show(&address, &subscribers, ledger),
+    }
+}
+
+fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> Result<ExitStatus> {
+    let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
+        text: text.to_owned(),
+        reason,
+    })?;
+    let (list, _) = List::load(subscribers)?;
+    let path = ledger.unwrap_or_else(ledger::default_path);
+    let key = Key::of(&address);
+    let held = Ledger::open(&path)?.held(&list.id, &key)?;
+    say!("{key}, on the list {}:", list.id);
+    match list.member(address.as_ref())? {
+        Some(member) => {
+            let place = member
+                .origin
+                .as_ref()
+                .map_or_else(|| "the list".to_owned(), ToString::to_string);
+            let interests = if member.interests.is_empty() {
+                "every section".to_owned()
+            } else {
+                member.interests.join(", ")
+            };
+            say!(
+                "  in the list file, at {place}: name {}, interests {interests}",
+                member.name.as_deref().unwrap_or("(none)")
+            );
+        }
+        None => say!("  not in the list file"),
+    }
+    say!("  in the ledger {}:", path.display());
+    if held.is_empty() {
+        say!("    nothing");
+        return Ok(ExitStatus::Success);
+    }
+    if let Some((how, at)) = &held.left {
+        say!("    left the list on {at} ({how})");
+    }
+    for (section, at) in &held.stopped {
+        say!("    stopped the section {section} on {at}");
+    }
+    for d in &held.deliveries {
+        let reply = d
+            .reply
+            .as_deref()
+            .map_or_else(String::new, |r| format!(", reply: {r}"));
+        say!(
+            "    {} ({}): {}, sections {}, {} attempt(s), on {}{reply}",
+            d.issue,
+            d.kind,
+            d.state,
+            d.sections,
+            d.attempts,
+            d.updated_at
+        );
+    }
+    for r in &held.reports {
+        say!(
+            "    report {} ({}): {} {} {}: {}; {}",
+            r.report,
+            r.reported_at.as_deref().unwrap_or("undated"),
+            r.kind,
+            r.reason.as_deref().unwrap_or("-"),
+            r.status,
+            r.decision,
+            r.diagnostic
+        );
+    }
+    Ok(ExitStatus::Success)
+}
