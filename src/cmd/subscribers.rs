@@ -51,24 +51,7 @@ fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> R
     let key = Key::of(&address);
     let held = Ledger::open(&path)?.held(&list.id, &key)?;
     say!("{key}, on the list {}:", list.id);
-    match list.member(address.as_ref())? {
-        Some(member) => {
-            let place = member
-                .origin
-                .as_ref()
-                .map_or_else(|| "the list".to_owned(), ToString::to_string);
-            let interests = if member.interests.is_empty() {
-                "every section".to_owned()
-            } else {
-                member.interests.join(", ")
-            };
-            say!(
-                "  in the list file, at {place}: name {}, interests {interests}",
-                member.name.as_deref().unwrap_or("(none)")
-            );
-        }
-        None => say!("  not in the list file"),
-    }
+    print_row(&list, address.as_ref())?;
     say!("  in the ledger {}:", path.display());
     if held.is_empty() {
         say!("    nothing");
@@ -108,4 +91,27 @@ fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> R
         );
     }
     Ok(ExitStatus::Success)
+}
+
+/// The reader's row in the list file, if they have one.
+fn print_row(list: &List, address: &str) -> Result<()> {
+    match list.member(address)? {
+        Some(member) => {
+            let place = member
+                .origin
+                .as_ref()
+                .map_or_else(|| "the list".to_owned(), ToString::to_string);
+            let interests = if member.interests.is_empty() {
+                "every section".to_owned()
+            } else {
+                member.interests.join(", ")
+            };
+            say!(
+                "  in the list file, at {place}: name {}, interests {interests}",
+                member.name.as_deref().unwrap_or("(none)")
+            );
+        }
+        None => say!("  not in the list file"),
+    }
+    Ok(())
 }
