@@ -105,6 +105,21 @@ impl Key {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A keyed hash of the key on `list` (the first 128 bits of
+    /// HMAC-SHA256 under `secret`): what is kept of a reader forgotten,
+    /// enough to know them again, not to read their address.
+    pub fn keyed_hash(&self, secret: &[u8], list: &str) -> [u8; 16] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(list.as_bytes());
+        mac.update(b"\0");
+        mac.update(self.0.as_bytes());
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        out
+    }
 }
 
 impl std::fmt::Display for Key {

@@ -263,6 +263,12 @@ impl<'a> Plan<'a> {
                 .members(list)
                 .map_while(|m| m.map_err(|e| failure = Some(e)).ok())
                 .filter_map(|member| {
+                    // A reader forgotten at their request is not even
+                    // staged: their address goes into the ledger no more.
+                    if preferences.is_forgotten(&crate::address::Key::of(&member.email)) {
+                        left_out += 1;
+                        return None;
+                    }
                     let as_written = planned(issue, &member, false);
                     let kept = preferences.apply(list, member);
                     left_out += usize::from(kept.is_none());

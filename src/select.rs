@@ -159,15 +159,30 @@ pub struct Preferences {
     pub suppressed: HashSet<Key>,
     /// The sections each address no longer wants.
     pub opted_out: HashMap<Key, Vec<String>>,
+    /// The readers forgotten at their request: only keyed hashes of them
+    /// ([`Key::keyed_hash`]) under `forget_key`, never mailed again.
+    pub forgotten: HashSet<[u8; 16]>,
+    /// The key of those hashes, and the list they are of.
+    pub forget_key: Vec<u8>,
+    /// The list's id, which the hashes are of.
+    pub list: String,
 }
 
 impl Preferences {
+    /// Whether `key` is a reader forgotten at their request.
+    pub fn is_forgotten(&self, key: &Key) -> bool {
+        !self.forgotten.is_empty()
+            && self
+                .forgotten
+                .contains(&key.keyed_hash(&self.forget_key, &self.list))
+    }
+
     /// The member if they are still to be mailed, with the sections they
     /// stopped taken out of their interests; `None` for a member left out:
     /// unsubscribed, or with every topic of the list stopped.
     pub fn apply(&self, list: &List, mut member: Member) -> Option<Member> {
         let key = Key::of(&member.email);
-        if self.suppressed.contains(&key) {
+        if self.suppressed.contains(&key) || self.is_forgotten(&key) {
             return None;
         }
         if let Some(stopped) = self.opted_out.get(&key) {

@@ -28,6 +28,18 @@ enum Action {
         #[arg(long, value_name = "FILE")]
         ledger: Option<PathBuf>,
     },
+    /// Erase a reader from the ledger at their request (deliveries, reports, preferences), keeping only a keyed hash so that no send mails them again.
+    Forget {
+        /// The reader's address.
+        #[arg(value_name = "EMAIL")]
+        address: String,
+        /// The subscriber list.
+        #[arg(long, short = 's', value_name = "LIST")]
+        subscribers: PathBuf,
+        /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+    },
 }
 
 /// Runs `breves subscribers`.
@@ -38,7 +50,43 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             subscribers,
             ledger,
         } => show(&address, &subscribers, ledger),
+        Action::Forget {
+            address,
+            subscribers,
+            ledger,
+        } => forget(&address, &subscribers, ledger),
     }
+}
+
+fn forget(
+    text: &str,
+    subscribers: &std::path::Path,
+    ledger: Option<PathBuf>,
+) -> Result<ExitStatus> {
+    let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
+        text: text.to_owned(),
+        reason,
+    })?;
+    let (list, _) = List::load(subscribers)?;
+    let path = ledger.unwrap_or_else(ledger::default_path);
+    let key = Key::of(&address);
+    let erased = Ledger::open(&path)?.forget(&list.id, &key)?;
+    say!(
+        "{key} is forgotten by the ledger {}: {} delivery(ies), {} report(s) and {} preference(s) erased; only a keyed hash is kept, so that no send of the list {} mails them again.",
+        path.display(),
+        erased.deliveries,
+        erased.reports,
+        erased.preferences,
+        list.id
+    );
+    if let Some(member) = list.member(address.as_ref())? {
+        let place = member
+            .origin
+            .as_ref()
+            .map_or_else(|| "the list".to_owned(), ToString::to_string);
+        say!("The address is still in the list file, at {place}: remove it there.");
+    }
+    Ok(ExitStatus::Success)
 }
 
 fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> Result<ExitStatus> {
@@ -53,6 +101,9 @@ fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> R
     say!("{key}, on the list {}:", list.id);
     print_row(&list, address.as_ref())?;
     say!("  in the ledger {}:", path.display());
+    if let Some(at) = &held.forgotten {
+        say!("    forgotten at their request on {at}: only a keyed hash is kept");
+    }
     if held.is_empty() {
         say!("    nothing");
         return Ok(ExitStatus::Success);

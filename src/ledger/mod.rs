@@ -145,6 +145,15 @@ pub enum LedgerError {
         /// How many names it has.
         links: u64,
     },
+    /// No random bytes to make the key of forgotten readers' hashes.
+    #[error("the ledger {}: no random bytes from /dev/urandom: {source}", path.display())]
+    Random {
+        /// The ledger file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The lock file could not be made.
     #[error("the ledger's lock {}: {source}", path.display())]
     Lock {

@@ -35,6 +35,16 @@ impl Ledger {
 
     /// Everything subscribers of `list` asked for.
     pub fn preferences(&self, list: &str) -> Result<Preferences, LedgerError> {
+        let mut prefs = self.asked(list)?;
+        prefs.list = list.to_owned();
+        if !prefs.forgotten.is_empty() {
+            prefs.forget_key = self.forget_key()?;
+        }
+        Ok(prefs)
+    }
+
+    /// What the readers of `list` asked, as the tables hold it.
+    fn asked(&self, list: &str) -> Result<Preferences, LedgerError> {
         let db = self.db();
         let mut prefs = Preferences::default();
         let mut rows = db
@@ -58,6 +68,17 @@ impl Ledger {
             let (address, section) = pair.map_err(|e| self.err(e))?;
             prefs.opted_out.entry(address).or_default().push(section);
         }
+        let hashes = db
+            .prepare("SELECT hash FROM forgotten WHERE list = ?1")
+            .and_then(|mut s| {
+                s.query_map(params![list], |row| row.get::<_, Vec<u8>>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| self.err(e))?;
+        prefs.forgotten = hashes
+            .into_iter()
+            .filter_map(|h| <[u8; 16]>::try_from(h).ok())
+            .collect();
         Ok(prefs)
     }
 }

@@ -1,6 +1,8 @@
 //! Everything the ledger holds about one reader, as a request for access
 //! needs it: whether they left and how, the sections they stopped, every
-//! delivery of every issue, every report read about them.
+//! delivery of every issue, every report read about them; and erasing it
+//! at their request, keeping only a keyed hash so that they are never
+//! mailed again.
 
 use rusqlite::params;
 
@@ -39,12 +41,27 @@ pub struct Held {
     pub deliveries: Vec<HeldDelivery>,
     /// Every report read about them, in the order read.
     pub reports: Vec<Recorded>,
+    /// When they were forgotten at their request, if they were: nothing
+    /// else is held then.
+    pub forgotten: Option<String>,
+}
+
+/// What erasing a reader removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// Deliveries of issues to them.
+    pub deliveries: usize,
+    /// Bounces and complaints read about them.
+    pub reports: usize,
+    /// Their leaving the list, and the sections they stopped.
+    pub preferences: usize,
 }
 
 impl Held {
     /// Whether the ledger holds nothing about them.
     pub fn is_empty(&self) -> bool {
         self.left.is_none()
+            && self.forgotten.is_none()
             && self.stopped.is_empty()
             && self.deliveries.is_empty()
             && self.reports.is_empty()
@@ -105,11 +122,122 @@ impl Ledger {
             .into_iter()
             .filter(|r| r.address == *address)
             .collect();
+        let forgotten = self.forgotten_at(list, address)?;
         Ok(Held {
             left,
             stopped,
             deliveries,
             reports,
+            forgotten,
+        })
+    }
+
+    /// The key of the hashes kept of forgotten readers: 32 random bytes
+    /// made the first time, kept in the ledger.
+    pub(crate) fn forget_key(&self) -> Result<Vec<u8>, LedgerError> {
+        let db = self.db();
+        let known: Option<Vec<u8>> = db
+            .query_row("SELECT value FROM keys WHERE name = 'forget'", [], |row| {
+                row.get(0)
+            })
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| self.err(e))?;
+        if let Some(key) = known {
+            return Ok(key);
+        }
+        let mut key = vec![0u8; 32];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut random| std::io::Read::read_exact(&mut random, &mut key))
+            .map_err(|source| LedgerError::Random {
+                path: self.path().to_path_buf(),
+                source,
+            })?;
+        db.execute(
+            "INSERT INTO keys VALUES ('forget', ?1) ON CONFLICT DO NOTHING",
+            params![key],
+        )
+        .map_err(|e| self.err(e))?;
+        drop(db);
+        self.forget_key()
+    }
+
+    /// When `address` was forgotten on `list`, if it was.
+    fn forgotten_at(&self, list: &str, address: &Key) -> Result<Option<String>, LedgerError> {
+        let none = !self
+            .db()
+            .prepare("SELECT 1 FROM forgotten WHERE list = ?1 LIMIT 1")
+            .and_then(|mut s| s.exists(params![list]))
+            .map_err(|e| self.err(e))?;
+        if none {
+            return Ok(None);
+        }
+        let key = self.forget_key()?;
+        let hash = address.keyed_hash(&key, list);
+        self.db()
+            .query_row(
+                "SELECT at FROM forgotten WHERE list = ?1 AND hash = ?2",
+                params![list, hash.as_slice()],
+                |row| row.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Erases everything held about `address` on `list` (deliveries,
+    /// reports, preferences), keeping only a keyed hash of it so that no
+    /// send mails them again; then rewrites the file so that the erased
+    /// rows leave no trace in it (secure delete, a vacuum, the journal
+    /// emptied). What was erased.
+    pub fn forget(&self, list: &str, address: &Key) -> Result<Erased, LedgerError> {
+        let key = self.forget_key()?;
+        let hash = address.keyed_hash(&key, list);
+        let mut db = self.db();
+        let err = |e| self.err(e);
+        db.pragma_update(None, "secure_delete", "ON").map_err(err)?;
+        let tx = db.transaction().map_err(err)?;
+        let deliveries = tx
+            .execute(
+                "DELETE FROM deliveries WHERE list = ?1 AND recipient = ?2",
+                params![list, address],
+            )
+            .map_err(err)?;
+        let reports = tx
+            .execute(
+                "DELETE FROM reports WHERE list = ?1 AND address = ?2",
+                params![list, address],
+            )
+            .map_err(err)?;
+        let preferences = tx
+            .execute(
+                "DELETE FROM suppressions WHERE list = ?1 AND address = ?2",
+                params![list, address],
+            )
+            .map_err(err)?
+            + tx.execute(
+                "DELETE FROM section_opt_outs WHERE list = ?1 AND address = ?2",
+                params![list, address],
+            )
+            .map_err(err)?;
+        tx.execute(
+            "INSERT INTO forgotten VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![list, hash.as_slice(), super::now()],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        db.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(err)?;
+        Ok(Erased {
+            deliveries,
+            reports,
+            preferences,
         })
     }
 }

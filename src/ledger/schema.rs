@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// The version of the schema this breves writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Every table, as version [`VERSION`] has them.
 const SCHEMA: &str = "
@@ -63,6 +63,16 @@ CREATE TABLE IF NOT EXISTS reports (
     reason TEXT,
     PRIMARY KEY (list, report, address)
 );
+CREATE TABLE IF NOT EXISTS forgotten (
+    list TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (list, hash)
+);
+CREATE TABLE IF NOT EXISTS keys (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 ";
 
 /// Version 4 widens what a report's `kind` may be (a refusal of the
@@ -93,7 +103,7 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     // whose tables are those of version 1; version 2 adds `reports` (the
     // bounces and complaints read): `IF NOT EXISTS` makes each right.
     // Version 3 adds columns to tables an older file has; version 4 makes
-    // `reports` again.
+    // `reports` again; version 5 adds `forgotten` and `keys`.
     let (reports, with_reason): (bool, bool) = db.query_row(
         "SELECT COUNT(*) > 0, COALESCE(SUM(name = 'reason'), 0) > 0 FROM pragma_table_info('reports')",
         [],

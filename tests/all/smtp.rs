@@ -1479,3 +1479,85 @@ fn everything_held_about_a_reader_is_shown_to_them_and_nothing_of_others() {
         )
     );
 }
+
+#[test]
+fn a_forgotten_reader_leaves_no_trace_in_the_ledger_and_is_never_mailed_again() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(3);
+    let out = run.send(&list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let ledger = run.ledger();
+    let forget = common::breves_with(
+        [
+            "subscribers".to_owned(),
+            "forget".to_owned(),
+            "abonne1@example.org".to_owned(),
+            "--subscribers".to_owned(),
+            list.display().to_string(),
+            "--ledger".to_owned(),
+            ledger.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(
+        (forget.code, forget.stdout.as_str(), forget.stderr.as_str()),
+        (
+            0,
+            format!(
+                "abonne1@example.org is forgotten by the ledger {ledger}: 1 delivery(ies), 0 report(s) and 0 preference(s) erased; only a keyed hash is kept, so that no send of the list essai mails them again.\nThe address is still in the list file, at {list}:10:1: remove it there.\n",
+                ledger = ledger.display(),
+                list = list.display()
+            )
+            .as_str(),
+            ""
+        )
+    );
+    // Byte by byte, in the ledger and its journal.
+    let mut files = 0;
+    for entry in fs::read_dir(ledger.parent().expect("folder")).expect("folder") {
+        let path = entry.expect("entry").path();
+        if !path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("ledger"))
+        {
+            continue;
+        }
+        let bytes = fs::read(&path).expect("bytes");
+        assert!(
+            !bytes.windows(7).any(|w| w == b"abonne1"),
+            "{path:?} still holds the address"
+        );
+        files += 1;
+    }
+    assert!(files >= 1);
+    // The list file still names them: neither a dry run nor a send mails them.
+    let out = run.send(&list, &sink.plain_url(), &[], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let dry = tempdir();
+    let dry_run = common::breves_with(
+        [
+            "send".to_owned(),
+            common::ISSUE.to_owned(),
+            "--subscribers".to_owned(),
+            list.display().to_string(),
+            "--dry-run".to_owned(),
+            dry.path().display().to_string(),
+            "--ledger".to_owned(),
+            ledger.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(dry_run.code, 0, "{dry_run:?}");
+    let written: Vec<String> = common::eml_files(dry.path())
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(
+        written.iter().all(|n| !n.contains("abonne1")),
+        "{written:?}"
+    );
+    let counts = sink.counts();
+    assert_eq!(counts.get("abonne1@example.org"), Some(&1), "{counts:?}");
+}
