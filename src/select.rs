@@ -199,6 +199,57 @@ impl Preferences {
     }
 }
 
+/// What [`export`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exported {
+    /// Members written.
+    pub written: usize,
+    /// Members of the file left out: they left the list, were forgotten,
+    /// or stopped every section.
+    pub left_out: usize,
+}
+
+/// Writes the list as the next send would take it, as CSV in the members
+/// file's own columns (`email,name,interests`, the interests separated by
+/// `;`, none for every section): each member of the file with the
+/// sections they stopped taken out, less those who left, so that an
+/// editor can fold the readers' own choices back into the file. `path`
+/// names `out` in errors.
+pub fn export(
+    list: &List,
+    preferences: &Preferences,
+    out: impl std::io::Write,
+    path: &std::path::Path,
+) -> crate::Result<Exported> {
+    let write_error = |source: std::io::Error| crate::Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let csv_error = |e: csv::Error| write_error(std::io::Error::other(e));
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(["email", "name", "interests"])
+        .map_err(csv_error)?;
+    let mut exported = Exported::default();
+    for member in list.members() {
+        let Some(member) = preferences.apply(list, member?) else {
+            exported.left_out += 1;
+            continue;
+        };
+        let email = member.email.to_string();
+        writer
+            .write_record([
+                email.as_str(),
+                member.name.as_deref().unwrap_or_default(),
+                member.interests.join(";").as_str(),
+            ])
+            .map_err(csv_error)?;
+        exported.written += 1;
+    }
+    writer.flush().map_err(write_error)?;
+    Ok(exported)
+}
+
 /// Parses `--interests id,id,…` against an issue's sections; nothing
 /// named means every section.
 pub fn parse_interests(issue: &Issue, text: &str) -> crate::Result<Selection> {
@@ -384,6 +435,39 @@ mod tests {
         assert_eq!(
             (id.as_str(), sections.as_str()),
             ("espace", "economie-numerique, spatial")
+        );
+    }
+
+    #[test]
+    fn the_export_is_the_file_as_the_readers_left_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("list.toml");
+        std::fs::write(
+            &path,
+            "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\ntopics = { spatial = \"Spatial\", cyber = \"Cyber\" }\n\
+             [[member]]\nemail = \"a@example.org\"\nname = \"Anne, A.\"\n\
+             [[member]]\nemail = \"b@example.org\"\ninterests = [\"spatial\"]\n\
+             [[member]]\nemail = \"c@example.org\"\ninterests = [\"cyber\", \"spatial\"]\n",
+        )
+        .expect("list");
+        let (list, _) = List::load(&path).expect("list");
+        let mut prefs = Preferences::default();
+        prefs.suppressed.insert(Key::from_text("b@example.org"));
+        prefs
+            .opted_out
+            .insert(Key::from_text("a@example.org"), vec!["cyber".into()]);
+        let mut out = Vec::new();
+        let exported = export(&list, &prefs, &mut out, std::path::Path::new("-")).expect("export");
+        assert_eq!(
+            exported,
+            Exported {
+                written: 2,
+                left_out: 1
+            }
+        );
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "email,name,interests\na@example.org,\"Anne, A.\",spatial\nc@example.org,,cyber;spatial\n"
         );
     }
 }

@@ -28,6 +28,18 @@ enum Action {
         #[arg(long, value_name = "FILE")]
         ledger: Option<PathBuf>,
     },
+    /// Write the list as the next send would take it, as CSV (email,name,interests): the members less those who left, with the sections they stopped taken out, to fold back into the members file.
+    Export {
+        /// The subscriber list.
+        #[arg(long, short = 's', value_name = "LIST")]
+        subscribers: PathBuf,
+        /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+        /// The CSV file to write (readable by its owner only) [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Erase a reader from the ledger at their request (deliveries, reports, preferences), keeping only a keyed hash so that no send mails them again.
     Forget {
         /// The reader's address.
@@ -55,7 +67,46 @@ pub fn run(args: Args) -> Result<ExitStatus> {
             subscribers,
             ledger,
         } => forget(&address, &subscribers, ledger),
+        Action::Export {
+            subscribers,
+            ledger,
+            out,
+        } => export(&subscribers, ledger, out),
     }
+}
+
+fn export(
+    subscribers: &std::path::Path,
+    ledger: Option<PathBuf>,
+    out: Option<PathBuf>,
+) -> Result<ExitStatus> {
+    let (list, _) = List::load(subscribers)?;
+    let path = ledger.unwrap_or_else(ledger::default_path);
+    let preferences = Ledger::open(&path)?.preferences(&list.id)?;
+    let exported = match &out {
+        Some(file) => {
+            let created =
+                breves::folder::create_fresh(file, true).map_err(|source| Error::Write {
+                    path: file.clone(),
+                    source,
+                })?;
+            breves::select::export(&list, &preferences, std::io::BufWriter::new(created), file)?
+        }
+        None => breves::select::export(
+            &list,
+            &preferences,
+            std::io::stdout().lock(),
+            std::path::Path::new("standard output"),
+        )?,
+    };
+    tell!(
+        "{} member(s) written{}; {} left out (they left the list, were forgotten, or stopped every section).",
+        exported.written,
+        out.as_ref()
+            .map_or_else(String::new, |f| format!(" to {}", f.display())),
+        exported.left_out
+    );
+    Ok(ExitStatus::Success)
 }
 
 fn forget(

@@ -1561,3 +1561,79 @@ fn a_forgotten_reader_leaves_no_trace_in_the_ledger_and_is_never_mailed_again() 
     let counts = sink.counts();
     assert_eq!(counts.get("abonne1@example.org"), Some(&1), "{counts:?}");
 }
+
+#[test]
+fn the_export_is_the_list_the_next_send_takes_and_reads_back_as_a_members_file() {
+    let run = Sender::new();
+    let list = run.list(3);
+    let ledger = run.ledger().display().to_string();
+    let list_text = list.display().to_string();
+    let suppress = breves_with(
+        [
+            "suppress",
+            "abonne1@example.org",
+            "--subscribers",
+            &list_text,
+            "--ledger",
+            &ledger,
+        ],
+        &[],
+    );
+    assert_eq!(suppress.code, 0, "{suppress:?}");
+    let csv = run.dir.path().join("export.csv");
+    let export = breves_with(
+        [
+            "subscribers",
+            "export",
+            "--subscribers",
+            &list_text,
+            "--ledger",
+            &ledger,
+            "--out",
+            csv.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(
+        (export.code, export.stdout.as_str(), export.stderr.as_str()),
+        (
+            0,
+            "",
+            format!(
+                "2 member(s) written to {}; 1 left out (they left the list, were forgotten, or stopped every section).\n",
+                csv.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        fs::read_to_string(&csv).expect("csv"),
+        "email,name,interests\nabonne0@example.org,,spatial\nabonne2@example.org,,donnees-ia\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&csv).expect("csv").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "addresses are their owner's alone");
+    }
+    // Folded back as the list's members file, it checks clean.
+    let folded = run.dir.path().join("folded.toml");
+    let text = fs::read_to_string(&list).expect("list");
+    let head: String = text
+        .lines()
+        .take_while(|l| !l.starts_with("[[member]]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(
+        &folded,
+        head.replacen(
+            "topics =",
+            &format!("members = \"{}\"\ntopics =", csv.display()),
+            1,
+        ),
+    )
+    .expect("folded");
+    let (folded_list, _) =
+        breves::subscribers::List::load(&folded).expect("the exported file reads back");
+    assert_eq!(folded_list.size, 2);
+}
