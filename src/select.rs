@@ -159,6 +159,9 @@ pub struct Preferences {
     pub suppressed: HashSet<Key>,
     /// The sections each address no longer wants.
     pub opted_out: HashMap<Key, Vec<String>>,
+    /// The sections readers chose themselves (the manage page): they
+    /// replace the interests the list file gives them.
+    pub chosen: HashMap<Key, Vec<String>>,
     /// The readers forgotten at their request: only keyed hashes of them
     /// ([`Key::keyed_hash`]) under `forget_key`, never mailed again.
     pub forgotten: HashSet<[u8; 16]>,
@@ -184,6 +187,17 @@ impl Preferences {
         let key = Key::of(&member.email);
         if self.suppressed.contains(&key) || self.is_forgotten(&key) {
             return None;
+        }
+        if let Some(chosen) = self.chosen.get(&key) {
+            member.interests = list
+                .topics
+                .iter()
+                .filter(|t| chosen.contains(&t.id))
+                .map(|t| t.id.clone())
+                .collect();
+            if member.interests.is_empty() {
+                return None;
+            }
         }
         if let Some(stopped) = self.opted_out.get(&key) {
             if member.interests.is_empty() {

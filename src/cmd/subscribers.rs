@@ -162,6 +162,9 @@ fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> R
     if let Some((how, at)) = &held.left {
         say!("    left the list on {at} ({how})");
     }
+    if let Some((sections, at, evidence)) = &held.chose {
+        say!("    chose the sections {sections} on {at} ({evidence})");
+    }
     for (section, at) in &held.stopped {
         say!("    stopped the section {section} on {at}");
     }

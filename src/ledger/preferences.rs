@@ -33,6 +33,34 @@ impl Ledger {
         Ok(changed > 0)
     }
 
+    /// Records the sections `address` chose for `list` (their whole
+    /// choice: it replaces their interests in the list file and the
+    /// sections they stopped before), with its evidence (the page it was
+    /// made on).
+    pub fn choose(
+        &self,
+        list: &str,
+        address: &Key,
+        sections: &[String],
+        evidence: &str,
+    ) -> Result<(), LedgerError> {
+        let mut db = self.db();
+        let err = |e| self.err(e);
+        let tx = db.transaction().map_err(err)?;
+        tx.execute(
+            "DELETE FROM section_opt_outs WHERE list = ?1 AND address = ?2",
+            params![list, address],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT INTO choices VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (list, address) DO UPDATE SET sections = excluded.sections, at = excluded.at, evidence = excluded.evidence",
+            params![list, address, sections.join(" "), now(), evidence],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
     /// Everything subscribers of `list` asked for.
     pub fn preferences(&self, list: &str) -> Result<Preferences, LedgerError> {
         let mut prefs = self.asked(list)?;
@@ -68,6 +96,19 @@ impl Ledger {
             let (address, section) = pair.map_err(|e| self.err(e))?;
             prefs.opted_out.entry(address).or_default().push(section);
         }
+        let chosen = db
+            .prepare("SELECT address, sections FROM choices WHERE list = ?1")
+            .and_then(|mut s| {
+                s.query_map(params![list], |row| {
+                    Ok((row.get::<_, Key>(0)?, row.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| self.err(e))?;
+        prefs.chosen = chosen
+            .into_iter()
+            .map(|(k, s)| (k, s.split_whitespace().map(str::to_owned).collect()))
+            .collect();
         let hashes = db
             .prepare("SELECT hash FROM forgotten WHERE list = ?1")
             .and_then(|mut s| {
@@ -111,5 +152,31 @@ mod tests {
                 .suppressed
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_choice_replaces_the_files_interests_and_the_sections_stopped_before() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger");
+        let a = Key::from_text("a@example.org");
+        ledger.opt_out("l", &a, "spatial").expect("opt out");
+        ledger
+            .choose(
+                "l",
+                &a,
+                &["spatial".into(), "cyber".into()],
+                "the manage page",
+            )
+            .expect("choose");
+        let prefs = ledger.preferences("l").expect("preferences");
+        assert_eq!(prefs.chosen[&a], ["spatial", "cyber"]);
+        assert!(
+            prefs.opted_out.get(&a).is_none(),
+            "the choice takes them back"
+        );
+        // A section stopped after the choice is stopped again.
+        ledger.opt_out("l", &a, "cyber").expect("opt out");
+        let prefs = ledger.preferences("l").expect("preferences");
+        assert_eq!(prefs.opted_out[&a], ["cyber"]);
     }
 }

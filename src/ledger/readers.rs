@@ -35,6 +35,8 @@ pub struct Held {
     /// That they left the list: how (the one-click link, by hand, a
     /// bounce) and when.
     pub left: Option<(String, String)>,
+    /// The sections they chose themselves, when, and on what page.
+    pub chose: Option<(String, String, String)>,
     /// The sections they stopped, with when.
     pub stopped: Vec<(String, String)>,
     /// Every delivery, oldest first.
@@ -62,6 +64,7 @@ impl Held {
     pub fn is_empty(&self) -> bool {
         self.left.is_none()
             && self.forgotten.is_none()
+            && self.chose.is_none()
             && self.stopped.is_empty()
             && self.deliveries.is_empty()
             && self.reports.is_empty()
@@ -78,6 +81,18 @@ impl Ledger {
                 "SELECT source, at FROM suppressions WHERE list = ?1 AND address = ?2",
                 params![list, address],
                 |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(err)?;
+        let chose = db
+            .query_row(
+                "SELECT sections, at, evidence FROM choices WHERE list = ?1 AND address = ?2",
+                params![list, address],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .map(Some)
             .or_else(|e| match e {
@@ -125,6 +140,7 @@ impl Ledger {
         let forgotten = self.forgotten_at(list, address)?;
         Ok(Held {
             left,
+            chose,
             stopped,
             deliveries,
             reports,
@@ -223,6 +239,11 @@ impl Ledger {
             .map_err(err)?
             + tx.execute(
                 "DELETE FROM section_opt_outs WHERE list = ?1 AND address = ?2",
+                params![list, address],
+            )
+            .map_err(err)?
+            + tx.execute(
+                "DELETE FROM choices WHERE list = ?1 AND address = ?2",
                 params![list, address],
             )
             .map_err(err)?;

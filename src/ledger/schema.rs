@@ -69,6 +69,14 @@ CREATE TABLE IF NOT EXISTS forgotten (
     at TEXT NOT NULL,
     PRIMARY KEY (list, hash)
 );
+CREATE TABLE IF NOT EXISTS choices (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    sections TEXT NOT NULL,
+    at TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (list, address)
+);
 CREATE TABLE IF NOT EXISTS keys (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -103,7 +111,7 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     // whose tables are those of version 1; version 2 adds `reports` (the
     // bounces and complaints read): `IF NOT EXISTS` makes each right.
     // Version 3 adds columns to tables an older file has; version 4 makes
-    // `reports` again; version 5 adds `forgotten` and `keys`.
+    // `reports` again; version 5 adds `forgotten`, `choices` and `keys`.
     let (reports, with_reason): (bool, bool) = db.query_row(
         "SELECT COUNT(*) > 0, COALESCE(SUM(name = 'reason'), 0) > 0 FROM pragma_table_info('reports')",
         [],
