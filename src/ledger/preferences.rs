@@ -171,7 +171,7 @@ mod tests {
         let prefs = ledger.preferences("l").expect("preferences");
         assert_eq!(prefs.chosen[&a], ["spatial", "cyber"]);
         assert!(
-            prefs.opted_out.get(&a).is_none(),
+            !prefs.opted_out.contains_key(&a),
             "the choice takes them back"
         );
         // A section stopped after the choice is stopped again.
