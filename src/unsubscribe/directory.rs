@@ -22,7 +22,9 @@ fn stamp(path: &Path) -> Stamp {
 /// The index of one reading of the list.
 struct Index {
     list: Arc<List>,
-    members: HashMap<[u8; MEMBER_LEN], Key>,
+    /// Each member by code: their key and their interests in the file, as
+    /// the indices of the list's topics (none for every section).
+    members: HashMap<[u8; MEMBER_LEN], (Key, Box<[u16]>)>,
     stamps: Vec<(PathBuf, Stamp)>,
 }
 
@@ -31,8 +33,16 @@ impl Index {
         let (list, _) = List::load(path)?;
         let mut members = HashMap::new();
         for member in list.members() {
-            let key = Key::of(&member?.email);
-            members.insert(signer.member_code(&list.id, &key), key);
+            let member = member?;
+            let key = Key::of(&member.email);
+            let interests: Box<[u16]> = list
+                .topics
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| member.interests.contains(&t.id))
+                .filter_map(|(i, _)| u16::try_from(i).ok())
+                .collect();
+            members.insert(signer.member_code(&list.id, &key), (key, interests));
         }
         let mut stamps = vec![(path.to_owned(), stamp(path))];
         if let Some(file) = list.members_file() {
@@ -104,10 +114,29 @@ impl Directory {
                 None => return Ok(None),
             },
         };
-        Ok(index.members.get(&short.member).map(|address| Token {
+        Ok(index.members.get(&short.member).map(|(address, _)| Token {
             list: list.id.clone(),
             address: address.clone(),
             section,
+        }))
+    }
+
+    /// The sections the list file gives `address` (every section when it
+    /// names none), and the list's topics as (id, label), in its order;
+    /// none if the list no longer has them.
+    pub fn interests(&self, address: &Key) -> crate::Result<Option<Vec<String>>> {
+        let index = self.fresh()?;
+        let list = &index.list;
+        let code = self.signer.member_code(&list.id, address);
+        Ok(index.members.get(&code).map(|(_, chosen)| {
+            list.topics
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    chosen.is_empty() || u16::try_from(*i).is_ok_and(|i| chosen.contains(&i))
+                })
+                .map(|(_, t)| t.id.clone())
+                .collect()
         }))
     }
 }
@@ -139,6 +168,11 @@ mod tests {
         };
         let a = token("a@example.org", Some("spatial"));
         assert_eq!(directory.find(&short(&a)).expect("find"), Some(a.clone()));
+        assert_eq!(
+            directory.interests(&a.address).expect("interests"),
+            Some(vec!["spatial".to_owned()]),
+            "every section, the file naming none"
+        );
         let b = token("b@example.org", None);
         assert_eq!(directory.find(&short(&b)).expect("find"), None);
         // b joins (a longer file: its size changed).

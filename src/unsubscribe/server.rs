@@ -218,7 +218,15 @@ async fn handle(
 ) -> Response {
     let service = &app.service;
     let client = client(peer, &headers, &service.trusted_proxies);
-    let token_text = uri.path().rsplit('/').next().unwrap_or_default();
+    // `…/TOKEN` unsubscribes; `…/TOKEN/gerer` is the reader's page.
+    let mut segments = uri.path().trim_end_matches('/').rsplit('/');
+    let last = segments.next().unwrap_or_default();
+    let manage = last == MANAGE;
+    let token_text = if manage {
+        segments.next().unwrap_or_default()
+    } else {
+        last
+    };
     let token = match service.signer.read(token_text) {
         Ok(Read::Full(token)) => token,
         Ok(Read::Short(short)) => {
@@ -243,6 +251,9 @@ async fn handle(
             return invalid();
         }
     };
+    if manage {
+        return manage_page(service, &token, &headers, method, body).await;
+    }
     let what = service.what(&token);
     match method {
         Method::GET | Method::HEAD => page(
@@ -278,6 +289,134 @@ async fn handle(
                     StatusCode::OK,
                     "C’est fait",
                     html! { p { "Vous ne recevrez plus " (what) " à l’adresse " strong { (token.address) } "." } },
+                ),
+                _ => unavailable(),
+            }
+        }
+        _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}
+
+/// The last segment of the path of a reader's own page: after their token.
+pub const MANAGE: &str = "gerer";
+
+/// The reader's page (`…/TOKEN/gerer`): their sections as check boxes,
+/// ticked as the next send would serve them, any of which they tick or
+/// untick (one stopped earlier too), or they leave the list. A change is
+/// recorded in the ledger with its evidence and takes effect at the next
+/// send. The link carries the secret token: no other site can make the
+/// request, and a browser's cross-site POST is refused all the same.
+async fn manage_page(
+    service: &Service,
+    token: &Token,
+    headers: &HeaderMap,
+    method: Method,
+    body: Bytes,
+) -> Response {
+    let Some(directory) = service.directory.clone() else {
+        return not_on_the_list();
+    };
+    let list = token.list.clone();
+    let address = token.address.clone();
+    let ledger = Arc::clone(&service.ledger);
+    let read = {
+        let (list, address, ledger) = (list.clone(), address.clone(), Arc::clone(&ledger));
+        tokio::task::spawn_blocking(move || {
+            let interests = directory.interests(&address)?;
+            let held = ledger.held(&list, &address)?;
+            Ok::<_, crate::Error>((interests, held))
+        })
+        .await
+    };
+    let (interests, held) = match read {
+        Ok(Ok((Some(interests), held))) => (interests, held),
+        Ok(Ok((None, _))) => return not_on_the_list(),
+        _ => return unavailable(),
+    };
+    if held.left.is_some() || held.forgotten.is_some() {
+        return not_on_the_list();
+    }
+    let current: Vec<String> = match &held.chose {
+        Some((sections, _, _)) => sections.split_whitespace().map(str::to_owned).collect(),
+        None => interests,
+    }
+    .into_iter()
+    .filter(|s| !held.stopped.iter().any(|(stopped, _)| stopped == s))
+    .collect();
+    match method {
+        Method::GET | Method::HEAD => page(
+            StatusCode::OK,
+            "Gérer mon abonnement",
+            html! {
+                p { "Les rubriques que reçoit " strong { (address) } " :" }
+                form method="post" {
+                    @for (id, label) in &service.labels {
+                        p {
+                            label {
+                                input type="checkbox" name="section" value=(id) checked[current.contains(id)];
+                                " " (label)
+                            }
+                        }
+                    }
+                    button type="submit" name="action" value="choose" { "Enregistrer" }
+                }
+                form method="post" {
+                    p { "Ou ne plus rien recevoir :" }
+                    button type="submit" name="action" value="leave" { "Me désabonner de cette lettre" }
+                }
+            },
+        ),
+        Method::POST => {
+            if headers
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"))
+            {
+                return (StatusCode::FORBIDDEN, "a request from another site\n").into_response();
+            }
+            let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let leave = fields.iter().any(|(k, v)| k == "action" && v == "leave");
+            let chosen: Vec<String> = service
+                .labels
+                .iter()
+                .filter(|(id, _)| fields.iter().any(|(k, v)| k == "section" && v == id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            if !leave && chosen.is_empty() {
+                return page(
+                    StatusCode::BAD_REQUEST,
+                    "Aucune rubrique choisie",
+                    html! { p { "Cochez au moins une rubrique, ou désabonnez-vous de cette lettre." } },
+                );
+            }
+            let recorded = {
+                let (chosen, address) = (chosen.clone(), address.clone());
+                tokio::task::spawn_blocking(move || {
+                    if leave {
+                        ledger
+                            .suppress(&list, &address, "the manage page")
+                            .map(|_| ())
+                    } else {
+                        ledger.choose(&list, &address, &chosen, "the manage page")
+                    }
+                })
+                .await
+            };
+            match recorded {
+                Ok(Ok(())) if leave => page(
+                    StatusCode::OK,
+                    "C’est fait",
+                    html! { p { "Vous ne recevrez plus cette lettre à l’adresse " strong { (address) } "." } },
+                ),
+                Ok(Ok(())) => page(
+                    StatusCode::OK,
+                    "C’est enregistré",
+                    html! {
+                        p { "Dès la prochaine lettre, " strong { (address) } " recevra :" }
+                        ul { @for id in &chosen { li { (service.label(id)) } } }
+                    },
                 ),
                 _ => unavailable(),
             }

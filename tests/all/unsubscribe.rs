@@ -774,3 +774,102 @@ fn idle_slow_and_oversized_clients_cannot_keep_a_reader_from_leaving() {
     );
     assert_eq!(status, 431);
 }
+
+#[test]
+fn a_reader_chooses_their_sections_on_their_own_page_and_the_next_send_follows() {
+    const SECRET: &str = "the secret shared by send and server";
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+         unsubscribe_url = \"https://breves.example.fr/desabonnement\"\n\
+         topics = { cybersecurite = \"Cybersécurité\", spatial = \"Spatial\" }\n\
+         [[member]]\nemail = \"a@example.org\"\ninterests = [\"spatial\"]\n\
+         [[member]]\nemail = \"b@example.org\"\ninterests = [\"spatial\"]\n",
+    )
+    .expect("list");
+    let ledger = dir.path().join("ledger.sqlite3");
+    let port = common::smtp::free_port();
+    let _server = unsubscribe_server(port, &ledger, &list, SECRET);
+    let signer = Signer::new(SECRET.as_bytes()).expect("secret");
+    let page_of = |address: &str| {
+        let token = signer.sign_short(&breves::unsubscribe::Token {
+            list: "essai".into(),
+            address: breves::address::Key::from_text(address),
+            section: None,
+        });
+        format!("http://127.0.0.1:{port}/desabonnement/{token}/gerer")
+    };
+    // The page shows the sections as the next send would serve them.
+    let (status, page) = http("GET", &page_of("a@example.org"), "");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(r#"<input type="checkbox" name="section" value="cybersecurite">"#)
+            && page.contains(r#"<input type="checkbox" name="section" value="spatial" checked>"#),
+        "{page}"
+    );
+    // The reader's page and the unsubscription page are valid HTML.
+    let unsubscribe_page = http(
+        "GET",
+        page_of("a@example.org").trim_end_matches("/gerer"),
+        "",
+    )
+    .1;
+    let mut pages = Vec::new();
+    for (name, response) in [
+        ("manage.html", &page),
+        ("unsubscribe.html", &unsubscribe_page),
+    ] {
+        let body = response.split_once("\r\n\r\n").expect("a body").1;
+        let path = dir.path().join(name);
+        fs::write(&path, body).expect("page");
+        pages.push(path);
+    }
+    assert_eq!(crate::validators::nu_errors(&pages), "");
+    // A browser's request from another site is refused.
+    let (status, _) = http_with(
+        "POST",
+        &page_of("a@example.org"),
+        "section=cybersecurite&action=choose",
+        "Sec-Fetch-Site: cross-site\r\n",
+    );
+    assert_eq!(status, 403);
+    // a takes cybersecurity on; b leaves.
+    let (status, page) = http(
+        "POST",
+        &page_of("a@example.org"),
+        "section=cybersecurite&section=spatial&action=choose",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("C’est enregistré"), "{page}");
+    let (status, page) = http("POST", &page_of("b@example.org"), "action=leave");
+    assert_eq!(status, 200, "{page}");
+    let (status, page) = http("GET", &page_of("b@example.org"), "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Vous n’êtes plus abonné"), "{page}");
+    // The next dry run follows: a's digest has both sections, b gets none.
+    let out = tempdir();
+    let run = breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--dry-run",
+            out.path().to_str().expect("utf-8"),
+            "--ledger",
+            ledger.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let files = eml_files(out.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let bytes = fs::read(&files[0]).expect("eml");
+    let text = parse(&bytes).body_text(0).expect("text").into_owned();
+    assert!(
+        text.contains("CYBERSÉCURITÉ") && text.contains("SPATIAL"),
+        "{text}"
+    );
+}

@@ -34,7 +34,7 @@ fn html_parts() -> Vec<(PathBuf, String)> {
 
 /// Runs the Nu HTML checker on `pages`, errors only; what it says of each
 /// page it finds wrong.
-fn nu_errors(pages: &[PathBuf]) -> String {
+pub fn nu_errors(pages: &[PathBuf]) -> String {
     let jar = common::root().join("target/tools/node_modules/vnu-jar/build/dist/vnu.jar");
     assert!(
         jar.exists(),
