@@ -482,6 +482,7 @@ pub fn page(o: &Outline<'_>) -> Markup {
                                         @if let Some(line) = &o.manage_line {
                                             p { (line) }
                                         }
+                                        p.footer-manage { (slot(&Slot::Manage)) }
                                         p.footer-unsubscribe { (slot(&Slot::Unsubscribe)) }
                                         @if let Some(c) = &issue.colophon {
                                             (colophon(c))

@@ -52,6 +52,8 @@ pub(crate) mod labels {
     pub const EDITORIAL: &str = "Rédaction";
     pub const SUBSCRIBE: &str = "Abonnez-vous";
     pub const CONTACTS: &str = "Contacts";
+    pub const MANAGE: &str = "Gérer mon abonnement";
+    pub const MANAGE_TEXT: &str = "Pour choisir vos rubriques ou vous désabonner :";
     pub const UNSUBSCRIBE: &str = "Se désabonner de cette lettre";
     pub const UNSUBSCRIBE_TEXT: &str = "Pour vous désabonner de cette lettre :";
     pub const STOP_SECTION: &str = "Ne plus recevoir la rubrique";
@@ -74,7 +76,8 @@ pub struct Outline<'a> {
     pub preheader: String,
     /// "Vous recevez les rubriques : …".
     pub topics_line: String,
-    /// How to change sections or leave the list, when the list says.
+    /// How to change sections or leave the list, when the list says and
+    /// gives no page of their own to readers.
     pub manage_line: Option<String>,
     /// The page in the web archive, when the list gives one.
     pub online: Option<String>,
@@ -106,7 +109,9 @@ impl<'a> Outline<'a> {
         } else {
             format!("{preheader} — Au sommaire : {}", titles.join(", "))
         };
-        let manage_line = list.map(|list| {
+        // A list with an unsubscription server gives each reader a link to
+        // their own page instead ([`slots::Slot::Manage`]).
+        let manage_line = list.filter(|l| l.unsubscribe_url.is_none()).map(|list| {
             let contact = list
                 .reply_to
                 .as_ref()

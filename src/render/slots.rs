@@ -8,6 +8,8 @@
 /// around it can be encoded once per variant and only the slot per message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slot {
+    /// The link to the reader's own page (their sections, leaving).
+    Manage,
     /// The link that unsubscribes from the list.
     Unsubscribe,
     /// The link that stops one section (its id).
@@ -20,6 +22,7 @@ impl Slot {
     /// The line that stands for the slot in a rendered part.
     pub fn marker(&self) -> String {
         match self {
+            Slot::Manage => format!("{SLOT_MARK}slot:manage{SLOT_MARK}"),
             Slot::Unsubscribe => format!("{SLOT_MARK}slot:unsubscribe{SLOT_MARK}"),
             Slot::Section(id) => format!("{SLOT_MARK}slot:section:{id}{SLOT_MARK}"),
         }
@@ -31,6 +34,7 @@ impl Slot {
             .strip_prefix(SLOT_MARK)?
             .strip_suffix(SLOT_MARK)?;
         match inner.strip_prefix("slot:")? {
+            "manage" => Some(Slot::Manage),
             "unsubscribe" => Some(Slot::Unsubscribe),
             other => other
                 .strip_prefix("section:")
@@ -108,6 +112,7 @@ mod tests {
             ]
         );
         let filled = personalise(&part, |slot| match slot {
+            Slot::Manage => "M".into(),
             Slot::Unsubscribe => "U".into(),
             Slot::Section(id) => format!("S {id}"),
         });

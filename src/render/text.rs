@@ -339,6 +339,7 @@ pub(crate) fn template(o: &Outline<'_>) -> Vec<Piece> {
     if let Some(line) = &o.manage_line {
         w.wrapped(line, "", "");
     }
+    w.line(&Slot::Manage.marker());
     w.line(&Slot::Unsubscribe.marker());
     if let Some(c) = &issue.colophon {
         w.blank();

@@ -40,21 +40,25 @@ pub struct Label {
 impl Label {
     /// The label of `slot` in `issue`.
     pub fn of(slot: &Slot, issue: &Issue) -> Label {
-        let title = match slot {
-            Slot::Unsubscribe => None,
-            Slot::Section(id) => Some(issue.section(id).map_or("", |s| s.title.as_str())),
-        };
-        let (style, html_words, text_words) = match title {
-            None => (
+        let (style, html_words, text_words) = match slot {
+            Slot::Manage => (
+                "color: #4a4a4a;",
+                labels::MANAGE.to_owned(),
+                labels::MANAGE_TEXT.to_owned(),
+            ),
+            Slot::Unsubscribe => (
                 "color: #4a4a4a;",
                 labels::UNSUBSCRIBE.to_owned(),
                 labels::UNSUBSCRIBE_TEXT.to_owned(),
             ),
-            Some(title) => (
-                "color: #666666; font-size: 13px;",
-                format!("{} « {title} »", labels::STOP_SECTION),
-                format!("{} « {title} » :", labels::STOP_SECTION),
-            ),
+            Slot::Section(id) => {
+                let title = issue.section(id).map_or("", |s| s.title.as_str());
+                (
+                    "color: #666666; font-size: 13px;",
+                    format!("{} « {title} »", labels::STOP_SECTION),
+                    format!("{} « {title} » :", labels::STOP_SECTION),
+                )
+            }
         };
         // The link is written by `html`, between `<a href="` and this.
         let html_after = html! { a href="" style=(style) { (french(&html_words)) } }
@@ -109,7 +113,8 @@ pub struct Labels(Vec<(Slot, Label)>);
 impl Labels {
     /// Works out the label of every slot of `issue`.
     pub fn new(issue: &Issue) -> Labels {
-        let slots = std::iter::once(Slot::Unsubscribe)
+        let slots = [Slot::Manage, Slot::Unsubscribe]
+            .into_iter()
             .chain(issue.sections.iter().map(|s| Slot::Section(s.id.clone())));
         Labels(
             slots
@@ -167,11 +172,13 @@ impl Links<'_> {
 
     /// [`Links::fill`] for the member whose code is `member`.
     pub fn fill_of(&self, slot: &Slot, member: &[u8; MEMBER_LEN]) -> (String, String) {
-        let section = match slot {
-            Slot::Unsubscribe => None,
-            Slot::Section(id) => Some(id.as_str()),
+        let url = match slot {
+            Slot::Manage => self
+                .url_of(member, None)
+                .map(|url| format!("{url}/{}", super::server::MANAGE)),
+            Slot::Unsubscribe => self.url_of(member, None),
+            Slot::Section(id) => self.url_of(member, Some(id.as_str())),
         };
-        let url = self.url_of(member, section);
         let made;
         let label = match self.labels.get(slot) {
             Some(label) => label,
@@ -202,21 +209,25 @@ mod tests {
     /// A filled slot as maud and textwrap write it in one go, as they did
     /// before the labels were worked out once.
     fn whole(slot: &Slot, url: &str, issue: &Issue) -> (String, String) {
-        let title = match slot {
-            Slot::Unsubscribe => None,
-            Slot::Section(id) => Some(issue.section(id).map_or("", |s| s.title.as_str())),
-        };
-        let (style, label, text) = match title {
-            None => (
+        let (style, label, text) = match slot {
+            Slot::Manage => (
+                "color: #4a4a4a;",
+                french(labels::MANAGE).into_owned(),
+                labels::MANAGE_TEXT.to_owned(),
+            ),
+            Slot::Unsubscribe => (
                 "color: #4a4a4a;",
                 labels::UNSUBSCRIBE.to_owned(),
                 labels::UNSUBSCRIBE_TEXT.to_owned(),
             ),
-            Some(t) => (
-                "color: #666666; font-size: 13px;",
-                french(&format!("{} « {t} »", labels::STOP_SECTION)).into_owned(),
-                format!("{} « {t} » :", labels::STOP_SECTION),
-            ),
+            Slot::Section(id) => {
+                let t = issue.section(id).map_or("", |s| s.title.as_str());
+                (
+                    "color: #666666; font-size: 13px;",
+                    french(&format!("{} « {t} »", labels::STOP_SECTION)).into_owned(),
+                    format!("{} « {t} » :", labels::STOP_SECTION),
+                )
+            }
         };
         let html = html! { a href=(url) style=(style) { (label) } }.into_string();
         let mut out = String::new();
@@ -237,7 +248,11 @@ mod tests {
         issue.sections[0].title = "R&D <ouverte> \"x\" : 'y'".to_owned();
         issue.sections[1].title = "mot ".repeat(30);
         let labels = Labels::new(&issue);
-        let mut slots = vec![Slot::Unsubscribe, Slot::Section("absente".into())];
+        let mut slots = vec![
+            Slot::Manage,
+            Slot::Unsubscribe,
+            Slot::Section("absente".into()),
+        ];
         slots.extend(issue.sections.iter().map(|s| Slot::Section(s.id.clone())));
         for slot in &slots {
             let label = labels

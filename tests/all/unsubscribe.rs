@@ -139,19 +139,25 @@ fn each_section_has_its_own_signed_link() {
     let signer = Signer::test();
     let mut sections = Vec::new();
     for chunk in html.split(&format!("href=\"{BASE}")).skip(1) {
-        let token = &chunk[..chunk.find('"').expect("end of link")];
+        let link = &chunk[..chunk.find('"').expect("end of link")];
+        // The reader's own page is their link followed by `/gerer`.
+        let (token, page) = match link.strip_suffix("/gerer") {
+            Some(token) => (token, "page"),
+            None => (link, "link"),
+        };
         let token = named(&signer, token);
         assert_eq!(token.address.as_str(), "marc.dupont@example.org");
-        sections.push(token.section);
+        sections.push((page, token.section));
     }
     assert_eq!(
         sections,
         vec![
-            Some("cybersecurite".to_owned()),
-            Some("spatial".to_owned()),
-            None
+            ("link", Some("cybersecurite".to_owned())),
+            ("link", Some("spatial".to_owned())),
+            ("page", None),
+            ("link", None)
         ],
-        "one link per section received, then the list's"
+        "one link per section received, then the reader's page, then the list's link"
     );
     assert!(html.contains("Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»"));
 }
