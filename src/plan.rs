@@ -157,13 +157,16 @@ impl Whom {
         ))
     }
 
-    /// The members, in order, read as they are asked for.
+    /// The members, in order, read as they are asked for: for the list,
+    /// the list file's, then the readers who `joined` by themselves and
+    /// are not in it.
     fn members<'l>(
         &'l self,
         list: &'l List,
+        joined: &'l [(Key, Option<String>)],
     ) -> Box<dyn Iterator<Item = Result<Member>> + Send + 'l> {
         match self {
-            Whom::List => Box::new(list.members()),
+            Whom::List => crate::select::with_joined(list, joined),
             Whom::Only(members) => Box::new(members.iter().cloned().map(Ok)),
         }
     }
@@ -260,7 +263,7 @@ impl<'a> Plan<'a> {
         let mut failure = None;
         let staged = {
             let frozen = whom
-                .members(list)
+                .members(list, &preferences.joined)
                 .map_while(|m| m.map_err(|e| failure = Some(e)).ok())
                 .filter_map(|member| {
                     // A reader forgotten at their request is not even
@@ -347,14 +350,16 @@ impl<'a> Plan<'a> {
     ) -> Result<Plan<'a>> {
         let whom = Whom::of(list, only)?;
         let mut left_out = 0;
-        let members = whom.members(list).filter_map(|m| match m {
-            Ok(member) => {
-                let kept = preferences.apply(list, member);
-                left_out += usize::from(kept.is_none());
-                kept.map(Ok)
-            }
-            Err(e) => Some(Err(e)),
-        });
+        let members = whom
+            .members(list, &preferences.joined)
+            .filter_map(|m| match m {
+                Ok(member) => {
+                    let kept = preferences.apply(list, member);
+                    left_out += usize::from(kept.is_none());
+                    kept.map(Ok)
+                }
+                Err(e) => Some(Err(e)),
+            });
         let audience = Audience::of_members(issue, members)?;
         let to_send = audience.recipients;
         let mut campaign = Campaign::new(issue, list, audience)?;
@@ -456,7 +461,7 @@ impl<'a> Plan<'a> {
         let list = self.campaign.list();
         let members = self
             .whom
-            .members(list)
+            .members(list, &self.preferences.joined)
             .filter_map(move |m| m.map(|m| self.preferences.apply(list, m)).transpose());
         let recipients = self.campaign.recipients(members);
         match (&self.ledger, &self.scope) {

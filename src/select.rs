@@ -162,6 +162,10 @@ pub struct Preferences {
     /// The sections readers chose themselves (the manage page): they
     /// replace the interests the list file gives them.
     pub chosen: HashMap<Key, Vec<String>>,
+    /// The readers who joined by themselves and confirmed, with their
+    /// name: every send serves them after the list file's members (their
+    /// sections are in `chosen`).
+    pub joined: Vec<(Key, Option<String>)>,
     /// The readers forgotten at their request: only keyed hashes of them
     /// ([`Key::keyed_hash`]) under `forget_key`, never mailed again.
     pub forgotten: HashSet<[u8; 16]>,
@@ -213,6 +217,67 @@ impl Preferences {
     }
 }
 
+/// The list file's members, read as they are asked for, then the readers
+/// who `joined` by themselves that the file does not name.
+pub fn with_joined<'l>(
+    list: &'l List,
+    joined: &'l [(Key, Option<String>)],
+) -> Box<dyn Iterator<Item = crate::Result<Member>> + Send + 'l> {
+    if joined.is_empty() {
+        return Box::new(list.members());
+    }
+    Box::new(WithJoined {
+        file: Box::new(list.members()),
+        wanted: joined.iter().map(|(k, _)| k.clone()).collect(),
+        joined: joined.iter(),
+        seen: HashSet::new(),
+        file_done: false,
+    })
+}
+
+/// The list file's members, then the readers who joined by themselves
+/// that the file does not name.
+struct WithJoined<'l> {
+    file: Box<dyn Iterator<Item = crate::Result<Member>> + Send + 'l>,
+    wanted: HashSet<Key>,
+    joined: std::slice::Iter<'l, (Key, Option<String>)>,
+    seen: HashSet<Key>,
+    file_done: bool,
+}
+
+impl Iterator for WithJoined<'_> {
+    type Item = crate::Result<Member>;
+
+    fn next(&mut self) -> Option<crate::Result<Member>> {
+        if !self.file_done {
+            match self.file.next() {
+                Some(Ok(member)) => {
+                    let key = Key::of(&member.email);
+                    if self.wanted.contains(&key) {
+                        self.seen.insert(key);
+                    }
+                    return Some(Ok(member));
+                }
+                Some(Err(e)) => return Some(Err(e)),
+                None => self.file_done = true,
+            }
+        }
+        for (key, name) in self.joined.by_ref() {
+            if self.seen.contains(key) {
+                continue;
+            }
+            if let Ok(email) = crate::address::parse_address(key.as_str()) {
+                return Some(Ok(Member {
+                    email,
+                    name: name.clone(),
+                    interests: Vec::new(),
+                    origin: None,
+                }));
+            }
+        }
+        None
+    }
+}
 /// What [`export`] wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Exported {
@@ -245,7 +310,7 @@ pub fn export(
         .write_record(["email", "name", "interests"])
         .map_err(csv_error)?;
     let mut exported = Exported::default();
-    for member in list.members() {
+    for member in with_joined(list, &preferences.joined) {
         let Some(member) = preferences.apply(list, member?) else {
             exported.left_out += 1;
             continue;

@@ -162,6 +162,13 @@ fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> R
     if let Some((how, at)) = &held.left {
         say!("    left the list on {at} ({how})");
     }
+    if let Some((asked, confirmed, consent, evidence)) = &held.joined {
+        let confirmed = confirmed.as_deref().map_or_else(
+            || "not confirmed".to_owned(),
+            |at| format!("confirmed on {at}"),
+        );
+        say!("    asked to join on {asked} ({evidence}), {confirmed}, consenting to: {consent}");
+    }
     if let Some((sections, at, evidence)) = &held.chose {
         say!("    chose the sections {sections} on {at} ({evidence})");
     }

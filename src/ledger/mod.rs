@@ -69,6 +69,7 @@ mod preferences;
 pub mod readers;
 pub mod reports;
 mod schema;
+pub mod subscriptions;
 mod writer;
 
 use std::path::{Path, PathBuf};

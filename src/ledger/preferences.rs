@@ -65,6 +65,7 @@ impl Ledger {
     pub fn preferences(&self, list: &str) -> Result<Preferences, LedgerError> {
         let mut prefs = self.asked(list)?;
         prefs.list = list.to_owned();
+        prefs.joined = self.joined(list)?;
         if !prefs.forgotten.is_empty() {
             prefs.forget_key = self.forget_key()?;
         }

@@ -35,6 +35,10 @@ pub struct Held {
     /// That they left the list: how (the one-click link, by hand, a
     /// bounce) and when.
     pub left: Option<(String, String)>,
+    /// Their own request to join, if they made one: when they asked, when
+    /// they confirmed (if they did), the consent sentence as shown, and
+    /// the page it was made on.
+    pub joined: Option<(String, Option<String>, String, String)>,
     /// The sections they chose themselves, when, and on what page.
     pub chose: Option<(String, String, String)>,
     /// The sections they stopped, with when.
@@ -65,6 +69,7 @@ impl Held {
         self.left.is_none()
             && self.forgotten.is_none()
             && self.chose.is_none()
+            && self.joined.is_none()
             && self.stopped.is_empty()
             && self.deliveries.is_empty()
             && self.reports.is_empty()
@@ -93,6 +98,18 @@ impl Ledger {
                 "SELECT sections, at, evidence FROM choices WHERE list = ?1 AND address = ?2",
                 params![list, address],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(err)?;
+        let joined = db
+            .query_row(
+                "SELECT requested_at, confirmed_at, consent, evidence FROM subscriptions WHERE list = ?1 AND address = ?2",
+                params![list, address],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
             .map(Some)
             .or_else(|e| match e {
@@ -140,6 +157,7 @@ impl Ledger {
         let forgotten = self.forgotten_at(list, address)?;
         Ok(Held {
             left,
+            joined,
             chose,
             stopped,
             deliveries,
@@ -244,6 +262,11 @@ impl Ledger {
             .map_err(err)?
             + tx.execute(
                 "DELETE FROM choices WHERE list = ?1 AND address = ?2",
+                params![list, address],
+            )
+            .map_err(err)?
+            + tx.execute(
+                "DELETE FROM subscriptions WHERE list = ?1 AND address = ?2",
                 params![list, address],
             )
             .map_err(err)?;

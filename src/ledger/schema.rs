@@ -77,6 +77,18 @@ CREATE TABLE IF NOT EXISTS choices (
     evidence TEXT NOT NULL,
     PRIMARY KEY (list, address)
 );
+CREATE TABLE IF NOT EXISTS subscriptions (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    name TEXT,
+    sections TEXT NOT NULL,
+    consent TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    mailed_at TEXT,
+    confirmed_at TEXT,
+    PRIMARY KEY (list, address)
+);
 CREATE TABLE IF NOT EXISTS keys (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -111,7 +123,7 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     // whose tables are those of version 1; version 2 adds `reports` (the
     // bounces and complaints read): `IF NOT EXISTS` makes each right.
     // Version 3 adds columns to tables an older file has; version 4 makes
-    // `reports` again; version 5 adds `forgotten`, `choices` and `keys`.
+    // `reports` again; version 5 adds `forgotten`, `choices`, `subscriptions` and `keys`.
     let (reports, with_reason): (bool, bool) = db.query_row(
         "SELECT COUNT(*) > 0, COALESCE(SUM(name = 'reason'), 0) > 0 FROM pragma_table_info('reports')",
         [],

@@ -879,3 +879,122 @@ fn a_reader_chooses_their_sections_on_their_own_page_and_the_next_send_follows()
         "{text}"
     );
 }
+
+#[test]
+fn a_reader_who_joined_and_confirmed_is_served_their_sections_and_their_consent_is_kept() {
+    use breves::address::Key;
+    use breves::ledger::subscriptions::Request;
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+         topics = { cybersecurite = \"Cybersécurité\", spatial = \"Spatial\" }\n\
+         [[member]]\nemail = \"a@example.org\"\ninterests = [\"spatial\"]\n",
+    )
+    .expect("list");
+    let ledger_path = dir.path().join("ledger.sqlite3");
+    let ledger = breves::ledger::Ledger::open(&ledger_path).expect("ledger");
+    let sections = ["cybersecurite".to_owned()];
+    let consent = "J’accepte de recevoir Brèves numériques à cette adresse.";
+    for (address, confirm) in [
+        ("nouvelle@example.org", true),
+        ("attente@example.org", false),
+    ] {
+        let key = Key::from_text(address);
+        let request = Request {
+            name: Some("Nouvelle Lectrice"),
+            sections: &sections,
+            consent,
+            evidence: "https://breves.example.fr/desabonnement/abonnement",
+        };
+        assert!(
+            ledger
+                .request_subscription("essai", &key, &request)
+                .expect("request")
+        );
+        if confirm {
+            assert!(ledger.confirm_subscription("essai", &key).expect("confirm"));
+        }
+    }
+    drop(ledger);
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_owned();
+    // The next dry run serves the file's member and the confirmed reader,
+    // with the section she chose; the unconfirmed request is on no list.
+    let out = tempdir();
+    let run = breves_with(
+        [
+            "send".to_owned(),
+            common::ISSUE.to_owned(),
+            "--subscribers".to_owned(),
+            path(&list),
+            "--dry-run".to_owned(),
+            path(out.path()),
+            "--ledger".to_owned(),
+            path(&ledger_path),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let names: Vec<String> = eml_files(out.path())
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["a_at_example.org.eml", "nouvelle_at_example.org.eml"],
+        "{run:?}"
+    );
+    let bytes = fs::read(out.path().join("nouvelle_at_example.org.eml")).expect("eml");
+    let message = parse(&bytes);
+    let text = message.body_text(0).expect("text").into_owned();
+    assert!(
+        text.contains("CYBERSÉCURITÉ") && !text.contains("\nSPATIAL\r\n"),
+        "{text}"
+    );
+    assert!(
+        message
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.name())
+            .is_some_and(|n| n == "Nouvelle Lectrice")
+    );
+    // What is held about her says when and how she consented.
+    let show = breves_with(
+        [
+            "subscribers".to_owned(),
+            "show".to_owned(),
+            "nouvelle@example.org".to_owned(),
+            "--subscribers".to_owned(),
+            path(&list),
+            "--ledger".to_owned(),
+            path(&ledger_path),
+        ],
+        &[],
+    );
+    assert!(
+        show.stdout.contains("  not in the list file\n")
+            && show
+                .stdout
+                .contains("(https://breves.example.fr/desabonnement/abonnement), confirmed on ")
+            && show.stdout.contains(&format!("consenting to: {consent}\n")),
+        "{show:?}"
+    );
+    // The export folds her into the file.
+    let export = breves_with(
+        [
+            "subscribers".to_owned(),
+            "export".to_owned(),
+            "--subscribers".to_owned(),
+            path(&list),
+            "--ledger".to_owned(),
+            path(&ledger_path),
+        ],
+        &[],
+    );
+    assert_eq!(
+        export.stdout,
+        "email,name,interests\na@example.org,,spatial\nnouvelle@example.org,Nouvelle Lectrice,cybersecurite\n",
+        "{export:?}"
+    );
+}

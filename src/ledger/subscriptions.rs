@@ -1,0 +1,199 @@
+//! Readers who join the list by themselves: a request (its sections, the
+//! consent sentence as shown, where it was made), then its confirmation
+//! from the link mailed to the address. Until confirmed, the reader is on
+//! no list; once confirmed, every send serves them the sections they chose,
+//! as if the list file named them ([`crate::select::Preferences::joined`]).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Ledger, LedgerError, now};
+use crate::address::Key;
+
+/// A request to join, as the form gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// Their name, if they gave one.
+    pub name: Option<&'a str>,
+    /// The sections they chose.
+    pub sections: &'a [String],
+    /// The consent sentence, as the form showed it.
+    pub consent: &'a str,
+    /// Where the request was made (the form's address).
+    pub evidence: &'a str,
+}
+
+/// The least time between two confirmation messages to one address.
+pub const RESEND_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+impl Ledger {
+    /// Records a request to join `list`; whether a confirmation message
+    /// should go now: not for an address that joined already, nor within
+    /// [`RESEND_AFTER`] of the last one mailed (the request is recorded
+    /// all the same, its sections the latest).
+    pub fn request_subscription(
+        &self,
+        list: &str,
+        address: &Key,
+        request: &Request<'_>,
+    ) -> Result<bool, LedgerError> {
+        let db = self.db();
+        let err = |e| self.err(e);
+        let known: Option<(Option<String>, Option<String>)> = db
+            .query_row(
+                "SELECT mailed_at, confirmed_at FROM subscriptions WHERE list = ?1 AND address = ?2",
+                params![list, address],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some((_, Some(_))) = known {
+            return Ok(false);
+        }
+        let now = chrono::Utc::now();
+        let recent = known
+            .and_then(|(mailed, _)| mailed)
+            .and_then(|m| chrono::DateTime::parse_from_rfc3339(&m).ok())
+            .is_some_and(|m| now.signed_duration_since(m) < RESEND_AFTER);
+        db.execute(
+            "INSERT INTO subscriptions (list, address, name, sections, consent, evidence, requested_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (list, address) DO UPDATE SET name = excluded.name, sections = excluded.sections,
+               consent = excluded.consent, evidence = excluded.evidence, requested_at = excluded.requested_at",
+            params![
+                list,
+                address,
+                request.name,
+                request.sections.join(" "),
+                request.consent,
+                request.evidence,
+                now.to_rfc3339()
+            ],
+        )
+        .map_err(err)?;
+        Ok(!recent)
+    }
+
+    /// Records that the confirmation message to `address` went out.
+    pub fn confirmation_mailed(&self, list: &str, address: &Key) -> Result<(), LedgerError> {
+        self.db()
+            .execute(
+                "UPDATE subscriptions SET mailed_at = ?3 WHERE list = ?1 AND address = ?2",
+                params![list, address, now()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Confirms the request of `address` (its link was followed): from now
+    /// on they are a reader of `list` with the sections they chose; a
+    /// reader who had left comes back. Whether there was a request to
+    /// confirm.
+    pub fn confirm_subscription(&self, list: &str, address: &Key) -> Result<bool, LedgerError> {
+        let mut db = self.db();
+        let err = |e| self.err(e);
+        let tx = db.transaction().map_err(err)?;
+        let sections: Option<String> = tx
+            .query_row(
+                "SELECT sections FROM subscriptions WHERE list = ?1 AND address = ?2",
+                params![list, address],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        let Some(sections) = sections else {
+            return Ok(false);
+        };
+        tx.execute(
+            "UPDATE subscriptions SET confirmed_at = COALESCE(confirmed_at, ?3) WHERE list = ?1 AND address = ?2",
+            params![list, address, now()],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM suppressions WHERE list = ?1 AND address = ?2",
+            params![list, address],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM section_opt_outs WHERE list = ?1 AND address = ?2",
+            params![list, address],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT INTO choices VALUES (?1, ?2, ?3, ?4, 'the confirmed subscription')
+             ON CONFLICT (list, address) DO UPDATE SET sections = excluded.sections, at = excluded.at, evidence = excluded.evidence",
+            params![list, address, sections, now()],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(true)
+    }
+
+    /// The readers who joined `list` by themselves and confirmed: their
+    /// key and name, in the order they joined.
+    pub(crate) fn joined(&self, list: &str) -> Result<Vec<(Key, Option<String>)>, LedgerError> {
+        let db = self.db();
+        let mut rows = db
+            .prepare(
+                "SELECT address, name FROM subscriptions WHERE list = ?1 AND confirmed_at IS NOT NULL ORDER BY confirmed_at, address",
+            )
+            .map_err(|e| self.err(e))?;
+        rows.query_map(params![list], |row| Ok((row.get(0)?, row.get(1)?)))
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_confirmed_once_and_mailed_at_most_once_an_hour() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger");
+        let a = Key::from_text("nouvelle@example.org");
+        let sections = ["spatial".to_owned()];
+        let request = Request {
+            name: Some("Nouvelle"),
+            sections: &sections,
+            consent: "J’accepte de recevoir la lettre.",
+            evidence: "https://breves.example.fr/desabonnement/abonnement",
+        };
+        assert!(
+            ledger
+                .request_subscription("l", &a, &request)
+                .expect("request")
+        );
+        ledger.confirmation_mailed("l", &a).expect("mailed");
+        assert!(
+            !ledger
+                .request_subscription("l", &a, &request)
+                .expect("request"),
+            "not again within the hour"
+        );
+        assert!(
+            ledger.joined("l").expect("joined").is_empty(),
+            "on no list until confirmed"
+        );
+        assert!(ledger.confirm_subscription("l", &a).expect("confirm"));
+        assert_eq!(
+            ledger.joined("l").expect("joined"),
+            [(a.clone(), Some("Nouvelle".to_owned()))]
+        );
+        assert_eq!(
+            ledger.preferences("l").expect("prefs").chosen[&a],
+            ["spatial"]
+        );
+        assert!(
+            !ledger
+                .request_subscription("l", &a, &request)
+                .expect("request"),
+            "a member already"
+        );
+        assert!(
+            !ledger
+                .confirm_subscription("l", &Key::from_text("x@example.org"))
+                .expect("confirm")
+        );
+    }
+}
