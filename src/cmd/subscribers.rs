@@ -14,28 +14,41 @@ pub struct Args {
     action: Action,
 }
 
+/// The list and the ledger every action reads.
+#[derive(clap::Args)]
+struct Place {
+    /// The subscriber list.
+    #[arg(long, short = 's', value_name = "LIST")]
+    subscribers: PathBuf,
+    /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
+}
+
+impl Place {
+    /// The list, the ledger, and the ledger's path.
+    fn open(self) -> Result<(List, Ledger, PathBuf)> {
+        let (list, _) = List::load(&self.subscribers)?;
+        let path = self.ledger.unwrap_or_else(ledger::default_path);
+        let ledger = Ledger::open(&path)?;
+        Ok((list, ledger, path))
+    }
+}
+
 #[derive(clap::Subcommand)]
 enum Action {
-    /// Everything held about one reader: their row in the list, whether they left, the sections they stopped, every delivery and every report (a request for access).
+    /// Everything held about one reader: their row in the list, whether they joined or left, the sections they chose or stopped, every delivery and every report (a request for access).
     Show {
         /// The reader's address.
         #[arg(value_name = "EMAIL")]
         address: String,
-        /// The subscriber list.
-        #[arg(long, short = 's', value_name = "LIST")]
-        subscribers: PathBuf,
-        /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
-        #[arg(long, value_name = "FILE")]
-        ledger: Option<PathBuf>,
+        #[command(flatten)]
+        place: Place,
     },
-    /// Write the list as the next send would take it, as CSV (email,name,interests): the members less those who left, with the sections they stopped taken out, to fold back into the members file.
+    /// Write the list as the next send would take it, as CSV (email,name,interests): the members less those who left, with the sections they chose or stopped, and those who joined, to fold back into the members file.
     Export {
-        /// The subscriber list.
-        #[arg(long, short = 's', value_name = "LIST")]
-        subscribers: PathBuf,
-        /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
-        #[arg(long, value_name = "FILE")]
-        ledger: Option<PathBuf>,
+        #[command(flatten)]
+        place: Place,
         /// The CSV file to write (readable by its owner only) [default: standard output].
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -45,44 +58,31 @@ enum Action {
         /// The reader's address.
         #[arg(value_name = "EMAIL")]
         address: String,
-        /// The subscriber list.
-        #[arg(long, short = 's', value_name = "LIST")]
-        subscribers: PathBuf,
-        /// The ledger [default: $BREVES_LEDGER, else ~/.local/state/breves/ledger.sqlite3].
-        #[arg(long, value_name = "FILE")]
-        ledger: Option<PathBuf>,
+        #[command(flatten)]
+        place: Place,
     },
 }
 
 /// Runs `breves subscribers`.
 pub fn run(args: Args) -> Result<ExitStatus> {
     match args.action {
-        Action::Show {
-            address,
-            subscribers,
-            ledger,
-        } => show(&address, &subscribers, ledger),
-        Action::Forget {
-            address,
-            subscribers,
-            ledger,
-        } => forget(&address, &subscribers, ledger),
-        Action::Export {
-            subscribers,
-            ledger,
-            out,
-        } => export(&subscribers, ledger, out),
+        Action::Show { address, place } => show(&address, place),
+        Action::Forget { address, place } => forget(&address, place),
+        Action::Export { place, out } => export(place, out),
     }
 }
 
-fn export(
-    subscribers: &std::path::Path,
-    ledger: Option<PathBuf>,
-    out: Option<PathBuf>,
-) -> Result<ExitStatus> {
-    let (list, _) = List::load(subscribers)?;
-    let path = ledger.unwrap_or_else(ledger::default_path);
-    let preferences = Ledger::open(&path)?.preferences(&list.id)?;
+/// The address typed, checked.
+fn address_of(text: &str) -> Result<lettre::Address> {
+    parse_address(text).map_err(|reason| Error::InvalidAddress {
+        text: text.to_owned(),
+        reason,
+    })
+}
+
+fn export(place: Place, out: Option<PathBuf>) -> Result<ExitStatus> {
+    let (list, ledger, _) = place.open()?;
+    let preferences = ledger.preferences(&list.id)?;
     let exported = match &out {
         Some(file) => {
             let created =
@@ -109,19 +109,11 @@ fn export(
     Ok(ExitStatus::Success)
 }
 
-fn forget(
-    text: &str,
-    subscribers: &std::path::Path,
-    ledger: Option<PathBuf>,
-) -> Result<ExitStatus> {
-    let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
-        text: text.to_owned(),
-        reason,
-    })?;
-    let (list, _) = List::load(subscribers)?;
-    let path = ledger.unwrap_or_else(ledger::default_path);
+fn forget(text: &str, place: Place) -> Result<ExitStatus> {
+    let address = address_of(text)?;
+    let (list, ledger, path) = place.open()?;
     let key = Key::of(&address);
-    let erased = Ledger::open(&path)?.forget(&list.id, &key)?;
+    let erased = ledger.forget(&list.id, &key)?;
     say!(
         "{key} is forgotten by the ledger {}: {} delivery(ies), {} report(s) and {} preference(s) erased; only a keyed hash is kept, so that no send of the list {} mails them again.",
         path.display(),
@@ -140,15 +132,11 @@ fn forget(
     Ok(ExitStatus::Success)
 }
 
-fn show(text: &str, subscribers: &std::path::Path, ledger: Option<PathBuf>) -> Result<ExitStatus> {
-    let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
-        text: text.to_owned(),
-        reason,
-    })?;
-    let (list, _) = List::load(subscribers)?;
-    let path = ledger.unwrap_or_else(ledger::default_path);
+fn show(text: &str, place: Place) -> Result<ExitStatus> {
+    let address = address_of(text)?;
+    let (list, ledger, path) = place.open()?;
     let key = Key::of(&address);
-    let held = Ledger::open(&path)?.held(&list.id, &key)?;
+    let held = ledger.held(&list.id, &key)?;
     say!("{key}, on the list {}:", list.id);
     print_row(&list, address.as_ref())?;
     say!("  in the ledger {}:", path.display());

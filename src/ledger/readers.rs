@@ -4,7 +4,7 @@
 //! at their request, keeping only a keyed hash so that they are never
 //! mailed again.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::reports::Recorded;
 use super::{Ledger, LedgerError};
@@ -87,11 +87,7 @@ impl Ledger {
                 params![list, address],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
+            .optional()
             .map_err(err)?;
         let chose = db
             .query_row(
@@ -99,11 +95,7 @@ impl Ledger {
                 params![list, address],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
+            .optional()
             .map_err(err)?;
         let joined = db
             .query_row(
@@ -111,11 +103,7 @@ impl Ledger {
                 params![list, address],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
+            .optional()
             .map_err(err)?;
         let stopped = db
             .prepare(
@@ -174,11 +162,7 @@ impl Ledger {
             .query_row("SELECT value FROM keys WHERE name = 'forget'", [], |row| {
                 row.get(0)
             })
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
+            .optional()
             .map_err(|e| self.err(e))?;
         if let Some(key) = known {
             return Ok(key);
@@ -217,11 +201,7 @@ impl Ledger {
                 params![list, hash.as_slice()],
                 |row| row.get(0),
             )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })
+            .optional()
             .map_err(|e| self.err(e))
     }
 
