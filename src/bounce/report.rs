@@ -986,15 +986,21 @@ fn from_a_system(message: &mail_parser::Message<'_>) -> bool {
         || from_raw.contains("<>")
 }
 
+/// The lines of `text`, and the index of the first that names `address`
+/// (lowercase), if one does.
+fn line_about<'t>(text: &'t str, address: &str) -> Option<(Vec<&'t str>, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.to_ascii_lowercase().contains(address))?;
+    Some((lines, at))
+}
+
 /// The lines of `text` about `address`: from its line on, until a blank
 /// line or another of `others` (at most twelve lines), on one line.
 fn about(text: &str, address: &str, others: &[String]) -> String {
     let lower_address = address.to_ascii_lowercase();
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(at) = lines
-        .iter()
-        .position(|l| l.to_ascii_lowercase().contains(&lower_address))
-    else {
+    let Some((lines, at)) = line_about(text, &lower_address) else {
         return String::new();
     };
     let mut taken = vec![lines[at]];
@@ -1035,11 +1041,7 @@ fn starts_with_code(line: &str) -> bool {
 /// (`>>> RCPT To:<a@example.org>`, `<<< 550 …`).
 fn before(text: &str, address: &str, others: &[String]) -> String {
     let lower_address = address.to_ascii_lowercase();
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(at) = lines
-        .iter()
-        .position(|l| l.to_ascii_lowercase().contains(&lower_address))
-    else {
+    let Some((lines, at)) = line_about(text, &lower_address) else {
         return String::new();
     };
     let mut taken = Vec::new();
