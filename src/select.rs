@@ -329,6 +329,21 @@ pub fn export(
     Ok(exported)
 }
 
+/// [`export`] to `file`, made anew and readable by its owner only (it
+/// holds addresses); a link planted at its name is replaced.
+pub fn export_file(
+    list: &List,
+    preferences: &Preferences,
+    file: &std::path::Path,
+) -> crate::Result<Exported> {
+    let created =
+        crate::folder::create_fresh(file, true).map_err(|source| crate::Error::Write {
+            path: file.to_path_buf(),
+            source,
+        })?;
+    export(list, preferences, std::io::BufWriter::new(created), file)
+}
+
 /// Parses `--interests id,id,…` against an issue's sections; nothing
 /// named means every section.
 pub fn parse_interests(issue: &Issue, text: &str) -> crate::Result<Selection> {

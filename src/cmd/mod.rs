@@ -21,6 +21,14 @@ use breves::issue::Issue;
 use breves::subscribers::{Invalid, List};
 use chrono::{DateTime, FixedOffset};
 
+/// The address typed, checked.
+pub fn address_of(text: &str) -> breves::Result<lettre::Address> {
+    breves::address::parse_address(text).map_err(|reason| Error::InvalidAddress {
+        text: text.to_owned(),
+        reason,
+    })
+}
+
 /// Whether to colour what goes to standard error.
 pub fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()

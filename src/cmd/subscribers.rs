@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use breves::address::{Key, parse_address};
+use breves::address::Key;
 use breves::ledger::{self, Ledger};
 use breves::subscribers::List;
-use breves::{Error, ExitStatus, Result};
+use breves::{ExitStatus, Result};
 
 /// Arguments of `breves subscribers`.
 #[derive(clap::Args)]
@@ -72,26 +72,11 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     }
 }
 
-/// The address typed, checked.
-fn address_of(text: &str) -> Result<lettre::Address> {
-    parse_address(text).map_err(|reason| Error::InvalidAddress {
-        text: text.to_owned(),
-        reason,
-    })
-}
-
 fn export(place: Place, out: Option<PathBuf>) -> Result<ExitStatus> {
     let (list, ledger, _) = place.open()?;
     let preferences = ledger.preferences(&list.id)?;
     let exported = match &out {
-        Some(file) => {
-            let created =
-                breves::folder::create_fresh(file, true).map_err(|source| Error::Write {
-                    path: file.clone(),
-                    source,
-                })?;
-            breves::select::export(&list, &preferences, std::io::BufWriter::new(created), file)?
-        }
+        Some(file) => breves::select::export_file(&list, &preferences, file)?,
         None => breves::select::export(
             &list,
             &preferences,
@@ -110,7 +95,7 @@ fn export(place: Place, out: Option<PathBuf>) -> Result<ExitStatus> {
 }
 
 fn forget(text: &str, place: Place) -> Result<ExitStatus> {
-    let address = address_of(text)?;
+    let address = super::address_of(text)?;
     let (list, ledger, path) = place.open()?;
     let key = Key::of(&address);
     let erased = ledger.forget(&list.id, &key)?;
@@ -133,7 +118,7 @@ fn forget(text: &str, place: Place) -> Result<ExitStatus> {
 }
 
 fn show(text: &str, place: Place) -> Result<ExitStatus> {
-    let address = address_of(text)?;
+    let address = super::address_of(text)?;
     let (list, ledger, path) = place.open()?;
     let key = Key::of(&address);
     let held = ledger.held(&list.id, &key)?;

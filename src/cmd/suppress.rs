@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use breves::address::{Key, parse_address};
+use breves::address::Key;
 use breves::ledger::{self, Ledger};
 use breves::subscribers::List;
-use breves::{Error, ExitStatus, Result};
+use breves::{ExitStatus, Result};
 
 /// Arguments of `breves suppress`.
 #[derive(clap::Args)]
@@ -30,10 +30,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let (list, _) = List::load(&args.subscribers)?;
     let ledger = Ledger::open(&args.ledger.unwrap_or_else(ledger::default_path))?;
     for text in &args.addresses {
-        let address = parse_address(text).map_err(|reason| Error::InvalidAddress {
-            text: text.clone(),
-            reason,
-        })?;
+        let address = super::address_of(text)?;
         if args.undo {
             match ledger.unsuppress(&list.id, &Key::of(&address))? {
                 Some(why) => say!(

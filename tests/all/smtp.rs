@@ -116,6 +116,19 @@ impl Sender {
         command
     }
 
+    /// `breves ARGS --subscribers LIST --ledger LEDGER`: a command about
+    /// the readers of `list` in this ledger.
+    fn readers(&self, list: &Path, args: &[&str]) -> Run {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend([
+            "--subscribers".to_owned(),
+            list.display().to_string(),
+            "--ledger".to_owned(),
+            self.ledger().display().to_string(),
+        ]);
+        breves_with(all, &[])
+    }
+
     fn status(&self, list: &Path) -> Run {
         common::status(list, &self.ledger())
     }
@@ -1419,32 +1432,9 @@ fn everything_held_about_a_reader_is_shown_to_them_and_nothing_of_others() {
     let out = run.send(&list, &sink.plain_url(), &[], &[]);
     assert_eq!(out.code, 0, "{out:?}");
     let ledger = run.ledger();
-    let suppress = common::breves_with(
-        [
-            "suppress".to_owned(),
-            "abonne1@example.org".to_owned(),
-            "--subscribers".to_owned(),
-            list.display().to_string(),
-            "--ledger".to_owned(),
-            ledger.display().to_string(),
-        ],
-        &[],
-    );
+    let suppress = run.readers(&list, &["suppress", "abonne1@example.org"]);
     assert_eq!(suppress.code, 0, "{suppress:?}");
-    let show = |who: &str| {
-        common::breves_with(
-            [
-                "subscribers".to_owned(),
-                "show".to_owned(),
-                who.to_owned(),
-                "--subscribers".to_owned(),
-                list.display().to_string(),
-                "--ledger".to_owned(),
-                ledger.display().to_string(),
-            ],
-            &[],
-        )
-    };
+    let show = |who: &str| run.readers(&list, &["subscribers", "show", who]);
     // Times as the ledger writes them, replaced to compare whole outputs.
     let timeless = |text: &str| {
         text.split(' ')
@@ -1488,18 +1478,7 @@ fn a_forgotten_reader_leaves_no_trace_in_the_ledger_and_is_never_mailed_again() 
     let out = run.send(&list, &sink.plain_url(), &[], &[]);
     assert_eq!(out.code, 0, "{out:?}");
     let ledger = run.ledger();
-    let forget = common::breves_with(
-        [
-            "subscribers".to_owned(),
-            "forget".to_owned(),
-            "abonne1@example.org".to_owned(),
-            "--subscribers".to_owned(),
-            list.display().to_string(),
-            "--ledger".to_owned(),
-            ledger.display().to_string(),
-        ],
-        &[],
-    );
+    let forget = run.readers(&list, &["subscribers", "forget", "abonne1@example.org"]);
     assert_eq!(
         (forget.code, forget.stdout.as_str(), forget.stderr.as_str()),
         (
@@ -1566,33 +1545,17 @@ fn a_forgotten_reader_leaves_no_trace_in_the_ledger_and_is_never_mailed_again() 
 fn the_export_is_the_list_the_next_send_takes_and_reads_back_as_a_members_file() {
     let run = Sender::new();
     let list = run.list(3);
-    let ledger = run.ledger().display().to_string();
-    let list_text = list.display().to_string();
-    let suppress = breves_with(
-        [
-            "suppress",
-            "abonne1@example.org",
-            "--subscribers",
-            &list_text,
-            "--ledger",
-            &ledger,
-        ],
-        &[],
-    );
+    let suppress = run.readers(&list, &["suppress", "abonne1@example.org"]);
     assert_eq!(suppress.code, 0, "{suppress:?}");
     let csv = run.dir.path().join("export.csv");
-    let export = breves_with(
-        [
+    let export = run.readers(
+        &list,
+        &[
             "subscribers",
             "export",
-            "--subscribers",
-            &list_text,
-            "--ledger",
-            &ledger,
             "--out",
             csv.to_str().expect("utf-8"),
         ],
-        &[],
     );
     assert_eq!(
         (export.code, export.stdout.as_str(), export.stderr.as_str()),
