@@ -367,7 +367,9 @@ mod tests {
             )
             .expect("the whole request is taken");
             let mut answer = String::new();
-            stream.read_to_string(&mut answer).expect("the answer is read");
+            stream
+                .read_to_string(&mut answer)
+                .expect("the answer is read");
             assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
         }
     }
