@@ -66,6 +66,7 @@ pub mod markdown;
 pub mod message;
 pub mod plan;
 pub mod preview;
+pub mod readers;
 pub mod reason;
 pub mod render;
 pub mod select;

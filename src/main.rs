@@ -63,8 +63,9 @@ enum Command {
     Suppress(cmd::suppress::Args),
     /// What breves holds about a reader (`subscribers show EMAIL`).
     Subscribers(cmd::subscribers::Args),
-    /// Answer the unsubscription links (one-click POST, and a page for a plain GET).
-    UnsubscribeServer(cmd::unsubscribe_server::Args),
+    /// Serve readers: the unsubscription links, each reader's page, and the subscription form with its confirmations.
+    #[command(alias = "unsubscribe-server")]
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -94,7 +95,7 @@ fn main() -> ExitCode {
             Command::Status(args) => cmd::status::run(args),
             Command::Bounces(args) => cmd::bounces::run(args).await,
             Command::Suppress(args) => cmd::suppress::run(args),
-            Command::UnsubscribeServer(args) => cmd::unsubscribe_server::run(args).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
             Command::Subscribers(args) => cmd::subscribers::run(args),
         }
     });

@@ -308,6 +308,9 @@ impl EncodedDigest {
 /// parts and their MIME headers.
 pub struct Dkim {
     config: DkimConfig,
+    /// The same key over the headers of a plain message of the list's
+    /// own (a subscription's confirmation): no list headers.
+    plain: DkimConfig,
 }
 
 impl std::fmt::Debug for Dkim {
@@ -352,22 +355,11 @@ impl Dkim {
         domain: &str,
         list: &List,
     ) -> std::result::Result<Dkim, String> {
-        let key = key.trim();
-        let algorithm = if key.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
-            DkimSigningAlgorithm::Rsa
-        } else if key.starts_with("-----BEGIN") {
-            return Err(
-                "the DKIM key must be an RSA key in PKCS#1 PEM (BEGIN RSA PRIVATE KEY) or an Ed25519 seed in base64; convert it with `openssl pkey -traditional`".into(),
-            );
-        } else {
-            DkimSigningAlgorithm::Ed25519
-        };
-        let signing_key = DkimSigningKey::new(key, algorithm)
-            .map_err(|e| format!("the DKIM key cannot be read: {e}"))?;
         let mut headers = vec!["From", "To", "Subject", "Date", "Message-ID"];
         if list.reply_to.is_some() {
             headers.push("Reply-To");
         }
+        let plain = [headers.as_slice(), &["MIME-Version"]].concat();
         headers.push("List-Id");
         if list.unsubscribe_url.is_some() || list.unsubscribe.is_some() {
             headers.push("List-Unsubscribe");
@@ -380,21 +372,49 @@ impl Dkim {
         // would never verify (seen with dkimpy).
         headers.push("MIME-Version");
         Ok(Dkim {
-            config: DkimConfig::new(
-                selector.to_owned(),
-                domain.to_owned(),
-                signing_key,
-                headers
-                    .into_iter()
-                    .map(HeaderName::new_from_ascii_str)
-                    .collect(),
-                DkimCanonicalization {
-                    header: DkimCanonicalizationType::Relaxed,
-                    body: DkimCanonicalizationType::Relaxed,
-                },
-            ),
+            config: dkim_config(key, selector, domain, &headers)?,
+            plain: dkim_config(key, selector, domain, &plain)?,
         })
     }
+
+    /// Signs a plain message of the list's own (no list headers).
+    pub(crate) fn sign_plain(&self, message: &mut Message) {
+        message.sign(&self.plain);
+    }
+}
+
+/// lettre's DKIM settings for `key` over `headers`, relaxed both ways.
+fn dkim_config(
+    key: &str,
+    selector: &str,
+    domain: &str,
+    headers: &[&'static str],
+) -> std::result::Result<DkimConfig, String> {
+    let key = key.trim();
+    let algorithm = if key.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        DkimSigningAlgorithm::Rsa
+    } else if key.starts_with("-----BEGIN") {
+        return Err(
+            "the DKIM key must be an RSA key in PKCS#1 PEM (BEGIN RSA PRIVATE KEY) or an Ed25519 seed in base64; convert it with `openssl pkey -traditional`".into(),
+        );
+    } else {
+        DkimSigningAlgorithm::Ed25519
+    };
+    let signing_key = DkimSigningKey::new(key, algorithm)
+        .map_err(|e| format!("the DKIM key cannot be read: {e}"))?;
+    Ok(DkimConfig::new(
+        selector.to_owned(),
+        domain.to_owned(),
+        signing_key,
+        headers
+            .iter()
+            .map(|h| HeaderName::new_from_ascii_str(h))
+            .collect(),
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
+    ))
 }
 
 /// A header written as given, on one line where it fits: folding

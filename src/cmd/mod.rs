@@ -7,10 +7,10 @@ pub mod preview;
 pub mod progress;
 pub mod report;
 pub mod send;
+pub mod serve;
 pub mod status;
 pub mod subscribers;
 pub mod suppress;
-pub mod unsubscribe_server;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -20,6 +20,64 @@ use breves::diagnostics::Problems;
 use breves::issue::Issue;
 use breves::subscribers::{Invalid, List};
 use chrono::{DateTime, FixedOffset};
+
+/// How to reach the relay and sign for the list: what `send` and `serve`
+/// share.
+#[derive(clap::Args)]
+pub struct RelayArgs {
+    /// Send through this relay: smtps://host:465, smtp://host:587 (STARTTLS), or
+    /// smtp://127.0.0.1:2525?tls=none for a local relay. The password comes from
+    /// BREVES_SMTP_PASSWORD, the user from the URL or BREVES_SMTP_USER.
+    #[arg(long, value_name = "URL", env = "BREVES_SMTP_URL")]
+    pub smtp: Option<String>,
+    /// An extra certificate authority (PEM) to trust for the relay's certificate.
+    #[arg(long, value_name = "FILE", env = "BREVES_SMTP_CA")]
+    pub smtp_ca: Option<std::path::PathBuf>,
+    /// Sign each message with DKIM using this private key (RSA in PKCS#1 PEM,
+    /// or an Ed25519 seed in base64); selector and domain from the list.
+    #[arg(long, value_name = "FILE", env = "BREVES_DKIM_KEY")]
+    pub dkim_key: Option<std::path::PathBuf>,
+    /// The DKIM selector, instead of the list's `dkim_selector`.
+    #[arg(long, value_name = "NAME")]
+    pub dkim_selector: Option<String>,
+    /// The DKIM signing domain, instead of the list's `dkim_domain` (default:
+    /// the sender's domain).
+    #[arg(long, value_name = "DOMAIN")]
+    pub dkim_domain: Option<String>,
+}
+
+impl RelayArgs {
+    /// The DKIM signer of `list`'s messages, if a key is given.
+    pub fn dkim(&self, list: &List) -> breves::Result<Option<breves::message::Dkim>> {
+        let (selector, domain) = (self.dkim_selector.as_deref(), self.dkim_domain.as_deref());
+        self.dkim_key
+            .as_ref()
+            .map(|path| breves::message::Dkim::for_list(path, selector, domain, list))
+            .transpose()
+    }
+
+    /// The relay of `--smtp` (`None` without it), greeted as the list's
+    /// domain, waiting `timeout` at any one step.
+    pub async fn relay(
+        &self,
+        list: &List,
+        timeout: std::time::Duration,
+    ) -> breves::Result<Option<breves::deliver::smtp::Relay>> {
+        use breves::deliver::smtp::{Relay, RelayConfig};
+        let Some(url) = &self.smtp else {
+            return Ok(None);
+        };
+        let mut config = RelayConfig::from_url(
+            url,
+            std::env::var("BREVES_SMTP_USER").ok(),
+            std::env::var("BREVES_SMTP_PASSWORD").ok(),
+        )?;
+        config.timeout = timeout;
+        config.extra_ca = self.smtp_ca.clone();
+        config.hello = list.from.email.domain().to_owned();
+        Ok(Some(Relay::new(config).await?))
+    }
+}
 
 /// The address typed, checked.
 pub fn address_of(text: &str) -> breves::Result<lettre::Address> {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use breves::deliver::smtp::{Relay, RelayConfig};
 use breves::diagnostics::Problems;
 use breves::dispatch::{Options, Report, Retry};
 use breves::issue::Issue;
@@ -35,25 +34,8 @@ pub struct Args {
     /// Write one .eml file per subscriber into DIR instead of sending.
     #[arg(long, value_name = "DIR", conflicts_with = "smtp")]
     dry_run: Option<PathBuf>,
-    /// Send through this relay: smtps://host:465, smtp://host:587 (STARTTLS), or
-    /// smtp://127.0.0.1:2525?tls=none for a local relay. The password comes from
-    /// BREVES_SMTP_PASSWORD, the user from the URL or BREVES_SMTP_USER.
-    #[arg(long, value_name = "URL", env = "BREVES_SMTP_URL")]
-    smtp: Option<String>,
-    /// An extra certificate authority (PEM) to trust for the relay's certificate.
-    #[arg(long, value_name = "FILE", env = "BREVES_SMTP_CA")]
-    smtp_ca: Option<PathBuf>,
-    /// Sign each message with DKIM using this private key (RSA in PKCS#1 PEM,
-    /// or an Ed25519 seed in base64); selector and domain from the list.
-    #[arg(long, value_name = "FILE", env = "BREVES_DKIM_KEY")]
-    dkim_key: Option<PathBuf>,
-    /// The DKIM selector, instead of the list's `dkim_selector`.
-    #[arg(long, value_name = "NAME")]
-    dkim_selector: Option<String>,
-    /// The DKIM signing domain, instead of the list's `dkim_domain` (default:
-    /// the sender's domain).
-    #[arg(long, value_name = "DOMAIN")]
-    dkim_domain: Option<String>,
+    #[command(flatten)]
+    relay: super::RelayArgs,
     /// The ledger that records every delivery [default: $BREVES_LEDGER, else
     /// ~/.local/state/breves/ledger.sqlite3]; a dry run reads it only if given.
     #[arg(long, value_name = "FILE")]
@@ -126,11 +108,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
     let invalid = Invalid::skip_if(args.skip_invalid);
     let (issue, list, mut warnings) = super::load_with(&args.issue, &args.subscribers, invalid)?;
     super::print_left_out(&list.left_out);
-    let (selector, domain) = (args.dkim_selector.as_deref(), args.dkim_domain.as_deref());
-    let dkim = match &args.dkim_key {
-        Some(path) => Some(Dkim::for_list(path, selector, domain, &list)?),
-        None => None,
-    };
+    let dkim = args.relay.dkim(&list)?;
     let status = match &args.dry_run {
         Some(dir) => {
             let preferences = super::preferences(args.ledger.as_deref(), &list)?;
@@ -159,15 +137,10 @@ async fn relay_send(
 ) -> Result<ExitStatus> {
     let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
     let signer = Signer::for_send(list, secret.as_deref())?;
-    let mut config = RelayConfig::from_url(
-        args.smtp.as_deref().unwrap_or_default(),
-        std::env::var("BREVES_SMTP_USER").ok(),
-        std::env::var("BREVES_SMTP_PASSWORD").ok(),
-    )?;
-    config.timeout = args.timeout;
-    config.extra_ca = args.smtp_ca.clone();
-    config.hello = list.from.email.domain().to_owned();
-    let relay = Relay::new(config).await?;
+    let Some(relay) = args.relay.relay(list, args.timeout).await? else {
+        // clap asks for --smtp or --dry-run.
+        return Ok(ExitStatus::Failure);
+    };
     let ledger_path = args.ledger.clone().unwrap_or_else(ledger::default_path);
     let ledger = Arc::new(Ledger::open(&ledger_path)?);
     let request = Request {

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// The version of the schema this breves writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Every table, as version [`VERSION`] has them.
 const SCHEMA: &str = "
@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     requested_at TEXT NOT NULL,
     mailed_at TEXT,
     confirmed_at TEXT,
+    code TEXT,
     PRIMARY KEY (list, address)
 );
 CREATE TABLE IF NOT EXISTS keys (
@@ -106,12 +107,19 @@ DROP TABLE reports_v3;
 ";
 
 /// Columns added since version 1, to tables an older file already has.
-const ADDED: [(&str, &str, &str); 2] = [
+const ADDED: [(&str, &str, &str); 3] = [
     // Version 3: the machine's boot a send last ran under, and the
     // recipients a run has durably set aside to send next (`held`).
     ("sends", "boot", "TEXT"),
     ("deliveries", "held", "INTEGER NOT NULL DEFAULT 0"),
+    // Version 6: the code a confirmation link names a request by.
+    ("subscriptions", "code", "TEXT"),
 ];
+
+/// Indexes on columns [`ADDED`] may have just made.
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS subscriptions_by_code ON subscriptions (list, code);
+";
 
 /// Creates the tables of a new ledger, or brings an older one up to date.
 pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
@@ -123,7 +131,8 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     // whose tables are those of version 1; version 2 adds `reports` (the
     // bounces and complaints read): `IF NOT EXISTS` makes each right.
     // Version 3 adds columns to tables an older file has; version 4 makes
-    // `reports` again; version 5 adds `forgotten`, `choices`, `subscriptions` and `keys`.
+    // `reports` again; version 5 adds `forgotten`, `choices`, `subscriptions` and `keys`;
+    // version 6 adds the `code` of `subscriptions`.
     let (reports, with_reason): (bool, bool) = db.query_row(
         "SELECT COUNT(*) > 0, COALESCE(SUM(name = 'reason'), 0) > 0 FROM pragma_table_info('reports')",
         [],
@@ -150,6 +159,7 @@ pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
             sql.push_str(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind};"));
         }
     }
+    sql.push_str(INDEXES);
     sql.push_str(&format!("PRAGMA user_version = {VERSION}; COMMIT;"));
     db.execute_batch(&sql)
 }
@@ -228,5 +238,34 @@ mod tests {
             [],
         )
         .expect("a refusal of the sender is a kind the table takes");
+    }
+
+    #[test]
+    fn a_ledger_of_version_5_keeps_its_requests_and_gains_their_code() {
+        let db = Connection::open_in_memory().expect("db");
+        db.execute_batch(
+            "CREATE TABLE subscriptions (list TEXT NOT NULL, address TEXT NOT NULL, name TEXT,
+                sections TEXT NOT NULL, consent TEXT NOT NULL, evidence TEXT NOT NULL,
+                requested_at TEXT NOT NULL, mailed_at TEXT, confirmed_at TEXT,
+                PRIMARY KEY (list, address));
+             INSERT INTO subscriptions VALUES ('l', 'a@x.org', NULL, 'spatial', 'oui', 'form', 't', NULL, 't');
+             PRAGMA user_version = 5;",
+        )
+        .expect("version 5");
+        migrate(&db).expect("migrated");
+        let kept: (String, Option<String>) = db
+            .query_row("SELECT sections, code FROM subscriptions", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("the row kept, with a code column");
+        assert_eq!(kept, ("spatial".to_owned(), None));
+        let indexed: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'subscriptions_by_code'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index");
+        assert_eq!(indexed, 1);
     }
 }

@@ -20,6 +20,20 @@ pub struct Request<'a> {
     pub consent: &'a str,
     /// Where the request was made (the form's address).
     pub evidence: &'a str,
+    /// What the confirmation link names the request by: an opaque code
+    /// (a keyed hash of the list and the address), never the address.
+    pub code: &'a str,
+}
+
+/// A request found by its confirmation code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Who asked.
+    pub address: Key,
+    /// The sections they chose, in the list's order.
+    pub sections: Vec<String>,
+    /// Whether it is confirmed already.
+    pub confirmed: bool,
 }
 
 /// The least time between two confirmation messages to one address.
@@ -28,17 +42,20 @@ pub const RESEND_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 impl Ledger {
     /// Records a request to join `list`; whether a confirmation message
     /// should go now: not for an address that joined already, nor within
-    /// [`RESEND_AFTER`] of the last one mailed (the request is recorded
-    /// all the same, its sections the latest).
+    /// [`RESEND_AFTER`] of the last one (the request is recorded all the
+    /// same, its sections the latest). When it should, the message is
+    /// counted as mailed now, so that two requests at once mail it once;
+    /// [`Ledger::confirmation_unsent`] takes that back if it fails.
     pub fn request_subscription(
         &self,
         list: &str,
         address: &Key,
         request: &Request<'_>,
     ) -> Result<bool, LedgerError> {
-        let db = self.db();
+        let mut db = self.db();
         let err = |e| self.err(e);
-        let known: Option<(Option<String>, Option<String>)> = db
+        let tx = db.transaction().map_err(err)?;
+        let known: Option<(Option<String>, Option<String>)> = tx
             .query_row(
                 "SELECT mailed_at, confirmed_at FROM subscriptions WHERE list = ?1 AND address = ?2",
                 params![list, address],
@@ -54,11 +71,12 @@ impl Ledger {
             .and_then(|(mailed, _)| mailed)
             .and_then(|m| chrono::DateTime::parse_from_rfc3339(&m).ok())
             .is_some_and(|m| now.signed_duration_since(m) < RESEND_AFTER);
-        db.execute(
-            "INSERT INTO subscriptions (list, address, name, sections, consent, evidence, requested_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        tx.execute(
+            "INSERT INTO subscriptions (list, address, name, sections, consent, evidence, requested_at, code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (list, address) DO UPDATE SET name = excluded.name, sections = excluded.sections,
-               consent = excluded.consent, evidence = excluded.evidence, requested_at = excluded.requested_at",
+               consent = excluded.consent, evidence = excluded.evidence, requested_at = excluded.requested_at,
+               code = excluded.code",
             params![
                 list,
                 address,
@@ -66,29 +84,61 @@ impl Ledger {
                 request.sections.join(" "),
                 request.consent,
                 request.evidence,
-                now.to_rfc3339()
+                now.to_rfc3339(),
+                request.code,
             ],
         )
         .map_err(err)?;
+        if !recent {
+            tx.execute(
+                "UPDATE subscriptions SET mailed_at = ?3 WHERE list = ?1 AND address = ?2",
+                params![list, address, now.to_rfc3339()],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
         Ok(!recent)
     }
 
-    /// Records that the confirmation message to `address` went out.
-    pub fn confirmation_mailed(&self, list: &str, address: &Key) -> Result<(), LedgerError> {
+    /// Takes back that the confirmation message to `address` went out (it
+    /// could not be sent): the next request mails it at once.
+    pub fn confirmation_unsent(&self, list: &str, address: &Key) -> Result<(), LedgerError> {
         self.db()
             .execute(
-                "UPDATE subscriptions SET mailed_at = ?3 WHERE list = ?1 AND address = ?2",
-                params![list, address, now()],
+                "UPDATE subscriptions SET mailed_at = NULL WHERE list = ?1 AND address = ?2",
+                params![list, address],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
+    /// The request a confirmation link names by its `code`, if any.
+    pub fn pending(&self, list: &str, code: &str) -> Result<Option<Pending>, LedgerError> {
+        self.db()
+            .query_row(
+                "SELECT address, sections, confirmed_at IS NOT NULL FROM subscriptions WHERE list = ?1 AND code = ?2",
+                params![list, code],
+                |row| {
+                    let sections: String = row.get(1)?;
+                    Ok(Pending {
+                        address: row.get(0)?,
+                        sections: sections.split_whitespace().map(str::to_owned).collect(),
+                        confirmed: row.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Confirms the request of `address` (its link was followed): from now
     /// on they are a reader of `list` with the sections they chose; a
-    /// reader who had left comes back. Whether there was a request to
-    /// confirm.
+    /// reader who had left, or was forgotten, comes back. Whether there
+    /// was a request to confirm.
     pub fn confirm_subscription(&self, list: &str, address: &Key) -> Result<bool, LedgerError> {
+        // A reader forgotten at their request who asks again, and confirms,
+        // is a reader again.
+        let forgotten = address.keyed_hash(&self.forget_key()?, list);
         let mut db = self.db();
         let err = |e| self.err(e);
         let tx = db.transaction().map_err(err)?;
@@ -111,6 +161,11 @@ impl Ledger {
         tx.execute(
             "DELETE FROM suppressions WHERE list = ?1 AND address = ?2",
             params![list, address],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM forgotten WHERE list = ?1 AND hash = ?2",
+            params![list, forgotten.as_slice()],
         )
         .map_err(err)?;
         tx.execute(
@@ -157,20 +212,36 @@ mod tests {
             name: Some("Nouvelle"),
             sections: &sections,
             consent: "J’accepte de recevoir la lettre.",
-            evidence: "https://breves.example.fr/desabonnement/abonnement",
+            evidence: "https://breves.example.fr/abonnement",
+            code: "c0de",
         };
         assert!(
             ledger
                 .request_subscription("l", &a, &request)
                 .expect("request")
         );
-        ledger.confirmation_mailed("l", &a).expect("mailed");
         assert!(
             !ledger
                 .request_subscription("l", &a, &request)
                 .expect("request"),
             "not again within the hour"
         );
+        ledger.confirmation_unsent("l", &a).expect("unsent");
+        assert!(
+            ledger
+                .request_subscription("l", &a, &request)
+                .expect("request"),
+            "at once when the last one could not be sent"
+        );
+        assert_eq!(
+            ledger.pending("l", "c0de").expect("pending"),
+            Some(Pending {
+                address: a.clone(),
+                sections: sections.to_vec(),
+                confirmed: false
+            })
+        );
+        assert_eq!(ledger.pending("l", "autre").expect("pending"), None);
         assert!(
             ledger.joined("l").expect("joined").is_empty(),
             "on no list until confirmed"

@@ -68,6 +68,13 @@ pub struct List {
     /// The HTTPS address of the unsubscription server, to which each
     /// subscriber's signed token is added.
     pub unsubscribe_url: Option<String>,
+    /// The public address of the subscription form (`breves serve`), where
+    /// readers join by themselves; confirmation links add
+    /// `/confirmer/TOKEN` to it.
+    pub subscribe_url: Option<String>,
+    /// The sentence a reader ticks to consent on the subscription form,
+    /// kept in the ledger as shown with each subscription.
+    pub consent: Option<String>,
     /// The address of the web archive (`breves archive`), without a final
     /// slash: each digest links to its issue's page there.
     pub archive_url: Option<String>,
@@ -171,6 +178,8 @@ struct RawList {
     reply_to: Option<Spanned<String>>,
     unsubscribe: Option<Spanned<String>>,
     unsubscribe_url: Option<Spanned<String>>,
+    subscribe_url: Option<Spanned<String>>,
+    consent: Option<Spanned<String>>,
     archive_url: Option<Spanned<String>>,
     bounce_address: Option<Spanned<String>>,
     logo: Option<Spanned<crate::image::RawLogo>>,
@@ -234,6 +243,49 @@ pub fn web_address(text: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// The consent sentence of `list`, checked: one a subscription form
+/// shows must be written, on one line, and not too long to read.
+fn consent(list: &RawList, file: &Arc<SourceFile>, problems: &mut Problems) -> Option<String> {
+    let at = |span: Range<usize>| file.locate(span);
+    match (&list.consent, &list.subscribe_url) {
+        (None, Some(url)) => {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: "subscribe_url".into(),
+                    reason: "a subscription form needs the sentence readers tick to consent".into(),
+                })
+                .at(at(url.span()))
+                .hint("add to [list]: consent = \"J’accepte de recevoir cette lettre à l’adresse indiquée.\""),
+            );
+            None
+        }
+        (None, None) => None,
+        (Some(text), _) => {
+            let sentence = text
+                .get_ref()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if sentence.is_empty() || sentence.chars().count() > MAX_CONSENT {
+                problems.push(
+                    Problem::error(ProblemKind::InvalidValue {
+                        field: "consent".into(),
+                        reason: format!(
+                            "the consent sentence is written in 1 to {MAX_CONSENT} characters"
+                        ),
+                    })
+                    .at(at(text.span())),
+                );
+                return None;
+            }
+            Some(sentence)
+        }
+    }
+}
+
+/// The longest consent sentence.
+const MAX_CONSENT: usize = 500;
 
 /// The address of an issue's page in the web archive at `base` (written
 /// without a final slash): a folder, `BASE/ISSUE-ID/`.
@@ -868,6 +920,13 @@ impl List {
                 "the address of the unsubscription server, such as https://breves.example.fr/desabonnement",
             )
         });
+        let subscribe_url = l.subscribe_url.as_ref().and_then(|u| {
+            web_address(
+                "subscribe_url",
+                u,
+                "the address of the subscription form of `breves serve`, such as https://breves.example.fr/abonnement",
+            )
+        });
         let archive_url = l.archive_url.as_ref().and_then(|u| {
             web_address(
                 "archive_url",
@@ -875,6 +934,7 @@ impl List {
                 "the address where `breves archive` is published, such as https://breves.example.fr/archives",
             )
         });
+        let consent = consent(l, file, &mut problems);
         let logo = l
             .logo
             .as_ref()
@@ -993,6 +1053,8 @@ impl List {
                     reply_to,
                     unsubscribe,
                     unsubscribe_url,
+                    subscribe_url,
+                    consent,
                     archive_url,
                     bounce_address,
                     logo,
@@ -1028,6 +1090,8 @@ impl List {
             reply_to: None,
             unsubscribe: None,
             unsubscribe_url: None,
+            subscribe_url: None,
+            consent: None,
             archive_url: None,
             bounce_address: None,
             logo: None,

@@ -175,7 +175,7 @@ impl Links<'_> {
         let url = match slot {
             Slot::Manage => self
                 .url_of(member, None)
-                .map(|url| format!("{url}/{}", super::server::MANAGE)),
+                .map(|url| format!("{url}/{}", super::MANAGE)),
             Slot::Unsubscribe => self.url_of(member, None),
             Slot::Section(id) => self.url_of(member, Some(id.as_str())),
         };

@@ -33,9 +33,8 @@ use hmac::{Hmac, Mac};
 
 use crate::address::Key;
 
-pub mod directory;
+pub mod join;
 pub mod links;
-pub mod server;
 
 pub use links::{Labels, Links};
 use sha2::Sha256;
@@ -89,6 +88,21 @@ pub struct Short {
     section: Option<[u8; SECTION_LEN]>,
 }
 
+impl Short {
+    /// Who it names: a [`Signer::member_code`].
+    pub fn member(&self) -> [u8; MEMBER_LEN] {
+        self.member
+    }
+
+    /// The section it names, for a section link: a [`Signer::section_code`].
+    pub fn section(&self) -> Option<[u8; SECTION_LEN]> {
+        self.section
+    }
+}
+
+/// The last segment of the path of a reader's own page: after their token.
+pub const MANAGE: &str = "gerer";
+
 /// A token read from a link: today's short form, or the long form of the
 /// links sent before it, which names its list and address itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +153,17 @@ impl std::fmt::Debug for Signer {
 fn mac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length.
     <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+}
+
+/// Whether two tags are the same, in a time that does not say where
+/// they differ.
+fn same_tag(expected: &[u8], given: &[u8]) -> bool {
+    expected.len() == given.len()
+        && expected
+            .iter()
+            .zip(given)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// Bytes in lowercase hexadecimal.
@@ -264,12 +289,7 @@ impl Signer {
             .map(|i| u8::from_str_radix(code.get(i..i + 2)?, 16).ok())
             .collect::<Option<_>>()?;
         let (body, tag) = bytes.split_at(MEMBER_LEN + VERP_ISSUE_LEN);
-        let expected = self.verp_tag(body);
-        let differ = expected
-            .iter()
-            .zip(tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if differ != 0 {
+        if !same_tag(&self.verp_tag(body), tag) {
             return None;
         }
         let mut verp = Verp {
@@ -320,13 +340,8 @@ impl Signer {
             _ => return Err(TokenError::Malformed),
         };
         let (body, tag) = bytes.split_at(body_len);
-        let expected = self.short_tag(body);
         // Constant time, as `verify` compares.
-        let differ = expected
-            .iter()
-            .zip(tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if differ != 0 {
+        if !same_tag(&self.short_tag(body), tag) {
             return Err(TokenError::Forged);
         }
         let mut member = [0u8; MEMBER_LEN];

@@ -19,6 +19,7 @@ mod hostile;
 mod images;
 mod plan;
 mod preview;
+mod readers;
 mod smtp;
 mod snapshots;
 mod spam;

@@ -242,12 +242,12 @@ fn a_real_send_needs_the_secret_and_the_unsubscription_address() {
 }
 
 /// A tiny HTTP/1.1 client over a socket: (status, body).
-fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+pub(crate) fn http(method: &str, url: &str, body: &str) -> (u16, String) {
     http_with(method, url, body, "")
 }
 
 /// The same, with more header lines (each ending in CRLF).
-fn http_with(method: &str, url: &str, body: &str, headers: &str) -> (u16, String) {
+pub(crate) fn http_with(method: &str, url: &str, body: &str, headers: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_once('/').expect("a path");
@@ -268,7 +268,7 @@ fn http_with(method: &str, url: &str, body: &str, headers: &str) -> (u16, String
     (status, response)
 }
 
-struct Child(std::process::Child);
+pub(crate) struct Child(std::process::Child);
 impl Drop for Child {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -287,7 +287,7 @@ fn unsubscribe_server(
 }
 
 /// The same, with more arguments.
-fn unsubscribe_server_with(
+pub(crate) fn unsubscribe_server_with(
     port: u16,
     ledger: &std::path::Path,
     list: &std::path::Path,
@@ -593,7 +593,7 @@ fn one_click_and_section_links_work_end_to_end() {
     }
     assert!(!answers.contains(&200), "{answers:?}");
     // One forged link was presented earlier in this test.
-    let allowance = breves::unsubscribe::server::BAD_TOKEN_ALLOWANCE;
+    let allowance = breves::readers::BAD_TOKEN_ALLOWANCE;
     assert!(
         answers[..allowance - 1].iter().all(|&s| s == 400),
         "{answers:?}"
@@ -643,7 +643,7 @@ fn bad_links_slow_down_only_their_client_and_only_a_named_proxy_names_it() {
         format!("http://127.0.0.1:{port}/u/{token}")
     };
     let bad = |port: u16| format!("http://127.0.0.1:{port}/u/AAAAAAAAAAAAAAAAAAAAAAAA");
-    let allowance = breves::unsubscribe::server::BAD_TOKEN_ALLOWANCE;
+    let allowance = breves::readers::BAD_TOKEN_ALLOWANCE;
     let one_click = "List-Unsubscribe=One-Click";
 
     // Behind a proxy the operator names, each client is the address the
@@ -907,6 +907,7 @@ fn a_reader_who_joined_and_confirmed_is_served_their_sections_and_their_consent_
             sections: &sections,
             consent,
             evidence: "https://breves.example.fr/desabonnement/abonnement",
+            code: "c0de",
         };
         assert!(
             ledger

@@ -1,16 +1,18 @@
-//! `breves unsubscribe-server`: answers the unsubscription links.
+//! `breves serve` (once `breves unsubscribe-server`): answers readers.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use breves::http::Limits;
 use breves::ledger::{self, Ledger};
+use breves::readers::directory::Directory;
+use breves::readers::subscribe::Joining;
+use breves::readers::{Service, serve};
+use breves::subscribers::List;
 use breves::unsubscribe::Signer;
-use breves::unsubscribe::directory::Directory;
-use breves::unsubscribe::server::{Service, serve};
 use breves::{Error, ExitStatus, Result};
 
-/// Arguments of `breves unsubscribe-server`.
+/// Arguments of `breves serve`.
 #[derive(clap::Args)]
 pub struct Args {
     /// Where to listen, such as 127.0.0.1:8025 (behind an HTTPS proxy).
@@ -39,6 +41,10 @@ pub struct Args {
     /// is dropped.
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
     timeout: std::time::Duration,
+    /// The relay that mails the subscription form's confirmation messages
+    /// (the same settings as `send`); without it the form is not served.
+    #[command(flatten)]
+    relay: super::RelayArgs,
 }
 
 /// A number of seconds above 0.
@@ -50,7 +56,7 @@ fn seconds(text: &str) -> std::result::Result<std::time::Duration, String> {
         .ok_or_else(|| "a number of seconds above 0, such as 10 or 0.5".to_owned())
 }
 
-/// Runs `breves unsubscribe-server`.
+/// Runs `breves serve`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let timeout = args.timeout;
     let secret = std::env::var("BREVES_UNSUBSCRIBE_SECRET").ok();
@@ -63,8 +69,9 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         .map(|t| (t.id.clone(), t.label.clone()))
         .collect();
     let ledger = Arc::new(Ledger::open(
-        &args.ledger.unwrap_or_else(ledger::default_path),
+        &args.ledger.clone().unwrap_or_else(ledger::default_path),
     )?);
+    let joining = joining(&args, &list).await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|source| Error::Listen {
@@ -79,6 +86,9 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         "Listening on http://{address} (ledger {})",
         ledger.path().display()
     );
+    if let Some(joining) = &joining {
+        say!("The subscription form is at {}", joining.path);
+    }
     serve(
         listener,
         Service {
@@ -87,6 +97,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
             labels,
             directory: Some(Arc::new(directory)),
             trusted_proxies: args.trusted_proxies,
+            joining,
         },
         Limits {
             connections: args.max_connections.max(1),
@@ -98,4 +109,35 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
     .await
     .map_err(Error::Serve)?;
     Ok(ExitStatus::Success)
+}
+
+/// The subscription form's settings, when the list has a form and a
+/// relay is given; a word on why not when only one of them is there.
+async fn joining(args: &Args, list: &List) -> Result<Option<Joining>> {
+    let relay = args
+        .relay
+        .relay(list, std::time::Duration::from_secs(30))
+        .await?;
+    let (url, relay) = match (&list.subscribe_url, relay) {
+        (Some(url), Some(relay)) => (url, relay),
+        (Some(url), None) => {
+            tell!(
+                "warning: the subscription form ({url}) is not served: give --smtp, the relay that mails its confirmations"
+            );
+            return Ok(None);
+        }
+        (None, Some(_)) => {
+            tell!(
+                "warning: --smtp is of no use: the list has no subscribe_url, so no subscription form"
+            );
+            return Ok(None);
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Joining {
+        path: breves::readers::subscribe::form_path(url),
+        relay: Arc::new(relay),
+        dkim: args.relay.dkim(list)?.map(Arc::new),
+        on_failure: Arc::new(|reason| tell!("{reason}")),
+    }))
 }

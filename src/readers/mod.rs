@@ -1,4 +1,7 @@
-//! The unsubscription server: answers the links of [`super::Signer`] tokens.
+//! The server readers use (`breves serve`): it answers the unsubscription
+//! links of [`Signer`] tokens, each reader's own page
+//! (`…/TOKEN/gerer`), and the subscription form with its confirmations
+//! ([`subscribe`]).
 //!
 //! A genuine link is always honoured. A client that keeps presenting
 //! tokens that do not verify is slowed down: past `BAD_TOKEN_ALLOWANCE`
@@ -21,9 +24,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::directory::Directory;
-use super::{Read, Signer, Token};
+pub mod directory;
+pub mod subscribe;
+
 use crate::ledger::Ledger;
+use crate::unsubscribe::{MANAGE, Read, Signer, Token};
+use directory::Directory;
 
 /// What the server needs: the secret and the ledger, and optionally the
 /// topics' labels to name sections.
@@ -40,6 +46,9 @@ pub struct Service {
     /// The proxies whose `X-Forwarded-For` names the client; from any
     /// other peer, the header is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The subscription form and its confirmations, when the list has a
+    /// form (`subscribe_url`) and the server a relay.
+    pub joining: Option<subscribe::Joining>,
 }
 
 /// The field of an RFC 8058 one-click request (the body of the page's
@@ -56,47 +65,57 @@ pub const BAD_TOKEN_WINDOW: Duration = Duration::from_secs(600);
 /// window are forgotten.
 const CLIENTS_KEPT: usize = 10_000;
 
-/// The bad tokens each client presented lately.
-#[derive(Default)]
-struct Throttle {
-    bad: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+/// What each client did lately (presented a bad token, asked to join):
+/// past `allowance` times within `window`, it must wait.
+pub(super) struct Throttle {
+    allowance: usize,
+    window: Duration,
+    clients: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
 }
 
 impl Throttle {
+    pub(super) fn new(allowance: usize, window: Duration) -> Throttle {
+        Throttle {
+            allowance,
+            window,
+            clients: Mutex::default(),
+        }
+    }
+
     fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, VecDeque<Instant>>> {
-        self.bad.lock().unwrap_or_else(|e| e.into_inner())
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How long `client` must wait, if it used up its allowance.
-    fn wait(&self, client: IpAddr, now: Instant) -> Option<Duration> {
+    pub(super) fn wait(&self, client: IpAddr, now: Instant) -> Option<Duration> {
         let mut clients = self.clients();
         let times = clients.get_mut(&client)?;
         while times
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= BAD_TOKEN_WINDOW)
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
         {
             times.pop_front();
         }
-        if times.len() < BAD_TOKEN_ALLOWANCE {
+        if times.len() < self.allowance {
             return None;
         }
         let oldest = *times.front()?;
-        Some(BAD_TOKEN_WINDOW.saturating_sub(now.duration_since(oldest)))
+        Some(self.window.saturating_sub(now.duration_since(oldest)))
     }
 
-    /// Counts one bad token from `client`.
-    fn bad(&self, client: IpAddr, now: Instant) {
+    /// Counts one time `client` did it.
+    pub(super) fn count(&self, client: IpAddr, now: Instant) {
         let mut clients = self.clients();
         if clients.len() >= CLIENTS_KEPT {
             clients.retain(|_, times| {
                 times
                     .back()
-                    .is_some_and(|t| now.duration_since(*t) < BAD_TOKEN_WINDOW)
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
             });
         }
         let times = clients.entry(client).or_default();
         times.push_back(now);
-        while times.len() > BAD_TOKEN_ALLOWANCE {
+        while times.len() > self.allowance {
             times.pop_front();
         }
     }
@@ -128,7 +147,21 @@ fn client(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
 
 struct App {
     service: Service,
+    /// Bad tokens, per client.
     throttle: Throttle,
+    /// Requests to join, per client.
+    requests: Throttle,
+}
+
+/// Answers a token that does not verify, slowing down a client that
+/// presents many.
+fn bad_token(throttle: &Throttle, client: IpAddr) -> Response {
+    let now = Instant::now();
+    if let Some(wait) = throttle.wait(client, now) {
+        return too_many(wait);
+    }
+    throttle.count(client, now);
+    invalid()
 }
 
 fn too_many(wait: Duration) -> Response {
@@ -140,7 +173,11 @@ fn too_many(wait: Duration) -> Response {
         .into_response()
 }
 
-fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+/// The pages' only style: readable on a phone, contrast above 4.5:1, the
+/// robots' field out of sight.
+const STYLE: &str = "body{font-family:Arial,Helvetica,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#161616;line-height:1.4}button{font-size:1em;padding:.6em 1.2em;background:#000091;color:#fff;border:0;cursor:pointer}fieldset{border:1px solid #666;padding:.5em 1em}input[type=email],input[type=text]{font-size:1em;padding:.4em;width:100%;max-width:24em;box-sizing:border-box;border:1px solid #666}.problem{color:#b00020;font-weight:bold}.note{color:#3a3a3a;font-size:.9em}.trap{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}";
+
+pub(super) fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="fr" {
@@ -149,7 +186,7 @@ fn page(status: StatusCode, title: &str, body: Markup) -> Response {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
                 title { (title) }
-                style { "body{font-family:Arial,Helvetica,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#161616}button{font-size:1em;padding:.6em 1.2em;background:#000091;color:#fff;border:0;cursor:pointer}" }
+                style { (STYLE) }
             }
             body { h1 { (title) } (body) }
         }
@@ -174,7 +211,7 @@ fn invalid() -> Response {
     )
 }
 
-fn unavailable() -> Response {
+pub(super) fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         "the ledger or the list cannot be read now; try again\n",
@@ -218,6 +255,24 @@ async fn handle(
 ) -> Response {
     let service = &app.service;
     let client = client(peer, &headers, &service.trusted_proxies);
+    if let Some(joining) = &service.joining {
+        let path = uri.path().trim_end_matches('/');
+        if path == joining.path {
+            let request = (method, &headers, body);
+            return subscribe::form(service, joining, &app.requests, client, request).await;
+        }
+        if let Some(token) = path
+            .strip_prefix(joining.path.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|rest| rest.strip_prefix(subscribe::CONFIRM))
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            return match subscribe::confirm(service, joining, token, (method, &headers)).await {
+                Ok(response) => response,
+                Err(_) => bad_token(&app.throttle, client),
+            };
+        }
+    }
     // `…/TOKEN` unsubscribes; `…/TOKEN/gerer` is the reader's page.
     let mut segments = uri.path().trim_end_matches('/').rsplit('/');
     let last = segments.next().unwrap_or_default();
@@ -242,14 +297,7 @@ async fn handle(
         }
         // Only bad tokens are slowed down: a genuine link is honoured
         // whoever else shares its client's address.
-        Err(_) => {
-            let now = Instant::now();
-            if let Some(wait) = app.throttle.wait(client, now) {
-                return too_many(wait);
-            }
-            app.throttle.bad(client, now);
-            return invalid();
-        }
+        Err(_) => return bad_token(&app.throttle, client),
     };
     if manage {
         return manage_page(service, &token, &headers, method, body).await;
@@ -296,9 +344,6 @@ async fn handle(
         _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
     }
 }
-
-/// The last segment of the path of a reader's own page: after their token.
-pub const MANAGE: &str = "gerer";
 
 /// The reader's page (`…/TOKEN/gerer`): their sections as check boxes,
 /// ticked as the next send would serve them, any of which they tick or
@@ -367,11 +412,7 @@ async fn manage_page(
             },
         ),
         Method::POST => {
-            if headers
-                .get("sec-fetch-site")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"))
-            {
+            if cross_site(headers) {
                 return (StatusCode::FORBIDDEN, "a request from another site\n").into_response();
             }
             let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body)
@@ -425,6 +466,14 @@ async fn manage_page(
     }
 }
 
+/// Whether a browser says the request comes from another site's page.
+pub(super) fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"))
+}
+
 /// Whether a POST's body asks to unsubscribe in one click (RFC 8058): the
 /// field `List-Unsubscribe` with the value `One-Click`, among any others, as
 /// `application/x-www-form-urlencoded` (what mailbox providers send, a
@@ -476,7 +525,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = Router::new().fallback(handle).with_state(Arc::new(App {
         service,
-        throttle: Throttle::default(),
+        throttle: Throttle::new(BAD_TOKEN_ALLOWANCE, BAD_TOKEN_WINDOW),
+        requests: Throttle::new(subscribe::REQUESTS_ALLOWANCE, subscribe::REQUESTS_WINDOW),
     }));
     crate::http::serve(listener, app, limits).await
 }
@@ -487,13 +537,13 @@ mod tests {
 
     #[test]
     fn a_client_is_slowed_down_past_its_allowance_of_bad_tokens() {
-        let throttle = Throttle::default();
+        let throttle = Throttle::new(BAD_TOKEN_ALLOWANCE, BAD_TOKEN_WINDOW);
         let start = Instant::now();
         let attacker: IpAddr = [192, 0, 2, 1].into();
         let neighbour: IpAddr = [192, 0, 2, 2].into();
         for i in 0..BAD_TOKEN_ALLOWANCE {
             assert_eq!(throttle.wait(attacker, start), None, "bad token {i}");
-            throttle.bad(attacker, start + Duration::from_secs(i as u64));
+            throttle.count(attacker, start + Duration::from_secs(i as u64));
         }
         let now = start + Duration::from_secs(60);
         // Ten bad tokens: the next waits until the first leaves the window.
@@ -505,7 +555,7 @@ mod tests {
         // Once the first bad token is a window old, one more try is allowed.
         let later = start + BAD_TOKEN_WINDOW;
         assert_eq!(throttle.wait(attacker, later), None);
-        throttle.bad(attacker, later);
+        throttle.count(attacker, later);
         assert!(throttle.wait(attacker, later).is_some());
     }
 

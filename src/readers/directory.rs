@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use super::{MEMBER_LEN, Short, Signer, Token};
 use crate::address::Key;
 use crate::subscribers::List;
+use crate::unsubscribe::{MEMBER_LEN, Short, Signer, Token};
 
 /// What a file looked like when the index was built.
 type Stamp = Option<(u64, SystemTime)>;
@@ -103,7 +103,7 @@ impl Directory {
     pub fn find(&self, short: &Short) -> crate::Result<Option<Token>> {
         let index = self.fresh()?;
         let list = &index.list;
-        let section = match short.section {
+        let section = match short.section() {
             None => None,
             Some(code) => match list
                 .topics
@@ -114,11 +114,14 @@ impl Directory {
                 None => return Ok(None),
             },
         };
-        Ok(index.members.get(&short.member).map(|(address, _)| Token {
-            list: list.id.clone(),
-            address: address.clone(),
-            section,
-        }))
+        Ok(index
+            .members
+            .get(&short.member())
+            .map(|(address, _)| Token {
+                list: list.id.clone(),
+                address: address.clone(),
+                section,
+            }))
     }
 
     /// The sections the list file gives `address` (every section when it
@@ -163,7 +166,7 @@ mod tests {
             section: section.map(str::to_owned),
         };
         let short = |t: &Token| match signer.read(&signer.sign_short(t)) {
-            Ok(super::super::Read::Short(s)) => s,
+            Ok(crate::unsubscribe::Read::Short(s)) => s,
             other => panic!("{other:?}"),
         };
         let a = token("a@example.org", Some("spatial"));
