@@ -207,7 +207,8 @@ enum Proof {
 /// A member a finding is tied to, and how.
 type Tied = (Key, Proof);
 
-/// The members the reports name, found in one reading of the list: by
+/// The members the reports name (of the list file, or readers who joined
+/// by themselves), found in one reading of the list: by
 /// VERP code, by address. Only those wanted are kept, so memory follows
 /// the mailbox, not the list.
 struct Members<'a> {
@@ -225,6 +226,7 @@ impl<'a> Members<'a> {
     /// Reads the list once for the codes and addresses `reports` carry.
     fn find(
         list: &'a List,
+        joined: &[(Key, Option<String>)],
         signer: Option<&'a Signer>,
         issues: Vec<String>,
         reports: &[(usize, String, Reading)],
@@ -255,7 +257,7 @@ impl<'a> Members<'a> {
             count: 0,
             by_domain: HashMap::new(),
         };
-        for member in list.members() {
+        for member in crate::select::with_joined(list, joined) {
             let key = Key::of(&member?.email);
             members.count += 1;
             let domain = key.as_str().rsplit('@').next().unwrap_or_default();
@@ -436,7 +438,14 @@ pub fn decide(
         .enumerate()
         .map(|(i, (place, reading))| (i, place, reading))
         .collect();
-    let members = Members::find(list, signer, ledger.issues_sent(&list.id)?, &readings)?;
+    let joined = ledger.joined(&list.id)?;
+    let members = Members::find(
+        list,
+        &joined,
+        signer,
+        ledger.issues_sent(&list.id)?,
+        &readings,
+    )?;
     let needs_proof = list.bounce_address.is_some();
     let mut planned: Vec<Planned> = Vec::new();
     // Temporary failures counted in this reading, by address: the issues.

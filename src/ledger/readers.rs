@@ -64,6 +64,13 @@ pub struct Erased {
 }
 
 impl Held {
+    /// Whether they joined by themselves and confirmed.
+    pub fn has_joined(&self) -> bool {
+        self.joined
+            .as_ref()
+            .is_some_and(|(_, confirmed, _, _)| confirmed.is_some())
+    }
+
     /// Whether the ledger holds nothing about them.
     pub fn is_empty(&self) -> bool {
         self.left.is_none()

@@ -41,7 +41,8 @@ pub const RESEND_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 impl Ledger {
     /// Records a request to join `list`; whether a confirmation message
-    /// should go now: not for an address that joined already, nor within
+    /// should go now: not for an address that joined already (and did not
+    /// leave since: one who left asks and confirms again), nor within
     /// [`RESEND_AFTER`] of the last one (the request is recorded all the
     /// same, its sections the latest). When it should, the message is
     /// counted as mailed now, so that two requests at once mail it once;
@@ -63,7 +64,16 @@ impl Ledger {
             )
             .optional()
             .map_err(err)?;
-        if let Some((_, Some(_))) = known {
+        let left: bool = tx
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM suppressions WHERE list = ?1 AND address = ?2",
+                params![list, address],
+                |row| row.get(0),
+            )
+            .map_err(err)?;
+        if let Some((_, Some(_))) = known
+            && !left
+        {
             return Ok(false);
         }
         let now = chrono::Utc::now();
@@ -76,7 +86,7 @@ impl Ledger {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (list, address) DO UPDATE SET name = excluded.name, sections = excluded.sections,
                consent = excluded.consent, evidence = excluded.evidence, requested_at = excluded.requested_at,
-               code = excluded.code",
+               code = excluded.code, confirmed_at = NULL",
             params![
                 list,
                 address,
@@ -183,6 +193,19 @@ impl Ledger {
         Ok(true)
     }
 
+    /// The reader who joined `list` by themselves, confirmed, whose
+    /// request's code is `code` ([`crate::unsubscribe::Signer::request_code`]).
+    pub fn joined_by_code(&self, list: &str, code: &str) -> Result<Option<Key>, LedgerError> {
+        self.db()
+            .query_row(
+                "SELECT address FROM subscriptions WHERE list = ?1 AND code = ?2 AND confirmed_at IS NOT NULL",
+                params![list, code],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// The readers who joined `list` by themselves and confirmed: their
     /// key and name, in the order they joined.
     pub(crate) fn joined(&self, list: &str) -> Result<Vec<(Key, Option<String>)>, LedgerError> {
@@ -260,6 +283,30 @@ mod tests {
                 .request_subscription("l", &a, &request)
                 .expect("request"),
             "a member already"
+        );
+        // Once she has left, she may ask again, and is on no list until
+        // she confirms again.
+        ledger.suppress("l", &a, "one-click").expect("leave");
+        ledger
+            .db()
+            .execute(
+                "UPDATE subscriptions SET mailed_at = '2026-01-01T00:00:00+00:00'",
+                [],
+            )
+            .expect("an hour later");
+        assert!(
+            ledger
+                .request_subscription("l", &a, &request)
+                .expect("request")
+        );
+        assert!(ledger.joined("l").expect("joined").is_empty());
+        assert!(ledger.confirm_subscription("l", &a).expect("confirm"));
+        assert!(
+            !ledger
+                .preferences("l")
+                .expect("prefs")
+                .suppressed
+                .contains(&a)
         );
         assert!(
             !ledger

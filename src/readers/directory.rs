@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use crate::address::Key;
+use crate::ledger::Ledger;
 use crate::subscribers::List;
 use crate::unsubscribe::{MEMBER_LEN, Short, Signer, Token};
 
@@ -98,9 +99,10 @@ impl Directory {
         Ok(rebuilt)
     }
 
-    /// What a genuine short token names: its member and section, or
-    /// nothing if the list no longer has them.
-    pub fn find(&self, short: &Short) -> crate::Result<Option<Token>> {
+    /// What a genuine short token names: its member (of the list file,
+    /// or a reader who joined by themselves and is in `ledger`) and
+    /// section, or nothing if the list no longer has them.
+    pub fn find(&self, short: &Short, ledger: &Ledger) -> crate::Result<Option<Token>> {
         let index = self.fresh()?;
         let list = &index.list;
         let section = match short.section() {
@@ -114,14 +116,15 @@ impl Directory {
                 None => return Ok(None),
             },
         };
-        Ok(index
-            .members
-            .get(&short.member())
-            .map(|(address, _)| Token {
-                list: list.id.clone(),
-                address: address.clone(),
-                section,
-            }))
+        let address = match index.members.get(&short.member()) {
+            Some((address, _)) => Some(address.clone()),
+            None => ledger.joined_by_code(&list.id, &short.code())?,
+        };
+        Ok(address.map(|address| Token {
+            list: list.id.clone(),
+            address,
+            section,
+        }))
     }
 
     /// The sections the list file gives `address` (every section when it
@@ -149,7 +152,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_member_is_found_by_their_code_and_the_list_is_read_again_when_it_changes() {
+    fn a_member_or_a_reader_who_joined_is_found_by_their_code_and_the_list_is_read_again_when_it_changes()
+     {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("list.toml");
         let head = "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\ntopics = { spatial = \"Spatial\" }\n";
@@ -160,6 +164,7 @@ mod tests {
         .expect("list");
         let signer = Signer::new(b"a secret of at least sixteen bytes").expect("signer");
         let directory = Directory::open(&path, &signer).expect("directory");
+        let ledger = Ledger::open(&dir.path().join("ledger.sqlite3")).expect("ledger");
         let token = |address: &str, section: Option<&str>| Token {
             list: "essai".into(),
             address: Key::from_text(address),
@@ -170,27 +175,50 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let a = token("a@example.org", Some("spatial"));
-        assert_eq!(directory.find(&short(&a)).expect("find"), Some(a.clone()));
+        assert_eq!(
+            directory.find(&short(&a), &ledger).expect("find"),
+            Some(a.clone())
+        );
         assert_eq!(
             directory.interests(&a.address).expect("interests"),
             Some(vec!["spatial".to_owned()]),
             "every section, the file naming none"
         );
         let b = token("b@example.org", None);
-        assert_eq!(directory.find(&short(&b)).expect("find"), None);
+        assert_eq!(directory.find(&short(&b), &ledger).expect("find"), None);
         // b joins (a longer file: its size changed).
         std::fs::write(
             &path,
             format!("{head}[[member]]\nemail = \"a@example.org\"\n[[member]]\nemail = \"b@example.org\"\n"),
         )
         .expect("list");
-        assert_eq!(directory.find(&short(&b)).expect("find"), Some(b));
+        assert_eq!(directory.find(&short(&b), &ledger).expect("find"), Some(b));
         assert_eq!(
             directory
-                .find(&short(&token("a@example.org", Some("autre"))))
+                .find(&short(&token("a@example.org", Some("autre"))), &ledger)
                 .expect("find"),
             None,
             "a section the list does not have"
         );
+        // c joins by themselves: found once confirmed, by the code their
+        // request was kept under.
+        let c = token("c@example.org", Some("spatial"));
+        let sections = ["spatial".to_owned()];
+        let code = signer.request_code("essai", &c.address);
+        let request = crate::ledger::subscriptions::Request {
+            name: None,
+            sections: &sections,
+            consent: "oui",
+            evidence: "le formulaire",
+            code: &code,
+        };
+        ledger
+            .request_subscription("essai", &c.address, &request)
+            .expect("request");
+        assert_eq!(directory.find(&short(&c), &ledger).expect("find"), None);
+        ledger
+            .confirm_subscription("essai", &c.address)
+            .expect("confirm");
+        assert_eq!(directory.find(&short(&c), &ledger).expect("find"), Some(c));
     }
 }

@@ -285,11 +285,13 @@ async fn handle(
     let token = match service.signer.read(token_text) {
         Ok(Read::Full(token)) => token,
         Ok(Read::Short(short)) => {
-            // A genuine link: who it names is found in the list.
+            // A genuine link: who it names is found in the list, or
+            // among the readers who joined by themselves.
             let Some(directory) = service.directory.clone() else {
                 return not_on_the_list();
             };
-            match tokio::task::spawn_blocking(move || directory.find(&short)).await {
+            let ledger = Arc::clone(&service.ledger);
+            match tokio::task::spawn_blocking(move || directory.find(&short, &ledger)).await {
                 Ok(Ok(Some(token))) => token,
                 Ok(Ok(None)) => return not_on_the_list(),
                 _ => return unavailable(),
@@ -375,6 +377,9 @@ async fn manage_page(
     };
     let (interests, held) = match read {
         Ok(Ok((Some(interests), held))) => (interests, held),
+        // A reader who joined by themselves: their sections are their
+        // choice.
+        Ok(Ok((None, held))) if held.has_joined() => (Vec::new(), held),
         Ok(Ok((None, _))) => return not_on_the_list(),
         _ => return unavailable(),
     };

@@ -94,6 +94,12 @@ impl Short {
         self.member
     }
 
+    /// Who it names, as the ledger keeps it for a reader who joined by
+    /// themselves ([`Signer::request_code`]).
+    pub fn code(&self) -> String {
+        hex(&self.member)
+    }
+
     /// The section it names, for a section link: a [`Signer::section_code`].
     pub fn section(&self) -> Option<[u8; SECTION_LEN]> {
         self.section

@@ -920,3 +920,94 @@ fn without_the_secret_a_list_with_a_bounce_address_acts_on_no_report() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_reader_who_joined_by_themselves_is_found_by_their_bounce_code_and_taken_off() {
+    use breves::address::Key;
+    use breves::ledger::subscriptions::Request;
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(&list, LIST).expect("written");
+    let list = list.to_str().expect("utf-8");
+    let ledger_path = dir.path().join("ledger.sqlite3");
+    let signer = breves::unsubscribe::Signer::new(SECRET.as_bytes()).expect("secret");
+    let key = Key::from_text("nouvelle@example.org");
+    let ledger = breves::ledger::Ledger::open(&ledger_path).expect("ledger");
+    let sections = ["spatial".to_owned()];
+    let code = signer.request_code("essai", &key);
+    let request = Request {
+        name: None,
+        sections: &sections,
+        consent: "J’accepte.",
+        evidence: "https://breves.example.fr/abonnement",
+        code: &code,
+    };
+    ledger
+        .request_subscription("essai", &key, &request)
+        .expect("request");
+    ledger.confirm_subscription("essai", &key).expect("confirm");
+    drop(ledger);
+    let sink = smtp_sink(&[]);
+    let sent = breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list,
+            "--smtp",
+            &sink.plain_url(),
+            "--ledger",
+            ledger_path.to_str().expect("utf-8"),
+            "--yes",
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    );
+    assert!(sent.ok(), "{sent:?}");
+    // The envelope sender of her message: the bounce address and her code.
+    let message = sink
+        .messages()
+        .into_iter()
+        .find(|(rcpt, _)| rcpt == "nouvelle@example.org")
+        .expect("her message")
+        .1;
+    let verp = String::from_utf8_lossy(&message)
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Mail-Args: <"))
+        .and_then(|l| l.split('>').next())
+        .expect("the envelope sender")
+        .to_owned();
+    assert!(is_verp(&verp), "{verp}");
+    // Her mailbox is gone; the report names her by another address, as
+    // forwarding does: only the code says who she is.
+    let folder = folder_of(
+        &dir.path().join("reports"),
+        &[dsn(
+            1,
+            &verp,
+            &[("n.lectrice@example.net", "5.1.1", "550 5.1.1 user unknown")],
+            "",
+        )],
+    );
+    let run = breves_with(
+        [
+            "bounces",
+            "--subscribers",
+            list,
+            "--ledger",
+            ledger_path.to_str().expect("utf-8"),
+            "--yes",
+            folder.to_str().expect("utf-8"),
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+    );
+    assert!(
+        run.stdout.ends_with("1 suppressed, 0 unsubscribed, 0 counted, 0 refusal(s) of the sender, 0 unproven, 0 already recorded.\n"),
+        "{run:?}"
+    );
+    let out = dir.path().join("out");
+    dry_run_with(list, &ledger_path, &out);
+    assert!(
+        !out.join("nouvelle_at_example.org.eml").exists(),
+        "the next send leaves her out"
+    );
+}

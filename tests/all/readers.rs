@@ -102,7 +102,7 @@ impl Desk {
     }
 
     /// The next dry run: each recipient's address and the sections of
-    /// their digest.
+    /// their digest, by address.
     fn next_send(&self) -> Vec<(String, Vec<String>)> {
         let out = tempdir();
         let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
@@ -458,4 +458,168 @@ fn a_request_is_mailed_once_an_hour_and_a_bad_link_or_form_does_nothing() {
     desk.wait_for_messages("autre@example.org", 1);
     std::thread::sleep(Duration::from_secs(1));
     assert!(desk.confirmations("robot@example.org").is_empty());
+}
+
+/// The line after the first line of `text` that contains `marker`.
+fn line_after(text: &str, marker: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| !l.contains(marker));
+    lines.next();
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("nothing after {marker:?} in {text}"))
+        .trim()
+        .to_owned()
+}
+
+impl Desk {
+    /// Joins `address` with `sections` (the form posted as a browser
+    /// would, then the confirmation's button).
+    fn join(&self, address: &str, sections: &[&str]) {
+        let token = form_token(&http("GET", &self.url("/abonnement"), "").1);
+        let mut body = format!(
+            "email={}&consent=oui&jeton={token}",
+            address.replace('@', "%40")
+        );
+        for section in sections {
+            body.push_str(&format!("&section={section}"));
+        }
+        let (status, page) = http("POST", &self.url("/abonnement"), &body);
+        assert_eq!(status, 200, "{page}");
+        let link = link_in(&self.wait_for_messages(address, 1)[0]);
+        let (status, page) = http("POST", &link, "");
+        assert_eq!(status, 200, "{page}");
+    }
+
+    /// A real send of the issue through the sink: the text part of the
+    /// digest `address` received.
+    fn send_to(&self, address: &str) -> String {
+        let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
+        let run = breves_with(
+            [
+                "send".to_owned(),
+                common::ISSUE.to_owned(),
+                "--subscribers".to_owned(),
+                path(&self.list),
+                "--smtp".to_owned(),
+                self.sink.plain_url(),
+                "--ledger".to_owned(),
+                path(&self.ledger),
+                "--yes".to_owned(),
+            ],
+            &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        let digest = self
+            .sink
+            .messages()
+            .into_iter()
+            .find(|(to, bytes)| {
+                to == address
+                    && parse(bytes)
+                        .subject()
+                        .is_some_and(|s| !s.starts_with("Confirmez"))
+            })
+            .unwrap_or_else(|| panic!("no digest for {address}"))
+            .1;
+        parse(&digest).body_text(0).expect("text").into_owned()
+    }
+}
+
+#[test]
+fn a_reader_changes_their_sections_from_a_digest_then_leaves_and_one_forgotten_leaves_no_trace() {
+    let desk = Desk::start();
+    desk.join("nouvelle@example.org", &["cybersecurite", "spatial"]);
+    desk.join("deuxieme@example.org", &["donnees-ia"]);
+    let text = desk.send_to("nouvelle@example.org");
+    // She stops Spatial from the digest's section link.
+    let spatial = line_after(
+        &text,
+        "Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»",
+    );
+    let (status, page) = http("POST", &spatial, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        desk.next_send()
+            .into_iter()
+            .find(|(to, _)| to == "nouvelle@example.org")
+            .map(|(_, s)| s),
+        Some(sections(&["cybersecurite"]))
+    );
+
+    // Then, on her page: Spatial back, Cybersécurité off, Données et IA on.
+    let manage = line_after(&text, "Pour choisir vos rubriques ou vous désabonner");
+    assert!(
+        manage.ends_with("/gerer") && !manage.contains("nouvelle"),
+        "{manage}"
+    );
+    let mut browser = Browser::open(&manage, 390);
+    assert_eq!(title(&mut browser), "Gérer mon abonnement");
+    let ticked = browser.eval("Array.from(document.querySelectorAll('input[name=section]')).map(b => b.value + ':' + b.checked).join(' ')");
+    assert_eq!(
+        ticked.as_ref().and_then(|v| v.as_str()),
+        Some("cybersecurite:true spatial:false donnees-ia:false"),
+        "the section stopped shows unticked"
+    );
+    let lowest = browser.eval(LOWEST_CONTRAST).expect("contrast");
+    assert!(
+        lowest.as_f64().is_some_and(|r| r >= 4.5),
+        "contrast {lowest}"
+    );
+    browser.eval(
+        "document.querySelectorAll('input[name=section]').forEach(b => b.checked = b.value !== 'cybersecurite');
+         document.querySelector('button[value=choose]').click(); true",
+    );
+    browser.wait_for("document.title === 'C’est enregistré'", 20);
+    assert_eq!(
+        desk.next_send(),
+        [
+            ("a@example.org".to_owned(), every_section()),
+            ("deuxieme@example.org".to_owned(), sections(&["donnees-ia"])),
+            (
+                "nouvelle@example.org".to_owned(),
+                sections(&["donnees-ia", "spatial"])
+            ),
+        ]
+    );
+
+    // She leaves from the same page.
+    assert_eq!(go(&mut browser, &manage), "Gérer mon abonnement");
+    browser.eval("document.querySelector('button[value=leave]').click(); true");
+    browser.wait_for("document.title === 'C’est fait'", 20);
+    assert!(
+        desk.next_send()
+            .iter()
+            .all(|(to, _)| to != "nouvelle@example.org")
+    );
+
+    // The other asks to be forgotten: no byte of her address is left in
+    // the ledger's files, and the next send does not mail her.
+    let run = breves_with(
+        [
+            "subscribers",
+            "forget",
+            "deuxieme@example.org",
+            "--subscribers",
+            desk.list.to_str().expect("utf-8"),
+            "--ledger",
+            desk.ledger.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    for entry in fs::read_dir(desk.dir.path()).expect("folder") {
+        let path = entry.expect("entry").path();
+        if path.to_string_lossy().contains("ledger.sqlite3") {
+            let bytes = fs::read(&path).expect("ledger file");
+            assert!(
+                !bytes.windows(8).any(|w| w == b"deuxieme"),
+                "{} still holds her address",
+                path.display()
+            );
+        }
+    }
+    assert_eq!(
+        desk.next_send(),
+        [("a@example.org".to_owned(), every_section())]
+    );
 }
