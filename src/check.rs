@@ -26,6 +26,40 @@ pub struct Checked {
     pub variants: usize,
 }
 
+/// Where a list's readers come from, as the next send would take them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readers {
+    /// Members of the list file.
+    pub file: usize,
+    /// Readers who joined by themselves, confirmed, who have not left and
+    /// are not in the file.
+    pub joined: usize,
+    /// Requests to join not confirmed (yet).
+    pub waiting: usize,
+}
+
+/// Counts `list`'s readers by where they come from, with what `ledger`
+/// records of those who joined by themselves.
+pub fn readers(list: &List, ledger: &crate::ledger::Ledger) -> Result<Readers> {
+    let preferences = ledger.preferences(&list.id)?;
+    let mut joined: std::collections::HashSet<crate::address::Key> = preferences
+        .joined
+        .iter()
+        .map(|(key, _)| key.clone())
+        .filter(|key| !preferences.suppressed.contains(key) && !preferences.is_forgotten(key))
+        .collect();
+    if !joined.is_empty() {
+        for member in list.members() {
+            joined.remove(&crate::address::Key::of(&member?.email));
+        }
+    }
+    Ok(Readers {
+        file: list.size,
+        joined: joined.len(),
+        waiting: ledger.waiting(&list.id)?,
+    })
+}
+
 /// Checks `issue`, and `list` with it when given. An unreadable file is an
 /// error of the run; what is wrong inside the files is in the result.
 pub fn check(issue: &Path, list: Option<&Path>) -> Result<Checked> {

@@ -95,6 +95,9 @@ pub struct Plan<'a> {
     pub suppressed: Vec<Key>,
     /// How many members the preferences left out in all.
     pub left_out: usize,
+    /// Of the recipients served, how many joined by themselves (the
+    /// others are the list file's).
+    pub joined: usize,
     /// Of the uncertain recipients, how many this run sends to again.
     pub uncertain_resent: usize,
     /// Of the uncertain recipients, how many are left alone.
@@ -155,6 +158,12 @@ impl Whom {
                 })
                 .collect(),
         ))
+    }
+
+    /// Whether `member`, of this audience, joined by themselves (is not
+    /// the list file's).
+    fn joined(&self, member: &Member) -> bool {
+        matches!(self, Whom::List) && member.origin.is_none()
     }
 
     /// The members, in order, read as they are asked for: for the list,
@@ -260,6 +269,7 @@ impl<'a> Plan<'a> {
         // the ledger, and as the preferences leave it, counted.
         let mut audience = Audience::default();
         let mut left_out = 0;
+        let mut joined = 0;
         let mut failure = None;
         let staged = {
             let frozen = whom
@@ -273,9 +283,11 @@ impl<'a> Plan<'a> {
                         return None;
                     }
                     let as_written = planned(issue, &member, false);
+                    let from_form = whom.joined(&member);
                     let kept = preferences.apply(list, member);
                     left_out += usize::from(kept.is_none());
                     let served = kept.and_then(|m| audience.add(issue, m)).is_some();
+                    joined += usize::from(served && from_form);
                     as_written.map(|p| Planned { served, ..p })
                 });
             ledger.stage(&scope, frozen)
@@ -320,6 +332,7 @@ impl<'a> Plan<'a> {
             start,
             to_send,
             left_out,
+            joined,
             uncertain_resent,
             uncertain_left_alone,
             held_back: available - to_send,
@@ -350,12 +363,22 @@ impl<'a> Plan<'a> {
     ) -> Result<Plan<'a>> {
         let whom = Whom::of(list, only)?;
         let mut left_out = 0;
+        let mut joined = 0;
         let members = whom
             .members(list, &preferences.joined)
             .filter_map(|m| match m {
                 Ok(member) => {
+                    let from_form = whom.joined(&member);
                     let kept = preferences.apply(list, member);
                     left_out += usize::from(kept.is_none());
+                    // Counted as the audience counts recipients: those who
+                    // receive something.
+                    joined += usize::from(
+                        from_form
+                            && kept.as_ref().is_some_and(|m| {
+                                !Selection::for_interests(issue, &m.interests).is_empty()
+                            }),
+                    );
                     kept.map(Ok)
                 }
                 Err(e) => Some(Err(e)),
@@ -380,6 +403,7 @@ impl<'a> Plan<'a> {
             start: Start::default(),
             suppressed: Vec::new(),
             left_out,
+            joined,
             uncertain_resent: 0,
             uncertain_left_alone: 0,
             held_back: 0,

@@ -25,6 +25,10 @@ pub struct Args {
     /// How to print the problems.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Also count the readers who joined by themselves, as this ledger
+    /// records them (with --subscribers).
+    #[arg(long, value_name = "FILE", requires = "subscribers")]
+    ledger: Option<PathBuf>,
 }
 
 /// Runs `breves check`.
@@ -54,9 +58,19 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     );
     if problems.has_errors() {
         tell!("{summary}: fix the errors before sending.");
-        Ok(ExitStatus::Failure)
-    } else {
-        tell!("{summary}.");
-        Ok(ExitStatus::Success)
+        return Ok(ExitStatus::Failure);
     }
+    tell!("{summary}.");
+    if let (Some(ledger), Some(list)) = (&args.ledger, &args.subscribers) {
+        let (list, _) = breves::subscribers::List::load(list)?;
+        let ledger = breves::ledger::Ledger::open(ledger)?;
+        let readers = breves::check::readers(&list, &ledger)?;
+        tell!(
+            "Readers: {} in the list file, {} who joined by themselves, {} waiting for their confirmation.",
+            readers.file,
+            readers.joined,
+            readers.waiting
+        );
+    }
+    Ok(ExitStatus::Success)
 }

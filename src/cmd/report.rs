@@ -19,9 +19,18 @@ fn what(plan: &Plan<'_>) -> String {
     }
 }
 
-/// How many the ledger says left the list (unsubscribed, stopped every
-/// section, bounced, complained): a send leaves them out.
-fn left_out(plan: &Plan<'_>) {
+/// Where the recipients come from (the list file, or their own
+/// subscription), and how many the ledger says left the list
+/// (unsubscribed, stopped every section, bounced, complained): a send
+/// leaves them out.
+fn who(plan: &Plan<'_>) {
+    if plan.joined > 0 {
+        say!(
+            "{} recipient(s) from the list file, {} who joined by themselves (breves serve).",
+            plan.campaign().audience().recipients - plan.joined,
+            plan.joined
+        );
+    }
     if plan.left_out > 0 {
         let n = plan.left_out;
         say!(
@@ -33,7 +42,7 @@ fn left_out(plan: &Plan<'_>) {
 /// The summary of a dry run.
 pub fn dry_run(plan: &Plan<'_>, dir: &Path, report: &Report) {
     let (issue, list) = (plan.campaign().issue(), plan.campaign().list());
-    left_out(plan);
+    who(plan);
     say!(
         "Dry run of {} to the list {}: {} message(s) written to {} ({} distinct digest(s)), {} skipped.",
         issue.id,
@@ -65,7 +74,7 @@ pub fn dry_run(plan: &Plan<'_>, dir: &Path, report: &Report) {
 /// What a real send is about to do, before it is confirmed.
 pub fn plan(plan: &Plan<'_>) {
     let what = what(plan);
-    left_out(plan);
+    who(plan);
     let start = &plan.start;
     if let Some(changes) = &start.accepted {
         say!(

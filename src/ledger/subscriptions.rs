@@ -206,6 +206,17 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
+    /// How many requests to join `list` wait for their confirmation.
+    pub fn waiting(&self, list: &str) -> Result<usize, LedgerError> {
+        self.db()
+            .query_row(
+                "SELECT COUNT(*) FROM subscriptions WHERE list = ?1 AND confirmed_at IS NULL",
+                params![list],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// The readers who joined `list` by themselves and confirmed: their
     /// key and name, in the order they joined.
     pub(crate) fn joined(&self, list: &str) -> Result<Vec<(Key, Option<String>)>, LedgerError> {

@@ -104,6 +104,11 @@ impl Desk {
     /// The next dry run: each recipient's address and the sections of
     /// their digest, by address.
     fn next_send(&self) -> Vec<(String, Vec<String>)> {
+        self.next_send_saying().1
+    }
+
+    /// The same, with what it printed.
+    fn next_send_saying(&self) -> (String, Vec<(String, Vec<String>)>) {
         let out = tempdir();
         let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
         let run = breves_with(
@@ -120,7 +125,7 @@ impl Desk {
             &[],
         );
         assert_eq!(run.code, 0, "{run:?}");
-        eml_files(out.path())
+        let sent = eml_files(out.path())
             .iter()
             .map(|file| {
                 let bytes = fs::read(file).expect("eml");
@@ -133,7 +138,25 @@ impl Desk {
                     .to_owned();
                 (to, sections_of(&message.body_html(0).expect("html")))
             })
-            .collect()
+            .collect();
+        (run.stdout, sent)
+    }
+
+    /// What `breves check` says of the issue, the list and the ledger.
+    fn check(&self) -> String {
+        let run = breves_with(
+            [
+                "check",
+                common::ISSUE,
+                "--subscribers",
+                self.list.to_str().expect("utf-8"),
+                "--ledger",
+                self.ledger.to_str().expect("utf-8"),
+            ],
+            &[],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stderr
     }
 }
 
@@ -292,8 +315,20 @@ fn a_reader_joins_in_a_browser_confirms_from_the_message_and_the_next_send_serve
     );
     browser.eval("document.querySelector('form button').click(); true");
     browser.wait_for("document.title === 'Vous êtes abonné'", 20);
+    let (said, sent) = desk.next_send_saying();
+    assert!(
+        said.starts_with(
+            "1 recipient(s) from the list file, 1 who joined by themselves (breves serve).\n"
+        ),
+        "{said}"
+    );
+    assert!(
+        desk.check().ends_with("\nReaders: 1 in the list file, 1 who joined by themselves, 0 waiting for their confirmation.\n"),
+        "{}",
+        desk.check()
+    );
     assert_eq!(
-        desk.next_send(),
+        sent,
         [
             ("a@example.org".to_owned(), every_section()),
             (
@@ -417,6 +452,11 @@ fn a_request_is_mailed_once_an_hour_and_a_bad_link_or_form_does_nothing() {
         desk.next_send()
             .iter()
             .all(|(to, _)| to != "attente@example.org")
+    );
+    assert!(
+        desk.check().ends_with("\nReaders: 1 in the list file, 0 who joined by themselves, 1 waiting for their confirmation.\n"),
+        "{}",
+        desk.check()
     );
 
     // A form posted from another site, or without the form's token, or
