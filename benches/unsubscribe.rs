@@ -1,6 +1,6 @@
 //! The unsubscription server under load: `cargo bench --bench unsubscribe`.
 //!
-//! Starts `breves unsubscribe-server` on loopback with a list of 100
+//! Starts `breves serve` on loopback with a list of 100
 //! members and one of 100,000, and measures valid one-click POSTs (each for
 //! another member, a connection each, as mailbox providers send them):
 //! their rate and median time with nobody else connected, then with 10,000
@@ -49,14 +49,14 @@ fn server(dir: &Path, members: usize) -> Server {
     )
     .expect("list");
     let mut child = Command::new(env!("CARGO_BIN_EXE_breves"))
-        .args(["unsubscribe-server", "--listen", "127.0.0.1:0", "--ledger"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--ledger"])
         .arg(dir.join(format!("ledger-{members}.sqlite3")))
         .arg("--subscribers")
         .arg(&list)
         .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
         .stdout(Stdio::piped())
         .spawn()
-        .expect("breves unsubscribe-server");
+        .expect("breves serve");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)

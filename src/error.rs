@@ -115,7 +115,7 @@ pub enum Error {
     },
     /// A real send needs the address of the unsubscription server.
     #[error(
-        "the list {list} has no unsubscribe_url: Gmail and Yahoo require one-click unsubscription from bulk senders; add the address of `breves unsubscribe-server` under [list]"
+        "the list {list} has no unsubscribe_url: Gmail and Yahoo require one-click unsubscription from bulk senders; add the address of `breves serve` under [list]"
     )]
     NoUnsubscribeUrl {
         /// The list's id.
@@ -123,7 +123,7 @@ pub enum Error {
     },
     /// The secret that signs unsubscription links is not set.
     #[error(
-        "set BREVES_UNSUBSCRIBE_SECRET (the secret shared by `breves send` and `breves unsubscribe-server`): without it, unsubscription links cannot be signed or checked"
+        "set BREVES_UNSUBSCRIBE_SECRET (the secret shared by `breves send` and `breves serve`): without it, unsubscription links cannot be signed or checked"
     )]
     NoSecret,
     /// The secret that signs unsubscription links is too short to be safe.

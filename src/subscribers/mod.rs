@@ -1263,6 +1263,40 @@ mod tests {
     }
 
     #[test]
+    fn a_subscription_form_needs_its_consent_sentence_written() {
+        let head = "[list]\nid = \"l\"\nfrom = \"X <x@example.org>\"\n";
+        let topics = "topics = { a = \"A\" }\n[[member]]\nemail = \"a@example.org\"\n";
+        let render = |text: &str| {
+            let (_, problems) = parse(text);
+            problems
+                .sorted()
+                .iter()
+                .map(|p| p.render(false))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            render(&format!(
+                "{head}subscribe_url = \"https://breves.example.fr/abonnement\"\n{topics}"
+            )),
+            "error: subscribe_url: a subscription form needs the sentence readers tick to consent\n \
+             --> l.toml:4:17\n  |\n4 | subscribe_url = \"https://breves.example.fr/abonnement\"\n  \
+             |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n  |\nhelp: add to [list]: consent = \
+             \"J’accepte de recevoir cette lettre à l’adresse indiquée.\""
+        );
+        let (list, problems) = parse(&format!(
+            "{head}subscribe_url = \"https://breves.example.fr/abonnement\"\nconsent = \"  J’accepte\\n de la recevoir. \"\n{topics}"
+        ));
+        assert!(!problems.has_errors(), "{problems:?}");
+        let list = list.expect("a list");
+        assert_eq!(list.consent.as_deref(), Some("J’accepte de la recevoir."));
+        assert!(
+            render(&format!("{head}consent = \" \"\n{topics}"))
+                .contains("the consent sentence is written in 1 to 500 characters")
+        );
+    }
+
+    #[test]
     fn duplicates_are_errors_and_unknown_interests_warnings() {
         let text = format!(
             "{HEAD}[[member]]\nemail = \"a@example.org\"\n[[member]]\nemail = \"A@Example.ORG\"\ninterests = [\"a\", \"zz\"]\n"

@@ -276,7 +276,7 @@ impl Drop for Child {
     }
 }
 
-/// `breves unsubscribe-server` on `port`, once it listens.
+/// `breves serve` on `port`, once it listens.
 fn unsubscribe_server(
     port: u16,
     ledger: &std::path::Path,
@@ -297,7 +297,7 @@ pub(crate) fn unsubscribe_server_with(
     use std::io::BufRead;
     let mut server = common::command()
         .args([
-            "unsubscribe-server",
+            "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--ledger",
