@@ -26,7 +26,7 @@ fn openssl(args: &[&str]) -> Vec<u8> {
 }
 
 /// An RSA key: (the PKCS#1 PEM file breves reads, the DNS record).
-fn rsa_key(dir: &Path) -> (String, String) {
+pub(crate) fn rsa_key(dir: &Path) -> (String, String) {
     let key = dir.join("rsa.pem");
     let key_path = key.to_str().expect("utf-8");
     openssl(&["genrsa", "-traditional", "-out", key_path, "2048"]);
@@ -57,7 +57,7 @@ fn ed25519_key(dir: &Path) -> (String, String) {
     )
 }
 
-fn verify(message: &Path, record: &str) -> bool {
+pub(crate) fn verify(message: &Path, record: &str) -> bool {
     let out = Command::new("python3")
         .arg(common::root().join("tests/support/dkim_verify.py"))
         .arg(message)

@@ -31,6 +31,11 @@ struct Desk {
 
 impl Desk {
     fn start() -> Desk {
+        Desk::start_with(|_| Vec::new())
+    }
+
+    /// The same, the server given more arguments (made in its folder).
+    fn start_with(more: impl FnOnce(&Path) -> Vec<String>) -> Desk {
         let dir = tempdir();
         let port = free_port();
         let list = dir.path().join("list.toml");
@@ -48,13 +53,11 @@ impl Desk {
         .expect("list");
         let ledger = dir.path().join("ledger.sqlite3");
         let sink = smtp_sink(&[]);
-        let server = crate::unsubscribe::unsubscribe_server_with(
-            port,
-            &ledger,
-            &list,
-            SECRET,
-            &["--smtp", &sink.plain_url()],
-        );
+        let mut args = vec!["--smtp".to_owned(), sink.plain_url()];
+        args.extend(more(dir.path()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let server =
+            crate::unsubscribe::unsubscribe_server_with(port, &ledger, &list, SECRET, &args);
         Desk {
             dir,
             list,
@@ -360,7 +363,15 @@ fn a_reader_joins_in_a_browser_confirms_from_the_message_and_the_next_send_serve
             .1,
         ),
     ] {
-        let body = response.split_once("\r\n\r\n").expect("a body").1;
+        let (head, body) = response.split_once("\r\n\r\n").expect("a body");
+        // Nothing loaded from elsewhere, no cookie, nothing counted.
+        assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
+        assert!(
+            !["<script", "<img", "<link", "<iframe", "src="]
+                .iter()
+                .any(|tag| body.contains(tag)),
+            "{body}"
+        );
         let path = desk.dir.path().join(name);
         fs::write(&path, body).expect("page");
         pages.push(path);
@@ -498,6 +509,27 @@ fn a_request_is_mailed_once_an_hour_and_a_bad_link_or_form_does_nothing() {
     desk.wait_for_messages("autre@example.org", 1);
     std::thread::sleep(Duration::from_secs(1));
     assert!(desk.confirmations("robot@example.org").is_empty());
+
+    // Five requests so far from this client; the eleventh within the
+    // hour is refused, whatever the address.
+    for n in 6..=10 {
+        let (status, page) = http(
+            "POST",
+            &desk.url("/abonnement"),
+            &fields(&format!("n{n}%40example.org"), "&site=x"),
+        );
+        assert_eq!(status, 200, "request {n}: {page}");
+    }
+    let (status, page) = http(
+        "POST",
+        &desk.url("/abonnement"),
+        &fields("n11%40example.org", ""),
+    );
+    assert_eq!(status, 429, "{page}");
+    assert!(
+        page.contains("retry-after: ") && page.contains("Trop de demandes"),
+        "{page}"
+    );
 }
 
 /// The line after the first line of `text` that contains `marker`.
@@ -662,4 +694,39 @@ fn a_reader_changes_their_sections_from_a_digest_then_leaves_and_one_forgotten_l
         desk.next_send(),
         [("a@example.org".to_owned(), every_section())]
     );
+}
+
+#[test]
+fn the_confirmation_is_signed_as_the_digests_are() {
+    let mut record = String::new();
+    let desk = Desk::start_with(|dir| {
+        let (key, published) = crate::dkim::rsa_key(dir);
+        record = published;
+        vec![
+            "--dkim-key".to_owned(),
+            key,
+            "--dkim-selector".to_owned(),
+            "breves2026".to_owned(),
+        ]
+    });
+    let token = form_token(&http("GET", &desk.url("/abonnement"), "").1);
+    let (status, _) = http(
+        "POST",
+        &desk.url("/abonnement"),
+        &format!("section=spatial&email=signee%40example.org&consent=oui&jeton={token}"),
+    );
+    assert_eq!(status, 200);
+    let message = desk.wait_for_messages("signee@example.org", 1).remove(0);
+    let path = desk.dir.path().join("confirmation.eml");
+    fs::write(&path, &message).expect("written");
+    assert!(crate::dkim::verify(&path, &record), "dkimpy verifies it");
+    let text = String::from_utf8_lossy(&message);
+    assert!(
+        text.contains("d=example.fr") && text.contains("s=breves2026"),
+        "{text}"
+    );
+    // One byte changed in its body: the signature no longer holds.
+    let changed = text.replacen("Bonjour", "Bonsoir", 1);
+    fs::write(&path, changed).expect("written");
+    assert!(!crate::dkim::verify(&path, &record));
 }
