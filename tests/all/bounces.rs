@@ -646,13 +646,9 @@ fn report_quoting(n: usize, whom: &str, id: &str) -> (String, String) {
     )
 }
 
-#[test]
-fn a_report_without_a_code_proves_its_reader_only_by_a_message_the_ledger_sent_them() {
-    let dir = tempdir();
-    let list = dir.path().join("list.toml");
-    fs::write(&list, LIST).expect("written");
-    let list = list.to_str().expect("utf-8");
-    let ledger = dir.path().join("ledger.sqlite3");
+/// A real send of the shipped issue to `list` through a new smtp-sink,
+/// recorded in `ledger`: the sink, holding the messages.
+fn send_through_a_sink(list: &str, ledger: &std::path::Path) -> common::smtp::Server {
     let sink = smtp_sink(&[]);
     let sent = breves_with(
         [
@@ -669,6 +665,17 @@ fn a_report_without_a_code_proves_its_reader_only_by_a_message_the_ledger_sent_t
         &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
     );
     assert!(sent.ok(), "{sent:?}");
+    sink
+}
+
+#[test]
+fn a_report_without_a_code_proves_its_reader_only_by_a_message_the_ledger_sent_them() {
+    let dir = tempdir();
+    let list = dir.path().join("list.toml");
+    fs::write(&list, LIST).expect("written");
+    let list = list.to_str().expect("utf-8");
+    let ledger = dir.path().join("ledger.sqlite3");
+    let sink = send_through_a_sink(list, &ledger);
     // The Message-ID of the message ada received.
     let ada_id = sink
         .messages()
@@ -947,22 +954,7 @@ fn a_reader_who_joined_by_themselves_is_found_by_their_bounce_code_and_taken_off
         .expect("request");
     ledger.confirm_subscription("essai", &key).expect("confirm");
     drop(ledger);
-    let sink = smtp_sink(&[]);
-    let sent = breves_with(
-        [
-            "send",
-            common::ISSUE,
-            "--subscribers",
-            list,
-            "--smtp",
-            &sink.plain_url(),
-            "--ledger",
-            ledger_path.to_str().expect("utf-8"),
-            "--yes",
-        ],
-        &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
-    );
-    assert!(sent.ok(), "{sent:?}");
+    let sink = send_through_a_sink(list, &ledger_path);
     // The envelope sender of her message: the bounce address and her code.
     let message = sink
         .messages()

@@ -113,21 +113,7 @@ impl Desk {
     /// The same, with what it printed.
     fn next_send_saying(&self) -> (String, Vec<(String, Vec<String>)>) {
         let out = tempdir();
-        let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
-        let run = breves_with(
-            [
-                "send".to_owned(),
-                common::ISSUE.to_owned(),
-                "--subscribers".to_owned(),
-                path(&self.list),
-                "--dry-run".to_owned(),
-                path(out.path()),
-                "--ledger".to_owned(),
-                path(&self.ledger),
-            ],
-            &[],
-        );
-        assert_eq!(run.code, 0, "{run:?}");
+        let run = self.send(&["--dry-run", out.path().to_str().expect("utf-8")]);
         let sent = eml_files(out.path())
             .iter()
             .map(|file| {
@@ -562,25 +548,27 @@ impl Desk {
         assert_eq!(status, 200, "{page}");
     }
 
+    /// `breves send` of the issue to the list with the ledger, to
+    /// `destination` (a dry run, a relay).
+    fn send(&self, destination: &[&str]) -> common::Run {
+        let mut args = vec![
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            self.list.to_str().expect("utf-8"),
+            "--ledger",
+            self.ledger.to_str().expect("utf-8"),
+        ];
+        args.extend(destination);
+        let run = breves_with(args, &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)]);
+        assert_eq!(run.code, 0, "{run:?}");
+        run
+    }
+
     /// A real send of the issue through the sink: the text part of the
     /// digest `address` received.
     fn send_to(&self, address: &str) -> String {
-        let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
-        let run = breves_with(
-            [
-                "send".to_owned(),
-                common::ISSUE.to_owned(),
-                "--subscribers".to_owned(),
-                path(&self.list),
-                "--smtp".to_owned(),
-                self.sink.plain_url(),
-                "--ledger".to_owned(),
-                path(&self.ledger),
-                "--yes".to_owned(),
-            ],
-            &[("BREVES_UNSUBSCRIBE_SECRET", SECRET)],
-        );
-        assert_eq!(run.code, 0, "{run:?}");
+        self.send(&["--smtp", &self.sink.plain_url(), "--yes"]);
         let digest = self
             .sink
             .messages()
