@@ -1,8 +1,11 @@
 //! Deliveries: the audience frozen when a send starts, then each
 //! recipient's state as its message is handed over.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
+use super::store::Optional;
+
+use super::store::{Db, StoreError};
 use super::{Ledger, LedgerError, boot_id, now};
 use crate::address::Key;
 
@@ -290,8 +293,8 @@ impl Ledger {
         scope: &Scope,
         audience: impl IntoIterator<Item = Planned>,
     ) -> Result<usize, LedgerError> {
-        let mut db = self.db();
-        db.execute_batch(STAGE).map_err(|e| self.err(e))?;
+        let db = self.db();
+        db.batch(STAGE).map_err(|e| self.err(e))?;
         let tx = db.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "DELETE FROM temp.planned WHERE issue = ?1 AND list = ?2 AND kind = ?3",
@@ -299,24 +302,21 @@ impl Ledger {
         )
         .map_err(|e| self.err(e))?;
         let mut count = 0;
-        {
-            let mut insert = tx
-                .prepare("INSERT INTO temp.planned VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .map_err(|e| self.err(e))?;
-            for p in audience {
-                insert
-                    .execute(params![
-                        scope.issue,
-                        scope.list,
-                        scope.kind,
-                        p.recipient,
-                        count as i64,
-                        p.sections,
-                        p.served
-                    ])
-                    .map_err(|e| self.err(e))?;
-                count += 1;
-            }
+        for p in audience {
+            tx.execute(
+                "INSERT INTO temp.planned VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    scope.issue,
+                    scope.list,
+                    scope.kind,
+                    p.recipient,
+                    count as i64,
+                    p.sections,
+                    p.served
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+            count += 1;
         }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(count)
@@ -387,7 +387,7 @@ impl Ledger {
         resume: Resume,
         commit: bool,
     ) -> Result<Start, LedgerError> {
-        let mut db = self.db();
+        let db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let recorded: Option<String> = tx
             .query_row(
@@ -472,12 +472,7 @@ impl Ledger {
     /// or a crash of the machine (another boot), or where the boot is not
     /// known, they may have been lost: every held row may have been sent,
     /// and is of unknown outcome.
-    fn settle_held(
-        &self,
-        tx: &rusqlite::Connection,
-        scope: &Scope,
-        stamp: &str,
-    ) -> Result<(), LedgerError> {
+    fn settle_held(&self, tx: &Db, scope: &Scope, stamp: &str) -> Result<(), LedgerError> {
         let boot = boot_id();
         tx.execute(
             "UPDATE deliveries SET state = 'uncertain',
@@ -503,7 +498,7 @@ impl Ledger {
     /// Where the send stands, counted in the ledger.
     fn counts(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &Db,
         scope: &Scope,
         resume: Resume,
         resumed: bool,
@@ -521,15 +516,12 @@ impl Ledger {
                 .map(|n| n as usize)
                 .map_err(|e| self.err(e))
         };
-        let mut suppressed = tx
-            .prepare(&format!(
-                "SELECT p.recipient {TO_SEND} AND NOT p.served ORDER BY p.position"
-            ))
-            .map_err(|e| self.err(e))?;
-        let suppressed = suppressed
-            .query_map(p, |row| row.get::<_, Key>(0))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<Key>, _>>()
+        let suppressed = tx
+            .query_map(
+                &format!("SELECT p.recipient {TO_SEND} AND NOT p.served ORDER BY p.position"),
+                p,
+                |row| row.get::<_, Key>(0),
+            )
             .map_err(|e| self.err(e))?;
         let recorded = |state: &str| -> Result<usize, LedgerError> {
             tx.query_row(
@@ -590,39 +582,35 @@ impl Ledger {
         after: i64,
     ) -> Result<Vec<(i64, Pick)>, LedgerError> {
         let db = self.db();
-        let mut page = db
-            .prepare_cached(&format!(
+        db.query_map(
+            &format!(
                 "SELECT p.position, p.recipient, COALESCE(d.state IN ('uncertain', 'sending'), 0)
                  {TO_SEND} AND p.served AND p.position > ?6
                  ORDER BY p.position LIMIT {}",
                 ToSend::PAGE
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = page
-            .query_map(
-                params![
-                    scope.issue,
-                    scope.list,
-                    scope.kind,
-                    resume.retry_failed,
-                    skip_uncertain,
-                    after
-                ],
-                |row| {
-                    let pick = Pick {
-                        recipient: row.get(1)?,
-                        uncertain: row.get(2)?,
-                    };
-                    Ok((row.get::<_, i64>(0)?, pick))
-                },
-            )
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            ),
+            params![
+                scope.issue,
+                scope.list,
+                scope.kind,
+                resume.retry_failed,
+                skip_uncertain,
+                after
+            ],
+            |row| {
+                let pick = Pick {
+                    recipient: row.get(1)?,
+                    uncertain: row.get(2)?,
+                };
+                Ok((row.get::<_, i64>(0)?, pick))
+            },
+        )
+        .map_err(|e| self.err(e))
     }
 
     fn changes(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &Db,
         scope: &Scope,
         recorded_fingerprint: &str,
         fingerprint: &str,
@@ -634,16 +622,15 @@ impl Ledger {
                     row.get::<_, i64>(0)
                 })
                 .map_err(|e| self.err(e))?;
-            let mut first = tx
-                .prepare(&format!(
-                    "SELECT {column} {from} ORDER BY {order} LIMIT {}",
-                    Sample::SHOWN
-                ))
-                .map_err(|e| self.err(e))?;
-            let first = first
-                .query_map(p, |row| row.get::<_, Key>(0))
-                .map_err(|e| self.err(e))?
-                .collect::<Result<Vec<Key>, _>>()
+            let first = tx
+                .query_map(
+                    &format!(
+                        "SELECT {column} {from} ORDER BY {order} LIMIT {}",
+                        Sample::SHOWN
+                    ),
+                    p,
+                    |row| row.get::<_, Key>(0),
+                )
                 .map_err(|e| self.err(e))?;
             Ok(Sample {
                 count: count as usize,
@@ -697,7 +684,7 @@ impl Ledger {
 
     fn apply(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &Db,
         scope: &Scope,
         fingerprint: &str,
         stamp: &str,
@@ -759,7 +746,7 @@ impl Ledger {
     /// connection of [`Ledger::writing_connection`]: written, not flushed.
     pub(super) fn record_written(
         &self,
-        db: &rusqlite::Connection,
+        db: &Db,
         scope: &Scope,
         entries: &[Entry],
     ) -> Result<(), LedgerError> {
@@ -782,7 +769,7 @@ impl Ledger {
     /// Sets recipients recorded as refused for good back to be sent: their
     /// refusal turned out not to be theirs (the relay refused everyone).
     pub fn reopen(&self, scope: &Scope, recipients: &[Key]) -> Result<(), LedgerError> {
-        let mut db = self.db();
+        let db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let stamp = now();
         for r in recipients {
@@ -812,33 +799,23 @@ impl Ledger {
             started,
             ..Status::default()
         };
-        let mut counts = db
-            .prepare(
+        status.counts = db
+            .query_map(
                 "SELECT state, COUNT(*) FROM deliveries WHERE issue = ?1 AND list = ?2 AND kind = ?3
                  GROUP BY state ORDER BY CASE state WHEN 'sent' THEN 0 WHEN 'pending' THEN 1
                  WHEN 'sending' THEN 2 WHEN 'uncertain' THEN 3 WHEN 'gave-up' THEN 4 WHEN 'failed' THEN 5 ELSE 6 END",
+                params![scope.issue, scope.list, scope.kind],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize)),
             )
             .map_err(|e| self.err(e))?;
-        status.counts = counts
-            .query_map(params![scope.issue, scope.list, scope.kind], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))?;
-        let mut problems = db
-            .prepare(
+        status.problems = db
+            .query_map(
                 "SELECT recipient, state, COALESCE(reply, '') FROM deliveries
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND state IN ('failed', 'uncertain', 'gave-up')
                  ORDER BY position",
+                params![scope.issue, scope.list, scope.kind],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
-            .map_err(|e| self.err(e))?;
-        status.problems = problems
-            .query_map(params![scope.issue, scope.list, scope.kind], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
         Ok(status)
     }
@@ -900,32 +877,16 @@ impl Iterator for ToSend<'_> {
 /// Commits `entries` in order, in one transaction of `db`, as its
 /// synchronous mode has it. The statements are kept prepared: a send
 /// commits thousands of these.
-fn commit_entries(
-    db: &rusqlite::Connection,
-    scope: &Scope,
-    entries: &[Entry],
-) -> rusqlite::Result<()> {
-    db.prepare_cached("BEGIN")?.execute([])?;
-    let committed = update_entries(db, scope, entries)
-        .and_then(|()| db.prepare_cached("COMMIT")?.execute([]).map(drop));
-    if committed.is_err() && !db.is_autocommit() {
-        // What failed is undone; the error said is the first one.
-        let _ = db.execute_batch("ROLLBACK");
-    }
-    committed
+fn commit_entries(db: &Db, scope: &Scope, entries: &[Entry]) -> Result<(), StoreError> {
+    let tx = db.transaction()?;
+    update_entries(&tx, scope, entries)?;
+    // What failed is undone (the transaction, dropped, rolls back); the
+    // error said is the first one.
+    tx.commit()
 }
 
-fn update_entries(
-    db: &rusqlite::Connection,
-    scope: &Scope,
-    entries: &[Entry],
-) -> rusqlite::Result<()> {
+fn update_entries(db: &Db, scope: &Scope, entries: &[Entry]) -> Result<(), StoreError> {
     let stamp = now();
-    let mut update = db.prepare_cached(
-        "UPDATE deliveries SET state = COALESCE(?5, state), reply = COALESCE(?6, reply),
-            attempts = attempts + ?7, held = COALESCE(?9, held), updated_at = ?8
-         WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
-    )?;
     for entry in entries {
         // One statement for every kind: what an entry leaves as it is, it
         // gives as NULL.
@@ -944,17 +905,22 @@ fn update_entries(
                 (recipient, Some(state), Some(reply), *attempts, Some(false))
             }
         };
-        update.execute(params![
-            scope.issue,
-            scope.list,
-            scope.kind,
-            recipient,
-            state,
-            reply,
-            attempts,
-            stamp,
-            held
-        ])?;
+        db.execute(
+            "UPDATE deliveries SET state = COALESCE(?5, state), reply = COALESCE(?6, reply),
+                attempts = attempts + ?7, held = COALESCE(?9, held), updated_at = ?8
+             WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND recipient = ?4",
+            params![
+                scope.issue,
+                scope.list,
+                scope.kind,
+                recipient,
+                state,
+                reply,
+                attempts,
+                stamp,
+                held
+            ],
+        )?;
     }
     Ok(())
 }

@@ -69,6 +69,7 @@ mod preferences;
 pub mod readers;
 pub mod reports;
 mod schema;
+mod store;
 pub mod subscriptions;
 mod writer;
 
@@ -76,6 +77,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::Connection;
+
+use store::Db;
+pub use store::StoreError;
 
 pub use deliveries::{
     Changes, Durability, Entry, Outcome, Pick, Planned, Resume, Sample, Scope, Start, Status,
@@ -116,14 +120,14 @@ fn path_from(
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
-    /// SQLite failed.
+    /// The database failed.
     #[error("the ledger {}: {source}", path.display())]
     Database {
         /// The ledger file.
         path: PathBuf,
-        /// SQLite's error.
+        /// The database's error.
         #[source]
-        source: rusqlite::Error,
+        source: StoreError,
     },
     /// The ledger's file or folder could not be made or opened.
     #[error("the ledger {}: {source}", path.display())]
@@ -213,7 +217,7 @@ pub enum LedgerError {
 pub struct Ledger {
     path: PathBuf,
     canonical: PathBuf,
-    db: Mutex<Connection>,
+    db: Mutex<Db>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -243,9 +247,9 @@ impl Ledger {
     /// 0700): the ledger holds every subscriber's address.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-        let db_err = |source| LedgerError::Database {
+        let db_err = |source: rusqlite::Error| LedgerError::Database {
             path: path.to_path_buf(),
-            source,
+            source: source.into(),
         };
         let io_err = |source| LedgerError::File {
             path: path.to_path_buf(),
@@ -311,7 +315,7 @@ impl Ledger {
         Ok(Ledger {
             path: path.to_path_buf(),
             canonical,
-            db: Mutex::new(db),
+            db: Mutex::new(Db::sqlite(db)),
         })
     }
 
@@ -326,6 +330,7 @@ impl Ledger {
     pub(crate) fn journal(&self) -> PathBuf {
         let db = self.db();
         let mut journal = db
+            .connection()
             .path()
             .filter(|p| !p.is_empty())
             .map_or_else(|| self.path.clone().into_os_string(), Into::into);
@@ -339,23 +344,24 @@ impl Ledger {
     /// ([`Durability::Written`]), while every other commit of the ledger
     /// stays flushed. The journal is the same file: the writer's flusher
     /// flushes it.
-    fn writing_connection(&self) -> Result<Connection, LedgerError> {
-        let db = Connection::open(&self.path).map_err(|e| self.err(e))?;
+    fn writing_connection(&self) -> Result<Db, LedgerError> {
+        let sqlite = |e: rusqlite::Error| self.err(e.into());
+        let db = Connection::open(&self.path).map_err(sqlite)?;
         db.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| self.err(e))?;
+            .map_err(sqlite)?;
         db.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| self.err(e))?;
-        Ok(db)
+            .map_err(sqlite)?;
+        Ok(Db::sqlite(db))
     }
 
-    fn err(&self, source: rusqlite::Error) -> LedgerError {
+    fn err(&self, source: StoreError) -> LedgerError {
         LedgerError::Database {
             path: self.path.clone(),
             source,
         }
     }
 
-    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+    fn db(&self) -> std::sync::MutexGuard<'_, Db> {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -44,7 +44,7 @@ impl Ledger {
         sections: &[String],
         evidence: &str,
     ) -> Result<(), LedgerError> {
-        let mut db = self.db();
+        let db = self.db();
         let err = |e| self.err(e);
         let tx = db.transaction().map_err(err)?;
         tx.execute(
@@ -76,47 +76,48 @@ impl Ledger {
     fn asked(&self, list: &str) -> Result<Preferences, LedgerError> {
         let db = self.db();
         let mut prefs = Preferences::default();
-        let mut rows = db
-            .prepare("SELECT address FROM suppressions WHERE list = ?1")
-            .map_err(|e| self.err(e))?;
-        for address in rows
-            .query_map(params![list], |row| row.get::<_, Key>(0))
-            .map_err(|e| self.err(e))?
-        {
-            prefs.suppressed.insert(address.map_err(|e| self.err(e))?);
-        }
-        let mut rows = db
-            .prepare("SELECT address, section FROM section_opt_outs WHERE list = ?1 ORDER BY at")
-            .map_err(|e| self.err(e))?;
-        for pair in rows
-            .query_map(params![list], |row| {
-                Ok((row.get::<_, Key>(0)?, row.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.err(e))?
-        {
-            let (address, section) = pair.map_err(|e| self.err(e))?;
-            prefs.opted_out.entry(address).or_default().push(section);
-        }
+        let err = |e| self.err(e);
+        db.query_each(
+            "SELECT address FROM suppressions WHERE list = ?1",
+            params![list],
+            |row| {
+                prefs.suppressed.insert(row.get(0)?);
+                Ok(())
+            },
+        )
+        .map_err(err)?;
+        db.query_each(
+            "SELECT address, section FROM section_opt_outs WHERE list = ?1 ORDER BY at",
+            params![list],
+            |row| {
+                let address: Key = row.get(0)?;
+                prefs
+                    .opted_out
+                    .entry(address)
+                    .or_default()
+                    .push(row.get(1)?);
+                Ok(())
+            },
+        )
+        .map_err(err)?;
         let chosen = db
-            .prepare("SELECT address, sections FROM choices WHERE list = ?1")
-            .and_then(|mut s| {
-                s.query_map(params![list], |row| {
-                    Ok((row.get::<_, Key>(0)?, row.get::<_, String>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(|e| self.err(e))?;
+            .query_map(
+                "SELECT address, sections FROM choices WHERE list = ?1",
+                params![list],
+                |row| Ok((row.get::<_, Key>(0)?, row.get::<_, String>(1)?)),
+            )
+            .map_err(err)?;
         prefs.chosen = chosen
             .into_iter()
             .map(|(k, s)| (k, s.split_whitespace().map(str::to_owned).collect()))
             .collect();
         let hashes = db
-            .prepare("SELECT hash FROM forgotten WHERE list = ?1")
-            .and_then(|mut s| {
-                s.query_map(params![list], |row| row.get::<_, Vec<u8>>(0))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(|e| self.err(e))?;
+            .query_map(
+                "SELECT hash FROM forgotten WHERE list = ?1",
+                params![list],
+                |row| row.get::<_, Vec<u8>>(0),
+            )
+            .map_err(err)?;
         prefs.forgotten = hashes
             .into_iter()
             .filter_map(|h| <[u8; 16]>::try_from(h).ok())

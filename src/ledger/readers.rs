@@ -4,7 +4,9 @@
 //! at their request, keeping only a keyed hash so that they are never
 //! mailed again.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
+
+use super::store::Optional;
 
 use super::reports::Recorded;
 use super::{Ledger, LedgerError};
@@ -113,23 +115,13 @@ impl Ledger {
             .optional()
             .map_err(err)?;
         let stopped = db
-            .prepare(
-                "SELECT section, at FROM section_opt_outs WHERE list = ?1 AND address = ?2 ORDER BY at, section",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![list, address], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .query_map("SELECT section, at FROM section_opt_outs WHERE list = ?1 AND address = ?2 ORDER BY at, section", params![list, address], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(err)?;
         let deliveries = db
-            .prepare(
-                "SELECT d.issue, d.kind, d.state, d.sections, d.attempts, d.reply, d.updated_at
+            .query_map("SELECT d.issue, d.kind, d.state, d.sections, d.attempts, d.reply, d.updated_at
                  FROM deliveries d LEFT JOIN sends s ON s.issue = d.issue AND s.list = d.list AND s.kind = d.kind
                  WHERE d.list = ?1 AND d.recipient = ?2
-                 ORDER BY s.started_at, d.issue, d.kind",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![list, address], |row| {
+                 ORDER BY s.started_at, d.issue, d.kind", params![list, address], |row| {
                     Ok(HeldDelivery {
                         issue: row.get(0)?,
                         kind: row.get(1)?,
@@ -139,9 +131,7 @@ impl Ledger {
                         reply: row.get(5)?,
                         updated_at: row.get(6)?,
                     })
-                })?
-                .collect::<Result<Vec<_>, _>>()
-            })
+                })
             .map_err(err)?;
         drop(db);
         let reports = self
@@ -166,7 +156,7 @@ impl Ledger {
     pub(crate) fn forget_key(&self) -> Result<Vec<u8>, LedgerError> {
         let db = self.db();
         let known: Option<Vec<u8>> = db
-            .query_row("SELECT value FROM keys WHERE name = 'forget'", [], |row| {
+            .query_row("SELECT value FROM keys WHERE name = 'forget'", &[], |row| {
                 row.get(0)
             })
             .optional()
@@ -192,11 +182,16 @@ impl Ledger {
 
     /// When `address` was forgotten on `list`, if it was.
     fn forgotten_at(&self, list: &str, address: &Key) -> Result<Option<String>, LedgerError> {
-        let none = !self
+        let none = self
             .db()
-            .prepare("SELECT 1 FROM forgotten WHERE list = ?1 LIMIT 1")
-            .and_then(|mut s| s.exists(params![list]))
-            .map_err(|e| self.err(e))?;
+            .query_row(
+                "SELECT 1 FROM forgotten WHERE list = ?1 LIMIT 1",
+                params![list],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .is_none();
         if none {
             return Ok(None);
         }
@@ -220,9 +215,9 @@ impl Ledger {
     pub fn forget(&self, list: &str, address: &Key) -> Result<Erased, LedgerError> {
         let key = self.forget_key()?;
         let hash = address.keyed_hash(&key, list);
-        let mut db = self.db();
+        let db = self.db();
         let err = |e| self.err(e);
-        db.pragma_update(None, "secure_delete", "ON").map_err(err)?;
+        db.batch("PRAGMA secure_delete = ON").map_err(err)?;
         let tx = db.transaction().map_err(err)?;
         let deliveries = tx
             .execute(
@@ -263,7 +258,7 @@ impl Ledger {
         )
         .map_err(err)?;
         tx.commit().map_err(err)?;
-        db.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+        db.batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(err)?;
         Ok(Erased {
             deliveries,

@@ -2,7 +2,9 @@
 //! recorded once (by its Message-ID) with its evidence and the decision
 //! taken, and the suppressions they lead to.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
+
+use super::store::Optional;
 
 use super::{Ledger, LedgerError, now};
 use crate::address::Key;
@@ -36,7 +38,7 @@ pub struct Recorded {
 
 impl Ledger {
     /// Whether the query `sql` finds a row.
-    fn finds(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool, LedgerError> {
+    fn finds(&self, sql: &str, params: super::store::Params<'_>) -> Result<bool, LedgerError> {
         self.db()
             .query_row(sql, params, |_| Ok(()))
             .optional()
@@ -65,7 +67,7 @@ impl Ledger {
         recorded: &Recorded,
         suppress: Option<&str>,
     ) -> Result<bool, LedgerError> {
-        let mut db = self.db();
+        let db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let new = tx
             .execute(
@@ -106,47 +108,38 @@ impl Ledger {
         address: &Key,
     ) -> Result<Vec<String>, LedgerError> {
         let db = self.db();
-        let mut rows = db
-            .prepare(
-                "SELECT DISTINCT issue FROM reports WHERE list = ?1 AND address = ?2 AND kind = 'temporary' AND issue IS NOT NULL",
-            )
-            .map_err(|e| self.err(e))?;
-        rows.query_map(params![list, address], |row| row.get(0))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(|e| self.err(e))
+        db.query_map(
+            "SELECT DISTINCT issue FROM reports WHERE list = ?1 AND address = ?2 AND kind = 'temporary' AND issue IS NOT NULL",
+            params![list, address],
+            |row| row.get(0),
+        )
+        .map_err(|e| self.err(e))
     }
 
     /// The refusals of the sender recorded for `list`, by receiving domain
     /// and reason: how many readers each, most first.
     pub fn sender_problems(&self, list: &str) -> Result<Vec<(String, String, usize)>, LedgerError> {
         let db = self.db();
-        let mut rows = db
-            .prepare(
-                "SELECT substr(address, instr(address, '@') + 1) AS domain, COALESCE(reason, ''), COUNT(DISTINCT address) AS n
-                 FROM reports WHERE list = ?1 AND kind = 'sender'
-                 GROUP BY domain, reason ORDER BY n DESC, domain",
-            )
-            .map_err(|e| self.err(e))?;
-        rows.query_map(params![list], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)?))
-        })
-        .map_err(|e| self.err(e))?
-        .map(|r| r.map(|(d, w, n)| (d, w, usize::try_from(n).unwrap_or(0))))
-        .collect::<Result<Vec<_>, _>>()
+        db.query_map(
+            "SELECT substr(address, instr(address, '@') + 1) AS domain, COALESCE(reason, ''), COUNT(DISTINCT address) AS n
+             FROM reports WHERE list = ?1 AND kind = 'sender'
+             GROUP BY domain, reason ORDER BY n DESC, domain",
+            params![list],
+            |row| {
+                let n: i64 = row.get(2)?;
+                Ok((row.get(0)?, row.get(1)?, usize::try_from(n).unwrap_or(0)))
+            },
+        )
         .map_err(|e| self.err(e))
     }
 
     /// Every report recorded for `list`, in the order they were read.
     pub fn reports(&self, list: &str) -> Result<Vec<Recorded>, LedgerError> {
         let db = self.db();
-        let mut rows = db
-            .prepare(
-                "SELECT report, address, kind, status, diagnostic, issue, reported_at, decision, reason FROM reports WHERE list = ?1 ORDER BY read_at, rowid",
-            )
-            .map_err(|e| self.err(e))?;
-        let found = rows
-            .query_map(params![list], |row| {
+        db.query_map(
+            "SELECT report, address, kind, status, diagnostic, issue, reported_at, decision, reason FROM reports WHERE list = ?1 ORDER BY read_at, rowid",
+            params![list],
+            |row| {
                 Ok(Recorded {
                     report: row.get(0)?,
                     address: row.get(1)?,
@@ -158,11 +151,9 @@ impl Ledger {
                     decision: row.get(7)?,
                     reason: row.get(8)?,
                 })
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(found)
+            },
+        )
+        .map_err(|e| self.err(e))
     }
 
     /// Gives an address back to the list (a report that was wrong): its
@@ -170,7 +161,7 @@ impl Ledger {
     /// same mailbox again does not take it away again. Why it had left,
     /// when it had.
     pub fn unsuppress(&self, list: &str, address: &Key) -> Result<Option<String>, LedgerError> {
-        let mut db = self.db();
+        let db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let source: Option<String> = tx
             .query_row(
@@ -206,14 +197,11 @@ impl Ledger {
     /// The issues the ledger knows were sent to `list`.
     pub fn issues_sent(&self, list: &str) -> Result<Vec<String>, LedgerError> {
         let db = self.db();
-        let mut rows = db
-            .prepare("SELECT DISTINCT issue FROM sends WHERE list = ?1")
-            .map_err(|e| self.err(e))?;
-        let found = rows
-            .query_map(params![list], |row| row.get(0))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(found)
+        db.query_map(
+            "SELECT DISTINCT issue FROM sends WHERE list = ?1",
+            params![list],
+            |row| row.get(0),
+        )
+        .map_err(|e| self.err(e))
     }
 }

@@ -4,7 +4,9 @@
 //! no list; once confirmed, every send serves them the sections they chose,
 //! as if the list file named them ([`crate::select::Preferences::joined`]).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
+
+use super::store::Optional;
 
 use super::{Ledger, LedgerError, now};
 use crate::address::Key;
@@ -53,7 +55,7 @@ impl Ledger {
         address: &Key,
         request: &Request<'_>,
     ) -> Result<bool, LedgerError> {
-        let mut db = self.db();
+        let db = self.db();
         let err = |e| self.err(e);
         let tx = db.transaction().map_err(err)?;
         let known: Option<(Option<String>, Option<String>)> = tx
@@ -149,7 +151,7 @@ impl Ledger {
         // A reader forgotten at their request who asks again, and confirms,
         // is a reader again.
         let forgotten = address.keyed_hash(&self.forget_key()?, list);
-        let mut db = self.db();
+        let db = self.db();
         let err = |e| self.err(e);
         let tx = db.transaction().map_err(err)?;
         let sections: Option<String> = tx
@@ -221,14 +223,12 @@ impl Ledger {
     /// key and name, in the order they joined.
     pub(crate) fn joined(&self, list: &str) -> Result<Vec<(Key, Option<String>)>, LedgerError> {
         let db = self.db();
-        let mut rows = db
-            .prepare(
-                "SELECT address, name FROM subscriptions WHERE list = ?1 AND confirmed_at IS NOT NULL ORDER BY confirmed_at, address",
-            )
-            .map_err(|e| self.err(e))?;
-        rows.query_map(params![list], |row| Ok((row.get(0)?, row.get(1)?)))
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.err(e))
+        db.query_map(
+            "SELECT address, name FROM subscriptions WHERE list = ?1 AND confirmed_at IS NOT NULL ORDER BY confirmed_at, address",
+            params![list],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(|e| self.err(e))
     }
 }
 
@@ -302,7 +302,7 @@ mod tests {
             .db()
             .execute(
                 "UPDATE subscriptions SET mailed_at = '2026-01-01T00:00:00+00:00'",
-                [],
+                &[],
             )
             .expect("an hour later");
         assert!(

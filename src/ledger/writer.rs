@@ -235,7 +235,7 @@ impl Drop for Writer {
 /// passes the others on to the flusher.
 fn commit_batches(
     ledger: &Ledger,
-    db: &rusqlite::Connection,
+    db: &super::store::Db,
     scope: &Scope,
     inbox: &mpsc::Receiver<Request>,
     to_flush: &mpsc::Sender<Vec<Answer>>,
