@@ -6,7 +6,7 @@ use rusqlite::params;
 use super::store::Optional;
 
 use super::store::{Db, StoreError};
-use super::{Ledger, LedgerError, boot_id, now};
+use super::{Ledger, LedgerError, now};
 use crate::address::Key;
 
 /// What changed between the start of a send and its resumption.
@@ -252,6 +252,21 @@ CREATE TEMP TABLE IF NOT EXISTS planned (
 CREATE INDEX IF NOT EXISTS temp.planned_in_order ON planned (issue, list, kind, position);
 ";
 
+/// [`STAGE`] as PostgreSQL writes it.
+const STAGE_POSTGRES: &str = "
+CREATE TEMP TABLE IF NOT EXISTS planned (
+    issue TEXT NOT NULL,
+    list TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    sections TEXT NOT NULL,
+    served BOOLEAN NOT NULL,
+    PRIMARY KEY (issue, list, kind, recipient)
+);
+CREATE INDEX IF NOT EXISTS planned_in_order ON planned (issue, list, kind, position);
+";
+
 /// The rows of the staged audience still to send, as `?4` (whether those
 /// refused for good are sent again) and `?5` (whether those of uncertain
 /// outcome are left alone) ask: a row still `sending` (a crash) is
@@ -294,7 +309,12 @@ impl Ledger {
         audience: impl IntoIterator<Item = Planned>,
     ) -> Result<usize, LedgerError> {
         let db = self.db();
-        db.batch(STAGE).map_err(|e| self.err(e))?;
+        let stage = if db.is_postgres() {
+            STAGE_POSTGRES
+        } else {
+            STAGE
+        };
+        db.batch(stage).map_err(|e| self.err(e))?;
         let tx = db.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "DELETE FROM temp.planned WHERE issue = ?1 AND list = ?2 AND kind = ?3",
@@ -387,6 +407,7 @@ impl Ledger {
         resume: Resume,
         commit: bool,
     ) -> Result<Start, LedgerError> {
+        let boot = self.boot()?;
         let db = self.db();
         let tx = db.transaction().map_err(|e| self.err(e))?;
         let recorded: Option<String> = tx
@@ -438,7 +459,7 @@ impl Ledger {
             params![scope.issue, scope.list, scope.kind, stamp],
         )
         .map_err(|e| self.err(e))?;
-        self.settle_held(&tx, scope, &stamp)?;
+        self.settle_held(&tx, scope, &stamp, boot.as_deref())?;
         let start = self.counts(&tx, scope, resume, resumed, accepted)?;
         if !commit {
             // Looked at, not recorded: what follows would be undone.
@@ -472,18 +493,23 @@ impl Ledger {
     /// or a crash of the machine (another boot), or where the boot is not
     /// known, they may have been lost: every held row may have been sent,
     /// and is of unknown outcome.
-    fn settle_held(&self, tx: &Db, scope: &Scope, stamp: &str) -> Result<(), LedgerError> {
-        let boot = boot_id();
+    fn settle_held(
+        &self,
+        tx: &Db,
+        scope: &Scope,
+        stamp: &str,
+        boot: Option<&str>,
+    ) -> Result<(), LedgerError> {
         tx.execute(
             "UPDATE deliveries SET state = 'uncertain',
                 reply = 'about to be sent when the machine stopped (a power cut or a system crash)', updated_at = ?4
              WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held
-               AND NOT COALESCE((SELECT boot = ?5 FROM sends WHERE issue = ?1 AND list = ?2 AND kind = ?3), 0)",
+               AND NOT COALESCE((SELECT boot = ?5 FROM sends WHERE issue = ?1 AND list = ?2 AND kind = ?3), FALSE)",
             params![scope.issue, scope.list, scope.kind, stamp, boot],
         )
         .map_err(|e| self.err(e))?;
         tx.execute(
-            "UPDATE deliveries SET held = 0 WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held",
+            "UPDATE deliveries SET held = FALSE WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held",
             params![scope.issue, scope.list, scope.kind],
         )
         .map_err(|e| self.err(e))?;
@@ -584,7 +610,7 @@ impl Ledger {
         let db = self.db();
         db.query_map(
             &format!(
-                "SELECT p.position, p.recipient, COALESCE(d.state IN ('uncertain', 'sending'), 0)
+                "SELECT p.position, p.recipient, COALESCE(d.state IN ('uncertain', 'sending'), FALSE)
                  {TO_SEND} AND p.served AND p.position > ?6
                  ORDER BY p.position LIMIT {}",
                 ToSend::PAGE
@@ -643,7 +669,7 @@ impl Ledger {
         let served = tx
             .query_row(
                 &format!(
-                    "SELECT COALESCE(SUM(state IN ('sent', 'failed')), 0), COUNT(*) FROM {recorded}"
+                    "SELECT COALESCE(SUM(CASE WHEN state IN ('sent', 'failed') THEN 1 ELSE 0 END), 0), COUNT(*) FROM {recorded}"
                 ),
                 p,
                 |row| {
@@ -758,7 +784,7 @@ impl Ledger {
     pub fn release_held(&self, scope: &Scope) -> Result<(), LedgerError> {
         self.db()
             .execute(
-                "UPDATE deliveries SET held = 0
+                "UPDATE deliveries SET held = FALSE
                  WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND held AND state <> 'sending'",
                 params![scope.issue, scope.list, scope.kind],
             )

@@ -1,4 +1,6 @@
-//! One send at a time: a lock file per send, beside the ledger file itself.
+//! One send at a time: a lock file per send, beside the ledger file
+//! itself; in PostgreSQL, a lock of the database's held by a connection of
+//! its own (released when the connection ends, with the machine too).
 
 use super::{Ledger, LedgerError, Scope};
 
@@ -8,6 +10,32 @@ impl Ledger {
     /// it when the process ends, however it ends.
     pub fn lock(&self, scope: &Scope) -> Result<SendLock, LedgerError> {
         use std::os::unix::fs::OpenOptionsExt;
+        if let Some(db) = self.another_connection()? {
+            let key = format!(
+                "breves send\n{}\n{}\n{}",
+                scope.issue, scope.list, scope.kind
+            );
+            let taken: bool = db
+                .query_row(
+                    "SELECT pg_try_advisory_lock(hashtextextended(?1, 0))",
+                    rusqlite::params![key],
+                    |row| row.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            if !taken {
+                return Err(LedgerError::Busy {
+                    issue: scope.issue.clone(),
+                    list: scope.list.clone(),
+                    path: self.path.clone(),
+                });
+            }
+            return match db {
+                super::store::Db::Postgres(connection) => Ok(SendLock {
+                    _held: Held::Database(connection),
+                }),
+                super::store::Db::Sqlite(_) => unreachable!("another connection is PostgreSQL's"),
+            };
+        }
         let name = format!(
             "{}.{}.{}.{}.lock",
             self.canonical
@@ -29,7 +57,9 @@ impl Ledger {
                 source,
             })?;
         match file.try_lock() {
-            Ok(()) => Ok(SendLock { _file: file }),
+            Ok(()) => Ok(SendLock {
+                _held: Held::File(file),
+            }),
             Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Busy {
                 issue: scope.issue.clone(),
                 list: scope.list.clone(),
@@ -41,9 +71,22 @@ impl Ledger {
 }
 
 /// The lock of one send, held until dropped (or the process ends).
-#[derive(Debug)]
 pub struct SendLock {
-    _file: std::fs::File,
+    _held: Held,
+}
+
+/// What holds a send's lock, until dropped.
+enum Held {
+    /// The lock file, locked.
+    File(#[allow(dead_code)] std::fs::File),
+    /// The connection holding the database's lock.
+    Database(#[allow(dead_code)] super::store::Postgres),
+}
+
+impl std::fmt::Debug for SendLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SendLock")
+    }
 }
 
 #[cfg(test)]

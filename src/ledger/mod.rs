@@ -213,11 +213,34 @@ pub enum LedgerError {
     },
 }
 
-/// The ledger file, opened.
+/// The ledger, opened: an SQLite file, or a PostgreSQL database.
 pub struct Ledger {
+    /// The file, or the database's URL without its password.
     path: PathBuf,
     canonical: PathBuf,
+    /// The database's URL, for PostgreSQL.
+    url: Option<String>,
     db: Mutex<Db>,
+}
+
+/// Whether `location` names a PostgreSQL database rather than a file.
+pub fn is_database_url(location: &Path) -> bool {
+    location
+        .to_str()
+        .is_some_and(|text| text.starts_with("postgres://") || text.starts_with("postgresql://"))
+}
+
+/// `url` without its password, to show.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(None);
+            }
+            parsed.to_string()
+        }
+        Err(_) => "a PostgreSQL URL that cannot be read".to_owned(),
+    }
 }
 
 impl std::fmt::Debug for Ledger {
@@ -247,6 +270,9 @@ impl Ledger {
     /// 0700): the ledger holds every subscriber's address.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+        if is_database_url(path) {
+            return Ledger::connect(&path.to_string_lossy());
+        }
         let db_err = |source: rusqlite::Error| LedgerError::Database {
             path: path.to_path_buf(),
             source: source.into(),
@@ -315,8 +341,44 @@ impl Ledger {
         Ok(Ledger {
             path: path.to_path_buf(),
             canonical,
+            url: None,
             db: Mutex::new(Db::sqlite(db)),
         })
+    }
+
+    /// Connects to the ledger in the PostgreSQL database at `url`
+    /// (`postgres://user@host/db`), making its tables the first time.
+    pub fn connect(url: &str) -> Result<Ledger, LedgerError> {
+        let shown = PathBuf::from(redacted(url));
+        let db_err = |source| LedgerError::Database {
+            path: shown.clone(),
+            source,
+        };
+        let db = Db::postgres(url).map_err(db_err)?;
+        schema::migrate_postgres(&db).map_err(db_err)?;
+        Ok(Ledger {
+            path: shown.clone(),
+            canonical: shown,
+            url: Some(url.to_owned()),
+            db: Mutex::new(db),
+        })
+    }
+
+    /// The machine whose stopping can lose a commit written and not
+    /// flushed: this one for SQLite ([`boot_id`]), the database server
+    /// for PostgreSQL (when it started).
+    pub(crate) fn boot(&self) -> Result<Option<String>, LedgerError> {
+        let db = self.db();
+        if !db.is_postgres() {
+            return Ok(boot_id());
+        }
+        db.query_row(
+            "SELECT CAST(pg_postmaster_start_time() AS TEXT)",
+            &[],
+            |row| row.get(0),
+        )
+        .map(Some)
+        .map_err(|e| self.err(e))
     }
 
     /// The ledger file.
@@ -326,25 +388,30 @@ impl Ledger {
 
     /// SQLite's journal of the ledger (its write-ahead log), named after
     /// the file as SQLite opened it: through any symbolic link, the
-    /// journal is beside the file itself.
-    pub(crate) fn journal(&self) -> PathBuf {
+    /// journal is beside the file itself. None for PostgreSQL.
+    pub(crate) fn journal(&self) -> Option<PathBuf> {
         let db = self.db();
-        let mut journal = db
-            .connection()
+        let connection = db.connection()?;
+        let mut journal = connection
             .path()
             .filter(|p| !p.is_empty())
             .map_or_else(|| self.path.clone().into_os_string(), Into::into);
         journal.push("-wal");
-        PathBuf::from(journal)
+        Some(PathBuf::from(journal))
     }
 
     /// A second connection to the ledger, for a send's writer thread
-    /// alone ([`Writer`]): in SQLite's normal synchronous mode for its
-    /// whole life, so that each of its commits is written, not flushed
-    /// ([`Durability::Written`]), while every other commit of the ledger
-    /// stays flushed. The journal is the same file: the writer's flusher
-    /// flushes it.
+    /// alone ([`Writer`]): its commits are written, not flushed
+    /// ([`Durability::Written`]; SQLite's normal synchronous mode,
+    /// PostgreSQL's asynchronous commit), while every other commit of the
+    /// ledger stays flushed.
     fn writing_connection(&self) -> Result<Db, LedgerError> {
+        if let Some(url) = &self.url {
+            let db = Db::postgres(url).map_err(|e| self.err(e))?;
+            db.batch("SET synchronous_commit = off")
+                .map_err(|e| self.err(e))?;
+            return Ok(db);
+        }
         let sqlite = |e: rusqlite::Error| self.err(e.into());
         let db = Connection::open(&self.path).map_err(sqlite)?;
         db.busy_timeout(std::time::Duration::from_secs(10))
@@ -352,6 +419,15 @@ impl Ledger {
         db.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite)?;
         Ok(Db::sqlite(db))
+    }
+
+    /// Another connection to the same PostgreSQL database (its commits
+    /// flushed), for a thread of its own; none for SQLite.
+    fn another_connection(&self) -> Result<Option<Db>, LedgerError> {
+        self.url
+            .as_deref()
+            .map(|url| Db::postgres(url).map_err(|e| self.err(e)))
+            .transpose()
     }
 
     fn err(&self, source: StoreError) -> LedgerError {

@@ -217,7 +217,10 @@ impl Ledger {
         let hash = address.keyed_hash(&key, list);
         let db = self.db();
         let err = |e| self.err(e);
-        db.batch("PRAGMA secure_delete = ON").map_err(err)?;
+        let sqlite = !db.is_postgres();
+        if sqlite {
+            db.batch("PRAGMA secure_delete = ON").map_err(err)?;
+        }
         let tx = db.transaction().map_err(err)?;
         let deliveries = tx
             .execute(
@@ -258,8 +261,16 @@ impl Ledger {
         )
         .map_err(err)?;
         tx.commit().map_err(err)?;
-        db.batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(err)?;
+        if sqlite {
+            db.batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(err)?;
+        } else {
+            // PostgreSQL reuses the space of the rows deleted once they
+            // are vacuumed; its journal and backups keep them until they
+            // are recycled (README, "PostgreSQL").
+            db.batch("VACUUM deliveries, reports, suppressions, section_opt_outs, choices, subscriptions")
+                .map_err(err)?;
+        }
         Ok(Erased {
             deliveries,
             reports,

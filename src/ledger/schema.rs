@@ -121,6 +121,130 @@ const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS subscriptions_by_code ON subscriptions (list, code);
 ";
 
+/// Every table of a ledger in PostgreSQL, as version [`VERSION`] has them:
+/// those of SQLite in PostgreSQL's types (integers of 64 bits, booleans
+/// where SQLite keeps 0 and 1, bytes), and `seq`, the order reports were
+/// recorded in (SQLite's `rowid`).
+const POSTGRES_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS breves_schema (version BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS sends (
+    issue TEXT NOT NULL,
+    list TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    issue_fingerprint TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    boot TEXT,
+    PRIMARY KEY (issue, list, kind)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    issue TEXT NOT NULL,
+    list TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    sections TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'uncertain', 'gave-up', 'removed', 'suppressed')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    reply TEXT,
+    updated_at TEXT NOT NULL,
+    held BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (issue, list, kind, recipient)
+);
+CREATE INDEX IF NOT EXISTS deliveries_in_order ON deliveries (issue, list, kind, position);
+CREATE TABLE IF NOT EXISTS suppressions (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (list, address)
+);
+CREATE TABLE IF NOT EXISTS section_opt_outs (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    section TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (list, address, section)
+);
+CREATE TABLE IF NOT EXISTS reports (
+    list TEXT NOT NULL,
+    report TEXT NOT NULL,
+    address TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('permanent', 'temporary', 'complaint', 'sender', 'unproven')),
+    status TEXT NOT NULL,
+    diagnostic TEXT NOT NULL,
+    issue TEXT,
+    reported_at TEXT,
+    read_at TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT,
+    seq BIGSERIAL,
+    PRIMARY KEY (list, report, address)
+);
+CREATE TABLE IF NOT EXISTS forgotten (
+    list TEXT NOT NULL,
+    hash BYTEA NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (list, hash)
+);
+CREATE TABLE IF NOT EXISTS choices (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    sections TEXT NOT NULL,
+    at TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (list, address)
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    list TEXT NOT NULL,
+    address TEXT NOT NULL,
+    name TEXT,
+    sections TEXT NOT NULL,
+    consent TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    mailed_at TEXT,
+    confirmed_at TEXT,
+    code TEXT,
+    PRIMARY KEY (list, address)
+);
+CREATE INDEX IF NOT EXISTS subscriptions_by_code ON subscriptions (list, code);
+CREATE TABLE IF NOT EXISTS keys (
+    name TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+";
+
+/// Creates the tables of a ledger in PostgreSQL, or brings them up to
+/// date, in one transaction under a lock of the database's, so that two
+/// machines starting at once make them once. The version is kept in
+/// `breves_schema`; PostgreSQL ledgers start at version 6.
+pub(crate) fn migrate_postgres(db: &super::store::Db) -> Result<(), super::StoreError> {
+    let tx = db.transaction()?;
+    tx.query_row("SELECT pg_advisory_xact_lock(6268)", &[], |_| Ok(()))?;
+    tx.batch(POSTGRES_SCHEMA)?;
+    let version: Option<i64> =
+        tx.query_row("SELECT MAX(version) FROM breves_schema", &[], |row| {
+            row.get(0)
+        })?;
+    match version {
+        None => {
+            tx.execute(
+                "INSERT INTO breves_schema VALUES (?1)",
+                rusqlite::params![VERSION],
+            )?;
+        }
+        Some(v) if v < VERSION => {
+            tx.execute(
+                "UPDATE breves_schema SET version = ?1",
+                rusqlite::params![VERSION],
+            )?;
+        }
+        Some(_) => {}
+    }
+    tx.commit()
+}
+
 /// Creates the tables of a new ledger, or brings an older one up to date.
 pub fn migrate(db: &Connection) -> rusqlite::Result<()> {
     let version: i64 = db.query_row("PRAGMA user_version", [], |row| row.get(0))?;

@@ -105,7 +105,15 @@ impl Writer {
         };
         // SQLite's journal: open as long as the ledger is, so never
         // replaced under this handle.
-        let journal = File::open(ledger.journal()).map_err(io_err)?;
+        // What the flusher flushes: SQLite's journal, or, for PostgreSQL,
+        // a connection whose commit waits for the server's disk.
+        let flush = match ledger.journal() {
+            Some(journal) => Flush::Journal(File::open(journal).map_err(io_err)?),
+            None => match ledger.another_connection()? {
+                Some(db) => Flush::Database(db),
+                None => return Err(LedgerError::WriterGone { path: path.clone() }),
+            },
+        };
         let db = ledger.writing_connection()?;
         let (requests, inbox) = mpsc::channel::<Request>();
         let (to_flush, flushes) = mpsc::channel::<Vec<Answer>>();
@@ -130,7 +138,7 @@ impl Writer {
             std::thread::Builder::new()
                 .name("ledger-flusher".into())
                 .spawn(move || {
-                    flush_batches(&journal, &flusher_path, &flushes, connections, &flushed)
+                    flush_batches(&flush, &flusher_path, &flushes, connections, &flushed)
                 })
                 .map_err(io_err)?,
         ];
@@ -303,8 +311,34 @@ fn commit_batches(
 /// The flusher's loop: takes every flush waiting, flushes the journal
 /// once, answers each. What was committed before a request was passed on
 /// is in the journal by then, and on the disk after it.
+/// How the flusher makes what is written durable.
+enum Flush {
+    /// SQLite: its journal, flushed to the disk.
+    Journal(File),
+    /// PostgreSQL: a commit of this connection, which waits for the
+    /// server to flush its journal up to it, and so every commit before.
+    Database(super::store::Db),
+}
+
+impl Flush {
+    fn flush(&self) -> Result<(), LedgerError> {
+        match self {
+            Flush::Journal(journal) => journal.sync_data().map_err(|source| LedgerError::File {
+                path: PathBuf::new(),
+                source,
+            }),
+            Flush::Database(db) => db
+                .batch("BEGIN; SELECT pg_current_xact_id(); COMMIT;")
+                .map_err(|source| LedgerError::Database {
+                    path: PathBuf::new(),
+                    source,
+                }),
+        }
+    }
+}
+
 fn flush_batches(
-    journal: &File,
+    journal: &Flush,
     path: &std::path::Path,
     inbox: &mpsc::Receiver<Vec<Answer>>,
     connections: usize,
@@ -325,7 +359,7 @@ fn flush_batches(
             batches.push(more);
         }
         let answers = batches.into_iter().flatten();
-        let flushed = journal.sync_data();
+        let flushed = journal.flush();
         counts.flushes.fetch_add(1, Ordering::SeqCst);
         match flushed {
             Ok(()) => {
@@ -333,14 +367,20 @@ fn flush_batches(
                     let _ = done.send(Ok(()));
                 }
             }
-            Err(source) => answer_all(
-                answers,
-                LedgerError::File {
-                    path: path.to_path_buf(),
-                    source,
-                },
-                path.to_path_buf(),
-            ),
+            Err(e) => {
+                let e = match e {
+                    LedgerError::File { source, .. } => LedgerError::File {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                    LedgerError::Database { source, .. } => LedgerError::Database {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                    other => other,
+                };
+                answer_all(answers, e, path.to_path_buf())
+            }
         }
     }
 }

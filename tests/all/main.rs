@@ -18,6 +18,7 @@ mod fuzz_corpus;
 mod hostile;
 mod images;
 mod plan;
+mod postgres;
 mod preview;
 mod readers;
 mod smtp;

@@ -14,27 +14,43 @@ use common::smtp::{Server, certificate, smtp_sink, smtpd};
 use common::{Run, breves_with, parse, tempdir};
 
 /// The secret shared by the tests' sends and unsubscription server.
-const SECRET: &str = "a test secret of more than sixteen bytes";
+pub(crate) const SECRET: &str = "a test secret of more than sixteen bytes";
 
 /// The receiving members of the shipped list, lowercase.
 const SHIPPED: usize = 11;
 
-/// A folder holding a ledger and, if asked, a generated list.
-struct Sender {
+/// A folder holding a ledger (or the URL of one in PostgreSQL) and, if
+/// asked, a generated list.
+pub(crate) struct Sender {
     dir: tempfile::TempDir,
+    database: Option<String>,
 }
 
 impl Sender {
-    fn new() -> Self {
-        Sender { dir: tempdir() }
+    pub(crate) fn new() -> Self {
+        Sender {
+            dir: tempdir(),
+            database: None,
+        }
     }
 
-    fn ledger(&self) -> PathBuf {
-        self.dir.path().join("ledger.sqlite3")
+    /// A sender whose ledger is a new database of the tests' PostgreSQL.
+    pub(crate) fn with_postgres() -> Self {
+        Sender {
+            dir: tempdir(),
+            database: Some(common::postgres::database()),
+        }
+    }
+
+    pub(crate) fn ledger(&self) -> PathBuf {
+        match &self.database {
+            Some(url) => PathBuf::from(url),
+            None => self.dir.path().join("ledger.sqlite3"),
+        }
     }
 
     /// A list of `n` members of the shipped issue's sections.
-    fn list(&self, n: usize) -> PathBuf {
+    pub(crate) fn list(&self, n: usize) -> PathBuf {
         let mut text = String::from(
             "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
              unsubscribe = \"desabonnement@example.fr\"\n\
@@ -73,7 +89,7 @@ impl Sender {
         path
     }
 
-    fn send(&self, list: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn send(&self, list: &Path, url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let mut args: Vec<String> = vec![
             "send".into(),
             common::ISSUE.into(),
@@ -118,7 +134,7 @@ impl Sender {
 
     /// `breves ARGS --subscribers LIST --ledger LEDGER`: a command about
     /// the readers of `list` in this ledger.
-    fn readers(&self, list: &Path, args: &[&str]) -> Run {
+    pub(crate) fn readers(&self, list: &Path, args: &[&str]) -> Run {
         let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         all.extend([
             "--subscribers".to_owned(),
@@ -129,7 +145,7 @@ impl Sender {
         breves_with(all, &[])
     }
 
-    fn status(&self, list: &Path) -> Run {
+    pub(crate) fn status(&self, list: &Path) -> Run {
         common::status(list, &self.ledger())
     }
 }
@@ -594,7 +610,18 @@ fn kill_9_then_resume(
     after: usize,
     meanwhile: impl FnOnce(&Path),
 ) -> (HashMap<String, usize>, Run, usize) {
-    let run = Sender::new();
+    kill_9_then_resume_with(&Sender::new(), sink, members, extra, after, meanwhile)
+}
+
+/// [`kill_9_then_resume`], recording in `run`'s ledger.
+pub(crate) fn kill_9_then_resume_with(
+    run: &Sender,
+    sink: &Server,
+    members: usize,
+    extra: &[&str],
+    after: usize,
+    meanwhile: impl FnOnce(&Path),
+) -> (HashMap<String, usize>, Run, usize) {
     let list = run.list(members);
     let mut args = vec![
         "send".to_owned(),
@@ -631,13 +658,13 @@ fn kill_9_then_resume(
     (sink.counts(), out, before)
 }
 
-fn duplicates(counts: &HashMap<String, usize>) -> usize {
+pub(crate) fn duplicates(counts: &HashMap<String, usize>) -> usize {
     counts.values().map(|n| n - 1).sum()
 }
 
 /// Checks that each of `members` was served, and at most `connections`
 /// twice; gives the duplicates.
-fn everyone_once_but_those_in_flight(
+pub(crate) fn everyone_once_but_those_in_flight(
     counts: &HashMap<String, usize>,
     members: usize,
     connections: usize,
@@ -691,7 +718,7 @@ fn kill_9_with_every_connection_in_flight_resends_only_those() {
 }
 
 /// How many of uncertain outcome a resumed run says it sends again.
-fn uncertain_resent(out: &Run) -> usize {
+pub(crate) fn uncertain_resent(out: &Run) -> usize {
     out.stdout
         .split("of which ")
         .nth(1)

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod imap;
+pub mod postgres;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

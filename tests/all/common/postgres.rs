@@ -1,0 +1,152 @@
+//! A real PostgreSQL server for the tests, started once per test run in a
+//! temporary folder (Debian's `postgresql` package: `initdb`, then the
+//! server itself), listening on loopback only, stopped when the tests end.
+//! Each test takes a database of its own ([`database`]).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The server of this test run: its port, and the folder it lives in.
+struct Server {
+    port: u16,
+    _dir: tempfile::TempDir,
+    /// The shell that stops the server when the tests end.
+    _watch: std::process::Child,
+}
+
+/// PostgreSQL's programs: Debian puts them under /usr/lib/postgresql/N/bin.
+fn programs() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL is needed for the tests of the shared ledger: `apt-get install postgresql` \
+             (the README's test command does it; no cluster of the machine is used)"
+        )
+    })
+}
+
+/// A command that runs as the `postgres` user when the tests run as root
+/// (PostgreSQL refuses to run as root).
+fn as_owner(program: &Path) -> Command {
+    if super::smtp::is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn start() -> Server {
+    let bin = programs();
+    let dir = tempfile::tempdir().expect("a folder for PostgreSQL");
+    let data = dir.path().join("data");
+    if super::smtp::is_root() {
+        let owned = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(owned.success());
+    }
+    let init = as_owner(&bin.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "breves", "--auth=trust", "-E", "UTF8", "--no-locale"])
+        .stdout(Stdio::null())
+        .output()
+        .expect("initdb runs");
+    assert!(
+        init.status.success(),
+        "initdb: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let port = super::smtp::free_port();
+    // The server stops when this test run's process does: a shell waits
+    // for it, then stops the server fast.
+    let script = format!(
+        "'{postgres}' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c fsync=on \
+         -c max_connections=200 >'{dir}/log' 2>&1 & server=$!; \
+         while [ -d /proc/{parent} ]; do sleep 0.5; done; kill -INT $server",
+        postgres = bin.join("postgres").display(),
+        data = data.display(),
+        dir = dir.path().display(),
+        parent = std::process::id(),
+    );
+    let mut command = if super::smtp::is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", "sh", "-c", &script]);
+        c
+    } else {
+        let mut c = Command::new("sh");
+        c.args(["-c", &script]);
+        c
+    };
+    let watch = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("PostgreSQL starts");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "PostgreSQL never listened: {}",
+            std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server {
+        port,
+        _dir: dir,
+        _watch: watch,
+    }
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(start)
+}
+
+/// The URL of a new, empty database of this test run's server, such as
+/// `postgres://breves@127.0.0.1:5433/test_3`.
+pub fn database() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let server = server();
+    let name = format!("test_{}", NEXT.fetch_add(1, Ordering::SeqCst));
+    let created = Command::new(programs().join("psql"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &server.port.to_string(),
+            "-U",
+            "breves",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .expect("psql runs");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    format!("postgres://breves@127.0.0.1:{}/{name}", server.port)
+}

@@ -1,0 +1,124 @@
+//! The ledger in PostgreSQL (`--ledger postgres://…`): the same sends,
+//! resumptions, locks and readers' acts as with SQLite, against a real
+//! PostgreSQL the tests start on loopback (`common::postgres`).
+
+use crate::common;
+use crate::smtp::{Sender, everyone_once_but_those_in_flight, kill_9_then_resume_with};
+
+use breves::address::Key;
+use breves::ledger::{Ledger, LedgerError, Planned, Resume, Scope};
+use common::smtp::smtp_sink;
+
+#[test]
+fn a_send_recorded_in_postgresql_serves_everyone_once_and_a_second_run_no_one() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::with_postgres();
+    let list = run.list(30);
+    let first = run.send(&list, &sink.plain_url(), &["--yes"], &[]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let counts = sink.counts();
+    assert_eq!(counts.len(), 30);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    let again = run.send(&list, &sink.plain_url(), &["--yes"], &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("Nothing to send"), "{}", again.stdout);
+    assert_eq!(sink.messages().len(), 30, "nobody mailed twice");
+    let status = run.status(&list);
+    assert!(status.stdout.contains("sent"), "{status:?}");
+    assert!(
+        status.stdout.contains("30"),
+        "the status counts the thirty: {}",
+        status.stdout
+    );
+    // The password of the URL is never shown: there is none here, and the
+    // URL shown is the one given.
+    assert!(!status.stdout.contains("password"), "{status:?}");
+}
+
+#[test]
+fn kill_9_with_the_ledger_in_postgresql_then_the_same_command_serves_everyone() {
+    let sink = smtp_sink(&["-W", ".:1"]);
+    let run = Sender::with_postgres();
+    let (counts, out, before) =
+        kill_9_then_resume_with(&run, &sink, 24, &["--concurrency", "4", "--yes"], 6, |_| {});
+    let dups = everyone_once_but_those_in_flight(&counts, 24, 4);
+    let uncertain = crate::smtp::uncertain_resent(&out);
+    assert!(
+        (dups..=4).contains(&uncertain),
+        "{uncertain} uncertain for {dups} duplicates: {out:?}"
+    );
+    println!("PostgreSQL ledger, kill -9 after {before} messages: {dups} duplicate(s)");
+}
+
+#[test]
+fn one_send_at_a_time_per_issue_and_list_held_by_the_database() {
+    let url = common::postgres::database();
+    let one = Ledger::connect(&url).expect("a ledger in PostgreSQL");
+    let other = Ledger::connect(&url).expect("another machine's connection");
+    let scope = Scope::list("2026-03", "londres");
+    let held = one.lock(&scope).expect("the first lock");
+    assert!(matches!(other.lock(&scope), Err(LedgerError::Busy { .. })));
+    assert!(
+        other.lock(&Scope::test("2026-03", "londres")).is_ok(),
+        "a test send is apart"
+    );
+    drop(held);
+    assert!(
+        other.lock(&scope).is_ok(),
+        "released with the connection that held it"
+    );
+}
+
+#[test]
+fn the_ledger_keeps_the_same_records_in_postgresql() {
+    let url = common::postgres::database();
+    let ledger = Ledger::connect(&url).expect("ledger");
+    let scope = Scope::list("2026-03", "londres");
+    let a = Key::from_text("a@example.org");
+    let b = Key::from_text("b@example.org");
+    let audience = [
+        Planned {
+            recipient: a.clone(),
+            sections: "spatial".into(),
+            served: true,
+        },
+        Planned {
+            recipient: b.clone(),
+            sections: "spatial,cybersecurite".into(),
+            served: true,
+        },
+    ];
+    let start = ledger
+        .begin(&scope, "empreinte", &audience, Resume::default())
+        .expect("begin");
+    assert_eq!(start.to_send, 2);
+    let picked: Vec<Key> = ledger
+        .to_send(&scope, Resume::default(), false)
+        .map(|p| p.expect("pick").recipient)
+        .collect();
+    assert_eq!(picked, [a.clone(), b.clone()]);
+    // The readers' acts: leave, stop a section, join.
+    ledger
+        .suppress("londres", &a, "one-click")
+        .expect("suppress");
+    ledger.opt_out("londres", &b, "spatial").expect("opt out");
+    let prefs = ledger.preferences("londres").expect("preferences");
+    assert!(prefs.suppressed.contains(&a));
+    assert_eq!(prefs.opted_out[&b], ["spatial"]);
+    // A second connection, as another machine, sees the same.
+    let again = Ledger::connect(&url).expect("another connection");
+    let resumed = again
+        .begin(&scope, "empreinte", &audience, Resume::default())
+        .expect("resume");
+    assert!(resumed.resumed);
+    let held = again.held("londres", &a).expect("held");
+    assert_eq!(
+        held.left.as_ref().map(|(how, _)| how.as_str()),
+        Some("one-click")
+    );
+    // Forgetting erases the rows, a keyed hash kept.
+    again.forget("londres", &a).expect("forget");
+    let after = again.held("londres", &a).expect("held");
+    assert!(after.left.is_none() && after.deliveries.is_empty());
+    assert!(after.forgotten.is_some());
+}
