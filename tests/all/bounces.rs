@@ -242,10 +242,21 @@ fn list_without_bounce_address(dir: &std::path::Path) -> String {
 
 #[test]
 fn the_corpus_is_read_decided_once_and_the_next_dry_run_leaves_the_right_members_out() {
+    the_corpus_read_and_decided(|dir| dir.join("ledger.sqlite3"));
+}
+
+#[test]
+fn the_corpus_is_read_and_decided_the_same_with_the_ledger_in_postgresql() {
+    the_corpus_read_and_decided(|_| std::path::PathBuf::from(common::postgres::database()));
+}
+
+/// Reads the corpus into the ledger `ledger` makes in a folder, twice,
+/// then checks the next dry run and the status.
+fn the_corpus_read_and_decided(ledger: impl FnOnce(&std::path::Path) -> std::path::PathBuf) {
     let dir = tempdir();
     let messages = mailbox(dir.path());
     let list = list_without_bounce_address(dir.path());
-    let ledger = dir.path().join("ledger.sqlite3");
+    let ledger = ledger(dir.path());
     // A Maildir, as Postfix or Dovecot keep one.
     let maildir = dir.path().join("Maildir");
     for sub in ["new", "cur", "tmp"] {

@@ -36,6 +36,15 @@ impl Desk {
 
     /// The same, the server given more arguments (made in its folder).
     fn start_with(more: impl FnOnce(&Path) -> Vec<String>) -> Desk {
+        Desk::start_on(|dir| dir.join("ledger.sqlite3"), more)
+    }
+
+    /// The same, the ledger where `ledger` says (a file of the folder, or
+    /// a database).
+    fn start_on(
+        ledger: impl FnOnce(&Path) -> PathBuf,
+        more: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Desk {
         let dir = tempdir();
         let port = free_port();
         let list = dir.path().join("list.toml");
@@ -51,7 +60,7 @@ impl Desk {
             ),
         )
         .expect("list");
-        let ledger = dir.path().join("ledger.sqlite3");
+        let ledger = ledger(dir.path());
         let sink = smtp_sink(&[]);
         let mut args = vec!["--smtp".to_owned(), sink.plain_url()];
         args.extend(more(dir.path()));
@@ -717,4 +726,45 @@ fn the_confirmation_is_signed_as_the_digests_are() {
     let changed = text.replacen("Bonjour", "Bonsoir", 1);
     fs::write(&path, changed).expect("written");
     assert!(!crate::dkim::verify(&path, &record));
+}
+
+#[test]
+fn readers_join_and_leave_the_same_with_the_ledger_in_postgresql() {
+    let desk = Desk::start_on(
+        |_| PathBuf::from(common::postgres::database()),
+        |_| Vec::new(),
+    );
+    desk.join("nouvelle@example.org", &["cybersecurite", "spatial"]);
+    assert_eq!(
+        desk.next_send(),
+        [
+            ("a@example.org".to_owned(), every_section()),
+            (
+                "nouvelle@example.org".to_owned(),
+                sections(&["cybersecurite", "spatial"])
+            ),
+        ]
+    );
+    // She stops a section, then leaves, from a real send's links.
+    let text = desk.send_to("nouvelle@example.org");
+    let spatial = line_after(
+        &text,
+        "Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»",
+    );
+    let (status, page) = http("POST", &spatial, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        desk.next_send()
+            .into_iter()
+            .find(|(to, _)| to == "nouvelle@example.org")
+            .map(|(_, s)| s),
+        Some(sections(&["cybersecurite"]))
+    );
+    let leave = line_after(&text, "Pour choisir vos rubriques ou vous désabonner");
+    let (status, page) = http("POST", &leave, "action=leave");
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        desk.next_send(),
+        [("a@example.org".to_owned(), every_section())]
+    );
 }
