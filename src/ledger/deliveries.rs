@@ -321,6 +321,14 @@ impl Ledger {
             params![scope.issue, scope.list, scope.kind],
         )
         .map_err(|e| self.err(e))?;
+        if let Db::Postgres(pg) = &*tx {
+            let count = stage_in_batches(pg, scope, audience).map_err(|e| self.err(e))?;
+            tx.commit().map_err(|e| self.err(e))?;
+            // PostgreSQL plans its queries by what it knows of the tables:
+            // nothing, for a temporary table, until it is looked at.
+            db.batch("ANALYZE planned").map_err(|e| self.err(e))?;
+            return Ok(count);
+        }
         let mut count = 0;
         for p in audience {
             tx.execute(
@@ -482,6 +490,10 @@ impl Ledger {
         )
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
+        if db.is_postgres() && !resumed {
+            // The audience just recorded, known to the planner at once.
+            db.batch("ANALYZE deliveries").map_err(|e| self.err(e))?;
+        }
         Ok(start)
     }
 
@@ -904,6 +916,11 @@ impl Iterator for ToSend<'_> {
 /// synchronous mode has it. The statements are kept prepared: a send
 /// commits thousands of these.
 fn commit_entries(db: &Db, scope: &Scope, entries: &[Entry]) -> Result<(), StoreError> {
+    if let Db::Postgres(pg) = db
+        && each_recipient_once(entries)
+    {
+        return update_entries_at_once(pg, scope, entries);
+    }
     let tx = db.transaction()?;
     update_entries(&tx, scope, entries)?;
     // What failed is undone (the transaction, dropped, rolls back); the
@@ -911,26 +928,130 @@ fn commit_entries(db: &Db, scope: &Scope, entries: &[Entry]) -> Result<(), Store
     tx.commit()
 }
 
+/// Rows PostgreSQL takes in one statement when an audience is staged.
+const STAGED_AT_ONCE: usize = 5_000;
+
+/// Stages `audience` in PostgreSQL [`STAGED_AT_ONCE`] rows a statement,
+/// each column an array: how many.
+fn stage_in_batches(
+    pg: &super::store::Postgres,
+    scope: &Scope,
+    audience: impl IntoIterator<Item = Planned>,
+) -> Result<usize, StoreError> {
+    let mut count = 0usize;
+    let mut audience = audience.into_iter().peekable();
+    while audience.peek().is_some() {
+        let (mut recipients, mut positions, mut sections, mut served) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for p in audience.by_ref().take(STAGED_AT_ONCE) {
+            recipients.push(p.recipient.as_str().to_owned());
+            positions.push(i64::try_from(count).unwrap_or(i64::MAX));
+            sections.push(p.sections);
+            served.push(p.served);
+            count += 1;
+        }
+        let (issue, list, kind) = (
+            scope.issue.clone(),
+            scope.list.clone(),
+            scope.kind.to_string(),
+        );
+        pg.call(move |worker| {
+            worker.execute_native(
+                "INSERT INTO pg_temp.planned
+                 SELECT $1, $2, $3, r, p, s, v FROM unnest($4::text[], $5::bigint[], $6::text[], $7::boolean[]) AS t(r, p, s, v)",
+                &[&issue, &list, &kind, &recipients, &positions, &sections, &served],
+            )
+        })?;
+    }
+    Ok(count)
+}
+
+/// Whether no two of `entries` are about one recipient.
+fn each_recipient_once(entries: &[Entry]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    entries.iter().all(|entry| seen.insert(change(entry).0))
+}
+
+/// What an entry changes of its recipient's row: the recipient, and the
+/// state, reply, attempts to add and hold, each `None` (NULL) where it
+/// leaves the row as it is.
+fn change(entry: &Entry) -> (&Key, Option<&'static str>, Option<&str>, u32, Option<bool>) {
+    match entry {
+        Entry::Held(recipient) => (recipient, None, None, 0, Some(true)),
+        Entry::Released(recipient) => (recipient, None, None, 0, Some(false)),
+        Entry::Leaving(recipient) => (recipient, Some("sending"), None, 0, None),
+        Entry::Ended(recipient, outcome, attempts) => {
+            let (state, reply) = match outcome {
+                Outcome::Sent(r) => ("sent", r),
+                Outcome::Failed(r) => ("failed", r),
+                Outcome::Uncertain(r) => ("uncertain", r),
+                Outcome::GaveUp(r) => ("gave-up", r),
+                Outcome::Retry(r) => ("pending", r),
+            };
+            (
+                recipient,
+                Some(state),
+                Some(reply.as_str()),
+                *attempts,
+                Some(false),
+            )
+        }
+    }
+}
+
+/// Records `entries`, no two about one recipient, in one statement of
+/// PostgreSQL (one round trip, atomic as a transaction): each column given
+/// as an array.
+fn update_entries_at_once(
+    pg: &super::store::Postgres,
+    scope: &Scope,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    let (mut recipients, mut states, mut replies, mut attempts, mut held) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for entry in entries {
+        let (recipient, state, reply, added, hold) = change(entry);
+        recipients.push(recipient.as_str().to_owned());
+        states.push(state.map(str::to_owned));
+        replies.push(reply.map(str::to_owned));
+        attempts.push(i64::from(added));
+        held.push(hold);
+    }
+    let (issue, list, kind, stamp) = (
+        scope.issue.clone(),
+        scope.list.clone(),
+        scope.kind.to_string(),
+        now(),
+    );
+    pg.call(move |worker| {
+        worker.execute_native(
+            "UPDATE deliveries d SET state = COALESCE(v.state, d.state), reply = COALESCE(v.reply, d.reply),
+                attempts = d.attempts + v.attempts, held = COALESCE(v.held, d.held), updated_at = $4
+             FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[], $9::boolean[])
+               AS v(recipient, state, reply, attempts, held)
+             WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.recipient = v.recipient",
+            &[
+                &issue,
+                &list,
+                &kind,
+                &stamp,
+                &recipients,
+                &states,
+                &replies,
+                &attempts,
+                &held,
+            ],
+        )
+    })
+    .map(drop)
+}
+
 fn update_entries(db: &Db, scope: &Scope, entries: &[Entry]) -> Result<(), StoreError> {
     let stamp = now();
     for entry in entries {
         // One statement for every kind: what an entry leaves as it is, it
         // gives as NULL.
-        let (recipient, state, reply, attempts, held) = match entry {
-            Entry::Held(recipient) => (recipient, None, None, 0, Some(true)),
-            Entry::Released(recipient) => (recipient, None, None, 0, Some(false)),
-            Entry::Leaving(recipient) => (recipient, Some("sending"), None, 0, None),
-            Entry::Ended(recipient, outcome, attempts) => {
-                let (state, reply) = match outcome {
-                    Outcome::Sent(r) => ("sent", r),
-                    Outcome::Failed(r) => ("failed", r),
-                    Outcome::Uncertain(r) => ("uncertain", r),
-                    Outcome::GaveUp(r) => ("gave-up", r),
-                    Outcome::Retry(r) => ("pending", r),
-                };
-                (recipient, Some(state), Some(reply), *attempts, Some(false))
-            }
-        };
+        let (recipient, state, reply, attempts, held) = change(entry);
         db.execute(
             "UPDATE deliveries SET state = COALESCE(?5, state), reply = COALESCE(?6, reply),
                 attempts = attempts + ?7, held = COALESCE(?9, held), updated_at = ?8

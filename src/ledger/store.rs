@@ -342,7 +342,8 @@ pub(crate) fn postgres_sql(sql: &str) -> String {
             _ => out.push(c),
         }
     }
-    out.replace("temp.planned", "pg_temp.planned")
+    out.replace("pg_temp.planned", "temp.planned")
+        .replace("temp.planned", "pg_temp.planned")
         .replace("instr(", "strpos(")
         .replace(", rowid", ", seq")
 }
@@ -382,6 +383,24 @@ impl Worker {
             .collect();
         let changed = self.client.execute(&statement, &refs)?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    /// Runs a statement written for PostgreSQL alone (`$N`), with values
+    /// of its own types (arrays, say); how many rows it changed.
+    pub(crate) fn execute_native(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let statement = match self.prepared.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self.client.prepare(sql)?;
+                self.prepared.insert(sql.to_owned(), statement.clone());
+                statement
+            }
+        };
+        Ok(self.client.execute(&statement, params)?)
     }
 
     fn rows(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
@@ -570,6 +589,10 @@ mod tests {
                 "SELECT instr(address, '@'), '?1' FROM temp.planned WHERE a = ?1 AND b = ?12 ORDER BY at, rowid"
             ),
             "SELECT strpos(address, '@'), '?1' FROM pg_temp.planned WHERE a = $1 AND b = $12 ORDER BY at, seq"
+        );
+        assert_eq!(
+            postgres_sql("ANALYZE pg_temp.planned"),
+            "ANALYZE pg_temp.planned"
         );
     }
 }

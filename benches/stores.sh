@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The send with its ledger in SQLite and in PostgreSQL, in the same run:
+#
+#   benches/stores.sh          # 3,000 recipients, 8 connections, 5 pairs
+#
+# Starts a PostgreSQL of its own on loopback in target/bench/postgres
+# (Debian's postgresql; as the `postgres` user when run as root), and
+# Postfix's smtp-sink; builds breves in release mode; then sends the shipped
+# issue to a list of SENDS members through the sink, alternately with a
+# fresh SQLite ledger and a fresh PostgreSQL database, RUNS pairs, and
+# prints each time, the medians and their ratio (messages per second).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-5}
+SENDS=${SENDS:-3000}
+CONCURRENCY=${CONCURRENCY:-8}
+
+work=target/bench
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -1)
+[[ -x "$bin/initdb" ]] || { echo "PostgreSQL is needed: apt-get install postgresql" >&2; exit 1; }
+command -v smtp-sink >/dev/null || [[ -x /usr/sbin/smtp-sink ]] || { echo "smtp-sink is needed: apt-get install postfix" >&2; exit 1; }
+
+as_owner=()
+if [[ $(id -u) -eq 0 ]]; then as_owner=(runuser -u postgres --); fi
+pg=$work/postgres
+rm -rf "$pg"
+mkdir -p "$pg"
+[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$pg"
+"${as_owner[@]}" "$bin/initdb" -D "$pg/data" -U breves --auth=trust -E UTF8 --no-locale >/dev/null
+pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${as_owner[@]}" "$bin/pg_ctl" -D "$pg/data" -l "$pg/log" -w \
+  -o "-p $pgport -k $pg -c listen_addresses=127.0.0.1" start >/dev/null
+sink_pid=
+cleanup() {
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$pg/data" -m fast stop >/dev/null 2>&1 || true
+  [[ -n "$sink_pid" ]] && kill "$sink_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=()
+[[ $(id -u) -eq 0 ]] && user=(-u root)
+smtp-sink "${user[@]}" "127.0.0.1:$port" 256 >/dev/null 2>&1 &
+sink_pid=$!
+for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+
+cargo build --release --quiet
+breves=$PWD/target/release/breves
+
+list=$work/stores-$SENDS.toml
+cat >"$list" <<EOF
+[list]
+id = "stores"
+from = "SER de Londres – Brèves numériques <breves@example.fr>"
+unsubscribe_url = "https://breves.example.fr/desabonnement"
+members = "stores-$SENDS.csv"
+topics = { economie-numerique = "E", donnees-ia = "D", cybersecurite = "C", spatial = "S", nouvelles-technologies = "N", ecosysteme-tech = "T" }
+EOF
+awk -v n="$SENDS" 'BEGIN { print "email,name,interests"; for (i = 0; i < n; i++) printf "abonne%d@example.org,Abonné %d,spatial;cybersecurite\n", i, i }' >"$work/stores-$SENDS.csv"
+export BREVES_UNSUBSCRIBE_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+
+now() { date +%s.%N; }
+# One send with the ledger at $1: prints messages per second.
+send() {
+  local t0 t1
+  t0=$(now)
+  "$breves" send issues/2026-03-royaume-uni.toml --subscribers "$list" \
+    --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$1" --concurrency "$CONCURRENCY" -y >/dev/null
+  t1=$(now)
+  awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "breves $(git describe --always --dirty 2>/dev/null), $(date -u +%F), $(nproc) cores: $SENDS recipients, $CONCURRENCY connections, $RUNS pairs"
+sqlite=() postgres=()
+for i in $(seq "$RUNS"); do
+  rm -f "$work/stores.sqlite3" "$work/stores.sqlite3"-*
+  s=$(send "$work/stores.sqlite3")
+  "${as_owner[@]}" "$bin/psql" -h 127.0.0.1 -p "$pgport" -U breves -d postgres -q -c "DROP DATABASE IF EXISTS stores_$i" -c "CREATE DATABASE stores_$i"
+  p=$(send "postgres://breves@127.0.0.1:$pgport/stores_$i")
+  echo "pair $i: SQLite $s/s, PostgreSQL $p/s"
+  sqlite+=("$s") postgres+=("$p")
+done
+ms=$(printf '%s\n' "${sqlite[@]}" | median)
+mp=$(printf '%s\n' "${postgres[@]}" | median)
+awk -v s="$ms" -v p="$mp" 'BEGIN {printf "median: SQLite %d/s, PostgreSQL %d/s, ratio %.2f\n", s, p, p / s}'
