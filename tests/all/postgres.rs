@@ -122,3 +122,40 @@ fn the_ledger_keeps_the_same_records_in_postgresql() {
     assert!(after.left.is_none() && after.deliveries.is_empty());
     assert!(after.forgotten.is_some());
 }
+
+#[test]
+fn a_password_in_the_ledgers_url_is_never_shown() {
+    let dir = common::tempdir();
+    let list = dir.path().join("list.toml");
+    std::fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\ntopics = { spatial = \"Spatial\" }\n\
+         [[member]]\nemail = \"a@example.org\"\n",
+    )
+    .expect("list");
+    // Nothing listens on port 1: the connection fails, and says where.
+    let port = common::smtp::free_port();
+    let url = format!("postgres://breves:s3cr3t-mot-de-passe@127.0.0.1:{port}/ledger");
+    let run = common::breves_with(
+        [
+            "status",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--ledger",
+            &url,
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: the ledger postgres://breves@127.0.0.1:{port}/ledger: "
+        )),
+        "{run:?}"
+    );
+    assert!(
+        !run.stderr.contains("s3cr3t") && !run.stdout.contains("s3cr3t"),
+        "{run:?}"
+    );
+}
