@@ -91,6 +91,9 @@ pub enum Error {
     /// The ledger could not record or answer.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// A ledger could not be copied to another.
+    #[error(transparent)]
+    Copy(#[from] crate::ledger::copy::CopyError),
     /// The relay's URL or setup is refused.
     #[error(transparent)]
     Relay(#[from] crate::deliver::smtp::RelayError),

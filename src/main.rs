@@ -63,6 +63,8 @@ enum Command {
     Suppress(cmd::suppress::Args),
     /// What breves holds about a reader (`subscribers show EMAIL`).
     Subscribers(cmd::subscribers::Args),
+    /// The ledger itself: `ledger copy --from FILE --to postgres://…` moves it.
+    Ledger(cmd::ledger::Args),
     /// Serve readers: the unsubscription links, each reader's page, and the subscription form with its confirmations.
     #[command(alias = "unsubscribe-server")]
     Serve(cmd::serve::Args),
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
             Command::Suppress(args) => cmd::suppress::run(args),
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Subscribers(args) => cmd::subscribers::run(args),
+            Command::Ledger(args) => cmd::ledger::run(args),
         }
     });
     let status = outcome.unwrap_or_else(|e| {

@@ -63,6 +63,7 @@
 //! assert_eq!(next, vec![a]);
 //! ```
 
+pub mod copy;
 pub(crate) mod deliveries;
 mod lock;
 mod preferences;

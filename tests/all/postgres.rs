@@ -159,3 +159,71 @@ fn a_password_in_the_ledgers_url_is_never_shown() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_ledger_copied_from_sqlite_goes_on_in_postgresql_where_it_stood() {
+    let sink = smtp_sink(&[]);
+    let file = Sender::new();
+    let list = file.list(40);
+    let first = file.send(&list, &sink.plain_url(), &["--yes", "--limit", "25"], &[]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let left = file.readers(&list, &["suppress", "abonne30@example.org"]);
+    assert_eq!(left.code, 0, "{left:?}");
+    let url = common::postgres::database();
+    let copy = |to: &str| {
+        common::breves_with(
+            [
+                "ledger",
+                "copy",
+                "--from",
+                file.ledger().to_str().expect("utf-8"),
+                "--to",
+                to,
+            ],
+            &[],
+        )
+    };
+    let copied = copy(&url);
+    assert_eq!(copied.code, 0, "{copied:?}");
+    assert!(
+        copied.stdout.contains("  deliveries: 40\n")
+            && copied.stdout.contains("  sends: 1\n")
+            && copied.stdout.contains("  suppressions: 1\n")
+            && copied.stdout.contains("checked them row for row"),
+        "{}",
+        copied.stdout
+    );
+    // Both ledgers say the same of the send.
+    let status = |ledger: &std::path::Path| {
+        common::status(&list, ledger)
+            .stdout
+            .replace(&ledger.display().to_string(), "LEDGER")
+    };
+    let in_postgres = std::path::PathBuf::from(&url);
+    assert_eq!(status(&file.ledger()), status(&in_postgres));
+    // Copying again into a ledger that holds rows is refused.
+    let again = copy(&url);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stderr.contains("holds a ledger already"), "{again:?}");
+    // The send goes on from PostgreSQL: the 14 left, never the one who
+    // left, nobody twice.
+    let run = common::breves_with(
+        [
+            "send",
+            common::ISSUE,
+            "--subscribers",
+            list.to_str().expect("utf-8"),
+            "--smtp",
+            &sink.plain_url(),
+            "--ledger",
+            &url,
+            "--yes",
+        ],
+        &[("BREVES_UNSUBSCRIBE_SECRET", crate::smtp::SECRET)],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let counts = sink.counts();
+    assert_eq!(counts.len(), 39, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1));
+    assert!(!counts.contains_key("abonne30@example.org"));
+}
