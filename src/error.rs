@@ -93,7 +93,7 @@ pub enum Error {
     Ledger(#[from] crate::ledger::LedgerError),
     /// A ledger could not be copied to another.
     #[error(transparent)]
-    Copy(#[from] crate::ledger::copy::CopyError),
+    Copy(Box<crate::ledger::copy::CopyError>),
     /// The relay's URL or setup is refused.
     #[error(transparent)]
     Relay(#[from] crate::deliver::smtp::RelayError),
@@ -201,3 +201,9 @@ impl ExitStatus {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::ledger::copy::CopyError> for Error {
+    fn from(error: crate::ledger::copy::CopyError) -> Error {
+        Error::Copy(Box::new(error))
+    }
+}
