@@ -227,3 +227,24 @@ fn a_ledger_copied_from_sqlite_goes_on_in_postgresql_where_it_stood() {
     assert!(counts.values().all(|n| *n == 1));
     assert!(!counts.contains_key("abonne30@example.org"));
 }
+
+#[test]
+fn kill_9_at_full_speed_with_the_ledger_in_postgresql_duplicates_no_more_than_in_flight() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::with_postgres();
+    let (counts, out, before) = kill_9_then_resume_with(
+        &run,
+        &sink,
+        1000,
+        &["--concurrency", "4", "--yes"],
+        150,
+        |_| {},
+    );
+    let dups = everyone_once_but_those_in_flight(&counts, 1000, 4);
+    if dups > 0 {
+        assert!(out.stdout.contains("of uncertain outcome"), "{out:?}");
+    }
+    println!(
+        "PostgreSQL ledger, kill -9 at full speed after {before} messages: {dups} duplicate(s)"
+    );
+}
