@@ -248,3 +248,43 @@ fn kill_9_at_full_speed_with_the_ledger_in_postgresql_duplicates_no_more_than_in
         "PostgreSQL ledger, kill -9 at full speed after {before} messages: {dups} duplicate(s)"
     );
 }
+
+#[test]
+fn after_a_restart_of_the_database_server_every_recipient_set_aside_is_sent_again_as_uncertain() {
+    // As for SQLite after a power cut: the marks the writer committed
+    // asynchronously may be lost when the database server stops, which a
+    // resumed send knows from the server's start time. The restart is
+    // made as SQLite's test makes the power cut: the start time recorded
+    // changed, the marks of the messages on the wire lost.
+    let sink = smtp_sink(&["-W", ".:1"]);
+    let run = Sender::with_postgres();
+    let (counts, out, before) = kill_9_then_resume_with(
+        &run,
+        &sink,
+        24,
+        &["--concurrency", "4", "--yes"],
+        6,
+        |ledger| {
+            let mut db = postgres::Client::connect(&ledger.to_string_lossy(), postgres::NoTls)
+                .expect("the ledger's database");
+            db.execute("UPDATE sends SET boot = 'before the restart'", &[])
+                .expect("another start");
+            let lost = db
+                .execute(
+                    "UPDATE deliveries SET state = 'pending' WHERE state = 'sending' AND held",
+                    &[],
+                )
+                .expect("marks lost");
+            assert!(lost > 0, "messages on the wire were set aside first");
+        },
+    );
+    let dups = everyone_once_but_those_in_flight(&counts, 24, 4);
+    let uncertain = crate::smtp::uncertain_resent(&out);
+    assert!(
+        (dups.max(1)..=8).contains(&uncertain),
+        "{uncertain} uncertain for {dups} duplicates: {out:?}"
+    );
+    println!(
+        "PostgreSQL restarted after {before} messages: {dups} duplicate(s), {uncertain} uncertain"
+    );
+}
