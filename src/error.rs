@@ -61,6 +61,29 @@ pub enum Error {
         /// The recipient's address, as the ledger knows it.
         recipient: String,
     },
+    /// `send --join` with a ledger in a file: only a database is shared.
+    #[error(
+        "--join splits one send between machines that share its ledger: give --ledger postgres://… (the one of the send started elsewhere)"
+    )]
+    JoinNeedsDatabase,
+    /// `send --join` where no send of the issue to the list started.
+    #[error(
+        "no send of {issue} to {list} has started in this ledger: start it with `breves send` (without --join), then join it from other machines"
+    )]
+    NothingToJoin {
+        /// The issue's id.
+        issue: String,
+        /// The list's id.
+        list: String,
+    },
+    /// `send --join` with an issue file other than the send's.
+    #[error(
+        "the send of {issue} started with another content of the issue file: join it with the same file"
+    )]
+    JoinChanged {
+        /// The issue's id.
+        issue: String,
+    },
     /// Two issue files given to the archive have the same id.
     #[error(
         "{first} and {second} are both the issue {id}: give each issue once, or an `id` of its own"

@@ -85,6 +85,8 @@ pub struct Plan<'a> {
     resume: Resume,
     skip_uncertain: bool,
     test: bool,
+    /// Whether this run joins a send started elsewhere (`send --join`).
+    joining: bool,
     /// Where the ledger says the send stands (nothing, for a dry run).
     pub start: Start,
     /// How many recipients this run hands a message to
@@ -210,15 +212,19 @@ pub fn freeze(
 
 /// The recipients the ledger still has to send, found in the list: both
 /// are in list order, so each is read once (the ledger a page at a time).
-struct Wanted<M, W> {
+struct Wanted<M, W, F> {
     members: M,
     wanted: W,
+    /// The members again from the start, for a recipient before the last
+    /// one (claimed back from a sender that stopped, in PostgreSQL).
+    again: F,
 }
 
-impl<M, W> Iterator for Wanted<M, W>
+impl<M, W, F> Iterator for Wanted<M, W, F>
 where
     M: Iterator<Item = Result<Recipient>>,
     W: Iterator<Item = std::result::Result<Key, crate::ledger::LedgerError>>,
+    F: Fn() -> M,
 {
     type Item = Result<Recipient>;
 
@@ -227,11 +233,16 @@ where
             Ok(key) => key,
             Err(e) => return Some(Err(e.into())),
         };
+        let mut restarted = false;
         loop {
             match self.members.next() {
                 Some(Ok(r)) if r.key == want => return Some(Ok(r)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Some(Err(e)),
+                None if !restarted => {
+                    restarted = true;
+                    self.members = (self.again)();
+                }
                 None => {
                     return Some(Err(Error::NotInList {
                         recipient: want.as_str().to_owned(),
@@ -328,6 +339,7 @@ impl<'a> Plan<'a> {
             resume,
             skip_uncertain,
             test,
+            joining: false,
             suppressed: start.suppressed.clone(),
             start,
             to_send,
@@ -337,6 +349,82 @@ impl<'a> Plan<'a> {
             uncertain_left_alone,
             held_back: available - to_send,
             _lock: Some(lock),
+        })
+    }
+
+    /// Plans a run that joins the send of `issue` to `list` another
+    /// machine started, its ledger in PostgreSQL (`send --join`): no lock,
+    /// nothing staged or compared; the recipients are claimed from the
+    /// frozen audience as they are taken, so that no two senders take the
+    /// same ([`crate::ledger::Ledger::to_send_joining`]).
+    pub fn join(
+        issue: &'a Issue,
+        list: &'a List,
+        ledger: Arc<Ledger>,
+        signer: Signer,
+        dkim: Option<Dkim>,
+    ) -> Result<Plan<'a>> {
+        let scope = Scope::list(&issue.id, &list.id);
+        if !ledger.is_shared() {
+            return Err(Error::JoinNeedsDatabase);
+        }
+        match ledger.started(&scope)? {
+            None => {
+                return Err(Error::NothingToJoin {
+                    issue: issue.id.clone(),
+                    list: list.id.clone(),
+                });
+            }
+            Some(recorded) if recorded != issue.fingerprint => {
+                return Err(Error::JoinChanged {
+                    issue: issue.id.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+        let preferences = ledger.preferences(&list.id)?;
+        let whom = Whom::List;
+        let mut left_out = 0;
+        let members = whom
+            .members(list, &preferences.joined)
+            .filter_map(|m| match m {
+                Ok(member) => {
+                    let kept = preferences.apply(list, member);
+                    left_out += usize::from(kept.is_none());
+                    kept.map(Ok)
+                }
+                Err(e) => Some(Err(e)),
+            });
+        let audience = Audience::of_members(issue, members)?;
+        let mut campaign = Campaign::new(issue, list, audience)?.with_signer(signer);
+        if let Some(dkim) = dkim {
+            campaign = campaign.with_dkim(dkim);
+        }
+        let to_send = ledger.still_to_send(&scope)?;
+        Ok(Plan {
+            warnings: campaign.check_sizes(),
+            campaign,
+            whom,
+            preferences,
+            ledger: Some(ledger),
+            scope: Some(scope),
+            resume: Resume::default(),
+            skip_uncertain: true,
+            test: false,
+            joining: true,
+            start: Start {
+                resumed: true,
+                to_send,
+                ..Start::default()
+            },
+            to_send,
+            suppressed: Vec::new(),
+            left_out,
+            joined: 0,
+            uncertain_resent: 0,
+            uncertain_left_alone: 0,
+            held_back: 0,
+            _lock: None,
         })
     }
 
@@ -400,6 +488,7 @@ impl<'a> Plan<'a> {
             resume: Resume::default(),
             skip_uncertain: false,
             test: !only.is_empty(),
+            joining: false,
             start: Start::default(),
             suppressed: Vec::new(),
             left_out,
@@ -414,6 +503,11 @@ impl<'a> Plan<'a> {
     /// The campaign: the digests rendered, one per variant.
     pub fn campaign(&self) -> &Campaign<'a> {
         &self.campaign
+    }
+
+    /// Whether this run joins a send started elsewhere (`send --join`).
+    pub fn is_joining(&self) -> bool {
+        self.joining
     }
 
     /// Whether this is a test send (`only`), kept apart in the ledger.
@@ -457,7 +551,9 @@ impl<'a> Plan<'a> {
     ) -> Result<Report> {
         let journal = match (&self.ledger, &self.scope) {
             (Some(ledger), Some(scope)) => {
-                ledger.begin_staged(scope, &self.campaign.issue().fingerprint, self.resume)?;
+                if !self.joining {
+                    ledger.begin_staged(scope, &self.campaign.issue().fingerprint, self.resume)?;
+                }
                 Some(Journal {
                     ledger: Arc::clone(ledger),
                     scope: scope.clone(),
@@ -482,25 +578,29 @@ impl<'a> Plan<'a> {
     /// digest; for a real send, those the ledger still has to send (read
     /// a page at a time), the first `to_send` of them.
     pub fn recipients(&self) -> Recipients<'_> {
-        let list = self.campaign.list();
-        let members = self
-            .whom
-            .members(list, &self.preferences.joined)
-            .filter_map(move |m| m.map(|m| self.preferences.apply(list, m)).transpose());
-        let recipients = self.campaign.recipients(members);
+        let recipients = move || {
+            let list = self.campaign.list();
+            let members = self
+                .whom
+                .members(list, &self.preferences.joined)
+                .filter_map(move |m| m.map(|m| self.preferences.apply(list, m)).transpose());
+            self.campaign.recipients(members)
+        };
         match (&self.ledger, &self.scope) {
             (Some(ledger), Some(scope)) => {
-                let wanted = ledger
-                    .to_send(scope, self.resume, self.skip_uncertain)
-                    .map(|r| r.map(|r| r.recipient))
-                    .take(self.to_send);
+                let to_send = match self.joining {
+                    true => ledger.to_send_joining(scope, self.resume),
+                    false => ledger.to_send(scope, self.resume, self.skip_uncertain),
+                };
+                let wanted = to_send.map(|r| r.map(|r| r.recipient)).take(self.to_send);
                 let source = Wanted {
-                    members: recipients,
+                    members: recipients(),
                     wanted,
+                    again: recipients,
                 };
                 Recipients::new(self.to_send, source)
             }
-            _ => Recipients::new(self.to_send, recipients),
+            _ => Recipients::new(self.to_send, recipients()),
         }
     }
 

@@ -89,7 +89,12 @@ pub fn plan(plan: &Plan<'_>) {
             }
         );
     }
-    if start.resumed {
+    if plan.is_joining() {
+        say!(
+            "Joining the send of {what}: {} still to send, shared with the other senders.",
+            plan.to_send
+        );
+    } else if start.resumed {
         let uncertain = match (plan.uncertain_resent, plan.uncertain_left_alone) {
             (0, 0) => String::new(),
             (n, 0) => format!(

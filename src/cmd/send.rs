@@ -46,6 +46,11 @@ pub struct Args {
     /// Send to the first N recipients not yet served (a canary).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Join the send of this issue to this list started on another machine
+    /// (its ledger in PostgreSQL): take the recipients still to send that
+    /// no other sender took, so that several machines split one send.
+    #[arg(long, conflicts_with_all = ["dry_run", "only", "limit", "accept_changes", "retry_failed"])]
+    join: bool,
     /// SMTP connections at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
@@ -150,7 +155,10 @@ async fn relay_send(
         accept_changes: args.accept_changes,
         retry_failed: args.retry_failed,
     };
-    let plan = Plan::prepare(issue, list, Arc::clone(&ledger), &request, signer, dkim)?;
+    let plan = match args.join {
+        true => Plan::join(issue, list, Arc::clone(&ledger), signer, dkim)?,
+        false => Plan::prepare(issue, list, Arc::clone(&ledger), &request, signer, dkim)?,
+    };
     warnings.extend(plan.warnings.clone());
     report::plan(&plan);
     if plan.is_empty() {

@@ -606,10 +606,132 @@ impl Ledger {
             scope: scope.clone(),
             resume,
             skip_uncertain,
+            joining: false,
             after: -1,
             page: std::collections::VecDeque::new(),
             done: false,
         }
+    }
+
+    /// The recipients a run that joins a send started elsewhere takes
+    /// (PostgreSQL, `send --join`): those still to send of the frozen
+    /// audience that no other live sender claimed, claimed as they are
+    /// taken; not those of uncertain outcome, nor those who came back to
+    /// the list, which the send that started it handles.
+    pub fn to_send_joining<'l>(&'l self, scope: &Scope, resume: Resume) -> ToSend<'l> {
+        ToSend {
+            joining: true,
+            ..self.to_send(scope, resume, true)
+        }
+    }
+
+    /// The fingerprint of the issue the send of `scope` started with, if
+    /// one started.
+    pub fn started(&self, scope: &Scope) -> Result<Option<String>, LedgerError> {
+        self.db()
+            .query_row(
+                "SELECT issue_fingerprint FROM sends WHERE issue = ?1 AND list = ?2 AND kind = ?3",
+                params![scope.issue, scope.list, scope.kind],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// How many of the send of `scope` a joining run could still take.
+    pub fn still_to_send(&self, scope: &Scope) -> Result<usize, LedgerError> {
+        self.db()
+            .query_row(
+                "SELECT COUNT(*) FROM deliveries WHERE issue = ?1 AND list = ?2 AND kind = ?3 AND state IN ('pending', 'gave-up')",
+                params![scope.issue, scope.list, scope.kind],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| usize::try_from(n).unwrap_or(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The key of this connection's claims: a random number it holds a
+    /// lock of the database's on, which others see while it lives.
+    fn claimer(&self) -> Result<i64, LedgerError> {
+        if let Some(key) = self.claimer.get() {
+            return Ok(*key);
+        }
+        let key = (fastrand::u64(..) >> 2) as i64 + 1;
+        self.db()
+            .query_row("SELECT pg_advisory_lock(?1)", params![key], |_| Ok(()))
+            .map_err(|e| self.err(e))?;
+        let _ = self.claimer.set(key);
+        Ok(key)
+    }
+
+    /// Claims the next rows to send after `after` for this run
+    /// ([`ToSend::CLAIMED`] at most), skipping those another live sender
+    /// claimed or is claiming.
+    fn claim_page(
+        &self,
+        scope: &Scope,
+        resume: Resume,
+        skip_uncertain: bool,
+        joining: bool,
+        after: i64,
+    ) -> Result<Vec<(i64, Pick)>, LedgerError> {
+        let me = self.claimer()?;
+        let (from, wanted) = match joining {
+            false => (
+                "deliveries d JOIN pg_temp.planned p ON d.issue = p.issue AND d.list = p.list AND d.kind = p.kind AND d.recipient = p.recipient",
+                "p.served AND (d.state IN ('pending', 'gave-up', 'suppressed', 'removed')
+                   OR (d.state = 'failed' AND $4) OR (d.state IN ('uncertain', 'sending') AND NOT $5))",
+            ),
+            true => (
+                "deliveries d",
+                "(d.state IN ('pending', 'gave-up') OR (d.state = 'failed' AND $4) OR (d.state = 'uncertain' AND NOT $5))",
+            ),
+        };
+        let sql = format!(
+            "WITH picked AS (
+               SELECT d.recipient FROM {from}
+               WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.position > $6 AND {wanted}
+                 AND (d.claimed_by IS NULL OR (d.claimed_by <> $7 AND NOT EXISTS (
+                   SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                     AND ((l.classid::bigint << 32) | l.objid::bigint) = d.claimed_by)))
+               ORDER BY d.position LIMIT {}
+               FOR UPDATE OF d SKIP LOCKED)
+             UPDATE deliveries d SET claimed_by = $7 FROM picked
+             WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.recipient = picked.recipient
+             RETURNING d.position, d.recipient, d.state IN ('uncertain', 'sending')",
+            ToSend::CLAIMED
+        );
+        let (issue, list, kind) = (
+            scope.issue.clone(),
+            scope.list.clone(),
+            scope.kind.to_string(),
+        );
+        let (retry, skip) = (resume.retry_failed, skip_uncertain || joining);
+        let db = self.db();
+        let Db::Postgres(pg) = &*db else {
+            return Ok(Vec::new());
+        };
+        let mut rows = pg
+            .call(move |worker| {
+                worker.query_native(&sql, &[&issue, &list, &kind, &retry, &skip, &after, &me])
+            })
+            .map_err(|e| self.err(e))?
+            .into_iter()
+            .map(|row| {
+                let position: i64 = row.get(0);
+                let recipient: String = row.get(1);
+                let uncertain: Option<bool> = row.get(2);
+                (
+                    position,
+                    Pick {
+                        recipient: Key::from_text(&recipient),
+                        uncertain: uncertain.unwrap_or(false),
+                    },
+                )
+            })
+            .collect::<Vec<_>>();
+        rows.sort_by_key(|(position, _)| *position);
+        Ok(rows)
     }
 
     fn to_send_page(
@@ -875,6 +997,9 @@ pub struct ToSend<'l> {
     scope: Scope,
     resume: Resume,
     skip_uncertain: bool,
+    /// Whether this run joins a send another one started
+    /// ([`Ledger::to_send_joining`]).
+    joining: bool,
     after: i64,
     page: std::collections::VecDeque<(i64, Pick)>,
     done: bool,
@@ -883,6 +1008,11 @@ pub struct ToSend<'l> {
 impl ToSend<'_> {
     /// How many rows a page holds.
     pub const PAGE: usize = 512;
+
+    /// How many rows a sender claims at once in PostgreSQL: few, so that
+    /// several senders share a send evenly, and what one leaves behind
+    /// when it is killed is little.
+    pub const CLAIMED: usize = 32;
 }
 
 impl Iterator for ToSend<'_> {
@@ -890,14 +1020,19 @@ impl Iterator for ToSend<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.page.is_empty() && !self.done {
-            match self.ledger.to_send_page(
-                &self.scope,
-                self.resume,
-                self.skip_uncertain,
-                self.after,
-            ) {
+            let claims = self.ledger.db().is_postgres();
+            let page = match claims {
+                true => self.claim_page(),
+                false => self.ledger.to_send_page(
+                    &self.scope,
+                    self.resume,
+                    self.skip_uncertain,
+                    self.after,
+                ),
+            };
+            match page {
                 Ok(page) => {
-                    self.done = page.len() < ToSend::PAGE;
+                    self.done = !claims && page.len() < ToSend::PAGE;
                     self.page = page.into();
                 }
                 Err(e) => {
@@ -909,6 +1044,35 @@ impl Iterator for ToSend<'_> {
         let (position, pick) = self.page.pop_front()?;
         self.after = position;
         Some(Ok(pick))
+    }
+}
+
+impl ToSend<'_> {
+    /// The next rows this run claims in PostgreSQL, in list order: those
+    /// after the last it took; when there are none, those before it left
+    /// by a sender that stopped (a second pass from the start); none when
+    /// there are none either.
+    fn claim_page(&mut self) -> Result<Vec<(i64, Pick)>, LedgerError> {
+        let ahead = self.ledger.claim_page(
+            &self.scope,
+            self.resume,
+            self.skip_uncertain,
+            self.joining,
+            self.after,
+        )?;
+        if !ahead.is_empty() || self.after < 0 {
+            self.done = ahead.is_empty();
+            return Ok(ahead);
+        }
+        let behind = self.ledger.claim_page(
+            &self.scope,
+            self.resume,
+            self.skip_uncertain,
+            self.joining,
+            -1,
+        )?;
+        self.done = behind.is_empty();
+        Ok(behind)
     }
 }
 

@@ -222,6 +222,9 @@ pub struct Ledger {
     /// The database's URL, for PostgreSQL.
     url: Option<String>,
     db: Mutex<Db>,
+    /// The key of this connection's claims of rows to send, in
+    /// PostgreSQL, once it claims any.
+    claimer: std::sync::OnceLock<i64>,
 }
 
 /// Whether `location` names a PostgreSQL database rather than a file.
@@ -344,6 +347,7 @@ impl Ledger {
             canonical,
             url: None,
             db: Mutex::new(Db::sqlite(db)),
+            claimer: std::sync::OnceLock::new(),
         })
     }
 
@@ -362,7 +366,14 @@ impl Ledger {
             canonical: shown,
             url: Some(url.to_owned()),
             db: Mutex::new(db),
+            claimer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Whether the ledger is in a database several machines share
+    /// (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.url.is_some()
     }
 
     /// The machine whose stopping can lose a commit written and not

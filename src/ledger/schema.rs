@@ -151,6 +151,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     held BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (issue, list, kind, recipient)
 );
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS claimed_by BIGINT;
 CREATE INDEX IF NOT EXISTS deliveries_in_order ON deliveries (issue, list, kind, position);
 CREATE TABLE IF NOT EXISTS suppressions (
     list TEXT NOT NULL,

@@ -403,6 +403,24 @@ impl Worker {
         Ok(self.client.execute(&statement, params)?)
     }
 
+    /// The rows of a query written for PostgreSQL alone, as its client
+    /// gives them.
+    pub(crate) fn query_native(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, StoreError> {
+        let statement = match self.prepared.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self.client.prepare(sql)?;
+                self.prepared.insert(sql.to_owned(), statement.clone());
+                statement
+            }
+        };
+        Ok(self.client.query(&statement, params)?)
+    }
+
     fn rows(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
         let statement = self.statement(sql)?;
         let params: Vec<PgValue<'_>> = values.iter().map(PgValue).collect();

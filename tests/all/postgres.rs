@@ -288,3 +288,87 @@ fn after_a_restart_of_the_database_server_every_recipient_set_aside_is_sent_agai
         "PostgreSQL restarted after {before} messages: {dups} duplicate(s), {uncertain} uncertain"
     );
 }
+
+/// Starts `breves send` with `extra` arguments in the background.
+fn start_send(
+    run: &Sender,
+    list: &std::path::Path,
+    url: &str,
+    extra: &[&str],
+) -> std::process::Child {
+    run.command(list, url, extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("breves starts")
+}
+
+/// Waits until `sink` holds `n` messages, for at most a minute.
+fn wait_for(sink: &common::smtp::Server, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sink.messages().len() < n && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_machines_split_one_send_and_when_one_is_killed_the_other_finishes_it() {
+    let sink = smtp_sink(&[]);
+    let run = Sender::with_postgres();
+    let list = run.list(600);
+    let pace = ["--rate", "150/s", "--concurrency", "2", "--yes"];
+    // The send starts on one machine; another joins it.
+    let first = start_send(&run, &list, &sink.plain_url(), &pace);
+    wait_for(&sink, 30);
+    let joined = [&pace[..], &["--join"]].concat();
+    let second = start_send(&run, &list, &sink.plain_url(), &joined);
+    let (first, second) = (
+        first.wait_with_output().expect("first"),
+        second.wait_with_output().expect("second"),
+    );
+    assert!(first.status.success(), "{first:?}");
+    assert!(second.status.success(), "{second:?}");
+    let counts = sink.counts();
+    assert_eq!(counts.len(), 600, "everyone served");
+    assert!(counts.values().all(|n| *n == 1), "nobody twice");
+    let sent_by = |out: &std::process::Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .split(" sent, ")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let (a, b) = (sent_by(&first), sent_by(&second));
+    assert!(
+        a > 0 && b > 0 && a + b == 600,
+        "split {a} + {b}: {first:?} {second:?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stdout).starts_with("Joining the send of "),
+        "{second:?}"
+    );
+    println!("two senders split 600: {a} and {b}");
+
+    // Again, and the joining one is killed half-way: the first finishes
+    // the rest, its in-flight messages counted as of uncertain outcome.
+    let sink = smtp_sink(&[]);
+    let run = Sender::with_postgres();
+    let list = run.list(600);
+    let first = start_send(&run, &list, &sink.plain_url(), &pace);
+    wait_for(&sink, 30);
+    let mut second = start_send(&run, &list, &sink.plain_url(), &joined);
+    wait_for(&sink, 200);
+    second.kill().expect("kill -9");
+    second.wait().expect("reaped");
+    let first = first.wait_with_output().expect("first");
+    assert!(first.status.success(), "{first:?}");
+    let counts = sink.counts();
+    assert_eq!(counts.len(), 600, "everyone served by the one left");
+    let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= 2,
+        "{duplicates} duplicates, more than the killed one's 2 connections"
+    );
+    println!("one of two killed: {duplicates} duplicate(s)");
+}

@@ -116,7 +116,7 @@ impl Sender {
     /// The command of a send of the shipped issue to `list` through `url`,
     /// recording in this ledger, with `extra` arguments: for a test that
     /// runs it as a process of its own.
-    fn command(&self, list: &Path, url: &str, extra: &[&str]) -> std::process::Command {
+    pub(crate) fn command(&self, list: &Path, url: &str, extra: &[&str]) -> std::process::Command {
         let mut command = common::command();
         command
             .env("BREVES_UNSUBSCRIBE_SECRET", SECRET)
