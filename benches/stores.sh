@@ -9,6 +9,9 @@
 # issue to a list of SENDS members through the sink, alternately with a
 # fresh SQLite ledger and a fresh PostgreSQL database, RUNS pairs, and
 # prints each time, the medians and their ratio (messages per second).
+# Then the same send to PostgreSQL by one sender, and by two (the second
+# with --join, started as soon as the first has begun), alternately: the
+# rate of the whole send, from the first start to the last end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,13 +76,32 @@ send() {
   awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+fresh_database() {
+  "${as_owner[@]}" "$bin/psql" -h 127.0.0.1 -p "$pgport" -U breves -d postgres -q \
+    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
+}
+# The send by two senders with the ledger at $1: prints messages per second.
+send_two() {
+  local t0 t1 first
+  t0=$(now)
+  "$breves" send issues/2026-03-royaume-uni.toml --subscribers "$list" \
+    --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$1" --concurrency "$CONCURRENCY" -y >/dev/null &
+  first=$!
+  until "${as_owner[@]}" "$bin/psql" -h 127.0.0.1 -p "$pgport" -U breves -d "${1##*/}" -tAq \
+      -c "SELECT 1 FROM sends" 2>/dev/null | grep -q 1; do sleep 0.01; done
+  "$breves" send issues/2026-03-royaume-uni.toml --subscribers "$list" \
+    --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$1" --concurrency "$CONCURRENCY" -y --join >/dev/null
+  wait "$first"
+  t1=$(now)
+  awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
+}
 
 echo "breves $(git describe --always --dirty 2>/dev/null), $(date -u +%F), $(nproc) cores: $SENDS recipients, $CONCURRENCY connections, $RUNS pairs"
 sqlite=() postgres=()
 for i in $(seq "$RUNS"); do
   rm -f "$work/stores.sqlite3" "$work/stores.sqlite3"-*
   s=$(send "$work/stores.sqlite3")
-  "${as_owner[@]}" "$bin/psql" -h 127.0.0.1 -p "$pgport" -U breves -d postgres -q -c "DROP DATABASE IF EXISTS stores_$i" -c "CREATE DATABASE stores_$i"
+  fresh_database "stores_$i"
   p=$(send "postgres://breves@127.0.0.1:$pgport/stores_$i")
   echo "pair $i: SQLite $s/s, PostgreSQL $p/s"
   sqlite+=("$s") postgres+=("$p")
@@ -87,3 +109,16 @@ done
 ms=$(printf '%s\n' "${sqlite[@]}" | median)
 mp=$(printf '%s\n' "${postgres[@]}" | median)
 awk -v s="$ms" -v p="$mp" 'BEGIN {printf "median: SQLite %d/s, PostgreSQL %d/s, ratio %.2f\n", s, p, p / s}'
+
+one=() two=()
+for i in $(seq "$RUNS"); do
+  fresh_database "one_$i"
+  o=$(send "postgres://breves@127.0.0.1:$pgport/one_$i")
+  fresh_database "two_$i"
+  t=$(send_two "postgres://breves@127.0.0.1:$pgport/two_$i")
+  echo "pair $i: one sender $o/s, two senders $t/s"
+  one+=("$o") two+=("$t")
+done
+mo=$(printf '%s\n' "${one[@]}" | median)
+mt=$(printf '%s\n' "${two[@]}" | median)
+awk -v o="$mo" -v t="$mt" 'BEGIN {printf "median: one sender %d/s, two senders %d/s, ratio %.2f\n", o, t, t / o}'

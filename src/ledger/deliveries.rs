@@ -688,12 +688,14 @@ impl Ledger {
             ),
         };
         let sql = format!(
-            "WITH picked AS (
+            "WITH live AS MATERIALIZED (
+               SELECT (l.classid::bigint << 32) | l.objid::bigint AS claimer FROM pg_locks l
+               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1),
+             picked AS (
                SELECT d.recipient FROM {from}
                WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.position > $6 AND {wanted}
-                 AND (d.claimed_by IS NULL OR (d.claimed_by <> $7 AND NOT EXISTS (
-                   SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                     AND ((l.classid::bigint << 32) | l.objid::bigint) = d.claimed_by)))
+                 AND (d.claimed_by IS NULL
+                      OR (d.claimed_by <> $7 AND d.claimed_by NOT IN (SELECT claimer FROM live)))
                ORDER BY d.position LIMIT {}
                FOR UPDATE OF d SKIP LOCKED)
              UPDATE deliveries d SET claimed_by = $7 FROM picked
