@@ -365,11 +365,23 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// The statement of the ledger's `sql`, translated for PostgreSQL,
+    /// prepared once.
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        self.prepared_as(sql, postgres_sql)
+    }
+
+    /// The statement `sql`, written as `write` makes it, prepared once and
+    /// kept under `sql`.
+    fn prepared_as(
+        &mut self,
+        sql: &str,
+        write: impl FnOnce(&str) -> String,
+    ) -> Result<postgres::Statement, StoreError> {
         if let Some(statement) = self.prepared.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(&postgres_sql(sql))?;
+        let statement = self.client.prepare(&write(sql))?;
         self.prepared.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -392,14 +404,7 @@ impl Worker {
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<u64, StoreError> {
-        let statement = match self.prepared.get(sql) {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = self.client.prepare(sql)?;
-                self.prepared.insert(sql.to_owned(), statement.clone());
-                statement
-            }
-        };
+        let statement = self.prepared_as(sql, str::to_owned)?;
         Ok(self.client.execute(&statement, params)?)
     }
 
@@ -410,14 +415,7 @@ impl Worker {
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>, StoreError> {
-        let statement = match self.prepared.get(sql) {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = self.client.prepare(sql)?;
-                self.prepared.insert(sql.to_owned(), statement.clone());
-                statement
-            }
-        };
+        let statement = self.prepared_as(sql, str::to_owned)?;
         Ok(self.client.query(&statement, params)?)
     }
 
