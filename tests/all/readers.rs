@@ -574,6 +574,27 @@ impl Desk {
         run
     }
 
+    /// A real send, then `address` (who receives Cybersécurité and
+    /// Spatial) stops Spatial from its digest's link, and the next send
+    /// follows: the text part of that digest.
+    fn stops_spatial(&self, address: &str) -> String {
+        let text = self.send_to(address);
+        let spatial = line_after(
+            &text,
+            "Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»",
+        );
+        let (status, page) = http("POST", &spatial, "List-Unsubscribe=One-Click");
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(
+            self.next_send()
+                .into_iter()
+                .find(|(to, _)| to == address)
+                .map(|(_, s)| s),
+            Some(sections(&["cybersecurite"]))
+        );
+        text
+    }
+
     /// A real send of the issue through the sink: the text part of the
     /// digest `address` received.
     fn send_to(&self, address: &str) -> String {
@@ -599,21 +620,7 @@ fn a_reader_changes_their_sections_from_a_digest_then_leaves_and_one_forgotten_l
     let desk = Desk::start();
     desk.join("nouvelle@example.org", &["cybersecurite", "spatial"]);
     desk.join("deuxieme@example.org", &["donnees-ia"]);
-    let text = desk.send_to("nouvelle@example.org");
-    // She stops Spatial from the digest's section link.
-    let spatial = line_after(
-        &text,
-        "Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»",
-    );
-    let (status, page) = http("POST", &spatial, "List-Unsubscribe=One-Click");
-    assert_eq!(status, 200, "{page}");
-    assert_eq!(
-        desk.next_send()
-            .into_iter()
-            .find(|(to, _)| to == "nouvelle@example.org")
-            .map(|(_, s)| s),
-        Some(sections(&["cybersecurite"]))
-    );
+    let text = desk.stops_spatial("nouvelle@example.org");
 
     // Then, on her page: Spatial back, Cybersécurité off, Données et IA on.
     let manage = line_after(&text, "Pour choisir vos rubriques ou vous désabonner");
@@ -746,20 +753,7 @@ fn readers_join_and_leave_the_same_with_the_ledger_in_postgresql() {
         ]
     );
     // She stops a section, then leaves, from a real send's links.
-    let text = desk.send_to("nouvelle@example.org");
-    let spatial = line_after(
-        &text,
-        "Ne plus recevoir la rubrique «\u{202f}Spatial\u{202f}»",
-    );
-    let (status, page) = http("POST", &spatial, "List-Unsubscribe=One-Click");
-    assert_eq!(status, 200, "{page}");
-    assert_eq!(
-        desk.next_send()
-            .into_iter()
-            .find(|(to, _)| to == "nouvelle@example.org")
-            .map(|(_, s)| s),
-        Some(sections(&["cybersecurite"]))
-    );
+    let text = desk.stops_spatial("nouvelle@example.org");
     let leave = line_after(&text, "Pour choisir vos rubriques ou vous désabonner");
     let (status, page) = http("POST", &leave, "action=leave");
     assert_eq!(status, 200, "{page}");
