@@ -505,6 +505,12 @@ impl<'a> Plan<'a> {
         &self.campaign
     }
 
+    /// Of the recipients served, how many the list file names (the
+    /// others joined by themselves: [`Plan::joined`]).
+    pub fn from_file(&self) -> usize {
+        self.campaign.audience().recipients - self.joined
+    }
+
     /// Whether this run joins a send started elsewhere (`send --join`).
     pub fn is_joining(&self) -> bool {
         self.joining

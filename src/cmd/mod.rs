@@ -68,14 +68,13 @@ impl RelayArgs {
         let Some(url) = &self.smtp else {
             return Ok(None);
         };
-        let mut config = RelayConfig::from_url(
+        let config = RelayConfig::for_list(
             url,
             std::env::var("BREVES_SMTP_USER").ok(),
             std::env::var("BREVES_SMTP_PASSWORD").ok(),
-        )?;
-        config.timeout = timeout;
-        config.extra_ca = self.smtp_ca.clone();
-        config.hello = list.from.email.domain().to_owned();
+            list,
+        )?
+        .with(timeout, self.smtp_ca.clone());
         Ok(Some(Relay::new(config).await?))
     }
 }

@@ -27,7 +27,7 @@ fn who(plan: &Plan<'_>) {
     if plan.joined > 0 {
         say!(
             "{} recipient(s) from the list file, {} who joined by themselves (breves serve).",
-            plan.campaign().audience().recipients - plan.joined,
+            plan.from_file(),
             plan.joined
         );
     }

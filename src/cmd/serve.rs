@@ -6,7 +6,7 @@ use std::sync::Arc;
 use breves::http::Limits;
 use breves::ledger::{self, Ledger};
 use breves::readers::directory::Directory;
-use breves::readers::subscribe::Joining;
+use breves::readers::subscribe::{Form, Joining};
 use breves::readers::{Service, serve};
 use breves::subscribers::List;
 use breves::unsubscribe::Signer;
@@ -118,26 +118,22 @@ async fn joining(args: &Args, list: &List) -> Result<Option<Joining>> {
         .relay
         .relay(list, std::time::Duration::from_secs(30))
         .await?;
-    let (url, relay) = match (&list.subscribe_url, relay) {
-        (Some(url), Some(relay)) => (url, relay),
-        (Some(url), None) => {
+    let dkim = args.relay.dkim(list)?;
+    let on_failure = Arc::new(|reason: String| tell!("{reason}"));
+    Ok(match Joining::of(list, relay, dkim, on_failure) {
+        Form::Served(joining) => Some(joining),
+        Form::NoRelay(url) => {
             tell!(
                 "warning: the subscription form ({url}) is not served: give --smtp, the relay that mails its confirmations"
             );
-            return Ok(None);
+            None
         }
-        (None, Some(_)) => {
+        Form::RelayUnused => {
             tell!(
                 "warning: --smtp is of no use: the list has no subscribe_url, so no subscription form"
             );
-            return Ok(None);
+            None
         }
-        (None, None) => return Ok(None),
-    };
-    Ok(Some(Joining {
-        path: breves::readers::subscribe::form_path(url),
-        relay: Arc::new(relay),
-        dkim: args.relay.dkim(list)?.map(Arc::new),
-        on_failure: Arc::new(|reason| tell!("{reason}")),
-    }))
+        Form::None => None,
+    })
 }

@@ -104,6 +104,27 @@ pub struct RelayConfig {
 pub struct RelayError(pub String);
 
 impl RelayConfig {
+    /// The relay of `text` ([`RelayConfig::from_url`]) for `list`'s
+    /// messages: greeted as the list's sending domain.
+    pub fn for_list(
+        text: &str,
+        user: Option<String>,
+        password: Option<String>,
+        list: &crate::subscribers::List,
+    ) -> Result<RelayConfig, RelayError> {
+        let mut config = RelayConfig::from_url(text, user, password)?;
+        config.hello = list.from.email.domain().to_owned();
+        Ok(config)
+    }
+
+    /// The same, waiting `timeout` at any one step and trusting
+    /// `extra_ca` too.
+    pub fn with(mut self, timeout: std::time::Duration, extra_ca: Option<PathBuf>) -> RelayConfig {
+        self.timeout = timeout;
+        self.extra_ca = extra_ca;
+        self
+    }
+
     /// Reads `smtps://host[:port]`, `smtp://host[:port]` or
     /// `smtp://host:port?tls=none`, with an optional `user@` (else `user`,
     /// from `BREVES_SMTP_USER`). A password in the URL is refused: it would

@@ -68,6 +68,43 @@ pub struct Joining {
     pub on_failure: Arc<dyn Fn(String) + Send + Sync>,
 }
 
+/// Whether the server takes subscriptions, from the list's form and the
+/// relay given.
+pub enum Form {
+    /// The list has a form and a relay mails its confirmations.
+    Served(Joining),
+    /// The list has a form (its address) but no relay was given: not served.
+    NoRelay(String),
+    /// A relay was given but the list has no form: of no use.
+    RelayUnused,
+    /// Neither.
+    None,
+}
+
+impl Joining {
+    /// What the server does with `list`'s form given `relay` (and `dkim`
+    /// to sign its confirmations); `on_failure` is told why a
+    /// confirmation could not be sent.
+    pub fn of(
+        list: &List,
+        relay: Option<Relay>,
+        dkim: Option<Dkim>,
+        on_failure: Arc<dyn Fn(String) + Send + Sync>,
+    ) -> Form {
+        match (&list.subscribe_url, relay) {
+            (Some(url), Some(relay)) => Form::Served(Joining {
+                path: form_path(url),
+                relay: Arc::new(relay),
+                dkim: dkim.map(Arc::new),
+                on_failure,
+            }),
+            (Some(url), None) => Form::NoRelay(url.clone()),
+            (None, Some(_)) => Form::RelayUnused,
+            (None, None) => Form::None,
+        }
+    }
+}
+
 /// The path of the form at `url` (the list's `subscribe_url`), which a
 /// proxy passes on unchanged.
 pub fn form_path(url: &str) -> String {
@@ -544,5 +581,53 @@ pub(super) async fn confirm(
             }
         }
         _ => Ok(StatusCode::METHOD_NOT_ALLOWED.into_response()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deliver::smtp::RelayConfig;
+
+    fn list(form: bool) -> List {
+        let form = match form {
+            true => {
+                "subscribe_url = \"https://breves.example.fr/abonnement/\"\nconsent = \"Oui.\"\n"
+            }
+            false => "",
+        };
+        let text = format!(
+            "[list]\nid = \"l\"\nfrom = \"X <x@example.org>\"\n{form}topics = {{ a = \"A\" }}\n[[member]]\nemail = \"a@example.org\"\n"
+        );
+        let file = Arc::new(crate::diagnostics::SourceFile::new("l.toml", text));
+        List::parse(&file).0.expect("a list")
+    }
+
+    #[tokio::test]
+    async fn the_form_is_served_only_with_a_form_and_a_relay_at_its_own_path() {
+        let relay = || async {
+            let config =
+                RelayConfig::for_list("smtp://127.0.0.1:2525?tls=none", None, None, &list(true))
+                    .expect("config");
+            assert_eq!(config.hello, "example.org", "greeted as the list's domain");
+            Some(Relay::new(config).await.expect("relay"))
+        };
+        let quiet: Arc<dyn Fn(String) + Send + Sync> = Arc::new(|_| {});
+        match Joining::of(&list(true), relay().await, None, Arc::clone(&quiet)) {
+            Form::Served(joining) => assert_eq!(joining.path, "/abonnement"),
+            _ => panic!("served"),
+        }
+        assert!(matches!(
+            Joining::of(&list(true), None, None, Arc::clone(&quiet)),
+            Form::NoRelay(url) if url == "https://breves.example.fr/abonnement"
+        ));
+        assert!(matches!(
+            Joining::of(&list(false), relay().await, None, Arc::clone(&quiet)),
+            Form::RelayUnused
+        ));
+        assert!(matches!(
+            Joining::of(&list(false), None, None, quiet),
+            Form::None
+        ));
     }
 }
