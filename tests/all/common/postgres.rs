@@ -98,11 +98,14 @@ fn start() -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("PostgreSQL starts");
+    // Listening is not ready: until its recovery ends the server answers
+    // "the database system is starting up". `pg_isready` says when it
+    // accepts connections.
     let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !ready(&bin, port) {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "PostgreSQL never listened: {}",
+            start.elapsed() < Duration::from_secs(60),
+            "PostgreSQL never accepted connections: {}",
             std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -112,6 +115,23 @@ fn start() -> Server {
         _dir: dir,
         _watch: watch,
     }
+}
+
+/// Whether the server on `port` accepts connections (not only listens).
+fn ready(bin: &Path, port: u16) -> bool {
+    Command::new(bin.join("pg_isready"))
+        .args([
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "breves",
+        ])
+        .stdin(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 fn server() -> &'static Server {
