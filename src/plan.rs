@@ -596,7 +596,7 @@ impl<'a> Plan<'a> {
             (Some(ledger), Some(scope)) => {
                 let to_send = match self.joining {
                     true => ledger.to_send_joining(scope, self.resume),
-                    false => ledger.to_send(scope, self.resume, self.skip_uncertain),
+                    false => ledger.to_claim(scope, self.resume, self.skip_uncertain),
                 };
                 let wanted = to_send.map(|r| r.map(|r| r.recipient)).take(self.to_send);
                 let source = Wanted {

@@ -594,7 +594,8 @@ impl Ledger {
 
     /// The recipients of the staged audience still to send, in list
     /// order, read from the ledger a page at a time. `skip_uncertain`
-    /// leaves alone those of uncertain outcome.
+    /// leaves alone those of uncertain outcome. Reading claims nothing:
+    /// what a run sends it takes with [`Ledger::to_claim`].
     pub fn to_send<'l>(
         &'l self,
         scope: &Scope,
@@ -607,9 +608,26 @@ impl Ledger {
             resume,
             skip_uncertain,
             joining: false,
+            claiming: false,
             after: -1,
             page: std::collections::VecDeque::new(),
             done: false,
+        }
+    }
+
+    /// The recipients this run sends, as [`Ledger::to_send`] reads them;
+    /// in PostgreSQL each block of them is claimed as it is taken, so that
+    /// a run joining the send ([`Ledger::to_send_joining`]) takes none of
+    /// them while this one lives.
+    pub fn to_claim<'l>(
+        &'l self,
+        scope: &Scope,
+        resume: Resume,
+        skip_uncertain: bool,
+    ) -> ToSend<'l> {
+        ToSend {
+            claiming: self.db().is_postgres(),
+            ..self.to_send(scope, resume, skip_uncertain)
         }
     }
 
@@ -621,6 +639,7 @@ impl Ledger {
     pub fn to_send_joining<'l>(&'l self, scope: &Scope, resume: Resume) -> ToSend<'l> {
         ToSend {
             joining: true,
+            claiming: true,
             ..self.to_send(scope, resume, true)
         }
     }
@@ -664,9 +683,12 @@ impl Ledger {
         Ok(key)
     }
 
-    /// Claims the next rows to send after `after` for this run
-    /// ([`ToSend::CLAIMED`] at most), skipping those another live sender
-    /// claimed or is claiming.
+    /// Claims for this run the next block of rows to send ([`ToSend::CLAIMED`]
+    /// positions of the frozen audience, one row of `claims` a block) after
+    /// `after`, skipping the blocks another live sender holds; the rows of
+    /// the block still to send, none when no block is left. The claim is
+    /// atomic by the table's key: of two senders claiming one block at
+    /// once, the second finds it taken and tries the next.
     fn claim_page(
         &self,
         scope: &Scope,
@@ -674,11 +696,11 @@ impl Ledger {
         skip_uncertain: bool,
         joining: bool,
         after: i64,
-    ) -> Result<Vec<(i64, Pick)>, LedgerError> {
+    ) -> Result<Option<Vec<(i64, Pick)>>, LedgerError> {
         let me = self.claimer()?;
         let (from, wanted) = match joining {
             false => (
-                "deliveries d JOIN pg_temp.planned p ON d.issue = p.issue AND d.list = p.list AND d.kind = p.kind AND d.recipient = p.recipient",
+                "(deliveries d JOIN pg_temp.planned p ON d.issue = p.issue AND d.list = p.list AND d.kind = p.kind AND d.recipient = p.recipient)",
                 "p.served AND (d.state IN ('pending', 'gave-up', 'suppressed', 'removed')
                    OR (d.state = 'failed' AND $4) OR (d.state IN ('uncertain', 'sending') AND NOT $5))",
             ),
@@ -687,22 +709,36 @@ impl Ledger {
                 "(d.state IN ('pending', 'gave-up') OR (d.state = 'failed' AND $4) OR (d.state = 'uncertain' AND NOT $5))",
             ),
         };
+        let block = ToSend::CLAIMED;
         let sql = format!(
             "WITH live AS MATERIALIZED (
                SELECT (l.classid::bigint << 32) | l.objid::bigint AS claimer FROM pg_locks l
                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1),
-             picked AS (
-               SELECT d.recipient FROM {from}
+             free AS (
+               SELECT d.position / {block} AS block FROM {from}
                WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.position > $6 AND {wanted}
-                 AND (d.claimed_by IS NULL
-                      OR (d.claimed_by <> $7 AND d.claimed_by NOT IN (SELECT claimer FROM live)))
-               ORDER BY d.position LIMIT {}
-               FOR UPDATE OF d SKIP LOCKED)
-             UPDATE deliveries d SET claimed_by = $7 FROM picked
-             WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.recipient = picked.recipient
-             RETURNING d.position, d.recipient, d.state IN ('uncertain', 'sending')",
-            ToSend::CLAIMED
+                 AND NOT EXISTS (
+                   SELECT 1 FROM claims c
+                   WHERE c.issue = $1 AND c.list = $2 AND c.kind = $3 AND c.block = d.position / {block}
+                     AND c.claimer IN (SELECT claimer FROM live))
+               ORDER BY d.position LIMIT 1),
+             claimed AS (
+               INSERT INTO claims (issue, list, kind, block, claimer)
+               SELECT $1, $2, $3, block, $7 FROM free
+               ON CONFLICT (issue, list, kind, block) DO UPDATE SET claimer = EXCLUDED.claimer
+               WHERE NOT EXISTS (
+                 SELECT 1 FROM pg_locks l
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                   AND ((l.classid::bigint << 32) | l.objid::bigint) = claims.claimer)
+               RETURNING block)
+             SELECT d.position, d.recipient, d.state IN ('uncertain', 'sending') FROM free
+             LEFT JOIN claimed ON TRUE
+             LEFT JOIN {from} ON d.issue = $1 AND d.list = $2 AND d.kind = $3
+               AND d.position / {block} = claimed.block AND {wanted}"
         );
+        // Whether the claimer a block names is alive is asked again when
+        // the block is found claimed: `live` was read when the statement
+        // began, before a sender that started since took its key.
         let (issue, list, kind) = (
             scope.issue.clone(),
             scope.list.clone(),
@@ -711,29 +747,33 @@ impl Ledger {
         let (retry, skip) = (resume.retry_failed, skip_uncertain || joining);
         let db = self.db();
         let Db::Postgres(pg) = &*db else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
-        let mut rows = pg
+        let found = pg
             .call(move |worker| {
                 worker.query_native(&sql, &[&issue, &list, &kind, &retry, &skip, &after, &me])
             })
-            .map_err(|e| self.err(e))?
+            .map_err(|e| self.err(e))?;
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let mut rows = found
             .into_iter()
-            .map(|row| {
-                let position: i64 = row.get(0);
-                let recipient: String = row.get(1);
+            .filter_map(|row| {
+                let position: Option<i64> = row.get(0);
+                let recipient: Option<String> = row.get(1);
                 let uncertain: Option<bool> = row.get(2);
-                (
-                    position,
+                Some((
+                    position?,
                     Pick {
-                        recipient: Key::from_text(&recipient),
+                        recipient: Key::from_text(&recipient?),
                         uncertain: uncertain.unwrap_or(false),
                     },
-                )
+                ))
             })
             .collect::<Vec<_>>();
         rows.sort_by_key(|(position, _)| *position);
-        Ok(rows)
+        Ok(Some(rows))
     }
 
     fn to_send_page(
@@ -1002,6 +1042,9 @@ pub struct ToSend<'l> {
     /// Whether this run joins a send another one started
     /// ([`Ledger::to_send_joining`]).
     joining: bool,
+    /// Whether the rows are claimed as they are taken (PostgreSQL,
+    /// [`Ledger::to_claim`]).
+    claiming: bool,
     after: i64,
     page: std::collections::VecDeque<(i64, Pick)>,
     done: bool,
@@ -1011,9 +1054,10 @@ impl ToSend<'_> {
     /// How many rows a page holds.
     pub const PAGE: usize = 512;
 
-    /// How many rows a sender claims at once in PostgreSQL: few, so that
-    /// several senders share a send evenly, and what one leaves behind
-    /// when it is killed is little.
+    /// How many positions of the audience a sender claims at once in
+    /// PostgreSQL (a block, one row of `claims`): few, so that several
+    /// senders share a send evenly, and what one leaves behind when it is
+    /// killed is little.
     pub const CLAIMED: usize = 32;
 }
 
@@ -1022,7 +1066,7 @@ impl Iterator for ToSend<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.page.is_empty() && !self.done {
-            let claims = self.ledger.db().is_postgres();
+            let claims = self.claiming;
             let page = match claims {
                 true => self.claim_page(),
                 false => self.ledger.to_send_page(
@@ -1053,28 +1097,28 @@ impl ToSend<'_> {
     /// The next rows this run claims in PostgreSQL, in list order: those
     /// after the last it took; when there are none, those before it left
     /// by a sender that stopped (a second pass from the start); none when
-    /// there are none either.
+    /// there are none either. A block another sender claimed at the same
+    /// moment is passed over for the next.
     fn claim_page(&mut self) -> Result<Vec<(i64, Pick)>, LedgerError> {
-        let ahead = self.ledger.claim_page(
-            &self.scope,
-            self.resume,
-            self.skip_uncertain,
-            self.joining,
-            self.after,
-        )?;
-        if !ahead.is_empty() || self.after < 0 {
-            self.done = ahead.is_empty();
-            return Ok(ahead);
+        let mut from = self.after;
+        loop {
+            let claimed = self.ledger.claim_page(
+                &self.scope,
+                self.resume,
+                self.skip_uncertain,
+                self.joining,
+                from,
+            )?;
+            match claimed {
+                Some(rows) if rows.is_empty() => continue,
+                Some(rows) => return Ok(rows),
+                None if from >= 0 => from = -1,
+                None => {
+                    self.done = true;
+                    return Ok(Vec::new());
+                }
+            }
         }
-        let behind = self.ledger.claim_page(
-            &self.scope,
-            self.resume,
-            self.skip_uncertain,
-            self.joining,
-            -1,
-        )?;
-        self.done = behind.is_empty();
-        Ok(behind)
     }
 }
 
@@ -1241,6 +1285,7 @@ fn update_entries(db: &Db, scope: &Scope, entries: &[Entry]) -> Result<(), Store
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::ledger::tests::each_store;
 
     pub(crate) fn k(text: &str) -> Key {
         Key::from_text(text)
@@ -1319,75 +1364,76 @@ pub(crate) mod tests {
 
     #[test]
     fn a_send_records_when_it_started() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
-        let scope = Scope::list("i", "l");
-        let before = chrono::Utc::now() - chrono::Duration::seconds(1);
-        ledger
-            .begin(
-                &scope,
-                "f",
-                &planned(&[("a@x.org", "s")]),
-                Resume::default(),
-            )
-            .expect("begin");
-        let started = ledger
-            .status(&scope)
-            .expect("status")
-            .started
-            .expect("known");
-        let at = chrono::DateTime::parse_from_rfc3339(&started).expect("RFC 3339");
-        assert!(at >= before && at <= chrono::Utc::now(), "{started}");
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("open");
+            let scope = Scope::list("i", "l");
+            let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+            ledger
+                .begin(
+                    &scope,
+                    "f",
+                    &planned(&[("a@x.org", "s")]),
+                    Resume::default(),
+                )
+                .expect("begin");
+            let started = ledger
+                .status(&scope)
+                .expect("status")
+                .started
+                .expect("known");
+            let at = chrono::DateTime::parse_from_rfc3339(&started).expect("RFC 3339");
+            assert!(at >= before && at <= chrono::Utc::now(), "{started}");
+        });
     }
 
     #[test]
     fn a_crash_leaves_in_flight_rows_uncertain_and_sent_rows_served() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("l.sqlite3");
-        let scope = Scope::list("i", "l");
-        let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
-        {
-            let ledger = Ledger::open(&path).expect("open");
+        each_store(|path| {
+            let scope = Scope::list("i", "l");
+            let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
+            {
+                let ledger = Ledger::open(path).expect("open");
+                let start = ledger
+                    .begin(&scope, "f", &audience, Resume::default())
+                    .expect("begin");
+                assert_eq!(start.to_send, 3);
+                ledger
+                    .record(&scope, None, Some(&k("a@x.org")))
+                    .expect("record");
+                ledger
+                    .record(
+                        &scope,
+                        Some((&k("a@x.org"), &Outcome::Sent("250 ok".into()), 1)),
+                        Some(&k("b@x.org")),
+                    )
+                    .expect("record");
+                // The process dies here, b in flight.
+            }
+            let ledger = Ledger::open(path).expect("reopen");
             let start = ledger
                 .begin(&scope, "f", &audience, Resume::default())
-                .expect("begin");
-            assert_eq!(start.to_send, 3);
-            ledger
-                .record(&scope, None, Some(&k("a@x.org")))
-                .expect("record");
-            ledger
-                .record(
-                    &scope,
-                    Some((&k("a@x.org"), &Outcome::Sent("250 ok".into()), 1)),
-                    Some(&k("b@x.org")),
-                )
-                .expect("record");
-            // The process dies here, b in flight.
-        }
-        let ledger = Ledger::open(&path).expect("reopen");
-        let start = ledger
-            .begin(&scope, "f", &audience, Resume::default())
-            .expect("resume");
-        assert!(start.resumed);
-        assert_eq!(start.already_sent, 1);
-        assert_eq!((start.uncertain, start.to_send), (1, 2));
-        assert_eq!(
-            to_send(&ledger, &scope, Resume::default()),
-            vec![k("b@x.org"), k("c@x.org")]
-        );
-        let picks: Vec<Pick> = ledger
-            .to_send(&scope, Resume::default(), false)
-            .collect::<Result<_, _>>()
-            .expect("readable");
-        assert_eq!(
-            picks.iter().map(|p| p.uncertain).collect::<Vec<_>>(),
-            vec![true, false]
-        );
-        assert_eq!(
-            ledger.to_send(&scope, Resume::default(), true).count(),
-            1,
-            "the uncertain left alone"
-        );
+                .expect("resume");
+            assert!(start.resumed);
+            assert_eq!(start.already_sent, 1);
+            assert_eq!((start.uncertain, start.to_send), (1, 2));
+            assert_eq!(
+                to_send(&ledger, &scope, Resume::default()),
+                vec![k("b@x.org"), k("c@x.org")]
+            );
+            let picks: Vec<Pick> = ledger
+                .to_send(&scope, Resume::default(), false)
+                .collect::<Result<_, _>>()
+                .expect("readable");
+            assert_eq!(
+                picks.iter().map(|p| p.uncertain).collect::<Vec<_>>(),
+                vec![true, false]
+            );
+            assert_eq!(
+                ledger.to_send(&scope, Resume::default(), true).count(),
+                1,
+                "the uncertain left alone"
+            );
+        });
     }
 
     /// A row as [`held`] gives it.
@@ -1395,231 +1441,296 @@ pub(crate) mod tests {
         (recipient.to_owned(), state.to_owned(), held)
     }
 
-    /// Recipient, state and `held` of each row, in list order.
+    /// Recipient, state and `held` of each row, in list order, read by a
+    /// connection of its own.
     pub(crate) fn held(path: &std::path::Path) -> Vec<(String, String, bool)> {
-        let db = rusqlite::Connection::open(path).expect("second connection");
-        let mut rows = db
-            .prepare("SELECT recipient, state, held FROM deliveries ORDER BY position")
-            .expect("query");
-        rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .expect("rows")
-            .collect::<Result<_, _>>()
+        let ledger = Ledger::open(path).expect("second connection");
+        ledger
+            .db()
+            .query_map(
+                "SELECT recipient, state, held FROM deliveries ORDER BY position",
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .expect("readable")
     }
 
     #[test]
     fn rows_set_aside_go_back_after_a_crash_and_are_uncertain_after_a_power_cut() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("l.sqlite3");
-        let scope = Scope::list("i", "l");
-        let rows = [
-            ("a@x.org", "s"),
-            ("b@x.org", "s"),
-            ("c@x.org", "s"),
-            ("d@x.org", "s"),
-        ];
-        let audience = planned(&rows);
-        // A connection's run, as its commits record it: c sent, a on the
-        // wire, b set aside next.
-        let run = |ledger: &Ledger| {
-            for entries in [
-                vec![Entry::Held(k("c@x.org"))],
-                vec![Entry::Leaving(k("c@x.org")), Entry::Held(k("a@x.org"))],
-                vec![
-                    Entry::Ended(k("c@x.org"), Outcome::Sent("250 ok".into()), 1),
-                    Entry::Leaving(k("a@x.org")),
-                    Entry::Held(k("b@x.org")),
-                ],
-            ] {
-                ledger.record_all(&scope, &entries).expect("record");
+        each_store(|path| {
+            let scope = Scope::list("i", "l");
+            let rows = [
+                ("a@x.org", "s"),
+                ("b@x.org", "s"),
+                ("c@x.org", "s"),
+                ("d@x.org", "s"),
+            ];
+            let audience = planned(&rows);
+            // A connection's run, as its commits record it: c sent, a on the
+            // wire, b set aside next.
+            let run = |ledger: &Ledger| {
+                for entries in [
+                    vec![Entry::Held(k("c@x.org"))],
+                    vec![Entry::Leaving(k("c@x.org")), Entry::Held(k("a@x.org"))],
+                    vec![
+                        Entry::Ended(k("c@x.org"), Outcome::Sent("250 ok".into()), 1),
+                        Entry::Leaving(k("a@x.org")),
+                        Entry::Held(k("b@x.org")),
+                    ],
+                ] {
+                    ledger.record_all(&scope, &entries).expect("record");
+                }
+            };
+            // The next run: the ledger opened again, the send resumed.
+            let resume = || {
+                let ledger = Ledger::open(path).expect("reopen");
+                let start = ledger
+                    .begin(&scope, "f", &audience, Resume::default())
+                    .expect("resume");
+                (ledger, start)
+            };
+            {
+                let ledger = Ledger::open(path).expect("open");
+                ledger
+                    .begin(&scope, "f", &audience, Resume::default())
+                    .expect("begin");
+                run(&ledger);
             }
-        };
-        // The next run: the ledger opened again, the send resumed.
-        let resume = || {
-            let ledger = Ledger::open(&path).expect("reopen");
-            let start = ledger
-                .begin(&scope, "f", &audience, Resume::default())
-                .expect("resume");
-            (ledger, start)
-        };
-        {
-            let ledger = Ledger::open(&path).expect("open");
+            assert_eq!(
+                held(path),
+                vec![
+                    row("a@x.org", "sending", true),
+                    row("b@x.org", "pending", true),
+                    row("c@x.org", "sent", false),
+                    row("d@x.org", "pending", false),
+                ]
+            );
+            // breves was killed; the machine runs on (the same boot): every
+            // written commit is there, so b was never handed over.
+            let (ledger, start) = resume();
+            assert_eq!(
+                (start.already_sent, start.uncertain, start.to_send),
+                (1, 1, 3)
+            );
+            assert_eq!(
+                held(path),
+                vec![
+                    row("a@x.org", "uncertain", false),
+                    row("b@x.org", "pending", false),
+                    row("c@x.org", "sent", false),
+                    row("d@x.org", "pending", false),
+                ]
+            );
+            // The same again, then a power cut: the machine starts again (its
+            // boot is another), and the written commits after the last flush
+            // may be gone: here, b's mark and a's outcome.
             ledger
-                .begin(&scope, "f", &audience, Resume::default())
-                .expect("begin");
-            run(&ledger);
-        }
-        assert_eq!(
-            held(&path),
-            vec![
-                row("a@x.org", "sending", true),
-                row("b@x.org", "pending", true),
-                row("c@x.org", "sent", false),
-                row("d@x.org", "pending", false),
-            ]
-        );
-        // breves was killed; the machine runs on (the same boot): every
-        // written commit is there, so b was never handed over.
-        let (ledger, start) = resume();
-        assert_eq!(
-            (start.already_sent, start.uncertain, start.to_send),
-            (1, 1, 3)
-        );
-        assert_eq!(
-            held(&path),
-            vec![
-                row("a@x.org", "uncertain", false),
-                row("b@x.org", "pending", false),
-                row("c@x.org", "sent", false),
-                row("d@x.org", "pending", false),
-            ]
-        );
-        // The same again, then a power cut: the machine starts again (its
-        // boot is another), and the written commits after the last flush
-        // may be gone: here, b's mark and a's outcome.
-        ledger
-            .record_all(
-                &scope,
-                &[Entry::Held(k("a@x.org")), Entry::Held(k("b@x.org"))],
-            )
-            .expect("held");
-        drop(ledger);
-        let db = rusqlite::Connection::open(&path).expect("second connection");
-        db.execute("UPDATE sends SET boot = 'before the power cut'", [])
-            .expect("another boot");
-        drop(db);
-        let (ledger, start) = resume();
-        assert_eq!(
-            (start.already_sent, start.uncertain, start.to_send),
-            (1, 2, 3)
-        );
-        assert_eq!(
-            held(&path),
-            vec![
-                row("a@x.org", "uncertain", false),
-                row("b@x.org", "uncertain", false),
-                row("c@x.org", "sent", false),
-                row("d@x.org", "pending", false),
-            ]
-        );
-        let status = ledger.status(&scope).expect("status");
-        assert!(
-            status.problems.iter().any(|(r, _, reply)| r == "b@x.org"
-                && reply
-                    == "about to be sent when the machine stopped (a power cut or a system crash)"),
-            "{status:?}"
-        );
-        // Resumed once more on this boot: nothing is held any more.
-        drop(ledger);
-        let (_, start) = resume();
-        assert_eq!((start.uncertain, start.to_send), (2, 3));
+                .record_all(
+                    &scope,
+                    &[Entry::Held(k("a@x.org")), Entry::Held(k("b@x.org"))],
+                )
+                .expect("held");
+            drop(ledger);
+            Ledger::open(path)
+                .expect("second connection")
+                .db()
+                .execute("UPDATE sends SET boot = 'before the power cut'", &[])
+                .expect("another boot");
+            let (ledger, start) = resume();
+            assert_eq!(
+                (start.already_sent, start.uncertain, start.to_send),
+                (1, 2, 3)
+            );
+            assert_eq!(
+                held(path),
+                vec![
+                    row("a@x.org", "uncertain", false),
+                    row("b@x.org", "uncertain", false),
+                    row("c@x.org", "sent", false),
+                    row("d@x.org", "pending", false),
+                ]
+            );
+            let status = ledger.status(&scope).expect("status");
+            assert!(
+                status.problems.iter().any(|(r, _, reply)| r == "b@x.org"
+                    && reply
+                        == "about to be sent when the machine stopped (a power cut or a system crash)"),
+                "{status:?}"
+            );
+            // Resumed once more on this boot: nothing is held any more.
+            drop(ledger);
+            let (_, start) = resume();
+            assert_eq!((start.uncertain, start.to_send), (2, 3));
+        });
     }
 
     #[test]
     fn changes_are_refused_unless_accepted() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("open");
+            let scope = Scope::list("i", "l");
+            ledger
+                .begin(
+                    &scope,
+                    "f",
+                    &planned(&[("a@x.org", "s"), ("b@x.org", "s")]),
+                    Resume::default(),
+                )
+                .expect("begin");
+            let now = planned(&[("a@x.org", "s,t"), ("c@x.org", "s")]);
+            let Err(LedgerError::Changed(changes)) =
+                ledger.begin(&scope, "g", &now, Resume::default())
+            else {
+                panic!("a change must be refused")
+            };
+            assert!(changes.issue_changed);
+            assert_eq!(changes.added, sample(&["c@x.org"]));
+            assert_eq!(changes.removed, sample(&["b@x.org"]));
+            assert_eq!(changes.resectioned, sample(&["a@x.org"]));
+            let start = ledger
+                .begin(
+                    &scope,
+                    "g",
+                    &now,
+                    Resume {
+                        accept_changes: true,
+                        ..Resume::default()
+                    },
+                )
+                .expect("accepted");
+            assert_eq!(start.to_send, 2);
+            assert_eq!(
+                to_send(&ledger, &scope, Resume::default()),
+                vec![k("a@x.org"), k("c@x.org")]
+            );
+            let start = ledger
+                .begin(&scope, "g", &now, Resume::default())
+                .expect("no change now");
+            assert_eq!(start.to_send, 2);
+            assert!(
+                !to_send(&ledger, &scope, Resume::default()).contains(&k("b@x.org")),
+                "a removed member is never mailed"
+            );
+        });
+    }
+
+    /// Whom `to_send` gives, in order.
+    fn taken(to_send: ToSend<'_>) -> Vec<Key> {
+        to_send.map(|p| p.expect("readable").recipient).collect()
+    }
+
+    #[test]
+    fn senders_of_one_send_claim_blocks_apart_and_take_over_those_of_a_sender_gone() {
+        let url = std::path::PathBuf::from(crate::ledger::test_postgres::database());
         let scope = Scope::list("i", "l");
-        ledger
-            .begin(
-                &scope,
-                "f",
-                &planned(&[("a@x.org", "s"), ("b@x.org", "s")]),
-                Resume::default(),
-            )
+        let names: Vec<String> = (0..1000).map(|i| format!("m{i:04}@x.org")).collect();
+        let rows: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "s")).collect();
+        let first = Ledger::open(&url).expect("first");
+        first
+            .begin(&scope, "f", &planned(&rows), Resume::default())
             .expect("begin");
-        let now = planned(&[("a@x.org", "s,t"), ("c@x.org", "s")]);
-        let Err(LedgerError::Changed(changes)) = ledger.begin(&scope, "g", &now, Resume::default())
-        else {
-            panic!("a change must be refused")
-        };
-        assert!(changes.issue_changed);
-        assert_eq!(changes.added, sample(&["c@x.org"]));
-        assert_eq!(changes.removed, sample(&["b@x.org"]));
-        assert_eq!(changes.resectioned, sample(&["a@x.org"]));
-        let start = ledger
-            .begin(
-                &scope,
-                "g",
-                &now,
-                Resume {
-                    accept_changes: true,
-                    ..Resume::default()
-                },
-            )
-            .expect("accepted");
-        assert_eq!(start.to_send, 2);
+        // The one that started and four that joined take at once.
+        let joined: Vec<Ledger> = (0..4)
+            .map(|_| Ledger::open(&url).expect("another sender"))
+            .collect();
+        let takes: Vec<Vec<Key>> = std::thread::scope(|threads| {
+            let mut running =
+                vec![threads.spawn(|| taken(first.to_claim(&scope, Resume::default(), false)))];
+            for ledger in &joined {
+                let scope = &scope;
+                running.push(
+                    threads.spawn(move || taken(ledger.to_send_joining(scope, Resume::default()))),
+                );
+            }
+            running
+                .into_iter()
+                .map(|t| t.join().expect("a sender"))
+                .collect()
+        });
+        let mut all: Vec<Key> = takes.iter().flatten().cloned().collect();
+        all.sort();
+        let everyone: Vec<Key> = names.iter().map(|n| k(n)).collect();
         assert_eq!(
-            to_send(&ledger, &scope, Resume::default()),
-            vec![k("a@x.org"), k("c@x.org")]
+            all,
+            everyone,
+            "each recipient taken once: {:?}",
+            takes.iter().map(Vec::len).collect::<Vec<_>>()
         );
-        let start = ledger
-            .begin(&scope, "g", &now, Resume::default())
-            .expect("no change now");
-        assert_eq!(start.to_send, 2);
-        assert!(
-            !to_send(&ledger, &scope, Resume::default()).contains(&k("b@x.org")),
-            "a removed member is never mailed"
+        // Reading claims nothing, and sees every one still to send.
+        assert_eq!(
+            taken(first.to_send(&scope, Resume::default(), false)).len(),
+            1000
         );
+        // A sender gone (its connection closed), another takes what it
+        // had claimed, and nothing else.
+        drop(joined);
+        let late = Ledger::open(&url).expect("a late sender");
+        let mut again = taken(late.to_send_joining(&scope, Resume::default()));
+        let mut expected: Vec<Key> = takes[1..].iter().flatten().cloned().collect();
+        expected.sort();
+        again.sort();
+        assert_eq!(again, expected, "the four joined are gone, the first lives");
+        assert!(taken(late.to_send_joining(&scope, Resume::default())).is_empty());
     }
 
     #[test]
     fn another_issue_under_a_served_id_is_never_advised_to_go_on() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
-        let scope = Scope::list("i", "l");
-        let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s")]);
-        ledger
-            .begin(&scope, "march", &audience, Resume::default())
-            .expect("begin");
-        // Half served, then the issue is corrected: going on is the advice.
-        ledger
-            .record(
-                &scope,
-                Some((&k("a@x.org"), &Outcome::Sent("250".into()), 1)),
-                None,
-            )
-            .expect("record");
-        let Err(LedgerError::Changed(changes)) =
-            ledger.peek(&scope, "fixed", &audience, Resume::default())
-        else {
-            panic!("a change must be refused")
-        };
-        assert_eq!((changes.served, changes.unserved), (1, 1));
-        assert_eq!(
-            changes.to_string(),
-            "the issue or the list changed since this send started:\n  - the issue file's content is different\n  (1 recipient(s) already served will not receive the new version)\nrun the same command with --accept-changes to go on with the files as they are now"
-        );
-        // Everyone served, and another content under the same id: the
-        // advice is an id of its own, never a flag that sends nothing.
-        ledger
-            .record(
-                &scope,
-                Some((&k("b@x.org"), &Outcome::Failed("550".into()), 1)),
-                None,
-            )
-            .expect("record");
-        let Err(LedgerError::Changed(changes)) =
-            ledger.peek(&scope, "april", &audience, Resume::default())
-        else {
-            panic!("a change must be refused")
-        };
-        assert_eq!(
-            changes.to_string(),
-            "the issue or the list changed since this send started:\n  - the issue file's content is different\nevery recipient of this send was served with the earlier version (2 in all): if this is another issue, give it an id of its own under [issue] (id = \"…\"); --accept-changes would send nothing"
-        );
-        // Only the list changed (a member added): nothing like that.
-        let more = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
-        let Err(LedgerError::Changed(changes)) =
-            ledger.peek(&scope, "march", &more, Resume::default())
-        else {
-            panic!("a change must be refused")
-        };
-        assert!(!changes.is_empty() && !changes.issue_changed);
-        assert!(
-            changes
-                .to_string()
-                .ends_with("--accept-changes to go on with the files as they are now")
-        );
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("open");
+            let scope = Scope::list("i", "l");
+            let audience = planned(&[("a@x.org", "s"), ("b@x.org", "s")]);
+            ledger
+                .begin(&scope, "march", &audience, Resume::default())
+                .expect("begin");
+            // Half served, then the issue is corrected: going on is the advice.
+            ledger
+                .record(
+                    &scope,
+                    Some((&k("a@x.org"), &Outcome::Sent("250".into()), 1)),
+                    None,
+                )
+                .expect("record");
+            let Err(LedgerError::Changed(changes)) =
+                ledger.peek(&scope, "fixed", &audience, Resume::default())
+            else {
+                panic!("a change must be refused")
+            };
+            assert_eq!((changes.served, changes.unserved), (1, 1));
+            assert_eq!(
+                changes.to_string(),
+                "the issue or the list changed since this send started:\n  - the issue file's content is different\n  (1 recipient(s) already served will not receive the new version)\nrun the same command with --accept-changes to go on with the files as they are now"
+            );
+            // Everyone served, and another content under the same id: the
+            // advice is an id of its own, never a flag that sends nothing.
+            ledger
+                .record(
+                    &scope,
+                    Some((&k("b@x.org"), &Outcome::Failed("550".into()), 1)),
+                    None,
+                )
+                .expect("record");
+            let Err(LedgerError::Changed(changes)) =
+                ledger.peek(&scope, "april", &audience, Resume::default())
+            else {
+                panic!("a change must be refused")
+            };
+            assert_eq!(
+                changes.to_string(),
+                "the issue or the list changed since this send started:\n  - the issue file's content is different\nevery recipient of this send was served with the earlier version (2 in all): if this is another issue, give it an id of its own under [issue] (id = \"…\"); --accept-changes would send nothing"
+            );
+            // Only the list changed (a member added): nothing like that.
+            let more = planned(&[("a@x.org", "s"), ("b@x.org", "s"), ("c@x.org", "s")]);
+            let Err(LedgerError::Changed(changes)) =
+                ledger.peek(&scope, "march", &more, Resume::default())
+            else {
+                panic!("a change must be refused")
+            };
+            assert!(!changes.is_empty() && !changes.issue_changed);
+            assert!(
+                changes
+                    .to_string()
+                    .ends_with("--accept-changes to go on with the files as they are now")
+            );
+        });
     }
 }

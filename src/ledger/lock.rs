@@ -92,20 +92,22 @@ impl std::fmt::Debug for SendLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::tests::each_store;
 
     #[test]
     fn one_send_at_a_time() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
-        let scope = Scope::list("i", "l");
-        let held = ledger.lock(&scope).expect("first lock");
-        assert!(matches!(ledger.lock(&scope), Err(LedgerError::Busy { .. })));
-        assert!(
-            ledger.lock(&Scope::test("i", "l")).is_ok(),
-            "a test send is apart"
-        );
-        drop(held);
-        assert!(ledger.lock(&scope).is_ok());
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("open");
+            let scope = Scope::list("i", "l");
+            let held = ledger.lock(&scope).expect("first lock");
+            assert!(matches!(ledger.lock(&scope), Err(LedgerError::Busy { .. })));
+            assert!(
+                ledger.lock(&Scope::test("i", "l")).is_ok(),
+                "a test send is apart"
+            );
+            drop(held);
+            assert!(ledger.lock(&scope).is_ok());
+        });
     }
     #[test]
     fn any_path_to_the_ledger_finds_the_same_lock() {

@@ -455,8 +455,25 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
+#[path = "../../tests/support/postgres.rs"]
+pub(crate) mod test_postgres;
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
+
+    /// Runs `test` with a ledger in each store: a new SQLite file, then a
+    /// new database of the test run's own PostgreSQL server. `test` is
+    /// given where the ledger is, to open it as often as it needs.
+    pub(crate) fn each_store(test: impl Fn(&Path)) {
+        let dir = tempfile::tempdir().expect("dir");
+        let sqlite = dir.path().join("l.sqlite3");
+        let postgres = PathBuf::from(test_postgres::database());
+        for (store, path) in [("SQLite", sqlite), ("PostgreSQL", postgres)] {
+            println!("with the ledger in {store}");
+            test(&path);
+        }
+    }
 
     #[test]
     fn a_ledger_shows_its_path_and_nothing_else() {

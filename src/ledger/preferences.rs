@@ -129,56 +129,59 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::tests::each_store;
 
     #[test]
     fn each_request_is_recorded_once_and_says_whether_it_was_new() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("open");
-        let a = Key::from_text("a@example.org");
-        let b = Key::from_text("b@example.org");
-        assert_eq!(ledger.suppress("l", &a, "by hand").ok(), Some(true));
-        assert_eq!(ledger.suppress("l", &a, "one-click").ok(), Some(false));
-        assert_eq!(ledger.suppress("other", &a, "by hand").ok(), Some(true));
-        assert_eq!(ledger.opt_out("l", &b, "spatial").ok(), Some(true));
-        assert_eq!(ledger.opt_out("l", &b, "spatial").ok(), Some(false));
-        assert_eq!(ledger.opt_out("l", &b, "cyber").ok(), Some(true));
-        let prefs = ledger.preferences("l").expect("preferences");
-        assert_eq!(prefs.suppressed, [a].into());
-        let mut stopped = prefs.opted_out.get(&b).cloned().unwrap_or_default();
-        stopped.sort();
-        assert_eq!(stopped, ["cyber", "spatial"]);
-        assert!(
-            ledger
-                .preferences("nobody")
-                .expect("empty")
-                .suppressed
-                .is_empty()
-        );
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("open");
+            let a = Key::from_text("a@example.org");
+            let b = Key::from_text("b@example.org");
+            assert_eq!(ledger.suppress("l", &a, "by hand").ok(), Some(true));
+            assert_eq!(ledger.suppress("l", &a, "one-click").ok(), Some(false));
+            assert_eq!(ledger.suppress("other", &a, "by hand").ok(), Some(true));
+            assert_eq!(ledger.opt_out("l", &b, "spatial").ok(), Some(true));
+            assert_eq!(ledger.opt_out("l", &b, "spatial").ok(), Some(false));
+            assert_eq!(ledger.opt_out("l", &b, "cyber").ok(), Some(true));
+            let prefs = ledger.preferences("l").expect("preferences");
+            assert_eq!(prefs.suppressed, [a].into());
+            let mut stopped = prefs.opted_out.get(&b).cloned().unwrap_or_default();
+            stopped.sort();
+            assert_eq!(stopped, ["cyber", "spatial"]);
+            assert!(
+                ledger
+                    .preferences("nobody")
+                    .expect("empty")
+                    .suppressed
+                    .is_empty()
+            );
+        });
     }
 
     #[test]
     fn a_choice_replaces_the_files_interests_and_the_sections_stopped_before() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger");
-        let a = Key::from_text("a@example.org");
-        ledger.opt_out("l", &a, "spatial").expect("opt out");
-        ledger
-            .choose(
-                "l",
-                &a,
-                &["spatial".into(), "cyber".into()],
-                "the manage page",
-            )
-            .expect("choose");
-        let prefs = ledger.preferences("l").expect("preferences");
-        assert_eq!(prefs.chosen[&a], ["spatial", "cyber"]);
-        assert!(
-            !prefs.opted_out.contains_key(&a),
-            "the choice takes them back"
-        );
-        // A section stopped after the choice is stopped again.
-        ledger.opt_out("l", &a, "cyber").expect("opt out");
-        let prefs = ledger.preferences("l").expect("preferences");
-        assert_eq!(prefs.opted_out[&a], ["cyber"]);
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("ledger");
+            let a = Key::from_text("a@example.org");
+            ledger.opt_out("l", &a, "spatial").expect("opt out");
+            ledger
+                .choose(
+                    "l",
+                    &a,
+                    &["spatial".into(), "cyber".into()],
+                    "the manage page",
+                )
+                .expect("choose");
+            let prefs = ledger.preferences("l").expect("preferences");
+            assert_eq!(prefs.chosen[&a], ["spatial", "cyber"]);
+            assert!(
+                !prefs.opted_out.contains_key(&a),
+                "the choice takes them back"
+            );
+            // A section stopped after the choice is stopped again.
+            ledger.opt_out("l", &a, "cyber").expect("opt out");
+            let prefs = ledger.preferences("l").expect("preferences");
+            assert_eq!(prefs.opted_out[&a], ["cyber"]);
+        });
     }
 }

@@ -282,43 +282,45 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::tests::each_store;
 
     #[test]
     fn everything_held_about_one_reader_and_nothing_about_another() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger");
-        let anne = Key::from_text("anne@example.org");
-        let other = Key::from_text("autre@example.org");
-        ledger
-            .opt_out("londres", &anne, "spatial")
-            .expect("opt out");
-        ledger
-            .suppress("londres", &anne, "one-click")
-            .expect("suppress");
-        ledger
-            .suppress("londres", &other, "by hand")
-            .expect("suppress");
-        ledger
-            .suppress("ailleurs", &anne, "by hand")
-            .expect("suppress");
-        let held = ledger.held("londres", &anne).expect("held");
-        assert_eq!(
-            held.left.as_ref().map(|(how, _)| how.as_str()),
-            Some("one-click")
-        );
-        assert_eq!(
-            held.stopped
-                .iter()
-                .map(|(s, _)| s.as_str())
-                .collect::<Vec<_>>(),
-            ["spatial"]
-        );
-        assert!(held.deliveries.is_empty() && held.reports.is_empty());
-        assert!(
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("ledger");
+            let anne = Key::from_text("anne@example.org");
+            let other = Key::from_text("autre@example.org");
             ledger
-                .held("londres", &Key::from_text("nul@example.org"))
-                .expect("held")
-                .is_empty()
-        );
+                .opt_out("londres", &anne, "spatial")
+                .expect("opt out");
+            ledger
+                .suppress("londres", &anne, "one-click")
+                .expect("suppress");
+            ledger
+                .suppress("londres", &other, "by hand")
+                .expect("suppress");
+            ledger
+                .suppress("ailleurs", &anne, "by hand")
+                .expect("suppress");
+            let held = ledger.held("londres", &anne).expect("held");
+            assert_eq!(
+                held.left.as_ref().map(|(how, _)| how.as_str()),
+                Some("one-click")
+            );
+            assert_eq!(
+                held.stopped
+                    .iter()
+                    .map(|(s, _)| s.as_str())
+                    .collect::<Vec<_>>(),
+                ["spatial"]
+            );
+            assert!(held.deliveries.is_empty() && held.reports.is_empty());
+            assert!(
+                ledger
+                    .held("londres", &Key::from_text("nul@example.org"))
+                    .expect("held")
+                    .is_empty()
+            );
+        });
     }
 }

@@ -151,7 +151,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     held BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (issue, list, kind, recipient)
 );
-ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS claimed_by BIGINT;
+ALTER TABLE deliveries DROP COLUMN IF EXISTS claimed_by;
+CREATE TABLE IF NOT EXISTS claims (
+    issue TEXT NOT NULL,
+    list TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    block BIGINT NOT NULL,
+    claimer BIGINT NOT NULL,
+    PRIMARY KEY (issue, list, kind, block)
+);
 CREATE INDEX IF NOT EXISTS deliveries_in_order ON deliveries (issue, list, kind, position);
 CREATE TABLE IF NOT EXISTS suppressions (
     list TEXT NOT NULL,

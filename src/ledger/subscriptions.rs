@@ -235,94 +235,96 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::tests::each_store;
 
     #[test]
     fn a_request_is_confirmed_once_and_mailed_at_most_once_an_hour() {
-        let dir = tempfile::tempdir().expect("dir");
-        let ledger = Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger");
-        let a = Key::from_text("nouvelle@example.org");
-        let sections = ["spatial".to_owned()];
-        let request = Request {
-            name: Some("Nouvelle"),
-            sections: &sections,
-            consent: "J’accepte de recevoir la lettre.",
-            evidence: "https://breves.example.fr/abonnement",
-            code: "c0de",
-        };
-        assert!(
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("ledger");
+            let a = Key::from_text("nouvelle@example.org");
+            let sections = ["spatial".to_owned()];
+            let request = Request {
+                name: Some("Nouvelle"),
+                sections: &sections,
+                consent: "J’accepte de recevoir la lettre.",
+                evidence: "https://breves.example.fr/abonnement",
+                code: "c0de",
+            };
+            assert!(
+                ledger
+                    .request_subscription("l", &a, &request)
+                    .expect("request")
+            );
+            assert!(
+                !ledger
+                    .request_subscription("l", &a, &request)
+                    .expect("request"),
+                "not again within the hour"
+            );
+            ledger.confirmation_unsent("l", &a).expect("unsent");
+            assert!(
+                ledger
+                    .request_subscription("l", &a, &request)
+                    .expect("request"),
+                "at once when the last one could not be sent"
+            );
+            assert_eq!(
+                ledger.pending("l", "c0de").expect("pending"),
+                Some(Pending {
+                    address: a.clone(),
+                    sections: sections.to_vec(),
+                    confirmed: false
+                })
+            );
+            assert_eq!(ledger.pending("l", "autre").expect("pending"), None);
+            assert!(
+                ledger.joined("l").expect("joined").is_empty(),
+                "on no list until confirmed"
+            );
+            assert!(ledger.confirm_subscription("l", &a).expect("confirm"));
+            assert_eq!(
+                ledger.joined("l").expect("joined"),
+                [(a.clone(), Some("Nouvelle".to_owned()))]
+            );
+            assert_eq!(
+                ledger.preferences("l").expect("prefs").chosen[&a],
+                ["spatial"]
+            );
+            assert!(
+                !ledger
+                    .request_subscription("l", &a, &request)
+                    .expect("request"),
+                "a member already"
+            );
+            // Once she has left, she may ask again, and is on no list until
+            // she confirms again.
+            ledger.suppress("l", &a, "one-click").expect("leave");
             ledger
-                .request_subscription("l", &a, &request)
-                .expect("request")
-        );
-        assert!(
-            !ledger
-                .request_subscription("l", &a, &request)
-                .expect("request"),
-            "not again within the hour"
-        );
-        ledger.confirmation_unsent("l", &a).expect("unsent");
-        assert!(
-            ledger
-                .request_subscription("l", &a, &request)
-                .expect("request"),
-            "at once when the last one could not be sent"
-        );
-        assert_eq!(
-            ledger.pending("l", "c0de").expect("pending"),
-            Some(Pending {
-                address: a.clone(),
-                sections: sections.to_vec(),
-                confirmed: false
-            })
-        );
-        assert_eq!(ledger.pending("l", "autre").expect("pending"), None);
-        assert!(
-            ledger.joined("l").expect("joined").is_empty(),
-            "on no list until confirmed"
-        );
-        assert!(ledger.confirm_subscription("l", &a).expect("confirm"));
-        assert_eq!(
-            ledger.joined("l").expect("joined"),
-            [(a.clone(), Some("Nouvelle".to_owned()))]
-        );
-        assert_eq!(
-            ledger.preferences("l").expect("prefs").chosen[&a],
-            ["spatial"]
-        );
-        assert!(
-            !ledger
-                .request_subscription("l", &a, &request)
-                .expect("request"),
-            "a member already"
-        );
-        // Once she has left, she may ask again, and is on no list until
-        // she confirms again.
-        ledger.suppress("l", &a, "one-click").expect("leave");
-        ledger
-            .db()
-            .execute(
-                "UPDATE subscriptions SET mailed_at = '2026-01-01T00:00:00+00:00'",
-                &[],
-            )
-            .expect("an hour later");
-        assert!(
-            ledger
-                .request_subscription("l", &a, &request)
-                .expect("request")
-        );
-        assert!(ledger.joined("l").expect("joined").is_empty());
-        assert!(ledger.confirm_subscription("l", &a).expect("confirm"));
-        assert!(
-            !ledger
-                .preferences("l")
-                .expect("prefs")
-                .suppressed
-                .contains(&a)
-        );
-        assert!(
-            !ledger
-                .confirm_subscription("l", &Key::from_text("x@example.org"))
-                .expect("confirm")
-        );
+                .db()
+                .execute(
+                    "UPDATE subscriptions SET mailed_at = '2026-01-01T00:00:00+00:00'",
+                    &[],
+                )
+                .expect("an hour later");
+            assert!(
+                ledger
+                    .request_subscription("l", &a, &request)
+                    .expect("request")
+            );
+            assert!(ledger.joined("l").expect("joined").is_empty());
+            assert!(ledger.confirm_subscription("l", &a).expect("confirm"));
+            assert!(
+                !ledger
+                    .preferences("l")
+                    .expect("prefs")
+                    .suppressed
+                    .contains(&a)
+            );
+            assert!(
+                !ledger
+                    .confirm_subscription("l", &Key::from_text("x@example.org"))
+                    .expect("confirm")
+            );
+        });
     }
 }

@@ -451,9 +451,9 @@ mod tests {
             .1
     }
 
-    /// A ledger in `dir` with a send of `scope` to `names` begun.
-    fn begun(dir: &std::path::Path, scope: &Scope, names: &[String]) -> Arc<Ledger> {
-        let ledger = Arc::new(Ledger::open(&dir.join("l.sqlite3")).expect("ledger"));
+    /// The ledger at `path` with a send of `scope` to `names` begun.
+    fn begun(path: &std::path::Path, scope: &Scope, names: &[String]) -> Arc<Ledger> {
+        let ledger = Arc::new(Ledger::open(path).expect("ledger"));
         let rows: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
         ledger
             .begin(scope, "f", &planned(&rows), Resume::default())
@@ -461,18 +461,71 @@ mod tests {
         ledger
     }
 
-    #[tokio::test]
-    async fn what_waits_meanwhile_is_committed_together() {
-        let dir = tempfile::tempdir().expect("temp");
+    /// Another connection to the ledger at `path`, holding its write lock
+    /// until it is released (PostgreSQL's on a thread of its own: its
+    /// client blocks, and the tests run in a runtime).
+    enum Blocker {
+        Sqlite(rusqlite::Connection),
+        Postgres(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>),
+    }
+
+    impl Blocker {
+        fn hold(path: &std::path::Path) -> Blocker {
+            let url = path.to_string_lossy().into_owned();
+            if url.starts_with("postgres://") {
+                let (held, locked) = std::sync::mpsc::channel();
+                let (release, released) = std::sync::mpsc::channel::<()>();
+                let thread = std::thread::spawn(move || {
+                    let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("second");
+                    db.batch_execute("BEGIN; LOCK TABLE deliveries IN EXCLUSIVE MODE")
+                        .expect("write lock");
+                    held.send(()).expect("told");
+                    let _ = released.recv();
+                    db.batch_execute("COMMIT").expect("released");
+                });
+                locked.recv().expect("the lock taken");
+                return Blocker::Postgres(release, thread);
+            }
+            let db = rusqlite::Connection::open(path).expect("second");
+            db.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+            Blocker::Sqlite(db)
+        }
+
+        fn release(self) {
+            match self {
+                Blocker::Sqlite(db) => db.execute_batch("COMMIT").expect("released"),
+                Blocker::Postgres(release, thread) => {
+                    release.send(()).expect("told");
+                    thread.join().expect("released");
+                }
+            }
+        }
+    }
+
+    /// Runs the asynchronous `test` with a ledger in each store
+    /// ([`each_store`]).
+    fn each_store_async<F: std::future::Future<Output = ()>>(
+        test: impl Fn(std::path::PathBuf) -> F,
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        crate::ledger::tests::each_store(|path| runtime.block_on(test(path.to_owned())));
+    }
+
+    #[test]
+    fn what_waits_meanwhile_is_committed_together() {
+        each_store_async(|path| async move { waits_meanwhile(&path).await });
+    }
+
+    async fn waits_meanwhile(path: &std::path::Path) {
         let scope = Scope::list("i", "l");
         let names: Vec<String> = (0..50).map(|i| format!("m{i}@example.org")).collect();
-        let ledger = begun(dir.path(), &scope, &names);
+        let ledger = begun(path, &scope, &names);
         // Another connection holds the database's write lock, so the
         // writer's first commit waits and every later submission queues.
-        let blocker = rusqlite::Connection::open(dir.path().join("l.sqlite3")).expect("second");
-        blocker
-            .execute_batch("BEGIN IMMEDIATE")
-            .expect("write lock");
+        let blocker = Blocker::hold(path);
         let writer = Writer::start(Arc::clone(&ledger), scope.clone(), 1).expect("writer");
         let pending: Vec<Pending> = names
             .iter()
@@ -483,7 +536,7 @@ mod tests {
                 ])
             })
             .collect();
-        blocker.execute_batch("COMMIT").expect("released");
+        blocker.release();
         for p in pending {
             p.wait().await.expect("durable");
         }
@@ -524,7 +577,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp");
         let scope = Scope::list("i", "l");
         let names: Vec<String> = (0..8).map(|i| format!("m{i}@example.org")).collect();
-        let ledger = begun(dir.path(), &scope, &names);
+        let ledger = begun(&dir.path().join("l.sqlite3"), &scope, &names);
         // Eight connections set their next aside one after the other, as
         // their messages leave: one commit and one flush for the eight,
         // made as soon as the eighth has asked. (Two of each when a loaded
@@ -565,13 +618,15 @@ mod tests {
         assert_eq!((writer.commits(), writer.flushes()), (2, 2));
     }
 
-    #[tokio::test]
-    async fn a_mark_is_answered_once_written_and_a_hold_once_flushed_after_it() {
-        let dir = tempfile::tempdir().expect("temp");
-        let path = dir.path().join("l.sqlite3");
+    #[test]
+    fn a_mark_is_answered_once_written_and_a_hold_once_flushed_after_it() {
+        each_store_async(|path| async move { answered_once_written(&path).await });
+    }
+
+    async fn answered_once_written(path: &std::path::Path) {
         let scope = Scope::list("i", "l");
         let names = ["a@x.org", "b@x.org", "c@x.org"].map(String::from);
-        let ledger = begun(dir.path(), &scope, &names);
+        let ledger = begun(path, &scope, &names);
         let writer = Writer::start(Arc::clone(&ledger), scope.clone(), 1).expect("writer");
         writer
             .submit(vec![Entry::Leaving(k("a@x.org"))])
@@ -589,10 +644,7 @@ mod tests {
         assert_eq!((writer.commits(), writer.flushes()), (2, 1));
         // What waits together is committed together, written, and what
         // asks for a flush is flushed together after.
-        let blocker = rusqlite::Connection::open(&path).expect("second");
-        blocker
-            .execute_batch("BEGIN IMMEDIATE")
-            .expect("write lock");
+        let blocker = Blocker::hold(path);
         // The writer takes the first request, most likely alone, and
         // waits for the lock; the others queue.
         let first = writer.submit(vec![Entry::Ended(
@@ -606,7 +658,7 @@ mod tests {
             writer.submit(vec![Entry::Leaving(k("b@x.org"))]),
             hold(&writer, k("a@x.org")),
         ];
-        blocker.execute_batch("COMMIT").expect("released");
+        blocker.release();
         first.wait().await.expect("written");
         for p in pending {
             p.wait().await.expect("committed");
@@ -622,7 +674,7 @@ mod tests {
         assert_eq!((writer.commits(), writer.flushes()), (commits, 3));
         drop(writer);
         assert_eq!(
-            held(&path),
+            held(path),
             vec![
                 row("a@x.org", "sent", true),
                 row("b@x.org", "sending", true),

@@ -14,6 +14,19 @@ fn a_send_recorded_in_postgresql_serves_everyone_once_and_a_second_run_no_one() 
     let sink = smtp_sink(&[]);
     let run = Sender::with_postgres();
     let list = run.list(30);
+    // Five of the list at a time, in its order, then the rest: reading
+    // who is to send (to plan the limit) claims none of them.
+    for upto in [5, 10] {
+        let limited = run.send(&list, &sink.plain_url(), &["--yes", "--limit", "5"], &[]);
+        assert_eq!(limited.code, 0, "{limited:?}");
+        let mut served: Vec<String> = sink.counts().into_keys().collect();
+        let mut first: Vec<String> = (0..upto)
+            .map(|i| format!("abonne{i}@example.org"))
+            .collect();
+        served.sort();
+        first.sort();
+        assert_eq!(served, first);
+    }
     let first = run.send(&list, &sink.plain_url(), &["--yes"], &[]);
     assert_eq!(first.code, 0, "{first:?}");
     let counts = sink.counts();

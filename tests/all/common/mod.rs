@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod imap;
+#[path = "../../support/postgres.rs"]
 pub mod postgres;
 pub mod smtp;
 

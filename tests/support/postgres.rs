@@ -2,12 +2,32 @@
 //! temporary folder (Debian's `postgresql` package: `initdb`, then the
 //! server itself), listening on loopback only, stopped when the tests end.
 //! Each test takes a database of its own ([`database`]).
+//!
+//! One file for the library's own tests (the ledger's, run on both stores)
+//! and the integration tests: each includes it as a module.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// Whether the tests run as root.
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
 
 /// The server of this test run: its port, and the folder it lives in.
 struct Server {
@@ -38,7 +58,7 @@ fn programs() -> PathBuf {
 /// A command that runs as the `postgres` user when the tests run as root
 /// (PostgreSQL refuses to run as root).
 fn as_owner(program: &Path) -> Command {
-    if super::smtp::is_root() {
+    if is_root() {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(program);
         command
@@ -51,7 +71,7 @@ fn start() -> Server {
     let bin = programs();
     let dir = tempfile::tempdir().expect("a folder for PostgreSQL");
     let data = dir.path().join("data");
-    if super::smtp::is_root() {
+    if is_root() {
         let owned = Command::new("chown")
             .args(["-R", "postgres:postgres"])
             .arg(dir.path())
@@ -71,7 +91,7 @@ fn start() -> Server {
         "initdb: {}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let port = super::smtp::free_port();
+    let port = free_port();
     // The server stops when this test run's process does: a shell waits
     // for it, then stops the server fast.
     let script = format!(
@@ -83,7 +103,7 @@ fn start() -> Server {
         dir = dir.path().display(),
         parent = std::process::id(),
     );
-    let mut command = if super::smtp::is_root() {
+    let mut command = if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--", "sh", "-c", &script]);
         c
