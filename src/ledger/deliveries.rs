@@ -5,7 +5,7 @@ use rusqlite::params;
 
 use super::store::Optional;
 
-use super::store::{Db, StoreError};
+use super::store::{Db, Later, StoreError};
 use super::{Ledger, LedgerError, now};
 use crate::address::Key;
 
@@ -609,6 +609,7 @@ impl Ledger {
             skip_uncertain,
             joining: false,
             claiming: false,
+            ahead: None,
             after: -1,
             page: std::collections::VecDeque::new(),
             done: false,
@@ -689,25 +690,29 @@ impl Ledger {
     /// the block still to send, none when no block is left. The claim is
     /// atomic by the table's key: of two senders claiming one block at
     /// once, the second finds it taken and tries the next.
-    fn claim_page(
+    fn claim_later(
         &self,
         scope: &Scope,
         resume: Resume,
         skip_uncertain: bool,
         joining: bool,
         after: i64,
-    ) -> Result<Option<Vec<(i64, Pick)>>, LedgerError> {
+    ) -> Result<Later<Vec<postgres::Row>>, LedgerError> {
         let me = self.claimer()?;
-        let (from, wanted) = match joining {
-            false => (
-                "(deliveries d JOIN pg_temp.planned p ON d.issue = p.issue AND d.list = p.list AND d.kind = p.kind AND d.recipient = p.recipient)",
-                "p.served AND (d.state IN ('pending', 'gave-up', 'suppressed', 'removed')
-                   OR (d.state = 'failed' AND $4) OR (d.state IN ('uncertain', 'sending') AND NOT $5))",
-            ),
-            true => (
-                "deliveries d",
-                "(d.state IN ('pending', 'gave-up') OR (d.state = 'failed' AND $4) OR (d.state = 'uncertain' AND NOT $5))",
-            ),
+        // Who is wanted: by their state, and for the run that planned the
+        // send, among those its audience serves (looked up one by one: a
+        // block is few rows of a large audience).
+        let wanted = match joining {
+            false => {
+                "(d.state IN ('pending', 'gave-up', 'suppressed', 'removed')
+                   OR (d.state = 'failed' AND $4) OR (d.state IN ('uncertain', 'sending') AND NOT $5))
+                 AND EXISTS (SELECT 1 FROM pg_temp.planned p
+                   WHERE p.issue = d.issue AND p.list = d.list AND p.kind = d.kind
+                     AND p.recipient = d.recipient AND p.served)"
+            }
+            true => {
+                "(d.state IN ('pending', 'gave-up') OR (d.state = 'failed' AND $4) OR (d.state = 'uncertain' AND NOT $5))"
+            }
         };
         let block = ToSend::CLAIMED;
         let sql = format!(
@@ -715,7 +720,7 @@ impl Ledger {
                SELECT (l.classid::bigint << 32) | l.objid::bigint AS claimer FROM pg_locks l
                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1),
              free AS (
-               SELECT d.position / {block} AS block FROM {from}
+               SELECT d.position / {block} AS block FROM deliveries d
                WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3 AND d.position > $6 AND {wanted}
                  AND NOT EXISTS (
                    SELECT 1 FROM claims c
@@ -733,8 +738,11 @@ impl Ledger {
                RETURNING block)
              SELECT d.position, d.recipient, d.state IN ('uncertain', 'sending') FROM free
              LEFT JOIN claimed ON TRUE
-             LEFT JOIN {from} ON d.issue = $1 AND d.list = $2 AND d.kind = $3
-               AND d.position / {block} = claimed.block AND {wanted}"
+             LEFT JOIN LATERAL (
+               SELECT d.position, d.recipient, d.state FROM deliveries d
+               WHERE d.issue = $1 AND d.list = $2 AND d.kind = $3
+                 AND d.position >= claimed.block * {block} AND d.position < (claimed.block + 1) * {block}
+                 AND {wanted}) d ON TRUE"
         );
         // Whether the claimer a block names is alive is asked again when
         // the block is found claimed: `live` was read when the statement
@@ -747,35 +755,43 @@ impl Ledger {
         let (retry, skip) = (resume.retry_failed, skip_uncertain || joining);
         let db = self.db();
         let Db::Postgres(pg) = &*db else {
-            return Ok(None);
+            return Err(self.err(StoreError::Value(
+                "only a ledger in PostgreSQL claims recipients".into(),
+            )));
         };
-        let found = pg
-            .call(move |worker| {
-                worker.query_native(&sql, &[&issue, &list, &kind, &retry, &skip, &after, &me])
-            })
-            .map_err(|e| self.err(e))?;
-        if found.is_empty() {
-            return Ok(None);
-        }
-        let mut rows = found
-            .into_iter()
-            .filter_map(|row| {
-                let position: Option<i64> = row.get(0);
-                let recipient: Option<String> = row.get(1);
-                let uncertain: Option<bool> = row.get(2);
-                Some((
-                    position?,
-                    Pick {
-                        recipient: Key::from_text(&recipient?),
-                        uncertain: uncertain.unwrap_or(false),
-                    },
-                ))
-            })
-            .collect::<Vec<_>>();
-        rows.sort_by_key(|(position, _)| *position);
-        Ok(Some(rows))
+        Ok(pg.call_later(move |worker| {
+            worker.query_native_unsynced(&sql, &[&issue, &list, &kind, &retry, &skip, &after, &me])
+        }))
     }
+}
 
+/// The rows of a block [`Ledger::claim_later`] claimed, in order; none when
+/// no block was left to claim (an empty block when another sender claimed
+/// it first).
+fn claimed_rows(found: Vec<postgres::Row>) -> Option<Vec<(i64, Pick)>> {
+    if found.is_empty() {
+        return None;
+    }
+    let mut rows = found
+        .into_iter()
+        .filter_map(|row| {
+            let position: Option<i64> = row.get(0);
+            let recipient: Option<String> = row.get(1);
+            let uncertain: Option<bool> = row.get(2);
+            Some((
+                position?,
+                Pick {
+                    recipient: Key::from_text(&recipient?),
+                    uncertain: uncertain.unwrap_or(false),
+                },
+            ))
+        })
+        .collect::<Vec<_>>();
+    rows.sort_by_key(|(position, _)| *position);
+    Some(rows)
+}
+
+impl Ledger {
     fn to_send_page(
         &self,
         scope: &Scope,
@@ -1045,6 +1061,9 @@ pub struct ToSend<'l> {
     /// Whether the rows are claimed as they are taken (PostgreSQL,
     /// [`Ledger::to_claim`]).
     claiming: bool,
+    /// The claim of the next block, made while this one is sent: after
+    /// which position, and its answer to come.
+    ahead: Option<(i64, Later<Vec<postgres::Row>>)>,
     after: i64,
     page: std::collections::VecDeque<(i64, Pick)>,
     done: bool,
@@ -1102,16 +1121,24 @@ impl ToSend<'_> {
     fn claim_page(&mut self) -> Result<Vec<(i64, Pick)>, LedgerError> {
         let mut from = self.after;
         loop {
-            let claimed = self.ledger.claim_page(
-                &self.scope,
-                self.resume,
-                self.skip_uncertain,
-                self.joining,
-                from,
-            )?;
-            match claimed {
+            let request = match self.ahead.take() {
+                Some((ahead_from, later)) => {
+                    from = ahead_from;
+                    later
+                }
+                None => self.claim_later(from)?,
+            };
+            let found = request.wait().map_err(|e| self.ledger.err(e))?;
+            match claimed_rows(found) {
                 Some(rows) if rows.is_empty() => continue,
-                Some(rows) => return Ok(rows),
+                Some(rows) => {
+                    // The next block is claimed while these are sent, so
+                    // that the send never waits for a claim.
+                    if let Some((last, _)) = rows.last() {
+                        self.ahead = Some((*last, self.claim_later(*last)?));
+                    }
+                    return Ok(rows);
+                }
                 None if from >= 0 => from = -1,
                 None => {
                     self.done = true;
@@ -1119,6 +1146,16 @@ impl ToSend<'_> {
                 }
             }
         }
+    }
+
+    fn claim_later(&self, after: i64) -> Result<Later<Vec<postgres::Row>>, LedgerError> {
+        self.ledger.claim_later(
+            &self.scope,
+            self.resume,
+            self.skip_uncertain,
+            self.joining,
+            after,
+        )
     }
 }
 

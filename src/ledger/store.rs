@@ -354,6 +354,17 @@ pub(crate) struct Postgres {
     in_transaction: AtomicBool,
 }
 
+/// The answer of a call to a connection's thread, still to come
+/// ([`Postgres::call_later`]).
+pub(crate) struct Later<T>(mpsc::Receiver<Result<T, StoreError>>);
+
+impl<T> Later<T> {
+    /// The answer, once the call has run.
+    pub(crate) fn wait(self) -> Result<T, StoreError> {
+        self.0.recv().map_err(|_| StoreError::Gone)?
+    }
+}
+
 /// One call to a connection's thread.
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
@@ -408,15 +419,20 @@ impl Worker {
         Ok(self.client.execute(&statement, params)?)
     }
 
-    /// The rows of a query written for PostgreSQL alone, as its client
-    /// gives them.
-    pub(crate) fn query_native(
+    /// The rows of a query written for PostgreSQL alone that writes what
+    /// need not outlive the database server (claims of senders, whose
+    /// locks die with it): its commit does not wait for the disk.
+    pub(crate) fn query_native_unsynced(
         &mut self,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>, StoreError> {
         let statement = self.prepared_as(sql, str::to_owned)?;
-        Ok(self.client.query(&statement, params)?)
+        let mut tx = self.client.transaction()?;
+        tx.batch_execute("SET LOCAL synchronous_commit = off")?;
+        let rows = tx.query(&statement, params)?;
+        tx.commit()?;
+        Ok(rows)
     }
 
     fn rows(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
@@ -473,16 +489,27 @@ impl Postgres {
         &self,
         call: impl FnOnce(&mut Worker) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.call_later(call).wait()
+    }
+
+    /// Hands `call` to the connection's thread and returns at once: its
+    /// answer comes with [`Later::wait`]. Calls made meanwhile run after it.
+    pub(crate) fn call_later<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&mut Worker) -> Result<T, StoreError> + Send + 'static,
+    ) -> Later<T> {
         let (answer, answered) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |worker| {
             let _ = answer.send(call(worker));
         });
-        self.calls
+        // A connection whose thread has ended answers nothing: waiting
+        // for it says so.
+        let _ = self
+            .calls
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .send(job)
-            .map_err(|_| StoreError::Gone)?;
-        answered.recv().map_err(|_| StoreError::Gone)?
+            .send(job);
+        Later(answered)
     }
 
     fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Vec<Value>>, StoreError> {
