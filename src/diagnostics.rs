@@ -298,6 +298,13 @@ pub enum ProblemKind {
         /// The size past which it is too much.
         limit: usize,
     },
+    /// The headings of an issue in Markdown that do not make an issue: an
+    /// article before any section, a highlight without its article.
+    #[error("{0}")]
+    Structure(String),
+    /// A placeholder article of a new issue, still to be written.
+    #[error("the article `{0}` is a placeholder: write it, or remove it")]
+    Placeholder(String),
     /// A list whose members are all skipped, or a similar whole-file problem.
     #[error("{0}")]
     Other(String),
@@ -673,7 +680,17 @@ pub fn load_file<T>(
 /// Parses a TOML file into `T`, turning a syntax or shape error into a
 /// located problem.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, Problem> {
-    toml::from_str(file.text()).map_err(|e| {
+    parse_toml_text(file, file.text())
+}
+
+/// [`parse_toml`] of `text`, a part of `file` as long as it and standing
+/// at its place (the rest made blank): the problems at their place in
+/// `file`.
+pub fn parse_toml_text<T: serde::de::DeserializeOwned>(
+    file: &Arc<SourceFile>,
+    text: &str,
+) -> Result<T, Problem> {
+    toml::from_str(text).map_err(|e| {
         let problem = Problem::error(ProblemKind::Syntax(plain_words(e.message().trim())));
         match e.span() {
             Some(span) => problem.at(file.locate(span)),

@@ -102,6 +102,15 @@ pub enum Error {
     /// An address given for the archive is not one it can be published at.
     #[error("`{0}` is not an https:// address without a query (or http:// on this machine)")]
     NotAWebAddress(String),
+    /// A file breves would write exists already.
+    #[error(
+        "{} exists already: breves never writes over an issue file; give another --out, or move it away",
+        path.display()
+    )]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
     /// A preview was asked for while the files have errors.
     #[error("the files have errors: run `breves check`")]
     Preview,

@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod bounces;
 pub mod check;
+pub mod convert;
 pub mod ledger;
 pub mod preview;
 pub mod progress;

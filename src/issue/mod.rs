@@ -1,4 +1,5 @@
-//! The issue: what one newsletter says, loaded from its TOML file.
+//! The issue: what one newsletter says, loaded from its TOML file or its
+//! Markdown form ([`md`]).
 //!
 //! An issue has metadata shared by every digest, a highlight that every
 //! subscriber receives, and sections, each with a stable id that subscribers
@@ -47,6 +48,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::value::Datetime;
+
+pub mod md;
+pub mod write;
+
+pub use md::is_markdown;
 
 use crate::Result;
 use crate::diagnostics::{
@@ -172,6 +178,9 @@ struct RawMeta {
     preheader: Option<Spanned<String>>,
     date: Option<Spanned<Datetime>>,
     logo: Option<Spanned<RawLogo>>,
+    /// The colophon but for its text, in the front matter of the Markdown
+    /// form; the TOML form has `[colophon]` for it.
+    colophon: Option<Spanned<RawColophon>>,
 }
 
 #[derive(Deserialize)]
@@ -205,7 +214,7 @@ struct RawArticle {
     body: Spanned<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawColophon {
     about: Option<Spanned<String>>,
@@ -214,6 +223,53 @@ struct RawColophon {
     contacts: Vec<Spanned<String>>,
     editorial: Option<Spanned<String>>,
     subscribe: Option<Spanned<String>>,
+}
+
+impl RawColophon {
+    /// A colophon of text alone.
+    fn with_about(about: Spanned<String>) -> RawColophon {
+        RawColophon {
+            about: Some(about),
+            ..RawColophon::default()
+        }
+    }
+}
+
+/// The two forms an issue is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// One TOML file (`.toml`).
+    Toml,
+    /// One Markdown file with a front matter (`.md`).
+    Markdown,
+}
+
+impl Form {
+    /// The form of the file at `path`, by its extension.
+    pub fn of(path: &Path) -> Form {
+        match is_markdown(path) {
+            true => Form::Markdown,
+            false => Form::Toml,
+        }
+    }
+
+    /// The extension of a file of this form.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Form::Toml => "toml",
+            Form::Markdown => "md",
+        }
+    }
+
+    /// How a missing article is added, in this form.
+    fn add_article(self) -> &'static str {
+        match self {
+            Form::Toml => "add a [[section.article]] after it, or remove the section",
+            Form::Markdown => {
+                "add an article after it (its title as a ## heading, then its text), or remove the section"
+            }
+        }
+    }
 }
 
 /// Whether `id` is a lowercase slug: letters a–z, digits, single hyphens.
@@ -230,6 +286,7 @@ pub fn is_slug(id: &str) -> bool {
 /// Turns raw values into the model, recording problems as it goes.
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
+    form: Form,
     problems: Problems,
     /// The images read so far, each once.
     images: Vec<Image>,
@@ -398,25 +455,64 @@ impl Issue {
         load_file(path, Issue::parse)
     }
 
+    /// The issue at `path` written in `form`: the same issue, each title
+    /// and text as the editor wrote it. The file must load (its problems
+    /// are the error otherwise).
+    pub fn convert(path: &Path, form: Form) -> Result<String> {
+        let ((_, raw), _) = load_file(path, Issue::parse_raw)?;
+        Ok(write::write(&raw, form))
+    }
+
+    /// [`Issue::convert`], written to `out`, or beside `path` with the
+    /// form's extension ([`write::beside`]), never over an existing file:
+    /// where it was written.
+    pub fn convert_to(path: &Path, form: Form, out: Option<&Path>) -> Result<std::path::PathBuf> {
+        let text = Issue::convert(path, form)?;
+        let out = out.map_or_else(|| write::beside(path, form), Path::to_path_buf);
+        write::write_new(&out, &text)?;
+        Ok(out)
+    }
+
     /// Checks an issue's text. The issue comes back only when there is no
     /// error; the problems hold every error and warning found.
     pub fn parse(file: &Arc<SourceFile>) -> (Option<Issue>, Problems) {
-        let mut problems = Problems::new();
-        let raw: RawFile = match parse_toml(file) {
-            Ok(raw) => raw,
-            Err(p) => {
-                problems.push(p.hint(
-                    "compare with issues/2026-03-royaume-uni.toml, and see \"The issue file\" in README.md",
-                ));
-                return (None, problems);
-            }
+        let (read, problems) = Issue::parse_raw(file);
+        (read.map(|(issue, _)| issue), problems)
+    }
+
+    /// [`Issue::parse`], and the raw values the issue was made of.
+    fn parse_raw(file: &Arc<SourceFile>) -> (Option<(Issue, RawFile)>, Problems) {
+        let (raw, mut problems) = read_raw(file);
+        let Some(raw) = raw else {
+            return (None, problems);
         };
+        let (issue, found) = Issue::check(file, &raw);
+        problems.extend(found);
+        match (problems.has_errors(), issue) {
+            (false, Some(issue)) => (Some((issue, raw)), problems),
+            _ => (None, problems),
+        }
+    }
+
+    /// Checks the raw values of either form.
+    fn check(file: &Arc<SourceFile>, raw: &RawFile) -> (Option<Issue>, Problems) {
+        let mut problems = Problems::new();
+        let form = Form::of(file.path());
         let mut c = Checker {
             file,
+            form,
             problems: Problems::new(),
             images: Vec::new(),
         };
         let meta = &raw.issue;
+        if let (Form::Toml, Some(colophon)) = (form, &meta.colophon) {
+            c.invalid(
+                colophon.span(),
+                "colophon",
+                "the colophon is a table of its own, [colophon], after the sections",
+                None,
+            );
+        }
         let explicit_id = meta.id.as_ref().map(|id| {
             if !is_slug(id.get_ref()) {
                 c.invalid(
@@ -504,7 +600,7 @@ impl Issue {
                 c.error(
                     raw_section.title.span(),
                     ProblemKind::Other(format!("the section `{id}` has no article")),
-                    Some("add a [[section.article]] after it, or remove the section"),
+                    Some(c.form.add_article()),
                 );
             }
             let articles = raw_section
@@ -595,6 +691,24 @@ impl Issue {
     /// The section with this id.
     pub fn section(&self, id: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.id == id)
+    }
+}
+
+/// The raw values of the issue in `file`, in either form, and the problems
+/// of reading them.
+fn read_raw(file: &Arc<SourceFile>) -> (Option<RawFile>, Problems) {
+    if is_markdown(file.path()) {
+        return md::read(file);
+    }
+    let mut problems = Problems::new();
+    match parse_toml(file) {
+        Ok(raw) => (Some(raw), problems),
+        Err(p) => {
+            problems.push(p.hint(
+                "compare with issues/2026-03-royaume-uni.toml, and see \"The issue file\" in README.md",
+            ));
+            (None, problems)
+        }
     }
 }
 

@@ -101,13 +101,17 @@ print(json.dumps({"env": workflow.get("env", {}), "steps": [
         .collect()
 }
 
-/// A repository as the editors keep it: the shipped issue and list.
-fn editors_repository(dir: &Path) {
+/// A repository as the editors keep it: the shipped list, and the shipped
+/// issue in the form `form` (`toml` or `md`).
+fn editors_repository(dir: &Path, form: &str) {
     let root = common::root();
     for folder in ["issues", "subscribers"] {
         fs::create_dir_all(dir.join(folder)).expect("folder");
         for entry in fs::read_dir(root.join(folder)).expect("files") {
             let path = entry.expect("entry").path();
+            if folder == "issues" && path.extension().is_some_and(|e| e != form) {
+                continue;
+            }
             fs::copy(
                 &path,
                 dir.join(folder).join(path.file_name().expect("name")),
@@ -119,8 +123,20 @@ fn editors_repository(dir: &Path) {
 
 #[test]
 fn the_workflow_runs_step_by_step_in_an_editors_repository() {
+    workflow_in_a_repository_of("toml", "issues/2026-03-royaume-uni.toml,line=60,");
+}
+
+#[test]
+fn the_workflow_runs_the_same_for_an_issue_written_in_markdown() {
+    workflow_in_a_repository_of("md", "issues/2026-03-royaume-uni.md,line=47,");
+}
+
+/// Runs the workflow's steps in an editors' repository whose issue is in
+/// the form `form`; the first link without a target is annotated at
+/// `first_warning`.
+fn workflow_in_a_repository_of(form: &str, first_warning: &str) {
     let repo = tempdir();
-    editors_repository(repo.path());
+    editors_repository(repo.path(), form);
     let summary = repo.path().join("step-summary.md");
     let bin: PathBuf = Path::new(env!("CARGO_BIN_EXE_breves"))
         .parent()
@@ -171,7 +187,7 @@ fn the_workflow_runs_step_by_step_in_an_editors_repository() {
     );
     // Annotations on the lines at fault, for GitHub to show on the change.
     assert!(
-        annotations.contains("::warning file=issues/2026-03-royaume-uni.toml,line=60,"),
+        annotations.contains(&format!("::warning file={first_warning}")),
         "{annotations}"
     );
     // What the reviewer downloads.

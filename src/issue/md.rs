@@ -84,7 +84,7 @@ pub(super) fn read(file: &Arc<SourceFile>) -> (Option<RawFile>, Problems) {
         );
         return (None, problems);
     };
-    let meta: RawMeta = match parse_toml_text(file, &blank_but(text, front)) {
+    let mut meta: RawMeta = match parse_toml_text(file, &blank_but(text, front)) {
         Ok(meta) => meta,
         Err(p) => {
             problems.push(p.hint(
@@ -96,12 +96,13 @@ pub(super) fn read(file: &Arc<SourceFile>) -> (Option<RawFile>, Problems) {
     let mut reader = Reader {
         file,
         problems,
+        begun: false,
         highlight: None,
         sections: Vec::new(),
         about: None,
     };
     reader.structure(body_start);
-    let mut colophon = meta.colophon.clone().map(Spanned::into_inner);
+    let mut colophon = meta.colophon.take().map(Spanned::into_inner);
     if let Some(about) = reader.about.take() {
         match colophon.as_mut() {
             Some(c) if c.about.is_some() => reader.structure_error(
@@ -185,6 +186,8 @@ fn blank_but(text: &str, kept: Range<usize>) -> String {
 struct Reader<'a> {
     file: &'a Arc<SourceFile>,
     problems: Problems,
+    /// Whether the first level-1 heading (the highlight's) was read.
+    begun: bool,
     highlight: Option<RawHighlight>,
     sections: Vec<RawSection>,
     about: Option<Spanned<String>>,
@@ -235,10 +238,11 @@ impl Reader<'_> {
             let after = heading.whole.end..end;
             let title = self.spanned(heading.text.clone());
             if heading.level == HeadingLevel::H1 {
-                under = self.part(heading, title, after);
+                self.highlight_complete(&under);
+                under = self.part(heading, title, after, &headings);
                 continue;
             }
-            let body = self.spanned(after.clone());
+            let body = self.spanned(after);
             match &under {
                 Under::Nothing => self.structure_error(
                     heading.whole.clone(),
@@ -269,21 +273,41 @@ impl Reader<'_> {
                 ),
             }
         }
+        self.highlight_complete(&under);
+    }
+
+    /// At the end of the highlight's part: its article was there.
+    fn highlight_complete(&mut self, under: &Under) {
         if let Under::Highlight(label) = under
             && self.highlight.is_none()
         {
-            self.missing_highlight_article(label.span());
+            self.structure_error(
+                label.span(),
+                "the highlight has no article: its title is a ## heading under it",
+                "write the highlight's title as a ## heading, then its text",
+            );
         }
     }
 
     /// A level-1 heading begins a part: the highlight (the first), the
     /// colophon, or a section. What stands between it and its first
     /// article must be blank, but for the colophon, whose text it is.
-    fn part(&mut self, heading: &Heading, title: Spanned<String>, after: Range<usize>) -> Under {
+    fn part(
+        &mut self,
+        heading: &Heading,
+        title: Spanned<String>,
+        after: Range<usize>,
+        headings: &[Heading],
+    ) -> Under {
         let text = self.file.text();
-        let first_article = headings_start(text, after.clone());
+        let first_article = headings
+            .iter()
+            .find(|h| h.whole.start >= after.start)
+            .map_or(after.end, |h| h.whole.start.min(after.end));
         let before_article = after.start..first_article;
-        if title.get_ref().trim() == COLOPHON && !self.sections.is_empty() {
+        let first = !self.begun;
+        self.begun = true;
+        if !first && title.get_ref() == COLOPHON {
             if self.about.is_some() {
                 self.structure_error(
                     heading.whole.clone(),
@@ -294,9 +318,14 @@ impl Reader<'_> {
             self.about = Some(self.spanned(before_article));
             return Under::Colophon;
         }
-        let stray = written(text, before_article);
-        let first = self.highlight.is_none() && self.sections.is_empty();
-        if let Some(stray) = stray {
+        if self.about.is_some() {
+            self.structure_error(
+                heading.whole.clone(),
+                "a section after the colophon",
+                "move # Colophon and its text to the end",
+            );
+        }
+        if let Some(stray) = written(text, before_article) {
             self.structure_error(
                 stray,
                 "text under a # heading before its first article",
@@ -305,9 +334,6 @@ impl Reader<'_> {
         }
         if first {
             return Under::Highlight(title);
-        }
-        if let Some(Under::Highlight(label)) = self.pending_highlight() {
-            self.missing_highlight_article(label.span());
         }
         let id = match &heading.id {
             Some((id, at)) => Spanned::new(at.clone(), id.clone()),
@@ -320,26 +346,6 @@ impl Reader<'_> {
         });
         Under::Section
     }
-
-    /// Nothing: the highlight's state is kept by [`Reader::structure`].
-    fn pending_highlight(&self) -> Option<Under> {
-        None
-    }
-
-    fn missing_highlight_article(&mut self, at: Range<usize>) {
-        self.structure_error(
-            at,
-            "the highlight has no article: its title is a ## heading under it",
-            "write the highlight's title as a ## heading, then its text",
-        );
-    }
-}
-
-/// Where the first heading of level 1 or 2 in `range` starts, or its end.
-fn headings_start(text: &str, range: Range<usize>) -> usize {
-    headings(&text[..range.end], range.start)
-        .first()
-        .map_or(range.end, |h| h.whole.start)
 }
 
 /// The first thing written in `range` other than blank lines, if any.
@@ -356,57 +362,62 @@ fn written(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 fn headings(text: &str, start: usize) -> Vec<Heading> {
     let options = Options::ENABLE_SUPERSCRIPT | Options::ENABLE_HEADING_ATTRIBUTES;
     let mut found = Vec::new();
+    // How deep the parser is in blocks and inlines; inside a heading,
+    // its own level counts as one.
     let mut depth = 0usize;
     let mut open: Option<(Heading, Option<Range<usize>>)> = None;
     for (event, range) in Parser::new_ext(&text[start..], options).into_offset_iter() {
         let range = range.start + start..range.end + start;
+        if let Some((heading, inner)) = open.as_mut() {
+            match event {
+                Event::End(TagEnd::Heading(_)) if depth == 1 => {
+                    depth = 0;
+                    heading.text = inner
+                        .take()
+                        .map_or(heading.whole.end..heading.whole.end, |r| trimmed(text, r));
+                    if let Some((heading, _)) = open.take() {
+                        found.push(heading);
+                    }
+                }
+                event => {
+                    // Every part of the title widens it: its text, and the
+                    // marks of emphasis and links around it.
+                    *inner = Some(match inner.take() {
+                        Some(r) => r.start.min(range.start)..r.end.max(range.end),
+                        None => range,
+                    });
+                    match event {
+                        Event::Start(_) => depth += 1,
+                        Event::End(_) => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+            }
+            continue;
+        }
         match event {
             Event::Start(Tag::Heading { level, id, .. })
                 if depth == 0 && level <= HeadingLevel::H2 =>
             {
                 let id = id.map(|id| {
                     let line = &text[range.clone()];
-                    let at = line
-                        .rfind(&format!("#{id}"))
-                        .map_or(range.clone(), |i| {
-                            range.start + i + 1..range.start + i + 1 + id.len()
-                        });
+                    let at = line.rfind(&format!("#{id}")).map_or(range.clone(), |i| {
+                        range.start + i + 1..range.start + i + 1 + id.len()
+                    });
                     (id.to_string(), at)
                 });
-                open = Some((
-                    Heading {
-                        level,
-                        whole: range,
-                        text: 0..0,
-                        id,
-                    },
-                    None,
-                ));
-                depth += 1;
-            }
-            Event::End(TagEnd::Heading(_)) if depth == 1 && open.is_some() => {
-                depth -= 1;
-                if let Some((mut heading, inner)) = open.take() {
-                    heading.text = inner.map_or(heading.whole.end..heading.whole.end, |r| {
-                        trimmed(text, r)
-                    });
-                    found.push(heading);
-                }
+                let heading = Heading {
+                    level,
+                    whole: range,
+                    text: 0..0,
+                    id,
+                };
+                open = Some((heading, None));
+                depth = 1;
             }
             Event::Start(_) => depth += 1,
             Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {
-                if let Some((_, inner)) = open.as_mut() {
-                    *inner = Some(match inner.take() {
-                        Some(r) => r.start.min(range.start)..r.end.max(range.end),
-                        None => range,
-                    });
-                }
-            }
-        }
-        // Inline tags inside a heading widen its text too.
-        if let (Some((_, inner)), true) = (open.as_mut(), depth > 1) {
-            let _ = inner;
+            _ => {}
         }
     }
     found
