@@ -61,6 +61,9 @@ struct Heading {
     level: HeadingLevel,
     /// The whole heading, its line (or lines) included.
     whole: Range<usize>,
+    /// Its line as written, without the line's end: where a problem of
+    /// the heading is shown.
+    line: Range<usize>,
     /// Its text as written, without the marks around it nor `{#id}`.
     text: Range<usize>,
     /// The `{#id}` written after it: the id and where it stands.
@@ -116,18 +119,27 @@ pub(super) fn read(file: &Arc<SourceFile>) -> (Option<RawFile>, Problems) {
     }
     let Reader {
         mut problems,
+        begun,
         highlight,
         sections,
         ..
     } = reader;
     let Some(highlight) = highlight else {
-        problems.push(
-            Problem::error(ProblemKind::Structure(
-                "the issue has no highlight: its first # heading is the highlight".into(),
-            ))
-            .at(file.locate(body_start..body_start))
-            .hint("write # Fait marquant, then the highlight's title as a ## heading and its text"),
-        );
+        // A highlight without its article was said to be so.
+        if !begun {
+            let first = headings(text, body_start)
+                .first()
+                .map_or(body_start..body_start, |h| h.line.clone());
+            problems.push(
+                Problem::error(ProblemKind::Structure(
+                    "the issue has no highlight: its first # heading is the highlight".into(),
+                ))
+                .at(file.locate(first))
+                .hint(
+                    "write # Fait marquant, then the highlight's title as a ## heading and its text",
+                ),
+            );
+        }
         return (None, problems);
     };
     let raw = RawFile {
@@ -242,10 +254,14 @@ impl Reader<'_> {
                 under = self.part(heading, title, after, &headings);
                 continue;
             }
-            let body = self.spanned(after);
+            // A body of blank lines is an empty one, shown at its title.
+            let body = match written(text, after.clone()) {
+                Some(_) => self.spanned(after),
+                None => Spanned::new(heading.text.clone(), String::new()),
+            };
             match &under {
                 Under::Nothing => self.structure_error(
-                    heading.whole.clone(),
+                    heading.line.clone(),
                     "an article before any section",
                     "write the section's # heading above it",
                 ),
@@ -257,7 +273,7 @@ impl Reader<'_> {
                     });
                 }
                 Under::Highlight(_) => self.structure_error(
-                    heading.whole.clone(),
+                    heading.line.clone(),
                     "the highlight has one article, and this is a second one",
                     "give it a section of its own (a # heading above it)",
                 ),
@@ -267,7 +283,7 @@ impl Reader<'_> {
                     }
                 }
                 Under::Colophon => self.structure_error(
-                    heading.whole.clone(),
+                    heading.line.clone(),
                     "the colophon has no articles",
                     "move this article into a section above # Colophon",
                 ),
@@ -310,7 +326,7 @@ impl Reader<'_> {
         if !first && title.get_ref() == COLOPHON {
             if self.about.is_some() {
                 self.structure_error(
-                    heading.whole.clone(),
+                    heading.line.clone(),
                     "a second # Colophon",
                     "keep one colophon, at the end",
                 );
@@ -320,7 +336,7 @@ impl Reader<'_> {
         }
         if self.about.is_some() {
             self.structure_error(
-                heading.whole.clone(),
+                heading.line.clone(),
                 "a section after the colophon",
                 "move # Colophon and its text to the end",
             );
@@ -408,6 +424,7 @@ fn headings(text: &str, start: usize) -> Vec<Heading> {
                 });
                 let heading = Heading {
                     level,
+                    line: trimmed(text, range.clone()),
                     whole: range,
                     text: 0..0,
                     id,
