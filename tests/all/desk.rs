@@ -69,9 +69,15 @@ impl Drop for Desk {
 
 /// The shipped issue and list, copied where a test can change them.
 fn copies(dir: &Path) -> (PathBuf, PathBuf) {
+    copies_in(dir, "toml")
+}
+
+/// [`copies`], the issue in the form `form` (`toml` or `md`).
+fn copies_in(dir: &Path, form: &str) -> (PathBuf, PathBuf) {
     let root = common::root();
+    let issue = format!("issues/2026-03-royaume-uni.{form}");
     for file in [
-        common::ISSUE,
+        issue.as_str(),
         common::LIST,
         "subscribers/londres-membres.csv",
     ] {
@@ -79,7 +85,7 @@ fn copies(dir: &Path) -> (PathBuf, PathBuf) {
         fs::copy(&from, dir.join(from.file_name().expect("name"))).expect("copied");
     }
     (
-        dir.join("2026-03-royaume-uni.toml"),
+        dir.join(format!("2026-03-royaume-uni.{form}")),
         dir.join("londres.toml"),
     )
 }
@@ -206,8 +212,17 @@ fn a_digest_shows_both_parts_at_either_width_in_either_scheme_and_by_subscriber(
 
 #[test]
 fn a_saved_change_shows_up_without_a_reload_by_hand() {
+    saved_change_shows_up("toml");
+}
+
+#[test]
+fn a_saved_change_to_an_issue_in_markdown_shows_up_the_same() {
+    saved_change_shows_up("md");
+}
+
+fn saved_change_shows_up(form: &str) {
     let dir = tempdir();
-    let (issue, list) = copies(dir.path());
+    let (issue, list) = copies_in(dir.path(), form);
     let desk = Desk::start(&issue, &list);
     let mut browser = Browser::open(&format!("{}digest?interests=spatial", desk.url), 1200);
     let before = browser.wait_for(
