@@ -5,6 +5,7 @@ pub mod bounces;
 pub mod check;
 pub mod convert;
 pub mod ledger;
+pub mod new;
 pub mod preview;
 pub mod progress;
 pub mod report;

@@ -49,6 +49,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::value::Datetime;
 
+pub mod dates;
 pub mod md;
 pub mod write;
 
@@ -102,6 +103,15 @@ pub struct Issue {
     pub fingerprint: String,
 }
 
+/// The issue `breves new` wrote ([`Issue::next`]).
+#[derive(Debug)]
+pub struct Next {
+    /// Where.
+    pub path: std::path::PathBuf,
+    /// What the editor should look at: what could not be moved on.
+    pub notes: Vec<String>,
+}
+
 /// The dates an issue covers, first and last included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -109,6 +119,26 @@ pub struct Period {
     pub from: NaiveDate,
     /// The last day.
     pub to: NaiveDate,
+}
+
+impl std::str::FromStr for Period {
+    type Err = String;
+
+    /// A period written `2026-04-04..2026-05-01`, first and last days.
+    fn from_str(text: &str) -> std::result::Result<Period, String> {
+        let (from, to) = text.split_once("..").ok_or_else(|| {
+            format!("`{text}` is not a period: write it as 2026-04-04..2026-05-01")
+        })?;
+        let day = |d: &str| {
+            NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("`{d}` is not a date: write it as 2026-04-04"))
+        };
+        let (from, to) = (day(from)?, day(to)?);
+        if from > to {
+            return Err(format!("the period `{text}` ends before it starts"));
+        }
+        Ok(Period { from, to })
+    }
 }
 
 /// The highlight ("Fait marquant"), sent to everyone.
@@ -425,6 +455,15 @@ impl Checker<'_> {
     }
 
     fn article(&mut self, title: &Spanned<String>, body: &Spanned<String>) -> Article {
+        if title.get_ref().trim() == write::PLACEHOLDER_TITLE
+            || body.get_ref().trim() == write::PLACEHOLDER_BODY
+        {
+            self.error(
+                title.span(),
+                ProblemKind::Placeholder(title.get_ref().trim().to_owned()),
+                None,
+            );
+        }
         Article {
             title: self.title(title),
             body: self.body(body, "body"),
@@ -471,6 +510,18 @@ impl Issue {
         let out = out.map_or_else(|| write::beside(path, form), Path::to_path_buf);
         write::write_new(&out, &text)?;
         Ok(out)
+    }
+
+    /// Writes the issue after the one at `from`, for `period`
+    /// ([`write::next`]), at `out` or where [`write::next_path`] says, in
+    /// the form of the file it writes, never over an existing file: where,
+    /// and what the editor should look at.
+    pub fn next(from: &Path, period: Period, out: Option<&Path>) -> Result<Next> {
+        let ((_, raw), _) = load_file(from, Issue::parse_raw)?;
+        let path = out.map_or_else(|| write::next_path(from, period), Path::to_path_buf);
+        let (raw, notes) = write::next(raw, period);
+        write::write_new(&path, &write::write(&raw, Form::of(&path)))?;
+        Ok(Next { path, notes })
     }
 
     /// Checks an issue's text. The issue comes back only when there is no

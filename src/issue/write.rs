@@ -11,8 +11,13 @@ use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag};
 
+use chrono::NaiveDate;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use super::dates::french_period;
 use super::md::{COLOPHON, FENCE};
-use super::{Form, RawColophon, RawFile, RawMeta};
+use super::{Form, Period, RawArticle, RawColophon, RawFile, RawMeta, RawPeriod};
 
 /// Where an issue converted to `form` goes when no place is given: beside
 /// the file it comes from, under the same name, with the form's extension.
@@ -268,6 +273,121 @@ fn prose(body: &str) -> String {
     out
 }
 
+/// The title of an article of a new issue still to be written: `check`
+/// refuses it until it is written or removed.
+pub const PLACEHOLDER_TITLE: &str = "Titre de l'article, à écrire";
+
+/// The text of an article of a new issue still to be written.
+pub const PLACEHOLDER_BODY: &str = "Le texte de l'article, à écrire. Tant que cet article est là, `breves check` le signale et breves refuse d'envoyer le numéro.";
+
+/// An article to be written, as a new issue holds it.
+fn placeholder() -> RawArticle {
+    RawArticle {
+        title: Spanned::new(0..0, PLACEHOLDER_TITLE.to_owned()),
+        body: Spanned::new(0..0, PLACEHOLDER_BODY.to_owned()),
+    }
+}
+
+/// The issue after `raw`, for `period`: the same title, sections, colophon
+/// and settings; the period, and the dates of the subject and preheader
+/// that name it, moved on; the Date of its dry runs as far after its end
+/// as it was; no `id` (its own is made from the new period); one article
+/// to be written in the highlight and in each section. What the editor
+/// should look at comes with it.
+pub(super) fn next(mut raw: RawFile, period: Period) -> (RawFile, Vec<String>) {
+    let mut notes = Vec::new();
+    let meta = &mut raw.issue;
+    let old = (
+        date_of(meta.period.get_ref().from.get_ref()),
+        date_of(meta.period.get_ref().to.get_ref()),
+    );
+    if let (Some(from), Some(to)) = old {
+        let (was, now) = (
+            french_period(from, to),
+            french_period(period.from, period.to),
+        );
+        for (field, value) in [
+            ("subject", Some(&mut meta.subject)),
+            ("preheader", meta.preheader.as_mut()),
+        ] {
+            let Some(value) = value else { continue };
+            let text = value.get_ref();
+            if text.contains(&was) {
+                *value = Spanned::new(0..0, text.replace(&was, &now));
+            } else {
+                notes.push(format!(
+                    "the {field} does not name the period as \"{was}\": it is kept as it was, to write anew"
+                ));
+            }
+        }
+        if let Some(date) = meta.date.as_mut() {
+            let moved = chrono::DateTime::parse_from_rfc3339(&date.get_ref().to_string())
+                .ok()
+                .map(|d| d + (period.to - to))
+                .and_then(|d| d.format("%Y-%m-%dT%H:%M:%S%:z").to_string().parse().ok());
+            if let Some(moved) = moved {
+                *date = Spanned::new(0..0, moved);
+            }
+        }
+    }
+    let (Some(from), Some(to)) = (toml_date(period.from), toml_date(period.to)) else {
+        return (raw, notes);
+    };
+    meta.period = Spanned::new(
+        0..0,
+        RawPeriod {
+            from: Spanned::new(0..0, from),
+            to: Spanned::new(0..0, to),
+        },
+    );
+    if meta.id.take().is_some() {
+        notes.push(
+            "the id of the last issue is not kept: the new one is made from the new period".into(),
+        );
+    }
+    raw.highlight.title = placeholder().title;
+    raw.highlight.body = placeholder().body;
+    for section in &mut raw.section {
+        section.article = vec![placeholder()];
+    }
+    (raw, notes)
+}
+
+/// A TOML date as a day, when it is one.
+fn date_of(date: &Datetime) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&date.to_string(), "%Y-%m-%d").ok()
+}
+
+/// A day as a TOML date.
+fn toml_date(date: NaiveDate) -> Option<Datetime> {
+    date.to_string().parse().ok()
+}
+
+/// Where the issue after `from` goes when no place is given: beside it,
+/// its name starting with the month the new period mostly covers (that of
+/// its middle day, `2026-04` for 4 April to 1 May) in place of the old
+/// one's, in the same form.
+pub fn next_path(from: &Path, period: Period) -> PathBuf {
+    let middle = period.from + (period.to - period.from) / 2;
+    let month = middle.format("%Y-%m").to_string();
+    let stem = from
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dated = stem.len() >= 7
+        && stem.is_char_boundary(7)
+        && NaiveDate::parse_from_str(&format!("{}-01", &stem[..7]), "%Y-%m-%d").is_ok();
+    let name = match dated {
+        true => format!("{month}{}", &stem[7..]),
+        false => format!("{month}-{stem}"),
+    };
+    let extension = from
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "toml".into());
+    from.with_file_name(format!("{name}.{extension}"))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -378,5 +498,49 @@ subscribe = "londres@example.fr"
         assert_eq!(write(&raw("i.toml", &toml), Form::Markdown), markdown);
         let back = write(&raw("i.md", &markdown), Form::Toml);
         assert_eq!(says("i.toml", &back), says("i.toml", &toml));
+    }
+
+    #[test]
+    fn the_next_issue_is_named_for_the_month_it_covers_and_says_what_it_could_not_move() {
+        let april: Period = "2026-04-04..2026-05-01".parse().expect("period");
+        assert_eq!(
+            next_path(Path::new("issues/2026-03-royaume-uni.md"), april),
+            Path::new("issues/2026-04-royaume-uni.md")
+        );
+        assert_eq!(
+            next_path(Path::new("lettre.toml"), april),
+            Path::new("2026-04-lettre.toml")
+        );
+        for wrong in ["2026-04-04", "2026-04-04..avril", "2026-05-01..2026-04-04"] {
+            assert!(wrong.parse::<Period>().is_err(), "{wrong}");
+        }
+        let text = TRICKY.replace(
+            "subject = \"Brèves : mars\"",
+            "subject = \"Brèves, 26 février au 3 avril 2026\"",
+        );
+        let (next, notes) = next(raw("i.toml", &text), april);
+        assert_eq!(
+            next.issue.subject.get_ref(),
+            "Brèves, 4 avril au 1er mai 2026"
+        );
+        assert_eq!(
+            notes,
+            [
+                "the preheader does not name the period as \"26 février au 3 avril 2026\": it is kept as it was, to write anew",
+                "the id of the last issue is not kept: the new one is made from the new period",
+            ]
+        );
+        let written = says(
+            "n.toml",
+            &write(&next, Form::Toml)
+                .replace(PLACEHOLDER_TITLE, "Écrit")
+                .replace(PLACEHOLDER_BODY, "Écrit aussi."),
+        );
+        assert_eq!(written.sections.len(), 2);
+        assert!(written.sections.iter().all(|s| s.articles.len() == 1));
+        assert_eq!(
+            written.id,
+            "breves-numeriques-royaume-uni-2026-04-04-2026-05-01"
+        );
     }
 }

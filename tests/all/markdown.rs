@@ -274,3 +274,126 @@ fn convert_writes_one_form_from_the_other_and_never_over_a_file() {
     assert!(broken.stderr.contains("front matter"), "{broken:?}");
     assert!(!dir.path().join("x.toml").exists());
 }
+
+#[test]
+fn the_next_issue_starts_from_the_last_with_every_article_to_write() {
+    let dir = tempdir();
+    let last = dir.path().join("2026-03-royaume-uni.md");
+    fs::copy("issues/2026-03-royaume-uni.md", &last).expect("copied");
+    let run = breves([
+        "new".as_ref(),
+        "--from".as_ref(),
+        last.as_os_str(),
+        "--period".as_ref(),
+        "2026-04-04..2026-05-01".as_ref(),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    let next = dir.path().join("2026-04-royaume-uni.md");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "Wrote {}: the issue after {}, with one article to write in the highlight and in each section (`breves check` refuses them until they are written or removed).\n",
+            next.display(),
+            last.display()
+        )
+    );
+    let text = fs::read_to_string(&next).expect("written");
+    assert!(
+        text.contains("\nperiod = { from = 2026-04-04, to = 2026-05-01 }\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nsubject = \"Brèves numériques Royaume-Uni, 4 avril au 1er mai 2026\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ndate = 2026-05-05T09:00:00+01:00\n"),
+        "{text}"
+    );
+    // A placeholder cannot be sent: each is an error at its place.
+    let (run, shown) = check_file(&next);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        shown
+            .matches("is a placeholder: write it, or remove it")
+            .count(),
+        7,
+        "the highlight and six sections: {shown}"
+    );
+    assert!(shown.contains("2026-04-royaume-uni.md:19:4\n"), "{shown}");
+    // Written, or removed, the issue passes: its own id, the same sections.
+    let written = text.replacen(
+        "## Titre de l'article, à écrire\n\nLe texte de l'article, à écrire. Tant que cet article est là, `breves check` le signale et breves refuse d'envoyer le numéro.\n",
+        "## Le fait d'avril\n\nSon texte.\n",
+        7,
+    );
+    fs::write(&next, &written).expect("saved");
+    let (run, shown) = check_file(&next);
+    assert!(run.ok(), "{shown}");
+    let out = tempdir();
+    let run = breves([
+        "send".as_ref(),
+        next.as_os_str(),
+        "--subscribers".as_ref(),
+        common::LIST.as_ref(),
+        "--dry-run".as_ref(),
+        out.path().as_os_str(),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    let manifest = fs::read_to_string(out.path().join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("2026-04-04-2026-05-01"),
+        "a fresh id: {manifest}"
+    );
+    // In the other form when asked, and never over a file.
+    let toml = dir.path().join("avril.toml");
+    let run = breves([
+        "new".as_ref(),
+        "--from".as_ref(),
+        last.as_os_str(),
+        "--period".as_ref(),
+        "2026-04-04..2026-05-01".as_ref(),
+        "--out".as_ref(),
+        toml.as_os_str(),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        fs::read_to_string(&toml)
+            .expect("toml")
+            .starts_with("[issue]\n")
+    );
+    let again = breves([
+        "new".as_ref(),
+        "--from".as_ref(),
+        last.as_os_str(),
+        "--period".as_ref(),
+        "2026-04-04..2026-05-01".as_ref(),
+    ]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stderr.contains("exists already"), "{again:?}");
+    assert_eq!(fs::read_to_string(&next).expect("kept"), written);
+    let wrong = breves([
+        "new".as_ref(),
+        "--from".as_ref(),
+        last.as_os_str(),
+        "--period".as_ref(),
+        "2026-05-01..2026-04-04".as_ref(),
+    ]);
+    assert_eq!(wrong.code, 2, "{wrong:?}");
+    assert!(
+        wrong
+            .stderr
+            .contains("the period `2026-05-01..2026-04-04` ends before it starts"),
+        "{wrong:?}"
+    );
+}
+
+/// `check` of the issue at `path`, alone.
+fn check_file(path: &Path) -> (Run, String) {
+    let run = breves(["check".as_ref(), path.as_os_str()]);
+    let shown = run.stderr.replace(
+        &format!("{}/", path.parent().expect("folder").display()),
+        "",
+    );
+    (run, shown)
+}
