@@ -5,7 +5,7 @@
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 
 use super::page::{self, SiteInfo};
-use super::{page_url, with_image_files};
+use super::{first_url, page_url, with_image_files};
 use crate::issue::Issue;
 use crate::render::typography::french;
 use crate::{Error, Result};
@@ -27,9 +27,10 @@ fn entry(site: &SiteInfo<'_>, base: &str, issue: &Issue) -> Entry {
     let date = issue.default_date();
     Entry {
         title: Text::plain(french(&issue.subject)),
-        // The page's address: what a reader follows, and stays the same
-        // when the issue is published again with corrections.
-        id: url.clone(),
+        // The address the issue was first published at: it stays the same
+        // when the issue is published again with corrections, or under
+        // the short id of a later breves (its former page leads to it).
+        id: first_url(base, issue),
         updated: date,
         published: Some(date),
         authors: issue

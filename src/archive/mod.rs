@@ -155,6 +155,12 @@ pub fn build(mut entries: Vec<Entry>, settings: &Settings) -> Result<Site> {
                 image.bytes.to_vec(),
             ));
         }
+        if let Some(former) = issue.former_id.as_ref().filter(|f| **f != issue.id) {
+            files.push((
+                Path::new(former).join("index.html"),
+                page::moved(&site, issue).into_bytes(),
+            ));
+        }
     }
     Ok(Site {
         files,
@@ -210,4 +216,11 @@ fn with_image_files(html: &str, site: &page::SiteInfo<'_>, issue: &Issue, prefix
 /// The address of an issue's page on the site at `base`.
 fn page_url(base: &str, issue: &Issue) -> String {
     archive_page(base, &issue.id)
+}
+
+/// The address an issue was first published at on the site at `base`: its
+/// page's, or for an issue that had a former id, the former page's (which
+/// leads to it), so that the feed's id of an issue never changes.
+fn first_url(base: &str, issue: &Issue) -> String {
+    archive_page(base, issue.former_id.as_deref().unwrap_or(&issue.id))
 }

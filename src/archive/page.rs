@@ -148,6 +148,32 @@ pub(super) fn issue(site: &SiteInfo<'_>, issue: &Issue) -> String {
     with_image_files(&page.into_string(), site, issue, "")
 }
 
+/// The page left at an issue's former address (its former id, before ids
+/// were short): a link to its page, which a browser follows at once, so
+/// that the "online version" links of digests already sent keep working.
+pub(super) fn moved(site: &SiteInfo<'_>, issue: &Issue) -> String {
+    let to = format!("../{}/", issue.id);
+    let page = html! {
+        (DOCTYPE)
+        html lang=(issue.language) dir="ltr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                meta http-equiv="refresh" content={ "0; url=" (to) };
+                title { (french(&issue.subject)) }
+                @if let Some(base) = site.base {
+                    link rel="canonical" href=(page_url(base, issue));
+                }
+            }
+            body {
+                p { a href=(to) { (french(&issue.subject)) } }
+            }
+        }
+    };
+    page.into_string()
+}
+
 /// The index: every issue, newest first, with its period and highlight.
 pub(super) fn index(site: &SiteInfo<'_>, issues: &[&Issue]) -> String {
     let language = issues.first().map_or("fr", |i| i.language.as_str());

@@ -148,6 +148,7 @@ async fn relay_send(
     };
     let ledger_path = args.ledger.clone().unwrap_or_else(ledger::default_path);
     let ledger = Arc::new(Ledger::open(&ledger_path)?);
+    let issue = &ledger.known_issue(issue.clone(), &list.id)?;
     let request = Request {
         only: args.only.clone(),
         limit: args.limit,

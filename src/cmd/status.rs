@@ -26,6 +26,7 @@ pub fn run(args: Args) -> Result<ExitStatus> {
     let (issue, list, _) = super::load(&args.issue, &args.subscribers)?;
     let path = args.ledger.unwrap_or_else(ledger::default_path);
     let ledger = Ledger::open(&path)?;
+    let issue = ledger.known_issue(issue, &list.id)?;
     let scope = if args.test {
         Scope::test(&issue.id, &list.id)
     } else {

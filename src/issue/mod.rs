@@ -35,7 +35,7 @@
 //! let issue = issue.expect("valid");
 //! assert!(problems.is_empty());
 //! // No `id` under [issue]: it is made from the title and the period.
-//! assert_eq!(issue.id, "breves-2026-02-26-2026-04-03");
+//! assert_eq!(issue.id, "be8-260226-260403");
 //! assert_eq!(issue.sections[0].id, "spatial");
 //! ```
 
@@ -71,6 +71,11 @@ pub struct Issue {
     /// two issues. It names the issue in Message-IDs and in the record of
     /// what was sent.
     pub id: String,
+    /// The id breves made for this issue before ids were short (its title,
+    /// subtitle and period in full, [`former_default_id`]), when the issue
+    /// gives none: what a ledger, a published archive or a feed may know it
+    /// by.
+    pub former_id: Option<String>,
     /// The newsletter's title, "Brèves numériques".
     pub title: String,
     /// What it covers, "Royaume-Uni".
@@ -703,15 +708,21 @@ impl Issue {
             hex(&hasher.finalize())
         };
         images.dedup_by(|a, b| a.cid == b.cid);
-        let id = explicit_id.unwrap_or_else(|| {
-            default_id(
+        let subtitle_text = meta.subtitle.as_ref().map(|s| s.get_ref().as_str());
+        let period = Period { from, to };
+        let former_id = match explicit_id {
+            Some(_) => None,
+            None => Some(former_default_id(
                 meta.title.get_ref(),
-                meta.subtitle.as_ref().map(|s| s.get_ref().as_str()),
-                Period { from, to },
-            )
-        });
+                subtitle_text,
+                period,
+            )),
+        };
+        let id =
+            explicit_id.unwrap_or_else(|| default_id(meta.title.get_ref(), subtitle_text, period));
         let issue = Issue {
             id,
+            former_id,
             title,
             subtitle,
             publisher,
@@ -763,10 +774,36 @@ fn read_raw(file: &Arc<SourceFile>) -> (Option<RawFile>, Problems) {
     }
 }
 
-/// The id of an issue that gives none: its title and subtitle as a slug,
-/// then the first and last days of its period, such as
-/// `breves-numeriques-royaume-uni-2026-02-26-2026-04-03`.
+/// The id of an issue that gives none, made from what it says and short
+/// enough for a `Message-ID` line of 78 octets and an archive address on
+/// one line of the text part: the initials of its title and subtitle (four
+/// at most), two hexadecimal digits of a digest of their words (so that two
+/// titles of the same initials differ, 255 times in 256), then the first and
+/// last days of its period, `bnru5c-260226-260403` for "Brèves numériques",
+/// "Royaume-Uni", 26 February to 3 April 2026: 20 characters at most.
 pub fn default_id(title: &str, subtitle: Option<&str>, period: Period) -> String {
+    let words = match subtitle {
+        Some(subtitle) => format!("{} {}", title.trim(), subtitle.trim()),
+        None => title.trim().to_owned(),
+    };
+    let initials: String = slug(&words)
+        .split('-')
+        .filter_map(|word| word.chars().next())
+        .take(4)
+        .collect();
+    let digest = Sha256::digest(words.as_bytes());
+    format!(
+        "{initials}{:02x}-{}-{}",
+        digest[0],
+        period.from.format("%y%m%d"),
+        period.to.format("%y%m%d")
+    )
+}
+
+/// The id breves made for an issue that gives none before ids were short:
+/// its title and subtitle as a slug, then the first and last days of its
+/// period, such as `breves-numeriques-royaume-uni-2026-02-26-2026-04-03`.
+pub fn former_default_id(title: &str, subtitle: Option<&str>, period: Period) -> String {
     let words = match subtitle {
         Some(subtitle) => format!("{title} {subtitle}"),
         None => title.to_owned(),
@@ -846,18 +883,23 @@ mod tests {
         let (issue, problems) = parse(MINIMAL);
         assert!(problems.is_empty(), "{problems:?}");
         let issue = issue.expect("valid");
-        assert_eq!(issue.id, "t-2026-02-26-2026-04-03");
+        assert!(
+            issue.id.starts_with('t') && issue.id.ends_with("-260226-260403"),
+            "{}",
+            issue.id
+        );
+        assert_eq!(issue.former_id.as_deref(), Some("t-2026-02-26-2026-04-03"));
         assert_eq!(issue.highlight.label, "Fait marquant");
     }
 
     #[test]
     fn the_default_id_comes_from_what_the_issue_says_not_its_file_name() {
-        let load = |path: &str, text: &str| {
+        let issue = |path: &str, text: &str| {
             Issue::parse(&Arc::new(SourceFile::new(path, text)))
                 .0
                 .expect("valid")
-                .id
         };
+        let load = |path: &str, text: &str| issue(path, text).id;
         let march = MINIMAL.replace(
             "title = \"T\"",
             "title = \"Brèves numériques\"\nsubtitle = \"Royaume-Uni\"",
@@ -867,30 +909,37 @@ mod tests {
             "{ from = 2026-04-04, to = 2026-05-01 }",
         );
         let march_id = load("mars/lettre.toml", &march);
-        assert_eq!(
-            march_id,
-            "breves-numeriques-royaume-uni-2026-02-26-2026-04-03"
-        );
+        assert_eq!(march_id, "bnru68-260226-260403");
         assert!(is_slug(&march_id));
+        assert_eq!(load("avril/lettre.toml", &april), "bnru68-260404-260501");
+        // The id it had before ids were short is known, for the ledgers
+        // and the archives that hold it.
         assert_eq!(
-            load("avril/lettre.toml", &april),
-            "breves-numeriques-royaume-uni-2026-04-04-2026-05-01"
+            issue("mars/lettre.toml", &march).former_id.as_deref(),
+            Some("breves-numeriques-royaume-uni-2026-02-26-2026-04-03")
         );
         // The same issue under another name is the same issue.
         assert_eq!(load("copie.toml", &march), march_id);
-        // An explicit id stays possible.
+        // Another title of the same initials is another issue.
+        let other = march.replace("Brèves numériques", "Bulletin numérique");
+        assert_ne!(load("mars/lettre.toml", &other), march_id);
+        assert!(load("mars/lettre.toml", &other).starts_with("bnru"));
+        // An explicit id stays possible, and has no former one.
         let explicit = march.replacen("[issue]\n", "[issue]\nid = \"2026-03\"\n", 1);
         assert_eq!(load("mars/lettre.toml", &explicit), "2026-03");
-        // Any title makes a valid id.
+        assert_eq!(issue("mars/lettre.toml", &explicit).former_id, None);
+        // Any title makes a valid id of 20 characters at most: a
+        // Message-ID line of 78 octets on a domain of 10.
         for title in [
             "« Œuvres & Cie » !",
             "***",
             "Ünïcödé — ß",
             "x".repeat(200).as_str(),
+            "Un titre de bien des mots qui se suivent",
         ] {
             let text = MINIMAL.replace("title = \"T\"", &format!("title = \"{title}\""));
             let id = load("t.toml", &text);
-            assert!(is_slug(&id) && id.len() <= 70, "{title}: {id}");
+            assert!(is_slug(&id) && id.len() <= 20, "{title}: {id}");
         }
     }
 

@@ -538,9 +538,6 @@ subscribe = "londres@example.fr"
         );
         assert_eq!(written.sections.len(), 2);
         assert!(written.sections.iter().all(|s| s.articles.len() == 1));
-        assert_eq!(
-            written.id,
-            "breves-numeriques-royaume-uni-2026-04-04-2026-05-01"
-        );
+        assert!(written.id.ends_with("-260404-260501"), "{}", written.id);
     }
 }

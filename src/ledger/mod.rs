@@ -442,6 +442,35 @@ impl Ledger {
             .transpose()
     }
 
+    /// The issue as this ledger knows it: under its former id
+    /// ([`crate::issue::Issue::former_id`]) when its send to `list` was
+    /// recorded under that id by a breves of longer ids and not under its
+    /// own, so that a send begun then goes on rather than starting again,
+    /// and its status and reports are found; as it is otherwise.
+    pub fn known_issue(
+        &self,
+        mut issue: crate::issue::Issue,
+        list: &str,
+    ) -> Result<crate::issue::Issue, LedgerError> {
+        let Some(former) = issue.former_id.clone() else {
+            return Ok(issue);
+        };
+        let recorded = |id: &str| -> Result<bool, LedgerError> {
+            self.db()
+                .query_row(
+                    "SELECT COUNT(*) FROM sends WHERE issue = ?1 AND list = ?2",
+                    rusqlite::params![id, list],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(|n| n > 0)
+                .map_err(|e| self.err(e))
+        };
+        if !recorded(&issue.id)? && recorded(&former)? {
+            issue.id = former;
+        }
+        Ok(issue)
+    }
+
     fn err(&self, source: StoreError) -> LedgerError {
         LedgerError::Database {
             path: self.path.clone(),

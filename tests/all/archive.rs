@@ -15,7 +15,9 @@ use common::{breves, dry_run, eml_files, parse, tempdir};
 /// The shipped list's archive.
 const BASE: &str = "https://breves.example.fr/archives";
 /// The shipped issue's id, and the small fixture's.
-const MARCH: &str = "breves-numeriques-royaume-uni-2026-02-26-2026-04-03";
+const MARCH: &str = "bnru68-260226-260403";
+/// The id breves gave the March issue before ids were short.
+const MARCH_FORMER: &str = "breves-numeriques-royaume-uni-2026-02-26-2026-04-03";
 const MAY: &str = "essai-2026-05";
 
 /// Builds the archive of the shipped issue and the small one into `dir`.
@@ -88,6 +90,22 @@ fn a_page_holds_the_whole_issue_and_nothing_personal() {
         )
     );
     let page = fs::read_to_string(site.path().join(MARCH).join("index.html")).expect("the page");
+    // The March issue's former address (before ids were short), which the
+    // digests already sent link to, leads to its page.
+    let moved = fs::read_to_string(site.path().join(MARCH_FORMER).join("index.html"))
+        .expect("the former page");
+    assert!(
+        moved.contains(&format!(
+            "<meta http-equiv=\"refresh\" content=\"0; url=../{MARCH}/\">"
+        )) && moved.contains(&format!("<a href=\"../{MARCH}/\">"))
+            && moved.contains(&format!(
+                "<link rel=\"canonical\" href=\"{BASE}/{MARCH}/\">"
+            )),
+        "{moved}"
+    );
+    assert!(
+        !moved.contains('@') && !moved.contains("http-equiv=\"refresh\" content=\"0; url=http")
+    );
 
     // Every heading of the full digest (the highlight, every section, every
     // article), with the same anchors.
@@ -198,9 +216,12 @@ print(json.dumps({
             "Brèves numériques Royaume-Uni, 26 février au 3 avril 2026",
         ]
     );
-    for (entry, id) in entries.iter().zip([MAY, MARCH]) {
+    // An entry's id is the address the issue was first published at: for
+    // March, made before ids were short, its former page's, which leads
+    // to its page.
+    for ((entry, id), first) in entries.iter().zip([MAY, MARCH]).zip([MAY, MARCH_FORMER]) {
         let page = format!("{BASE}/{id}/");
-        assert_eq!(entry["id"], page.as_str());
+        assert_eq!(entry["id"], format!("{BASE}/{first}/").as_str());
         assert_eq!(entry["link"], page.as_str());
         assert_eq!(entry["anchor"], true, "the whole content: {entry}");
     }
@@ -218,7 +239,7 @@ fn an_archive_without_its_address_has_no_feed_and_says_so() {
         (
             0,
             format!(
-                "Archive of 1 issue(s) written to {out}:\n  {out}/index.html\n  {out}/{MARCH}/index.html\n  No feed and no canonical addresses: the site's address is unknown (give --url, or archive_url under [list]).\n  43 warning(s) about the input: run `breves check` to see them.\n"
+                "Archive of 1 issue(s) written to {out}:\n  {out}/index.html\n  {out}/{MARCH}/index.html\n  {out}/{MARCH_FORMER}/index.html\n  No feed and no canonical addresses: the site's address is unknown (give --url, or archive_url under [list]).\n  43 warning(s) about the input: run `breves check` to see them.\n"
             )
             .as_str(),
             ""

@@ -189,10 +189,7 @@ fn headers_and_parts_survive_an_independent_parser() {
 
         let id = message.message_id().expect("Message-ID");
         assert!(id.ends_with("@example.fr"), "{id}");
-        assert!(
-            id.starts_with("breves-numeriques-royaume-uni-2026-02-26-2026-04-03."),
-            "{id}"
-        );
+        assert!(id.starts_with("bnru68-260226-260403."), "{id}");
         let to = message
             .to()
             .and_then(|t| t.first())
@@ -502,4 +499,49 @@ fn a_reader_that_goes_away_ends_nothing_early() {
     assert_eq!(code, "0", "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.join("manifest.json").exists(), "the run completed");
+}
+
+#[test]
+fn the_message_id_fits_its_line_and_the_online_address_one_line_of_text() {
+    // The shipped list, its archive at an address of 40 characters.
+    let dir = tempdir();
+    let address = "https://lettres.example.fr/archive/breve";
+    assert_eq!(address.len(), 40);
+    let list = fs::read_to_string(common::LIST)
+        .expect("the list")
+        .replace("https://breves.example.fr/archives", address);
+    fs::write(dir.path().join("londres.toml"), list).expect("written");
+    fs::copy(
+        "subscribers/londres-membres.csv",
+        dir.path().join("londres-membres.csv"),
+    )
+    .expect("copied");
+    let out = dir.path().join("outbox");
+    common::send(common::ISSUE, dir.path().join("londres.toml"), &out);
+    let files = eml_files(&out);
+    assert_eq!(files.len(), 11);
+    for file in files {
+        let bytes = fs::read(&file).expect("message");
+        let text = String::from_utf8_lossy(&bytes);
+        let id_line = text
+            .lines()
+            .find(|l| l.starts_with("Message-ID: "))
+            .expect("a Message-ID");
+        assert!(
+            id_line.len() <= 78,
+            "{file:?}: {} octets: {id_line}",
+            id_line.len()
+        );
+        let message = parse(&bytes);
+        let body = message.body_text(0).expect("text part");
+        let online = body
+            .lines()
+            .find(|l| l.starts_with(address))
+            .expect("the online address");
+        assert!(
+            online.chars().count() <= 76,
+            "{file:?}: {} columns: {online}",
+            online.chars().count()
+        );
+    }
 }

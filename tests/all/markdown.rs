@@ -342,7 +342,7 @@ fn the_next_issue_starts_from_the_last_with_every_article_to_write() {
     assert!(run.ok(), "{run:?}");
     let manifest = fs::read_to_string(out.path().join("manifest.json")).expect("manifest");
     assert!(
-        manifest.contains("2026-04-04-2026-05-01"),
+        manifest.contains("\"issue\": \"bnru68-260404-260501\""),
         "a fresh id: {manifest}"
     );
     // In the other form when asked, and never over a file.

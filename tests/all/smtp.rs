@@ -326,6 +326,52 @@ fn permanent_failures_are_recorded_not_retried_and_reported() {
 }
 
 #[test]
+fn a_send_begun_under_the_issues_former_id_goes_on_under_it() {
+    // A breves of longer ids began the send: it recorded the issue under
+    // its title, subtitle and period in full.
+    let former = "breves-numeriques-royaume-uni-2026-02-26-2026-04-03";
+    let sink = smtp_sink(&[]);
+    let run = Sender::new();
+    let list = run.list(12);
+    let first = run.send(&list, &sink.plain_url(), &["--yes", "--limit", "5"], &[]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let db = rusqlite::Connection::open(run.ledger()).expect("the ledger");
+    for table in ["sends", "deliveries"] {
+        db.execute(&format!("UPDATE {table} SET issue = ?1"), [former])
+            .expect("as an older breves recorded it");
+    }
+    drop(db);
+    // The same file, read by this breves: the send goes on where it stood,
+    // under the id it began with, and nobody is mailed twice.
+    let rest = run.send(&list, &sink.plain_url(), &["--yes"], &[]);
+    assert_eq!(rest.code, 0, "{rest:?}");
+    assert!(
+        rest.stdout.starts_with(&format!(
+            "Resuming the send of {former} to the list essai: 5 already sent"
+        )),
+        "{rest:?}"
+    );
+    assert_each_once(&sink, 12);
+    let later: Vec<String> = sink
+        .messages()
+        .iter()
+        .filter_map(|(_, bytes)| {
+            let text = String::from_utf8_lossy(bytes);
+            let id = text.lines().find_map(|l| l.strip_prefix("Message-ID: <"))?;
+            Some(id.to_owned())
+        })
+        .filter(|id| id.starts_with(former))
+        .collect();
+    assert_eq!(
+        later.len(),
+        7,
+        "the messages of the resumed send: {later:?}"
+    );
+    let status = run.status(&list);
+    assert!(status.stdout.contains(former), "{status:?}");
+}
+
+#[test]
 fn retry_failed_sends_again_to_those_refused_for_good() {
     let refusing = smtpd(&["--reject", "abonne3@example.org"]);
     let run = Sender::new();
@@ -338,7 +384,7 @@ fn retry_failed_sends_again_to_those_refused_for_good() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout.contains(
-            "Nothing to send: every recipient of breves-numeriques-royaume-uni-2026-02-26-2026-04-03 to the list essai has been served, 1 of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again."
+            "Nothing to send: every recipient of bnru68-260226-260403 to the list essai has been served, 1 of them refused for good. `breves status` lists them; once the cause is fixed, --retry-failed sends to them again."
         ),
         "{out:?}"
     );
@@ -1235,9 +1281,7 @@ fn on_a_terminal_a_send_is_confirmed_first_and_declining_records_nothing() {
     };
     let declined = answer("n\n");
     assert!(
-        declined.contains(
-            "About to send breves-numeriques-royaume-uni-2026-02-26-2026-04-03 to the list londres"
-        ),
+        declined.contains("About to send bnru68-260226-260403 to the list londres"),
         "{declined}"
     );
     assert!(
@@ -1482,7 +1526,7 @@ fn everything_held_about_a_reader_is_shown_to_them_and_nothing_of_others() {
     assert_eq!(
         timeless(&one.stdout),
         format!(
-            "abonne1@example.org, on the list essai:\n  in the list file, at {list}:10:1: name (none), interests cybersecurite\n  in the ledger {ledger}:\n    left the list on TIME (by hand)\n    breves-numeriques-royaume-uni-2026-02-26-2026-04-03 (list): sent, sections cybersecurite, 1 attempt(s), on TIME, reply: 250 2.0.0 Ok\n",
+            "abonne1@example.org, on the list essai:\n  in the list file, at {list}:10:1: name (none), interests cybersecurite\n  in the ledger {ledger}:\n    left the list on TIME (by hand)\n    bnru68-260226-260403 (list): sent, sections cybersecurite, 1 attempt(s), on TIME, reply: 250 2.0.0 Ok\n",
             list = list.display(),
             ledger = ledger.display()
         )

@@ -163,8 +163,7 @@ fn each_section_has_its_own_signed_link() {
 }
 
 /// The shipped issue's page in the list's web archive.
-const ARCHIVE_PAGE: &str =
-    "https://breves.example.fr/archives/breves-numeriques-royaume-uni-2026-02-26-2026-04-03/";
+const ARCHIVE_PAGE: &str = "https://breves.example.fr/archives/bnru68-260226-260403/";
 
 #[test]
 fn nothing_in_a_message_tracks_its_reader() {

@@ -78,9 +78,12 @@ fn the_archive_pages_pass_the_nu_html_checker() {
     let pages: Vec<PathBuf> = ["index.html", "essai-2026-05/index.html"]
         .iter()
         .map(|p| site.path().join(p))
-        .chain([site
-            .path()
-            .join("breves-numeriques-royaume-uni-2026-02-26-2026-04-03/index.html")])
+        .chain([
+            site.path().join("bnru68-260226-260403/index.html"),
+            // The page left at the March issue's former address.
+            site.path()
+                .join("breves-numeriques-royaume-uni-2026-02-26-2026-04-03/index.html"),
+        ])
         .collect();
     assert_eq!(nu_errors(&pages), "");
 }
