@@ -111,6 +111,18 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// `import` was asked to write another form than Markdown.
+    #[error(
+        "breves import writes an issue in Markdown: give --out a .md file ({} is not one), then `breves convert` for TOML",
+        path.display()
+    )]
+    ImportToMarkdown {
+        /// The file asked for.
+        path: PathBuf,
+    },
+    /// A Word document could not be brought in.
+    #[error(transparent)]
+    Docx(#[from] crate::issue::docx::DocxError),
     /// A preview was asked for while the files have errors.
     #[error("the files have errors: run `breves check`")]
     Preview,

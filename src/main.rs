@@ -53,6 +53,8 @@ enum Command {
     Preview(cmd::preview::Args),
     /// Check an issue (and a list) and print every problem, with its line.
     Check(cmd::check::Args),
+    /// Bring in a digest drafted in Word (.docx) as an issue in Markdown.
+    Import(cmd::import::Args),
     /// Start the next issue from the last one: the same sections and settings, the period moved on.
     New(cmd::new::Args),
     /// Write an issue in its other form: Markdown from TOML, or TOML from Markdown.
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
             Command::Send(args) => cmd::send::run(args).await,
             Command::Preview(args) => cmd::preview::run(args).await,
             Command::Check(args) => cmd::check::run(args),
+            Command::Import(args) => cmd::import::run(args),
             Command::New(args) => cmd::new::run(args),
             Command::Convert(args) => cmd::convert::run(args),
             Command::Archive(args) => cmd::archive::run(args),

@@ -4,6 +4,7 @@ pub mod archive;
 pub mod bounces;
 pub mod check;
 pub mod convert;
+pub mod import;
 pub mod ledger;
 pub mod new;
 pub mod preview;

@@ -50,6 +50,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 pub mod dates;
+pub mod docx;
 pub mod md;
 pub mod write;
 
@@ -527,6 +528,23 @@ impl Issue {
         let (raw, notes) = write::next(raw, period);
         write::write_new(&path, &write::write(&raw, Form::of(&path)))?;
         Ok(Next { path, notes })
+    }
+
+    /// Brings in the Word document at `document` as an issue in Markdown
+    /// ([`docx::import`]), written at `out` or beside it (its name, `.md`),
+    /// never over an existing file: where, and what was left out.
+    pub fn import(
+        document: &Path,
+        options: &docx::Options,
+        out: Option<&Path>,
+    ) -> Result<(std::path::PathBuf, docx::Imported)> {
+        let out = out.map_or_else(|| document.with_extension("md"), Path::to_path_buf);
+        if !is_markdown(&out) {
+            return Err(crate::Error::ImportToMarkdown { path: out });
+        }
+        let imported = docx::import(document, options)?;
+        write::write_new(&out, &imported.text)?;
+        Ok((out, imported))
     }
 
     /// Checks an issue's text. The issue comes back only when there is no

@@ -17,6 +17,7 @@ mod editors_ci;
 mod fuzz_corpus;
 mod hostile;
 mod images;
+mod import;
 mod markdown;
 mod plan;
 mod postgres;
