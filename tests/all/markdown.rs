@@ -397,3 +397,23 @@ fn check_file(path: &Path) -> (Run, String) {
     );
     (run, shown)
 }
+
+#[test]
+fn the_archive_of_the_issue_in_markdown_is_the_archive_of_its_toml() {
+    let sites = tempdir();
+    for form in ["toml", "md"] {
+        let run = breves([
+            "archive".as_ref(),
+            format!("issues/2026-03-royaume-uni.{form}").as_ref(),
+            "--subscribers".as_ref(),
+            common::LIST.as_ref(),
+            "--out".as_ref(),
+            sites.path().join(form).as_os_str(),
+        ]);
+        assert!(run.ok(), "{run:?}");
+    }
+    for page in ["index.html", "feed.xml", "bnru68-260226-260403/index.html"] {
+        let read = |form: &str| fs::read(sites.path().join(form).join(page)).expect("written");
+        assert!(read("toml") == read("md"), "{page} differs");
+    }
+}
