@@ -46,9 +46,23 @@ use crate::subscribers::{List, Member};
 use crate::unsubscribe::Signer;
 use crate::unsubscribe::{Labels, Links};
 
-/// Gmail clips a message whose HTML is larger than about 102 kB (100 KiB),
-/// hiding the rest, the footer included.
-pub const GMAIL_CLIP_BYTES: usize = 100 * 1024;
+/// Gmail clips a message whose HTML part, as it travels (encoded), is
+/// larger than about 102 KB, hiding the rest, the footer included. Sizes
+/// are shown in KB of 1,000 bytes, as this limit is given.
+pub const GMAIL_CLIP_BYTES: usize = 102_000;
+
+/// The size of a digest's HTML part as Gmail counts it: as it travels,
+/// quoted-printable, its links to each reader not filled in
+/// ([`Campaign::html_size`] fills them).
+pub fn gmail_size(digest: &Digest) -> usize {
+    crate::message::encoded_len(&digest.html)
+}
+
+/// A size as the editors read it: "48.5 KB", in KB of 1,000 bytes (the
+/// unit of [`GMAIL_CLIP_BYTES`]).
+pub fn kilobytes(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
 
 /// The most a message's images should weigh together: past this, every
 /// subscriber downloads a heavy message, and some providers slow it down.
@@ -66,12 +80,17 @@ fn named(digest: &Digest) -> String {
 /// The warnings for a digest whose HTML Gmail would clip, or whose images
 /// weigh too much, if it is one.
 pub fn size_warnings(digest: &Digest) -> Vec<Problem> {
+    warnings_of_sizes(digest, gmail_size(digest))
+}
+
+/// [`size_warnings`], the HTML part measured as `html` bytes.
+fn warnings_of_sizes(digest: &Digest, html: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if digest.html.len() > GMAIL_CLIP_BYTES {
+    if html > GMAIL_CLIP_BYTES {
         problems.push(
             Problem::warning(ProblemKind::HtmlTooLarge {
                 sections: named(digest),
-                size: digest.html.len(),
+                size: html,
                 limit: GMAIL_CLIP_BYTES,
             })
             .hint("shorten the articles, or split the issue"),
@@ -229,10 +248,38 @@ impl<'a> Campaign<'a> {
     /// clip, or whose images weigh too much.
     pub fn check_sizes(&self) -> Problems {
         let mut problems = Problems::new();
-        for problem in self.digests.iter().flat_map(size_warnings) {
-            problems.push(problem);
+        for (variant, digest) in self.digests.iter().enumerate() {
+            let html = self.html_size(variant).unwrap_or_else(|_| gmail_size(digest));
+            for problem in warnings_of_sizes(digest, html) {
+                problems.push(problem);
+            }
         }
         problems
+    }
+
+    /// The size of variant `variant`'s HTML part as Gmail counts it: as it
+    /// travels, in a message filled for a reader (every reader's links are
+    /// of the same length).
+    pub fn html_size(&self, variant: usize) -> Result<usize> {
+        let digest = &self.digests[variant];
+        let letter = message::build(
+            &self.links(),
+            &List::preview_reader(),
+            &self.encoded[variant],
+            self.issue.default_date(),
+            None,
+        )?;
+        let parsed = mail_parser::MessageParser::default().parse(&letter.bytes);
+        let html = parsed.as_ref().and_then(|m| {
+            m.parts.iter().find(|p| {
+                mail_parser::MimeHeaders::content_type(*p)
+                    .is_some_and(|c| c.c_type == "text" && c.subtype() == Some("html"))
+            })
+        });
+        Ok(html.map_or_else(
+            || gmail_size(digest),
+            |part| (part.offset_end - part.offset_body) as usize,
+        ))
     }
 
     /// `members` as recipients of this campaign, in their order: each with

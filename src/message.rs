@@ -137,6 +137,13 @@ fn qp_line(text: &str) -> Vec<u8> {
     quoted_printable::encode(crlf)
 }
 
+/// How many bytes `text` takes as a quoted-printable part body: an HTML
+/// part's size as it travels, which is what Gmail measures before it clips
+/// a message.
+pub fn encoded_len(text: &str) -> usize {
+    qp_line(text).len()
+}
+
 fn qp(text: &str) -> Vec<u8> {
     Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::QuotedPrintable)
         .unwrap_or_else(Body::new)
@@ -601,8 +608,15 @@ fn lettre_message(
     let alternative = if digest.images.is_empty() {
         alternative.singlepart(html_part)
     } else {
-        let mut related = MultiPart::related()
-            .boundary(personal.related.clone())
+        // Its root is the HTML part, which `type` names (RFC 2387 §3.1):
+        // some mail programs choose the part to show by it.
+        let content_type = ContentType::parse(&format!(
+            "multipart/related; boundary=\"{}\"; type=\"text/html\"",
+            personal.related
+        ))
+        .map_err(|e| fail(e.to_string()))?;
+        let mut related = MultiPart::builder()
+            .header(content_type)
             .singlepart(html_part);
         for image in &digest.images {
             related = related.singlepart(image.part().map_err(fail)?);

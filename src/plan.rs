@@ -634,7 +634,8 @@ impl<'a> Plan<'a> {
             ..options.clone()
         };
         let report = self.run(&outbox, &options, &dispatch::Silent, stop).await?;
-        let written = outbox.finish(report.variants, &report.skipped)?;
+        let left_out = crate::deliver::files::LeftOut::of(&self.campaign.list().left_out);
+        let written = outbox.finish(report.variants, &report.skipped, &left_out)?;
         Ok((report, written))
     }
 }

@@ -10,15 +10,11 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::campaign::{GMAIL_CLIP_BYTES, IMAGES_BYTES};
+use crate::campaign::{GMAIL_CLIP_BYTES, IMAGES_BYTES, gmail_size, kilobytes};
 use crate::diagnostics::Problems;
 use crate::dispatch::Report;
 use crate::plan::Plan;
 use crate::{Error, Result};
-
-fn kilobytes(bytes: usize) -> String {
-    format!("{:.1} KB", bytes as f64 / 1024.0)
-}
 
 /// Text safe inside a Markdown table cell or list item.
 fn cell(text: &str) -> String {
@@ -52,6 +48,15 @@ fn masked(text: &str) -> String {
     out
 }
 
+/// `text` with what it quotes between backticks left out: a row written
+/// wrong is a reader's address, or part of one, whatever its shape.
+fn unquoted(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "`…`" } else { part })
+        .collect()
+}
+
 /// The summary of a finished dry run of `plan`, with the input's
 /// `warnings`.
 pub fn dry_run(plan: &Plan<'_>, report: &Report, warnings: &Problems) -> String {
@@ -64,14 +69,21 @@ pub fn dry_run(plan: &Plan<'_>, report: &Report, warnings: &Problems) -> String 
         cell(&list.id)
     ));
     out.push_str(&format!(
-        "**{} message(s)** in **{} distinct digest(s)**; {} member(s) receive nothing; {} warning(s).\n\n",
+        "**{} message(s)** in **{} distinct digest(s)**; {} member(s) receive nothing; {} member(s) left out for their row; {} warning(s).\n\n",
         report.delivered,
         report.variants,
         report.skipped.len(),
+        list.left_out.error_count(),
         warnings.warning_count()
     ));
     out.push_str("| Sections | Recipients | HTML part | Images |\n|---|---:|---:|---:|\n");
-    for (variant, digest) in campaign.audience().variants.iter().zip(campaign.digests()) {
+    for (index, (variant, digest)) in campaign
+        .audience()
+        .variants
+        .iter()
+        .zip(campaign.digests())
+        .enumerate()
+    {
         let titles: Vec<&str> = variant
             .selection
             .sections(issue)
@@ -84,7 +96,9 @@ pub fn dry_run(plan: &Plan<'_>, report: &Report, warnings: &Problems) -> String 
         } else {
             cell(&titles.join(", "))
         };
-        let html = digest.html.len();
+        let html = campaign
+            .html_size(index)
+            .unwrap_or_else(|_| gmail_size(digest));
         let images: usize = digest.images.iter().map(|i| i.bytes.len()).sum();
         let flag = |over: bool, what: &str| {
             if over {
@@ -118,6 +132,20 @@ pub fn dry_run(plan: &Plan<'_>, report: &Report, warnings: &Problems) -> String 
                 "- `{}`: none of their interests ({}) is a section of this issue\n",
                 cell(&place),
                 cell(&member.interests.join(", "))
+            ));
+        }
+    }
+    let left_out = crate::deliver::files::LeftOut::of(&list.left_out);
+    if !left_out.is_empty() {
+        out.push_str(&format!(
+            "\n#### Members left out for what is wrong in their row (`--skip-invalid`): {}\n\n",
+            left_out.len()
+        ));
+        for left in &left_out {
+            out.push_str(&format!(
+                "- `{}`: {}\n",
+                cell(&left.place),
+                cell(&unquoted(&left.reason))
             ));
         }
     }

@@ -52,6 +52,36 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A member of the list left out for what is wrong in their row
+/// (`--skip-invalid`), as the manifest lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    /// Where their row is: `file:line:column`.
+    pub place: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl LeftOut {
+    /// The members `problems` (a list's [`crate::subscribers::List::left_out`])
+    /// leave out.
+    pub fn of(problems: &crate::diagnostics::Problems) -> Vec<LeftOut> {
+        problems
+            .sorted()
+            .into_iter()
+            .filter(|p| p.severity == crate::diagnostics::Severity::Error)
+            .map(|p| LeftOut {
+                place: p
+                    .location
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                reason: p.kind.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// What a finished dry run wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -185,9 +215,15 @@ impl Outbox {
         &self.dir
     }
 
-    /// Ends the manifest with the number of variants and the members who
-    /// received nothing, and puts it in place.
-    pub fn finish(self, variants: usize, skipped: &[Skipped]) -> Result<Written> {
+    /// Ends the manifest with the number of variants, the members who
+    /// received nothing and those left out for their row, and puts it in
+    /// place.
+    pub fn finish(
+        self,
+        variants: usize,
+        skipped: &[Skipped],
+        left_out: &[LeftOut],
+    ) -> Result<Written> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.dir.join(MANIFEST);
         let partial = self.dir.join(format!("{MANIFEST}.{PARTIAL}"));
@@ -200,8 +236,9 @@ impl Outbox {
         let close = if state.messages == 0 { "]" } else { "\n  ]" };
         write!(
             manifest,
-            "{close},\n  \"variants\": {variants},\n  \"skipped\": {}\n}}\n",
-            indented(&skipped, "  ")
+            "{close},\n  \"variants\": {variants},\n  \"skipped\": {},\n  \"left_out\": {}\n}}\n",
+            indented(&skipped, "  "),
+            indented(&left_out, "  ")
         )
         .and_then(|()| manifest.into_inner().map_err(|e| e.into_error()))
         .and_then(|file| {
@@ -315,13 +352,18 @@ mod tests {
             recipient: "a@example.org".into(),
             reason: "rien".into(),
         }];
-        let written = outbox.finish(0, &skipped).expect("finished");
+        let left_out = [LeftOut {
+            place: "l.csv:3:1".into(),
+            reason: "invalid address `x`".into(),
+        }];
+        let written = outbox.finish(0, &skipped, &left_out).expect("finished");
         assert_eq!(written.messages, 0);
         let text = fs::read_to_string(&written.manifest).expect("manifest");
         let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         assert_eq!(json["issue"], "n°1");
         assert_eq!(json["messages"], serde_json::json!([]));
         assert_eq!(json["skipped"][0]["reason"], "rien");
+        assert_eq!(json["left_out"][0]["place"], "l.csv:3:1");
         assert!(text.contains("\"messages\": [],\n"), "{text}");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
         assert_eq!(left.len(), 1, "no partial manifest left: {left:?}");
@@ -360,7 +402,7 @@ mod tests {
             .await;
         assert!(matches!(held, Err(DeliveryError::Withheld)), "{held:?}");
         assert!(!dir.path().join("c_at_example.org.eml").exists());
-        let written = outbox.finish(1, &[]).expect("finished");
+        let written = outbox.finish(1, &[], &[]).expect("finished");
         assert_eq!(written.messages, 3);
         let text = fs::read_to_string(&written.manifest).expect("manifest");
         assert!(

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{Preview, Whom, preview};
-use crate::campaign::{Campaign, GMAIL_CLIP_BYTES};
+use crate::campaign::{Campaign, GMAIL_CLIP_BYTES, gmail_size, kilobytes};
 use crate::check::check;
 use crate::image::{Image, replace_cids};
 use crate::issue::Issue;
@@ -38,7 +38,8 @@ pub struct Variant {
     pub titles: Vec<String>,
     /// How many members receive it.
     pub members: usize,
-    /// The size of its HTML part, in bytes.
+    /// The size of its HTML part as Gmail counts it (as it travels), in
+    /// bytes.
     pub html_bytes: usize,
 }
 
@@ -196,7 +197,8 @@ fn load(files: &Files) -> State {
             .variants
             .iter()
             .zip(campaign.digests())
-            .map(|(variant, digest)| Variant {
+            .enumerate()
+            .map(|(index, (variant, digest))| Variant {
                 interests: variant.selection.ids(&issue).join(","),
                 titles: variant
                     .selection
@@ -204,7 +206,9 @@ fn load(files: &Files) -> State {
                     .map(|s| s.title.clone())
                     .collect(),
                 members: variant.members,
-                html_bytes: digest.html.len(),
+                html_bytes: campaign
+                    .html_size(index)
+                    .unwrap_or_else(|_| gmail_size(digest)),
             })
             .collect();
         let skipped = audience.skipped.len();
@@ -429,10 +433,6 @@ fn broken(problems: &[String]) -> Markup {
     }
 }
 
-fn kilobytes(bytes: usize) -> String {
-    format!("{:.1} KB", bytes as f64 / 1024.0)
-}
-
 fn index_body(ready: &Ready, files: &Files) -> Markup {
     let issue = &ready.issue;
     let receiving: usize = ready.variants.iter().map(|v| v.members).sum();
@@ -509,7 +509,7 @@ fn digest_body(ready: &Ready, view: &View, preview: &Preview) -> Markup {
             p {
                 "The highlight"
                 @if !sections.is_empty() { " and " (sections.join(", ")) }
-                ". HTML part " (kilobytes(preview.html.len())) ", whole message " (kilobytes(preview.letter.bytes.len())) "."
+                ". HTML part " (kilobytes(crate::message::encoded_len(&preview.html))) " as it travels, whole message " (kilobytes(preview.letter.bytes.len())) "."
             }
         }
         main {

@@ -220,6 +220,49 @@ fn skip_invalid_sends_to_every_member_written_right_and_lists_the_others() {
     );
     let alice = fs::read_to_string(out.path().join("alice_at_example.org.eml")).expect("alice");
     assert!(alice.contains("To: alice@example.org"), "{alice}");
+    // Those left out are in the manifest, with their place, and on the
+    // page a reviewer reads (their place, no address in full).
+    let manifest: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(out.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("JSON");
+    let places: Vec<String> = manifest["left_out"]
+        .as_array()
+        .expect("left_out")
+        .iter()
+        .map(|l| l["place"].as_str().unwrap_or_default().replace(&prefix, ""))
+        .collect();
+    assert_eq!(places.len(), 3, "{manifest}");
+    assert!(places.iter().any(|p| p == "membres.csv:3:1"), "{places:?}");
+    let summary = files.path("summary.md");
+    let out = tempdir();
+    let run = send(
+        &[
+            "--skip-invalid",
+            "--summary",
+            summary.to_str().expect("utf-8"),
+        ],
+        out.path(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let page = fs::read_to_string(&summary)
+        .expect("summary")
+        .replace(&prefix, "");
+    assert!(
+        page.contains("; 3 member(s) left out for their row;"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "#### Members left out for what is wrong in their row (`--skip-invalid`): 3\n"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("- `membres.csv:3:1`: "), "{page}");
+    assert!(
+        !page.contains("pas une adresse") && !page.contains("alice@"),
+        "{page}"
+    );
 }
 
 #[test]

@@ -34,6 +34,13 @@ fn shape(bytes: &[u8]) -> Shape {
             ct.ctype(),
             ct.subtype().unwrap_or_default()
         ));
+        // A multipart/related names its root's type (RFC 2387 §3.1).
+        if ct.subtype() == Some("related") {
+            out.push_str(&format!(
+                "[type={}]",
+                ct.attribute("type").unwrap_or("none")
+            ));
+        }
         if let PartType::Multipart(children) = &part.body {
             out.push('(');
             for (n, child) in children.iter().enumerate() {
@@ -103,13 +110,13 @@ fn each_message_carries_the_images_its_digest_shows_once_each_and_nothing_else()
     // The images go with the HTML part; the text part has no use for them.
     assert_eq!(
         zoe.tree,
-        "multipart/alternative(text/plain multipart/related(text/html image/png image/jpeg image/gif))"
+        "multipart/alternative(text/plain multipart/related[type=text/html](text/html image/png image/jpeg image/gif))"
     );
     // Ada receives Spatial alone: the logo and the highlight's photo, not
     // the chart of a section she does not receive.
     assert_eq!(
         ada.tree,
-        "multipart/alternative(text/plain multipart/related(text/html image/png image/jpeg))"
+        "multipart/alternative(text/plain multipart/related[type=text/html](text/html image/png image/jpeg))"
     );
     for shape in [&ada, &zoe] {
         // Every reference has its part, every part its reference, each once
