@@ -228,3 +228,7 @@ done
 for n in "${sizes[@]}"; do
   echo "| real send to $n, peak RSS ($(printf '%.0f' "${secs_at[$n]}") s) | $((rss[$n] / 1024)) MB | 64 MB | |"
 done
+
+# The DKIM-signed send beside the unsigned one.
+echo
+bash "$(dirname "$0")/dkim.sh"

@@ -315,6 +315,26 @@ impl<'a> Campaign<'a> {
         message::build(&links, &to, digest, date, self.dkim.as_ref())
     }
 
+    /// [`Campaign::letter`], the signature of a signed letter left to be
+    /// made ([`message::ToSign::sign`], on another thread by the send).
+    pub fn building(
+        &self,
+        recipient: &Recipient,
+        date: DateTime<FixedOffset>,
+    ) -> Result<message::Built> {
+        if self.dkim.is_none() {
+            return self.letter(recipient, date).map(message::Built::Ready);
+        }
+        let to = recipient.member.mailbox();
+        message::building(
+            &self.links(),
+            &to,
+            &self.encoded[recipient.variant],
+            date,
+            self.dkim.as_ref(),
+        )
+    }
+
     /// The letters of the whole list, in list order, built as they are
     /// asked for.
     pub fn letters(

@@ -47,6 +47,7 @@ use crate::campaign::{Campaign, Recipient};
 use crate::deliver::files::Skipped;
 use crate::deliver::{DeliveryError, Transport};
 use crate::ledger::{Durability, Entry, Ledger, LedgerError, Outcome, Pending, Scope, Writer};
+use crate::message::Built;
 use crate::{Error, Result};
 use futures_util::FutureExt;
 
@@ -633,7 +634,20 @@ impl<T: Transport> Shared<'_, T> {
             .boxed()
             .shared();
             let building = Instant::now();
-            let letter = match self.campaign.letter(&job.recipient, self.options.date) {
+            // A signed letter is signed on a thread of its own, so that the
+            // other connections go on meanwhile (the signature is most of
+            // the work of a signed message).
+            let letter = match self.campaign.building(&job.recipient, self.options.date) {
+                Ok(Built::Ready(letter)) => Ok(letter),
+                Ok(Built::ToSign(to_sign)) => tokio::task::spawn_blocking(move || to_sign.sign())
+                    .await
+                    .map_err(|e| Error::Message {
+                        recipient: recipient.as_str().to_owned(),
+                        reason: format!("the signing thread stopped: {e}"),
+                    }),
+                Err(e) => Err(e),
+            };
+            let letter = match letter {
                 Ok(letter) => letter,
                 Err(e) => {
                     // Marked as leaving, but it never will: set back. (The

@@ -314,7 +314,8 @@ impl EncodedDigest {
 /// relaxed canonicalization of headers and body. The body hash covers both
 /// parts and their MIME headers.
 pub struct Dkim {
-    config: DkimConfig,
+    /// Shared with the letters signed on other threads ([`ToSign`]).
+    config: Arc<DkimConfig>,
     /// The same key over the headers of a plain message of the list's
     /// own (a subscription's confirmation): no list headers.
     plain: DkimConfig,
@@ -379,7 +380,7 @@ impl Dkim {
         // would never verify (seen with dkimpy).
         headers.push("MIME-Version");
         Ok(Dkim {
-            config: dkim_config(key, selector, domain, &headers)?,
+            config: Arc::new(dkim_config(key, selector, domain, &headers)?),
             plain: dkim_config(key, selector, domain, &plain)?,
         })
     }
@@ -454,9 +455,60 @@ pub fn build(
     date: DateTime<FixedOffset>,
     dkim: Option<&Dkim>,
 ) -> Result<Letter> {
+    Ok(match building(links, to, digest, date, dkim)? {
+        Built::Ready(letter) => letter,
+        Built::ToSign(to_sign) => to_sign.sign(),
+    })
+}
+
+/// A letter as [`build`] makes it: ready, or built and still to be signed.
+#[derive(Debug)]
+pub enum Built {
+    /// Ready to send.
+    Ready(Letter),
+    /// To sign, on any thread ([`ToSign::sign`]).
+    ToSign(ToSign),
+}
+
+/// A message built and not signed yet. It owns all it needs, so that the
+/// signature (the slow part of a signed send: hashing and an RSA or
+/// Ed25519 operation a message) is made on another thread while the
+/// connections go on.
+pub struct ToSign {
+    letter: Letter,
+    message: Message,
+    config: Arc<DkimConfig>,
+}
+
+impl std::fmt::Debug for ToSign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToSign")
+            .field("recipient", &self.letter.recipient)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToSign {
+    /// The letter, signed, then formatted.
+    pub fn sign(mut self) -> Letter {
+        self.message.sign(&self.config);
+        self.letter.bytes = self.message.formatted();
+        self.letter
+    }
+}
+
+/// [`build`], leaving the signature to be made: a letter signed by `dkim`
+/// comes back as [`Built::ToSign`].
+pub fn building(
+    links: &Links<'_>,
+    to: &Mailbox,
+    digest: &EncodedDigest,
+    date: DateTime<FixedOffset>,
+    dkim: Option<&Dkim>,
+) -> Result<Built> {
     let personal = Personal::of(links, to, digest);
     let [text_lines, html_lines] = fill_slots(links, &personal.member, digest);
-    let mut message = lettre_message(
+    let message = lettre_message(
         links,
         &personal,
         digest,
@@ -464,10 +516,17 @@ pub fn build(
         assemble(&digest.text, &text_lines),
         assemble(&digest.html, &html_lines),
     )?;
-    if let Some(dkim) = dkim {
-        message.sign(&dkim.config);
-    }
-    Ok(personal.letter(subject(links.issue), digest, message.formatted()))
+    let subject = subject(links.issue);
+    Ok(match dkim {
+        None => Built::Ready(personal.letter(subject, digest, message.formatted())),
+        // Signed, it is formatted after its signature: both are the
+        // signer's.
+        Some(dkim) => Built::ToSign(ToSign {
+            letter: personal.letter(subject, digest, Vec::new()),
+            message,
+            config: Arc::clone(&dkim.config),
+        }),
+    })
 }
 
 /// What one recipient's message holds that no other's does.

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A DKIM-signed send beside the same send unsigned, in the same run:
+#
+#   benches/dkim.sh            # 3,000 recipients, 8 connections, 3 rounds
+#
+# Starts Postfix's smtp-sink on loopback, builds breves in release mode,
+# makes an RSA-2048 key (openssl) and an Ed25519 seed, then sends the
+# shipped issue to a list of SENDS members through the sink, unsigned, signed
+# with RSA and signed with Ed25519, in turn, RUNS rounds, and prints each
+# rate (messages per second, the whole command), the medians and the ratio
+# of each signed send to the unsigned one. (benches/run.sh runs it too.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+SENDS=${SENDS:-3000}
+CONCURRENCY=${CONCURRENCY:-8}
+
+work=target/bench
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+command -v smtp-sink >/dev/null || [[ -x /usr/sbin/smtp-sink ]] || { echo "smtp-sink is needed: apt-get install postfix" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "openssl is needed: apt-get install openssl" >&2; exit 1; }
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=()
+[[ $(id -u) -eq 0 ]] && user=(-u root)
+smtp-sink "${user[@]}" "127.0.0.1:$port" 256 >/dev/null 2>&1 &
+sink_pid=$!
+trap 'kill "$sink_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+
+cargo build --release --quiet
+breves=$PWD/target/release/breves
+
+openssl genrsa -traditional -out "$work/dkim-rsa.pem" 2048 2>/dev/null
+head -c 32 /dev/urandom | base64 >"$work/dkim-ed25519.key"
+list=$work/dkim-$SENDS.toml
+cat >"$list" <<LIST
+[list]
+id = "dkim"
+from = "SER de Londres – Brèves numériques <breves@example.fr>"
+unsubscribe_url = "https://breves.example.fr/desabonnement"
+dkim_selector = "bench"
+members = "dkim-$SENDS.csv"
+topics = { economie-numerique = "E", donnees-ia = "D", cybersecurite = "C", spatial = "S", nouvelles-technologies = "N", ecosysteme-tech = "T" }
+LIST
+awk -v n="$SENDS" 'BEGIN { print "email,name,interests"; for (i = 0; i < n; i++) printf "abonne%d@example.org,Abonné %d,\n", i, i }' >"$work/dkim-$SENDS.csv"
+export BREVES_UNSUBSCRIBE_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+
+now() { date +%s.%N; }
+# One send, signed with the key $1 (none: unsigned): messages per second.
+send() {
+  local t0 t1 key=()
+  [[ -n "$1" ]] && key=(--dkim-key "$1")
+  rm -f "$work/dkim.sqlite3" "$work/dkim.sqlite3"-*
+  t0=$(now)
+  "$breves" send issues/2026-03-royaume-uni.toml --subscribers "$list" \
+    --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$work/dkim.sqlite3" \
+    --concurrency "$CONCURRENCY" -y "${key[@]}" >/dev/null 2>&1
+  t1=$(now)
+  awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "breves $(git describe --always --dirty 2>/dev/null), $(date -u +%F), $(nproc) cores: $SENDS recipients (every section, about 68 KB each), $CONCURRENCY connections, $RUNS rounds"
+plain=() rsa=() ed=()
+for i in $(seq "$RUNS"); do
+  p=$(send "")
+  r=$(send "$work/dkim-rsa.pem")
+  e=$(send "$work/dkim-ed25519.key")
+  echo "round $i: unsigned $p/s, RSA-2048 $r/s, Ed25519 $e/s"
+  plain+=("$p") rsa+=("$r") ed+=("$e")
+done
+mp=$(printf '%s\n' "${plain[@]}" | median)
+mr=$(printf '%s\n' "${rsa[@]}" | median)
+me=$(printf '%s\n' "${ed[@]}" | median)
+awk -v p="$mp" -v r="$mr" -v e="$me" 'BEGIN {printf "median: unsigned %d/s, RSA-2048 %d/s (%.2f of unsigned), Ed25519 %d/s (%.2f of unsigned)\n", p, r, r / p, e, e / p}'
