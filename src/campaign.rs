@@ -249,7 +249,9 @@ impl<'a> Campaign<'a> {
     pub fn check_sizes(&self) -> Problems {
         let mut problems = Problems::new();
         for (variant, digest) in self.digests.iter().enumerate() {
-            let html = self.html_size(variant).unwrap_or_else(|_| gmail_size(digest));
+            let html = self
+                .html_size(variant)
+                .unwrap_or_else(|_| gmail_size(digest));
             for problem in warnings_of_sizes(digest, html) {
                 problems.push(problem);
             }

@@ -302,6 +302,10 @@ pub enum ProblemKind {
     /// article before any section, a highlight without its article.
     #[error("{0}")]
     Structure(String),
+    /// What the DNS publishes for the sending domain falls short
+    /// (`check --dns`).
+    #[error("{0}")]
+    Dns(String),
     /// A placeholder article of a new issue, still to be written.
     #[error("the article `{0}` is a placeholder: write it, or remove it")]
     Placeholder(String),

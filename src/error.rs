@@ -120,6 +120,9 @@ pub enum Error {
         /// The file asked for.
         path: PathBuf,
     },
+    /// The DNS cannot be asked (`check --dns`).
+    #[error(transparent)]
+    Resolver(#[from] crate::domain::ResolverError),
     /// A Word document could not be brought in.
     #[error(transparent)]
     Docx(#[from] crate::issue::docx::DocxError),

@@ -56,6 +56,7 @@ pub mod check;
 pub mod deliver;
 pub mod diagnostics;
 pub mod dispatch;
+pub mod domain;
 mod error;
 pub mod folder;
 pub mod http;

@@ -98,7 +98,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Send(args) => cmd::send::run(args).await,
             Command::Preview(args) => cmd::preview::run(args).await,
-            Command::Check(args) => cmd::check::run(args),
+            Command::Check(args) => cmd::check::run(args).await,
             Command::Import(args) => cmd::import::run(args),
             Command::New(args) => cmd::new::run(args),
             Command::Convert(args) => cmd::convert::run(args),

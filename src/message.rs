@@ -316,6 +316,13 @@ impl EncodedDigest {
 pub struct Dkim {
     /// Shared with the letters signed on other threads ([`ToSign`]).
     config: Arc<DkimConfig>,
+    /// Its selector and domain.
+    selector: String,
+    domain: String,
+    /// The TXT record that publishes its public key, and the size of an
+    /// RSA key in bits.
+    record: String,
+    bits: Option<usize>,
     /// The same key over the headers of a plain message of the list's
     /// own (a subscription's confirmation): no list headers.
     plain: DkimConfig,
@@ -379,16 +386,69 @@ impl Dkim {
         // when it formats the message, after signing, so a signature over it
         // would never verify (seen with dkimpy).
         headers.push("MIME-Version");
+        let config = Arc::new(dkim_config(key, selector, domain, &headers)?);
+        let (record, bits) = public_record(key)?;
         Ok(Dkim {
-            config: Arc::new(dkim_config(key, selector, domain, &headers)?),
+            config,
+            selector: selector.to_owned(),
+            domain: domain.to_owned(),
+            record,
+            bits,
             plain: dkim_config(key, selector, domain, &plain)?,
         })
+    }
+
+    /// Where its public key is published: `SELECTOR._domainkey.DOMAIN`.
+    pub fn record_name(&self) -> String {
+        format!("{}._domainkey.{}", self.selector, self.domain)
+    }
+
+    /// The domain it signs for (`d=`).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The TXT record that publishes its public key.
+    pub fn record(&self) -> &str {
+        &self.record
+    }
+
+    /// The size of an RSA key, in bits (none for Ed25519).
+    pub fn bits(&self) -> Option<usize> {
+        self.bits
     }
 
     /// Signs a plain message of the list's own (no list headers).
     pub(crate) fn sign_plain(&self, message: &mut Message) {
         message.sign(&self.plain);
     }
+}
+
+/// The TXT record that publishes the public key of `key` (as
+/// [`Dkim::new`] takes it), and the size in bits of an RSA key.
+fn public_record(key: &str) -> std::result::Result<(String, Option<usize>), String> {
+    use base64::Engine as _;
+    let key = key.trim();
+    let unreadable = |e: &dyn std::fmt::Display| format!("the DKIM key cannot be read: {e}");
+    if key.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::EncodePublicKey;
+        use rsa::traits::PublicKeyParts;
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(key).map_err(|e| unreadable(&e))?;
+        let public = rsa::RsaPublicKey::from(&private);
+        let der = public.to_public_key_der().map_err(|e| unreadable(&e))?;
+        let p = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
+        return Ok((format!("v=DKIM1; k=rsa; p={p}"), Some(public.n().bits())));
+    }
+    let seed = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map_err(|e| unreadable(&e))?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| "the DKIM key cannot be read: an Ed25519 seed is 32 bytes".to_owned())?;
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    let p = base64::engine::general_purpose::STANDARD.encode(public.to_bytes());
+    Ok((format!("v=DKIM1; k=ed25519; p={p}"), None))
 }
 
 /// lettre's DKIM settings for `key` over `headers`, relaxed both ways.

@@ -29,11 +29,38 @@ pub struct Args {
     /// records them (with --subscribers).
     #[arg(long, value_name = "FILE", requires = "subscribers")]
     ledger: Option<PathBuf>,
+    /// Also check the sending domain in the DNS: SPF for the relay of
+    /// --smtp, the DKIM key of --dkim-key, DMARC, the bounce domain's MX
+    /// (with --subscribers). Nothing is sent.
+    #[arg(long, requires = "subscribers")]
+    dns: bool,
+    /// The DNS server to ask, instead of the system's (with --dns).
+    #[arg(long, value_name = "ADDR", requires = "dns")]
+    dns_server: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    relay: super::RelayArgs,
 }
 
 /// Runs `breves check`.
-pub fn run(args: Args) -> Result<ExitStatus> {
-    let Checked { problems, variants } = check(&args.issue, args.subscribers.as_deref())?;
+pub async fn run(args: Args) -> Result<ExitStatus> {
+    let Checked {
+        mut problems,
+        variants,
+    } = check(&args.issue, args.subscribers.as_deref())?;
+    if let (true, Some(list)) = (args.dns, &args.subscribers) {
+        let (list, _) = breves::subscribers::List::load(list)?;
+        let dkim = args.relay.dkim(&list)?;
+        let setup = breves::domain::Setup {
+            relay: args
+                .relay
+                .smtp
+                .as_deref()
+                .and_then(breves::domain::relay_host),
+            dkim: dkim.as_ref(),
+            server: args.dns_server,
+        };
+        problems.extend(breves::domain::check(&list, &setup).await?);
+    }
     match args.format {
         Format::Human => super::print_problems(&problems),
         Format::Github => {

@@ -92,6 +92,7 @@ const STAGES: &[(&str, usize)] = &[
     ("deliver", 7),
     ("campaign", 7),
     ("check", 8),
+    ("domain", 8),
     ("preview", 8),
     ("archive", 8),
     ("ledger", 8),

@@ -12,6 +12,7 @@ mod check;
 mod content;
 mod desk;
 mod dkim;
+mod dns;
 mod dry_run;
 mod editors_ci;
 mod fuzz_corpus;
