@@ -23,6 +23,8 @@ use mail_auth::hickory_resolver::config::{NameServerConfigGroup, ResolverConfig,
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, SpfResult};
 
+use crate::deliver::Transport as _;
+use crate::deliver::smtp::{Relay, RelayConfig, Security};
 use crate::diagnostics::{Problem, ProblemKind, Problems};
 use crate::message::Dkim;
 use crate::subscribers::List;
@@ -30,20 +32,30 @@ use crate::subscribers::List;
 /// What the domain check is given.
 #[derive(Debug, Default)]
 pub struct Setup<'a> {
-    /// The relay's host (from `--smtp`), whose addresses SPF must allow.
-    pub relay: Option<String>,
+    /// The relay of `--smtp`: SPF must let its addresses send, and it must
+    /// offer TLS with a certificate a send trusts.
+    pub relay: Option<RelayConfig>,
     /// The key the digests are signed with (`--dkim-key`).
     pub dkim: Option<&'a Dkim>,
     /// The DNS server to ask (`--dns-server`); the system's otherwise.
     pub server: Option<SocketAddr>,
 }
 
-/// The host of a relay's URL (`smtps://relay.example.fr:465`).
-pub fn relay_host(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_matches(['[', ']']).to_owned())
+/// The relay of `url` as `send` reaches it for `list` (its user and
+/// password from the environment, as `send` takes them), trusting
+/// `extra_ca` too.
+pub fn relay_config(
+    url: &str,
+    list: &List,
+    extra_ca: Option<std::path::PathBuf>,
+) -> crate::Result<RelayConfig> {
+    Ok(RelayConfig::for_list(
+        url,
+        std::env::var("BREVES_SMTP_USER").ok(),
+        std::env::var("BREVES_SMTP_PASSWORD").ok(),
+        list,
+    )?
+    .with(std::time::Duration::from_secs(30), extra_ca))
 }
 
 /// Why the DNS cannot be asked at all.
@@ -94,6 +106,9 @@ pub async fn check(list: &List, setup: &Setup<'_>) -> Result<Problems, ResolverE
         .rsplit_once('@')
         .map_or(from.clone(), |(_, d)| d.to_lowercase());
     spf(&authenticator, setup, &sender, &envelope, &mut problems).await;
+    if let Some(relay) = &setup.relay {
+        tls(relay, &mut problems).await;
+    }
     if let Some(dkim) = setup.dkim {
         check_dkim(&authenticator, list, dkim, &mut problems).await;
     }
@@ -143,7 +158,7 @@ async fn spf(
     envelope: &str,
     problems: &mut Problems,
 ) {
-    let Some(relay) = &setup.relay else {
+    let Some(relay) = setup.relay.as_ref().map(|r| &r.host) else {
         problems.push(problem(
             false,
             format!(
@@ -163,6 +178,10 @@ async fn spf(
         return;
     }
     for ip in ips {
+        let named = match relay.trim_matches(['[', ']']) == ip.to_string() {
+            true => relay.clone(),
+            false => format!("{relay} ({ip})"),
+        };
         let mechanism = match ip {
             IpAddr::V4(_) => format!("ip4:{ip}"),
             IpAddr::V6(_) => format!("ip6:{ip}"),
@@ -204,6 +223,33 @@ async fn spf(
             ),
         };
         problems.push(problem(error, message, hint));
+    }
+}
+
+/// Whether the relay is reached as a send would reach it: over TLS (its
+/// STARTTLS, or TLS from the start), its certificate trusted. Nothing is
+/// sent: the connection is closed once it is ready.
+async fn tls(config: &RelayConfig, problems: &mut Problems) {
+    let shown = config.display();
+    if config.security == Security::None {
+        problems.push(problem(
+            false,
+            format!(
+                "the relay {shown} is reached without TLS (allowed to a relay on this machine only)"
+            ),
+            "a relay on another machine is reached with smtps:// or smtp:// (STARTTLS)".into(),
+        ));
+    }
+    let opened = match Relay::new(config.clone()).await {
+        Ok(relay) => relay.open().await.map(drop).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(reason) = opened {
+        problems.push(problem(
+            true,
+            format!("the relay {shown} cannot be reached as a send would reach it: {reason}"),
+            "check the address of --smtp, and give --smtp-ca for a certificate authority of your own".into(),
+        ));
     }
 }
 

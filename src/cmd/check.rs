@@ -50,12 +50,14 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
     if let (true, Some(list)) = (args.dns, &args.subscribers) {
         let (list, _) = breves::subscribers::List::load(list)?;
         let dkim = args.relay.dkim(&list)?;
+        let relay = args
+            .relay
+            .smtp
+            .as_deref()
+            .map(|url| breves::domain::relay_config(url, &list, args.relay.smtp_ca.clone()))
+            .transpose()?;
         let setup = breves::domain::Setup {
-            relay: args
-                .relay
-                .smtp
-                .as_deref()
-                .and_then(breves::domain::relay_host),
+            relay,
             dkim: dkim.as_ref(),
             server: args.dns_server,
         };

@@ -37,30 +37,32 @@ fn list(dir: &Path, domain: &str) -> PathBuf {
     path
 }
 
-/// `check --dns` of the small issue with `list`, the relay at
-/// `relay.DOMAIN`, the key in `key`: what it printed, the folder left out.
+/// `check --dns` of the small issue with `list`, the relay at `smtp`, the
+/// key in `key`, and `more`: what it printed, the folders left out.
 fn check_dns(
     dns: &common::dns::Dns,
     dir: &Path,
     list: &Path,
-    domain: &str,
+    smtp: &str,
     key: &Path,
+    more: &[&std::ffi::OsStr],
 ) -> (Run, String) {
-    let run = breves([
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "check".as_ref(),
-        common::root()
-            .join("tests/fixtures/small/issue.toml")
-            .as_os_str(),
         "--subscribers".as_ref(),
         list.as_os_str(),
         "--dns".as_ref(),
-        "--dns-server".as_ref(),
-        dns.addr.to_string().as_ref(),
         "--smtp".as_ref(),
-        format!("smtp://relay.{domain}:2525?tls=none").as_ref(),
+        smtp.as_ref(),
         "--dkim-key".as_ref(),
         key.as_os_str(),
-    ]);
+    ];
+    let server = dns.addr.to_string();
+    args.extend(["--dns-server".as_ref(), server.as_ref() as &std::ffi::OsStr]);
+    let issue = common::root().join("tests/fixtures/small/issue.toml");
+    args.push(issue.as_os_str());
+    args.extend(more);
+    let run = breves(args);
     let shown = run
         .stderr
         .replace(&format!("{}/", dir.display()), "")
@@ -106,33 +108,45 @@ fn a_domain_ready_to_send_passes_and_every_shortfall_is_said_with_what_to_publis
         (
             "example.fr",
             format!(
-                "relay IN A 127.0.0.1\n@ IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n@ IN MX 10 mx.example.fr.\nmx IN A 127.0.0.1\ns1._domainkey IN TXT {}\n_dmarc IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc@example.fr\"\n",
+                "@ IN TXT \"v=spf1 ip4:127.0.0.1 -all\"\n@ IN MX 10 mx.example.fr.\nmx IN A 127.0.0.1\ns1._domainkey IN TXT {}\n_dmarc IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc@example.fr\"\n",
                 txt(&good_record)
             ),
         ),
         (
             "example.org",
             format!(
-                "relay IN A 127.0.0.1\n@ IN TXT \"v=spf1 ip4:192.0.2.1 -all\"\ns1._domainkey IN TXT {}\n_dmarc IN TXT \"v=DMARC1; p=none\"\n",
+                "@ IN TXT \"v=spf1 ip4:192.0.2.1 -all\"\ns1._domainkey IN TXT {}\n_dmarc IN TXT \"v=DMARC1; p=none\"\n",
                 txt(&other_record)
             ),
         ),
         (
             "example.com",
             format!(
-                "relay IN A 127.0.0.1\n@ IN TXT {}\n{spf_chain}@ IN MX 10 mx.example.com.\nmx IN A 127.0.0.1\n",
+                "@ IN TXT {}\n{spf_chain}@ IN MX 10 mx.example.com.\nmx IN A 127.0.0.1\n",
                 txt(&format!("v=spf1{includes} -all"))
             ),
         ),
     ]);
 
+    // The relay: TLS from the start, its certificate trusted with
+    // --smtp-ca (as a send would be told), not without it.
+    let (relay, ca, _certs) = crate::smtp::tls_server("--implicit", &[]);
+    let smtps = format!("smtps://127.0.0.1:{}", relay.port);
     let fr = list(dir.path(), "example.fr");
-    let (run, shown) = check_dns(&dns, dir.path(), &fr, "example.fr", &good);
+    let (run, shown) = check_dns(
+        &dns,
+        dir.path(),
+        &fr,
+        &smtps,
+        &good,
+        &["--smtp-ca".as_ref(), ca.as_os_str()],
+    );
     assert!(run.ok(), "{shown}");
     assert_eq!(dns_problems(&shown), Vec::<&str>::new(), "{shown}");
 
     let org = list(dir.path(), "example.org");
-    let (run, shown) = check_dns(&dns, dir.path(), &org, "example.org", &other);
+    let (run, shown) = check_dns(&dns, dir.path(), &org, &smtps, &other, &[]);
+    let shown = shown.replace(&relay.port.to_string(), "PORT");
     assert_eq!(run.code, 1, "{shown}");
     insta::assert_snapshot!("wrong_in_each_way", shown);
 
@@ -146,7 +160,14 @@ fn a_domain_ready_to_send_passes_and_every_shortfall_is_said_with_what_to_publis
         .expect("openssl (the README's test command installs it)");
     assert!(made.status.success(), "{made:?}");
     let com = list(dir.path(), "example.com");
-    let (run, shown) = check_dns(&dns, dir.path(), &com, "example.com", &short);
+    let nowhere = format!("smtp://127.0.0.1:{}?tls=none", common::smtp::free_port());
+    let (run, shown) = check_dns(&dns, dir.path(), &com, &nowhere, &short, &[]);
+    let shown = shown.replace(
+        nowhere
+            .trim_start_matches("smtp://127.0.0.1:")
+            .trim_end_matches("?tls=none"),
+        "PORT",
+    );
     assert!(
         shown.contains(
             "error: the DKIM key is an RSA key of 1024 bits: receivers ask for 2,048 at least\n"

@@ -165,7 +165,7 @@ fn assert_each_once(server: &Server, expected: usize) -> HashMap<String, usize> 
 /// An aiosmtpd server speaking TLS (`mode`: `--implicit` or `--starttls`)
 /// with a certificate made for the test, and more options; the certificate
 /// (its own authority) is returned for `--smtp-ca`.
-fn tls_server(mode: &str, options: &[&str]) -> (Server, PathBuf, tempfile::TempDir) {
+pub(crate) fn tls_server(mode: &str, options: &[&str]) -> (Server, PathBuf, tempfile::TempDir) {
     let certs = tempdir();
     let (cert, key) = certificate(certs.path());
     let mut all = vec![
