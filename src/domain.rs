@@ -194,7 +194,7 @@ async fn spf(
             SpfResult::None => (
                 true,
                 format!(
-                    "{envelope} publishes no SPF record: receivers cannot tell that the relay {relay} ({ip}) may send for it"
+                    "{envelope} publishes no SPF record: receivers cannot tell that the relay {named} may send for it"
                 ),
                 format!(
                     "publish at {envelope} the TXT record \"v=spf1 {mechanism} -all\" (or add {mechanism} to the record it should have)"
@@ -217,7 +217,7 @@ async fn spf(
             SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => (
                 true,
                 format!(
-                    "the SPF record of {envelope} does not let the relay {relay} ({ip}) send for it"
+                    "the SPF record of {envelope} does not let the relay {named} send for it"
                 ),
                 format!("add {mechanism} to the SPF record of {envelope}, before its all"),
             ),
