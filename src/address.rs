@@ -98,7 +98,16 @@ impl Key {
     /// The key of an address as text that was written from a key (the
     /// ledger, a token) or typed on the command line: trimmed, lowercase.
     pub fn from_text(text: &str) -> Key {
-        Key(text.trim().to_lowercase())
+        let text = text.trim();
+        // An internationalised domain typed as it reads is the same
+        // address as in its ASCII form, as [`parse_address`] writes it.
+        if let Some((local, domain)) = text.rsplit_once('@')
+            && !domain.is_ascii()
+            && let Ok(ascii) = idna::domain_to_ascii(domain)
+        {
+            return Key(format!("{local}@{ascii}").to_lowercase());
+        }
+        Key(text.to_lowercase())
     }
 
     /// The key as text.
@@ -249,5 +258,16 @@ mod tests {
             "looked up by text"
         );
         assert!(Key::from_text("a@example.org") < Key::from_text("b@example.org"));
+        // An internationalised domain, typed as it reads or in ASCII, is
+        // the same member's.
+        let anne = Key::of(&parse_address("anne@bücher.example.org").expect("valid"));
+        assert_eq!(anne.as_str(), "anne@xn--bcher-kva.example.org");
+        for typed in [
+            "anne@bücher.example.org",
+            " Anne@BÜCHER.example.org ",
+            "anne@xn--bcher-kva.example.org",
+        ] {
+            assert_eq!(Key::from_text(typed), anne, "{typed}");
+        }
     }
 }

@@ -216,9 +216,7 @@ async fn spf(
             ),
             SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => (
                 true,
-                format!(
-                    "the SPF record of {envelope} does not let the relay {named} send for it"
-                ),
+                format!("the SPF record of {envelope} does not let the relay {named} send for it"),
                 format!("add {mechanism} to the SPF record of {envelope}, before its all"),
             ),
         };

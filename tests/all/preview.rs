@@ -108,3 +108,32 @@ fn interests_must_be_sections_of_the_issue() {
     assert!(run.ok(), "{run:?}");
     assert!(dir.path().join("cybersecurite+spatial.html").exists());
 }
+
+#[test]
+fn a_member_of_an_internationalised_domain_is_found_as_typed_or_in_ascii() {
+    let dir = tempdir();
+    let list = dir.path().join("liste.toml");
+    std::fs::write(
+        &list,
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\ntopics = { spatial = \"Spatial\" }\n\n[[member]]\nemail = \"anne@bücher.example.org\"\ninterests = [\"spatial\"]\n",
+    )
+    .expect("written");
+    for typed in ["anne@bücher.example.org", "Anne@xn--bcher-kva.example.org"] {
+        let out = dir.path().join(typed);
+        let run = breves([
+            "preview".as_ref(),
+            common::ISSUE.as_ref(),
+            "--subscribers".as_ref(),
+            list.as_os_str(),
+            "--subscriber".as_ref(),
+            typed.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert_eq!(run.code, 0, "{typed}: {run:?}");
+        assert!(
+            run.stdout.contains("anne@xn--bcher-kva.example.org"),
+            "{run:?}"
+        );
+    }
+}
