@@ -481,6 +481,31 @@ mod tests {
         assert_eq!(other.read_verp(&text), None);
         assert_eq!(signer.read_verp("rebonds@example.fr"), None);
         assert_eq!(signer.read_verp("rebonds+zz@example.fr"), None);
+        // The tag changed in one byte, and in two by the same bits (which
+        // a comparison folding differences with `^` would let through):
+        // nothing, every time.
+        let (user, domain) = text.rsplit_once('@').expect("an address");
+        let (base, code) = user.rsplit_once('+').expect("a code");
+        let bytes: Vec<u8> = (0..code.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&code[i..i + 2], 16).expect("hex"))
+            .collect();
+        let tag_at = bytes.len() - VERP_TAG_LEN;
+        for flips in [vec![0usize], vec![0, 1], vec![0, VERP_TAG_LEN - 1]] {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut forged = bytes.clone();
+                for f in &flips {
+                    forged[tag_at + f] ^= mask;
+                }
+                let address = format!("{base}+{}@{domain}", hex(&forged));
+                assert_eq!(signer.read_verp(&address), None, "{flips:?} {mask:#x}");
+            }
+        }
+        assert!(same_tag(&[1, 2, 3], &[1, 2, 3]));
+        for other in [[1u8 ^ 5, 2 ^ 5, 3], [1, 2, 4], [0, 0, 0]] {
+            assert!(!same_tag(&[1, 2, 3], &other), "{other:?}");
+        }
+        assert!(!same_tag(&[1, 2, 3], &[1, 2]));
     }
 
     #[test]
