@@ -1067,6 +1067,48 @@ mod tests {
     }
 
     #[test]
+    fn a_name_with_control_characters_never_ends_a_header() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (issue, _) = Issue::load(&root.join("tests/fixtures/small/issue.toml")).expect("issue");
+        let (list, _) = List::load(&root.join("tests/fixtures/small/list.toml")).expect("list");
+        let signer = Signer::test();
+        let labels = Labels::new(&issue);
+        let links = Links {
+            list: &list,
+            issue: &issue,
+            signer: &signer,
+            labels: &labels,
+        };
+        let everything = Selection::for_interests(&issue, &[]);
+        let digest = Renderer::new()
+            .render(&issue, Some(&list), &everything)
+            .expect("render");
+        let digest = EncodedDigest::new(&digest);
+        // A member made without the list's reading, which cleans names.
+        let eve = crate::subscribers::Member {
+            email: "eve@example.org".parse().expect("address"),
+            name: Some("Eve\r\nBcc: mallory@example.org\u{0}".into()),
+            interests: Vec::new(),
+            origin: None,
+        };
+        let letter = build(&links, &eve.mailbox(), &digest, issue.default_date(), None)
+            .expect("built, no panic");
+        let text = String::from_utf8_lossy(&letter.bytes);
+        assert!(
+            text.lines().all(|l| !l.starts_with("Bcc:")),
+            "{}",
+            &text[..600]
+        );
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&letter.bytes)
+            .expect("parsed");
+        let to = parsed.to().and_then(|a| a.first()).expect("a To");
+        assert_eq!(to.name(), Some("Eve Bcc: mallory@example.org"));
+        assert_eq!(to.address(), Some("eve@example.org"));
+        assert!(parsed.header("Bcc").is_none());
+    }
+
+    #[test]
     fn messages_from_a_skeleton_are_lettres_own() {
         assert!(
             skeleton_and_lettre(

@@ -157,7 +157,11 @@ impl Member {
 
     /// The `To` mailbox: name and address.
     pub fn mailbox(&self) -> Mailbox {
-        Mailbox::new(self.name.clone(), self.email.clone())
+        // The list's reading cleans names already ([`clean_name`]); a member
+        // made otherwise is cleaned here too, so that no name can end a
+        // header, or make lettre panic mid-send.
+        let name = self.name.as_deref().map(|n| clean_name(n).0);
+        Mailbox::new(name.filter(|n| !n.is_empty()), self.email.clone())
     }
 }
 
