@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{breves, dry_run, eml_files, parse, tempdir};
+use common::{breves, dry_run, parse, tempdir};
 
 /// The shipped list's archive.
 const BASE: &str = "https://breves.example.fr/archives";
@@ -48,7 +48,7 @@ fn every_digest_links_to_its_issue_page_in_both_parts_when_the_list_gives_the_ar
     let page = format!("{BASE}/{MARCH}/");
     let dir = tempdir();
     dry_run(dir.path());
-    for file in eml_files(dir.path()) {
+    for file in common::some_eml_files(dir.path()) {
         let bytes = fs::read(&file).expect("message");
         let message = parse(&bytes);
         let html = message.body_html(0).expect("html");
@@ -70,7 +70,7 @@ fn every_digest_links_to_its_issue_page_in_both_parts_when_the_list_gives_the_ar
     // A list without `archive_url` links to no archive.
     let small = tempdir();
     common::send(common::SMALL_ISSUE, common::SMALL_LIST, small.path());
-    for file in eml_files(small.path()) {
+    for file in common::some_eml_files(small.path()) {
         let bytes = fs::read(&file).expect("message");
         let message = parse(&bytes);
         assert!(!message.body_html(0).expect("html").contains("en ligne"));
@@ -128,7 +128,7 @@ fn a_page_holds_the_whole_issue_and_nothing_personal() {
 
     // Nothing about any subscriber: no address of the list, no
     // unsubscription link, no line naming the sections received.
-    for file in eml_files(digests.path()) {
+    for file in common::some_eml_files(digests.path()) {
         let bytes = fs::read(&file).expect("message");
         let to = parse(&bytes)
             .to()

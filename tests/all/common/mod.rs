@@ -186,6 +186,14 @@ pub fn dry_run(dir: &Path) -> Run {
     send(ISSUE, LIST, dir)
 }
 
+/// The `.eml` files of `dir`, at least one: a test that loops over the
+/// messages of an outbox must not pass on an empty one.
+pub fn some_eml_files(dir: &Path) -> Vec<PathBuf> {
+    let files = eml_files(dir);
+    assert!(!files.is_empty(), "no .eml file in {}", dir.display());
+    files
+}
+
 /// The `.eml` files of a folder, sorted by name.
 pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
