@@ -1,5 +1,6 @@
 //! One issue sent to one list: the audience worked out, each distinct digest
-//! rendered once, one letter per recipient handed to a transport.
+//! rendered once, and the letter of each recipient built as it is asked for
+//! (by [`crate::dispatch`], which hands it to a transport).
 //!
 //! ```no_run
 //! # async fn run() -> breves::Result<()> {

@@ -1,4 +1,7 @@
-//! The one error type of the library.
+//! The library's error type, [`Error`]: what stops a command. The stages
+//! that need finer cases have errors of their own (`LedgerError`,
+//! `DeliveryError`, `TokenError`, `RelayError`, `DocxError`), each carried by
+//! a variant of it.
 
 use std::io;
 use std::path::PathBuf;

@@ -11,8 +11,9 @@
 //! breves opens the TCP connections itself to set `TCP_NODELAY`: lettre
 //! 0.11.23 does not, and every message then waits about 40 ms for Nagle's
 //! algorithm to meet the relay's delayed acknowledgement. It drives each
-//! transaction command by command (MAIL, RCPT, DATA, the message) so that it
-//! can tell a message refused, one never sent, and one whose last line was
+//! transaction itself (MAIL, RCPT and DATA in one write where EHLO offers
+//! `PIPELINING`, each reply read in turn, then the message) so that it can
+//! tell a message refused, one never sent, and one whose last line was
 //! sent but whose reply never came: that last one is *uncertain*.
 //!
 //! ```

@@ -3,8 +3,10 @@
 //! A list file is TOML. Its `[list]` table names the list, the sender, the
 //! topics a subscriber can choose, and optionally a CSV file of members;
 //! members can also be written inline as `[[member]]` tables. Both are read
-//! into one [`List`], every address checked and every duplicate refused, so
-//! that nobody is mailed twice.
+//! into one [`List`], every address checked and every member written twice
+//! found: with the same interests, a warning and one message; with other
+//! interests, an error (or, with `--skip-invalid`, left out), so that nobody
+//! is mailed twice.
 //!
 //! ```
 //! use breves::subscribers::List;
