@@ -409,7 +409,19 @@ mod tests {
         }
         let (list, problems) = List::parse(&Arc::new(SourceFile::new("l.toml", text)));
         let list = list.unwrap_or_else(|| panic!("{problems:?}"));
+        let rendered = crate::render::templates_rendered();
         let campaign = Campaign::prepare(&issue, &list).expect("campaign");
+        assert_eq!(
+            crate::render::templates_rendered() - rendered,
+            1,
+            "the issue rendered once, in pieces, for every variant"
+        );
+        // (The variants are encoded on threads of their own; the letters,
+        // on this one: each is counted here.)
+        let (rendered, encoded) = (
+            crate::render::templates_rendered(),
+            message::digests_encoded(),
+        );
         assert_eq!(campaign.audience().variants.len(), 3);
         assert_eq!(campaign.digests().len(), 3, "one rendering per variant");
         assert_eq!(campaign.encoded.len(), 3, "one encoding per variant");
@@ -419,5 +431,13 @@ mod tests {
             .collect::<Result<_>>()
             .expect("letters");
         assert_eq!(letters.len(), 60);
+        assert_eq!(
+            (
+                crate::render::templates_rendered() - rendered,
+                message::digests_encoded() - encoded
+            ),
+            (0, 0),
+            "sixty letters, nothing rendered or encoded for any of them"
+        );
     }
 }

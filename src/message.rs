@@ -102,6 +102,17 @@ enum Encoded {
     Slot(Slot),
 }
 
+thread_local! {
+    /// How many digests this thread encoded ([`digests_encoded`]).
+    static ENCODED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many digests this thread has encoded: what a test counts to know
+/// that a send encodes once per variant, never per member.
+pub fn digests_encoded() -> usize {
+    ENCODED.with(std::cell::Cell::get)
+}
+
 /// The shared pieces already encoded, by their text: a section's pieces
 /// are the same in every variant that holds it, and are encoded (and
 /// kept in memory) once for them all.
@@ -297,6 +308,7 @@ impl EncodedDigest {
     /// [`EncodedDigest::new`], encoding only the pieces `encodings` does
     /// not hold yet (those of the variants encoded before).
     pub fn with(digest: &Digest, encodings: &mut Encodings) -> Self {
+        ENCODED.with(|n| n.set(n.get() + 1));
         EncodedDigest {
             text: encode(&digest.text, encodings),
             html: encode(&digest.html, encodings),

@@ -192,6 +192,18 @@ pub struct Renderer {
     html: html::HtmlRenderer,
 }
 
+thread_local! {
+    /// How many templates this thread rendered ([`templates_rendered`]).
+    static TEMPLATES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many templates (the issue rendered, in pieces) this thread has
+/// rendered: what a test counts to know that a send renders once per
+/// campaign, never per member.
+pub fn templates_rendered() -> usize {
+    TEMPLATES.with(std::cell::Cell::get)
+}
+
 impl Renderer {
     /// Prepares the stylesheet.
     pub fn new() -> Self {
@@ -219,6 +231,7 @@ impl Renderer {
         list: Option<&'a List>,
         sections: &Selection,
     ) -> Result<Template<'a>> {
+        TEMPLATES.with(|n| n.set(n.get() + 1));
         let outline = Outline::new(issue, list, sections);
         let html = self.html.template(&outline)?;
         let text = text::template(&outline);
