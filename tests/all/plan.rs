@@ -489,3 +489,83 @@ fn a_members_file_saved_again_after_the_plan_stops_the_run_with_what_was_done() 
     let scope = Scope::list(&issue.id, &list.id);
     assert_eq!(count(&ledger, &scope, "pending"), 3, "left to send");
 }
+
+/// A transport that writes as the dry run does, and first looks in the
+/// ledger, once the gate it is handed opens, at the state of the letter's
+/// recipient: what a send promises it is then (`sending`, durably).
+struct Watching {
+    outbox: breves::deliver::files::Outbox,
+    ledger: std::path::PathBuf,
+    seen: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl breves::deliver::Transport for Watching {
+    type Session = ();
+
+    async fn open(&self) -> Result<(), breves::deliver::DeliveryError> {
+        Ok(())
+    }
+
+    async fn deliver(
+        &self,
+        session: &mut (),
+        letter: &breves::message::Letter,
+        ready: impl std::future::Future<Output = bool> + Send + 'static,
+    ) -> Result<breves::deliver::Receipt, breves::deliver::DeliveryError> {
+        if !ready.await {
+            return Err(breves::deliver::DeliveryError::Withheld);
+        }
+        let db = rusqlite::Connection::open(&self.ledger).expect("another connection");
+        let state: String = db
+            .query_row(
+                "SELECT state FROM deliveries WHERE recipient = ?1",
+                [letter.recipient.to_string()],
+                |row| row.get(0),
+            )
+            .expect("the recipient's row");
+        self.seen
+            .lock()
+            .expect("seen")
+            .push((letter.recipient.to_string(), state));
+        self.outbox.deliver(session, letter, async { true }).await
+    }
+
+    fn usable(&self, _session: &()) -> bool {
+        true
+    }
+
+    async fn close(&self, _session: ()) {}
+}
+
+#[test]
+fn a_letter_is_completed_only_once_its_recipient_is_marked_as_leaving_in_the_ledger() {
+    let dir = tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 12));
+    let path = dir.path().join("l.sqlite3");
+    let ledger = Arc::new(Ledger::open(&path).expect("ledger"));
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    let out = tempdir();
+    let watching = Watching {
+        outbox: breves::deliver::files::Outbox::create(out.path(), "i", "l").expect("outbox"),
+        ledger: path,
+        seen: std::sync::Mutex::new(Vec::new()),
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let report = runtime
+        .block_on(plan.run(
+            &watching,
+            &options(&issue),
+            &Silent,
+            &AtomicBool::new(false),
+        ))
+        .expect("run");
+    assert_eq!(report.delivered, 12);
+    let seen = watching.seen.into_inner().expect("seen");
+    assert_eq!(seen.len(), 12);
+    for (recipient, state) in &seen {
+        assert_eq!(
+            state, "sending",
+            "{recipient} was completed before its mark"
+        );
+    }
+}
