@@ -41,6 +41,24 @@ pub struct Args {
     relay: super::RelayArgs,
 }
 
+/// What `--dns` finds about `list`'s sending domain.
+async fn dns(args: &Args, list: &std::path::Path) -> Result<breves::diagnostics::Problems> {
+    let (list, _) = breves::subscribers::List::load(list)?;
+    let dkim = args.relay.dkim(&list)?;
+    let relay = args
+        .relay
+        .smtp
+        .as_deref()
+        .map(|url| breves::domain::relay_config(url, &list, args.relay.smtp_ca.clone()))
+        .transpose()?;
+    let setup = breves::domain::Setup {
+        relay,
+        dkim: dkim.as_ref(),
+        server: args.dns_server,
+    };
+    Ok(breves::domain::check(&list, &setup).await?)
+}
+
 /// Runs `breves check`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let Checked {
@@ -48,20 +66,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         variants,
     } = check(&args.issue, args.subscribers.as_deref())?;
     if let (true, Some(list)) = (args.dns, &args.subscribers) {
-        let (list, _) = breves::subscribers::List::load(list)?;
-        let dkim = args.relay.dkim(&list)?;
-        let relay = args
-            .relay
-            .smtp
-            .as_deref()
-            .map(|url| breves::domain::relay_config(url, &list, args.relay.smtp_ca.clone()))
-            .transpose()?;
-        let setup = breves::domain::Setup {
-            relay,
-            dkim: dkim.as_ref(),
-            server: args.dns_server,
-        };
-        problems.extend(breves::domain::check(&list, &setup).await?);
+        problems.extend(dns(&args, list).await?);
     }
     match args.format {
         Format::Human => super::print_problems(&problems),

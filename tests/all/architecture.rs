@@ -1,11 +1,14 @@
 //! The invariants of ARCHITECTURE.md that are about the code's shape,
-//! checked on the source itself: the library never prints; data flows one
-//! way between the stages; the binary stays thin.
+//! checked on the source itself, parsed (syn) rather than searched: the
+//! library never prints; data flows one way between the stages; the binary
+//! stays thin.
 
 use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use syn::visit::Visit;
 
 /// Every `.rs` file under `dir`, with its text.
 fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
@@ -23,17 +26,18 @@ fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// The code of a file, without its comments and its tests.
-fn code(text: &str) -> String {
-    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Whether `attrs` mark an item compiled for the tests only.
+fn for_tests(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Meta>()
+                .is_ok_and(|m| m.path().is_ident("test"))
+    })
 }
 
-/// The library's files: everything in src/ but the binary.
-fn library() -> Vec<(String, String)> {
+/// The library's files: everything in src/ but the binary, parsed, their
+/// tests left out.
+fn library() -> Vec<(String, syn::File)> {
     let src = common::root().join("src");
     sources(&src)
         .into_iter()
@@ -43,33 +47,127 @@ fn library() -> Vec<(String, String)> {
                 .expect("under src")
                 .to_string_lossy()
                 .into_owned();
-            (name != "main.rs" && !name.starts_with("cmd/")).then(|| (name, code(&text)))
+            if name == "main.rs" || name.starts_with("cmd/") {
+                return None;
+            }
+            let mut file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            file.items.retain(|item| !for_tests(item_attrs(item)));
+            Some((name, file))
         })
         .collect()
+}
+
+fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    match item {
+        syn::Item::Mod(m) => &m.attrs,
+        syn::Item::Fn(f) => &f.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Use(u) => &u.attrs,
+        syn::Item::Struct(s) => &s.attrs,
+        syn::Item::Enum(e) => &e.attrs,
+        syn::Item::Const(c) => &c.attrs,
+        syn::Item::Static(s) => &s.attrs,
+        _ => &[],
+    }
+}
+
+/// What a file does that prints, or ends the process: the print macros,
+/// the standard streams, `process::exit`.
+#[derive(Default)]
+struct Printing(Vec<String>);
+
+impl<'a> Visit<'a> for Printing {
+    fn visit_macro(&mut self, mac: &'a syn::Macro) {
+        if let Some(last) = mac.path.segments.last() {
+            let name = last.ident.to_string();
+            if ["println", "eprintln", "print", "eprint", "dbg"].contains(&name.as_str()) {
+                self.0.push(format!("{name}!"));
+            }
+        }
+        syn::visit::visit_macro(self, mac);
+    }
+
+    fn visit_path(&mut self, path: &'a syn::Path) {
+        let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        if let Some(last) = names.last()
+            && (["stdout", "stderr"].contains(&last.as_str())
+                || (last == "exit" && names.iter().any(|n| n == "process")))
+        {
+            self.0.push(names.join("::"));
+        }
+        syn::visit::visit_path(self, path);
+    }
+
+    fn visit_use_tree(&mut self, tree: &'a syn::UseTree) {
+        if let syn::UseTree::Name(name) = tree
+            && ["stdout", "stderr", "exit"].contains(&name.ident.to_string().as_str())
+        {
+            self.0.push(format!("use … {}", name.ident));
+        }
+        syn::visit::visit_use_tree(self, tree);
+    }
 }
 
 #[test]
 fn the_library_never_prints() {
     let printing: Vec<String> = library()
         .into_iter()
-        .filter(|(_, code)| {
-            [
-                "println!",
-                "eprintln!",
-                "print!(",
-                "eprint!(",
-                "dbg!(",
-                "std::process::exit",
-            ]
-            .iter()
-            .any(|m| code.contains(m))
+        .filter_map(|(name, file)| {
+            let mut found = Printing::default();
+            found.visit_file(&file);
+            (!found.0.is_empty()).then(|| format!("{name}: {:?}", found.0))
         })
-        .map(|(name, _)| name)
         .collect();
     assert!(
         printing.is_empty(),
-        "these library files print: {printing:?}"
+        "these library files print: {printing:#?}"
     );
+    // The check itself sees what a grep would miss.
+    let mut found = Printing::default();
+    found.visit_file(
+        &syn::parse_file(
+            "use std::io::Write;\nfn f() { let _ = std::io::stderr().write_all(b\"x\"); }\nuse std::io::{self, stdout};",
+        )
+        .expect("parsed"),
+    );
+    assert_eq!(found.0, ["std::io::stderr", "use … stdout"]);
+}
+
+/// The modules of `crate::` a file uses: in `use` trees, grouped or not,
+/// and in paths anywhere.
+#[derive(Default)]
+struct Uses(Vec<String>);
+
+impl Uses {
+    fn tree(&mut self, tree: &syn::UseTree, crate_root: bool) {
+        match tree {
+            syn::UseTree::Path(p) if crate_root => self.0.push(p.ident.to_string()),
+            syn::UseTree::Path(p) => self.tree(&p.tree, p.ident == "crate"),
+            syn::UseTree::Name(n) if crate_root => self.0.push(n.ident.to_string()),
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.tree(t, crate_root);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Uses {
+    fn visit_item_use(&mut self, item: &'a syn::ItemUse) {
+        self.tree(&item.tree, false);
+    }
+
+    fn visit_path(&mut self, path: &'a syn::Path) {
+        let mut segments = path.segments.iter();
+        if segments.next().is_some_and(|s| s.ident == "crate")
+            && let Some(module) = segments.next()
+        {
+            self.0.push(module.ident.to_string());
+        }
+        syn::visit::visit_path(self, path);
+    }
 }
 
 /// The stage of each library module, in the order data flows. A module may
@@ -110,7 +208,7 @@ fn stage(module: &str) -> Option<usize> {
 #[test]
 fn data_flows_one_way_between_the_stages() {
     let mut backwards = Vec::new();
-    for (name, code) in library() {
+    for (name, file) in library() {
         let module = name
             .trim_end_matches(".rs")
             .split('/')
@@ -125,14 +223,9 @@ fn data_flows_one_way_between_the_stages() {
             continue;
         }
         let own = stage(&module).unwrap_or_else(|| panic!("{name}: add {module} to STAGES"));
-        for used in code.split("crate::").skip(1) {
-            let used: String = used
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
-            if used.is_empty() || used == "Result" {
-                continue;
-            }
+        let mut uses = Uses::default();
+        uses.visit_file(&file);
+        for used in uses.0 {
             if let Some(theirs) = stage(&used)
                 && theirs > own
             {
@@ -141,7 +234,42 @@ fn data_flows_one_way_between_the_stages() {
         }
     }
     assert!(backwards.is_empty(), "{backwards:#?}");
+    // The check itself sees a grouped import.
+    let mut uses = Uses::default();
+    uses.visit_file(&syn::parse_file("use crate::{plan::Plan, ledger};").expect("parsed"));
+    assert_eq!(uses.0, ["plan", "ledger"]);
 }
+
+/// The functions of a file longer than `most` lines, any visibility, in
+/// an `impl` too.
+#[derive(Default)]
+struct Long(Vec<String>, usize);
+
+impl Long {
+    fn measure(&mut self, name: &syn::Ident, block: &syn::Block) {
+        use syn::spanned::Spanned as _;
+        let span = block.span();
+        let lines = span.end().line - span.start().line + 1;
+        if lines > self.1 {
+            self.0.push(format!("{name}: {lines} lines"));
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Long {
+    fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+        self.measure(&f.sig.ident, &f.block);
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+        self.measure(&f.sig.ident, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+}
+
+/// The most lines a function of `src/cmd/` may have.
+const CMD_LINES: usize = 60;
 
 #[test]
 fn the_binary_stays_thin() {
@@ -154,37 +282,23 @@ fn the_binary_stays_thin() {
     );
     let mut long = Vec::new();
     for (path, text) in sources(&cmd) {
-        let lines: Vec<&str> = text.lines().collect();
-        let mut start = None;
-        for (i, line) in lines.iter().enumerate() {
-            let trimmed = line.trim_start();
-            let indent = line.len() - trimmed.len();
-            if start.is_none()
-                && indent <= 4
-                && (trimmed.starts_with("fn ")
-                    || trimmed.starts_with("pub fn ")
-                    || trimmed.starts_with("async fn ")
-                    || trimmed.starts_with("pub async fn "))
-            {
-                start = Some((i, indent));
-            } else if let Some((from, at)) = start
-                && indent == at
-                && trimmed == "}"
-            {
-                if i - from > 65 {
-                    long.push(format!(
-                        "{}:{}: {} lines",
-                        path.display(),
-                        from + 1,
-                        i - from
-                    ));
-                }
-                start = None;
-            }
-        }
+        let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut found = Long(Vec::new(), CMD_LINES);
+        found.visit_file(&file);
+        long.extend(
+            found
+                .0
+                .into_iter()
+                .map(|f| format!("{}: {f}", path.display())),
+        );
     }
     assert!(
         long.is_empty(),
-        "functions of the binary over 65 lines: {long:#?}"
+        "functions of the binary over {CMD_LINES} lines: {long:#?}"
     );
+    // The check itself measures a `pub(crate)` function in an `impl`.
+    let mut found = Long(Vec::new(), 3);
+    let text = "impl A { pub(crate) fn f() {\n a();\n b();\n c();\n} }";
+    found.visit_file(&syn::parse_file(text).expect("parsed"));
+    assert_eq!(found.0, ["f: 5 lines"]);
 }
