@@ -20,6 +20,7 @@ mod hostile;
 mod images;
 mod import;
 mod markdown;
+mod memory;
 mod plan;
 mod postgres;
 mod preview;
