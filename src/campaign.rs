@@ -65,6 +65,17 @@ pub fn kilobytes(bytes: usize) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
+/// A size of any magnitude, in the same unit as [`kilobytes`]: "48.5 KB",
+/// "141.0 MB" (of 1,000,000 bytes) from a million bytes on. What every
+/// command prints sizes with, so that they agree with the desk and the
+/// CI summary.
+pub fn size(bytes: usize) -> String {
+    match bytes {
+        0..1_000_000 => kilobytes(bytes),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+    }
+}
+
 /// The most a message's images should weigh together: past this, every
 /// subscriber downloads a heavy message, and some providers slow it down.
 pub const IMAGES_BYTES: usize = 200 * 1024;
@@ -391,6 +402,15 @@ mod tests {
     use super::*;
     use crate::diagnostics::SourceFile;
     use std::sync::Arc;
+
+    #[test]
+    fn sizes_are_in_one_unit_of_1000_bytes_everywhere() {
+        assert_eq!(kilobytes(48_500), "48.5 KB");
+        assert_eq!(kilobytes(GMAIL_CLIP_BYTES), "102.0 KB");
+        assert_eq!(size(999_949), "999.9 KB");
+        assert_eq!(size(1_000_000), "1.0 MB");
+        assert_eq!(size(141_000_000), "141.0 MB");
+    }
 
     #[test]
     fn each_distinct_digest_is_rendered_once_however_many_members_share_it() {

@@ -220,12 +220,3 @@ pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("`{text}` is not a positive number of seconds"))
 }
-
-/// A number of bytes for people.
-pub fn size(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    } else {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    }
-}

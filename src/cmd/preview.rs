@@ -72,9 +72,9 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         say!("  {}", path.display());
     }
     say!(
-        "  HTML part {}, whole message {}.",
-        super::size(preview.html.len()),
-        super::size(preview.letter.bytes.len())
+        "  HTML part {} as it travels, whole message {}.",
+        breves::campaign::size(breves::message::encoded_len(&preview.html)),
+        breves::campaign::size(preview.letter.bytes.len())
     );
     if warnings.warning_count() > 0 {
         say!(

@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use breves::campaign::size;
 use breves::deliver::files::MANIFEST;
 use breves::dispatch::Report;
 use breves::plan::{Idle, Plan, worth_confirming};
@@ -63,8 +64,8 @@ pub fn dry_run(plan: &Plan<'_>, dir: &Path, report: &Report) {
         }
         say!(
             "  {} in all, largest message {}, in {:.2} s; list of files: {}",
-            super::size(report.bytes),
-            super::size(report.largest),
+            size(report.bytes),
+            size(report.largest),
             report.elapsed.as_secs_f64(),
             dir.join(MANIFEST).display()
         );
