@@ -8,13 +8,35 @@
 
 use std::path::Path;
 
-use crate::Result;
 use crate::campaign::{Campaign, size_warnings};
 use crate::diagnostics::{Problems, check_file};
 use crate::issue::Issue;
 use crate::render::Renderer;
 use crate::select::{Selection, check_pairing};
+use crate::subscribers::Invalid;
 use crate::subscribers::List;
+use crate::{Error, Result};
+
+/// Loads an issue and a list to send one to the other, doing `invalid`
+/// with the members written wrong: both, with the warnings of both and of
+/// their pairing; or, when either has errors, every error of both at once.
+pub fn load(issue: &Path, list: &Path, invalid: Invalid) -> Result<(Issue, List, Problems)> {
+    let issue = Issue::load(issue);
+    let list = List::load_with(list, invalid);
+    match (issue, list) {
+        (Ok((issue, mut warnings)), Ok((list, list_warnings))) => {
+            warnings.extend(list_warnings);
+            let audience = crate::select::Audience::of(&issue, &list)?;
+            warnings.extend(check_pairing(&issue, &list, &audience));
+            Ok((issue, list, warnings))
+        }
+        (Err(Error::Invalid(mut a)), Err(Error::Invalid(b))) => {
+            a.extend(b);
+            Err(Error::Invalid(a))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
 
 /// What `check` found.
 #[derive(Debug, Clone, Default)]
@@ -89,4 +111,43 @@ pub fn check(issue: &Path, list: Option<&Path>) -> Result<Checked> {
         checked.problems.extend(campaign.check_sizes());
     }
     Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loading_both_files_says_every_error_of_both_at_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let issue = dir.path().join("i.toml");
+        let list = dir.path().join("l.toml");
+        std::fs::write(&issue, "[issue]\ntitle = \"T\"\n").expect("issue");
+        std::fs::write(&list, "[list]\nid = \"l\"\n").expect("list");
+        let Err(Error::Invalid(problems)) = load(&issue, &list, Invalid::Stop) else {
+            panic!("both files are wrong");
+        };
+        let files: Vec<String> = problems
+            .sorted()
+            .iter()
+            .filter_map(|p| p.location.as_ref().map(|l| l.path().display().to_string()))
+            .collect();
+        assert!(files.iter().any(|f| f.ends_with("i.toml")), "{files:?}");
+        assert!(files.iter().any(|f| f.ends_with("l.toml")), "{files:?}");
+        // Right, both come back with the warnings of their pairing.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (_, _, warnings) = load(
+            &root.join("issues/2026-03-royaume-uni.toml"),
+            &root.join("subscribers/londres.toml"),
+            Invalid::Stop,
+        )
+        .expect("the shipped files");
+        assert!(
+            warnings
+                .sorted()
+                .iter()
+                .any(|p| p.to_string().contains("receives nothing from this issue")),
+            "{warnings:?}"
+        );
+    }
 }

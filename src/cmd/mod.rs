@@ -21,8 +21,7 @@ use std::path::Path;
 
 use breves::Error;
 use breves::diagnostics::Problems;
-use breves::issue::Issue;
-use breves::subscribers::{Invalid, List};
+use breves::subscribers::List;
 use chrono::{DateTime, FixedOffset};
 
 /// How to reach the relay and sign for the list: what `send` and `serve`
@@ -144,34 +143,6 @@ pub fn print_error(error: &Error) {
             );
         }
         other => tell!("error: {other}"),
-    }
-}
-
-/// Loads the issue and the list, or stops with every problem of both.
-pub fn load(issue: &Path, list: &Path) -> Result<(Issue, List, Problems), Error> {
-    load_with(issue, list, Invalid::Stop)
-}
-
-/// [`load`], doing `invalid` with the members written wrong.
-pub fn load_with(
-    issue: &Path,
-    list: &Path,
-    invalid: Invalid,
-) -> Result<(Issue, List, Problems), Error> {
-    let issue = Issue::load(issue);
-    let list = List::load_with(list, invalid);
-    match (issue, list) {
-        (Ok((issue, mut warnings)), Ok((list, list_warnings))) => {
-            warnings.extend(list_warnings);
-            let audience = breves::select::Audience::of(&issue, &list)?;
-            warnings.extend(breves::select::check_pairing(&issue, &list, &audience));
-            Ok((issue, list, warnings))
-        }
-        (Err(Error::Invalid(mut a)), Err(Error::Invalid(b))) => {
-            a.extend(b);
-            Err(Error::Invalid(a))
-        }
-        (Err(e), _) | (_, Err(e)) => Err(e),
     }
 }
 

@@ -49,7 +49,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         return serve(&args.issue, list, &args.listen).await;
     }
     let (issue, list, warnings) = match &args.subscribers {
-        Some(list) => super::load(&args.issue, list)?,
+        Some(list) => breves::check::load(&args.issue, list, breves::subscribers::Invalid::Stop)?,
         None => {
             let (issue, warnings) = Issue::load(&args.issue)?;
             (issue, List::preview(), warnings)

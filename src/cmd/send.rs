@@ -111,7 +111,7 @@ impl Args {
 /// Runs `breves send`.
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let invalid = Invalid::skip_if(args.skip_invalid);
-    let (issue, list, mut warnings) = super::load_with(&args.issue, &args.subscribers, invalid)?;
+    let (issue, list, mut warnings) = breves::check::load(&args.issue, &args.subscribers, invalid)?;
     super::print_left_out(&list.left_out);
     let dkim = args.relay.dkim(&list)?;
     let status = match &args.dry_run {

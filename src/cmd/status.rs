@@ -23,7 +23,11 @@ pub struct Args {
 
 /// Runs `breves status`.
 pub fn run(args: Args) -> Result<ExitStatus> {
-    let (issue, list, _) = super::load(&args.issue, &args.subscribers)?;
+    let (issue, list, _) = breves::check::load(
+        &args.issue,
+        &args.subscribers,
+        breves::subscribers::Invalid::Stop,
+    )?;
     let path = args.ledger.unwrap_or_else(ledger::default_path);
     let ledger = Ledger::open(&path)?;
     let issue = ledger.known_issue(issue, &list.id)?;
