@@ -655,6 +655,16 @@ pub enum Idle {
 /// More recipients than this, and a send on a terminal asks first.
 pub const HANDFUL: usize = 5;
 
+/// Whether `answer` (typed at the question before a send) says yes: `y`,
+/// `yes`, `o` or `oui`, in any case; anything else, nothing included, is
+/// no.
+pub fn says_yes(answer: &str) -> bool {
+    matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "o" | "oui"
+    )
+}
+
 /// Whether the plan is big enough to ask before sending: more than a
 /// [`HANDFUL`] of recipients.
 pub fn worth_confirming(plan: &Plan<'_>) -> bool {

@@ -44,19 +44,6 @@ pub struct Args {
 }
 
 /// Runs `breves bounces`.
-/// A count of the messages read, on a terminal: a mailbox can be long to
-/// read.
-fn reading_bar(human: bool) -> Option<indicatif::ProgressBar> {
-    (human && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} message(s) read, {per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar
-    })
-}
-
 pub async fn run(args: Args) -> Result<ExitStatus> {
     let (list, _) = List::load(&args.subscribers)?;
     let ledger = Ledger::open(&args.ledger.unwrap_or_else(ledger::default_path))?;
@@ -84,7 +71,7 @@ pub async fn run(args: Args) -> Result<ExitStatus> {
         }
         None => {
             let messages = source::messages(std::path::Path::new(&args.source))?;
-            let bar = reading_bar(human);
+            let bar = super::progress::reading(human);
             let counted = messages.inspect(|_| {
                 if let Some(bar) = &bar {
                     bar.inc(1);

@@ -124,3 +124,16 @@ pub fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
         }
     });
 }
+
+/// A count of the messages read, on a terminal: a mailbox can be long to
+/// read.
+pub fn reading(human: bool) -> Option<ProgressBar> {
+    (human && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} message(s) read, {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    })
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 use breves::campaign::size;
 use breves::deliver::files::MANIFEST;
 use breves::dispatch::Report;
-use breves::plan::{Idle, Plan, worth_confirming};
+use breves::plan::{Idle, Plan, says_yes, worth_confirming};
 
 /// "ISSUE to the list LIST", or "ISSUE to N test address(es)".
 fn what(plan: &Plan<'_>) -> String {
@@ -151,11 +151,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
     tell_part!("Send now? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    let yes = std::io::stdin().lock().read_line(&mut answer).is_ok()
-        && matches!(
-            answer.trim().to_lowercase().as_str(),
-            "y" | "yes" | "o" | "oui"
-        );
+    let yes = std::io::stdin().lock().read_line(&mut answer).is_ok() && says_yes(&answer);
     if !yes {
         tell!("Nothing was sent.");
     }

@@ -569,3 +569,13 @@ fn a_letter_is_completed_only_once_its_recipient_is_marked_as_leaving_in_the_led
         );
     }
 }
+
+#[test]
+fn a_send_goes_on_only_on_an_answer_that_says_yes() {
+    for yes in ["y", "Y", "yes", " YES\n", "o", "oui", "Oui\r\n"] {
+        assert!(breves::plan::says_yes(yes), "{yes:?}");
+    }
+    for no in ["", "\n", "n", "no", "non", "yess", "y e s", "ok"] {
+        assert!(!breves::plan::says_yes(no), "{no:?}");
+    }
+}
