@@ -11,6 +11,8 @@
 # of each signed send to the unsigned one. (benches/run.sh runs it too.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/common.sh
+. benches/common.sh
 
 RUNS=${RUNS:-3}
 SENDS=${SENDS:-3000}
@@ -22,13 +24,8 @@ work=$(cd "$work" && pwd)
 command -v smtp-sink >/dev/null || [[ -x /usr/sbin/smtp-sink ]] || { echo "smtp-sink is needed: apt-get install postfix" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "openssl is needed: apt-get install openssl" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-user=()
-[[ $(id -u) -eq 0 ]] && user=(-u root)
-smtp-sink "${user[@]}" "127.0.0.1:$port" 256 >/dev/null 2>&1 &
-sink_pid=$!
+start_sink
 trap 'kill "$sink_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 
 cargo build --release --quiet
 breves=$PWD/target/release/breves
@@ -48,7 +45,6 @@ LIST
 awk -v n="$SENDS" 'BEGIN { print "email,name,interests"; for (i = 0; i < n; i++) printf "abonne%d@example.org,Abonné %d,\n", i, i }' >"$work/dkim-$SENDS.csv"
 export BREVES_UNSUBSCRIBE_SECRET=bench-secret-bench-secret-bench-secret-0123456789
 
-now() { date +%s.%N; }
 # One send, signed with the key $1 (none: unsigned): messages per second.
 send() {
   local t0 t1 key=()
@@ -59,9 +55,8 @@ send() {
     --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$work/dkim.sqlite3" \
     --concurrency "$CONCURRENCY" -y "${key[@]}" >/dev/null 2>&1
   t1=$(now)
-  awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
+  rate "$SENDS" "$t0" "$t1"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "breves $(git describe --always --dirty 2>/dev/null), $(date -u +%F), $(nproc) cores: $SENDS recipients (every section, about 68 KB each), $CONCURRENCY connections, $RUNS rounds"
 plain=() rsa=() ed=()

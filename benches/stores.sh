@@ -14,6 +14,8 @@
 # rate of the whole send, from the first start to the last end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=benches/common.sh
+. benches/common.sh
 
 RUNS=${RUNS:-5}
 SENDS=${SENDS:-3000}
@@ -33,7 +35,7 @@ rm -rf "$pg"
 mkdir -p "$pg"
 [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$pg"
 "${as_owner[@]}" "$bin/initdb" -D "$pg/data" -U breves --auth=trust -E UTF8 --no-locale >/dev/null
-pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+pgport=$(free_port)
 "${as_owner[@]}" "$bin/pg_ctl" -D "$pg/data" -l "$pg/log" -w \
   -o "-p $pgport -k $pg -c listen_addresses=127.0.0.1" start >/dev/null
 sink_pid=
@@ -43,12 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-user=()
-[[ $(id -u) -eq 0 ]] && user=(-u root)
-smtp-sink "${user[@]}" "127.0.0.1:$port" 256 >/dev/null 2>&1 &
-sink_pid=$!
-for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+start_sink
 
 cargo build --release --quiet
 breves=$PWD/target/release/breves
@@ -65,7 +62,6 @@ EOF
 awk -v n="$SENDS" 'BEGIN { print "email,name,interests"; for (i = 0; i < n; i++) printf "abonne%d@example.org,Abonné %d,spatial;cybersecurite\n", i, i }' >"$work/stores-$SENDS.csv"
 export BREVES_UNSUBSCRIBE_SECRET=bench-secret-bench-secret-bench-secret-0123456789
 
-now() { date +%s.%N; }
 # One send with the ledger at $1: prints messages per second.
 send() {
   local t0 t1
@@ -73,9 +69,8 @@ send() {
   "$breves" send issues/2026-03-royaume-uni.toml --subscribers "$list" \
     --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$1" --concurrency "$CONCURRENCY" -y >/dev/null
   t1=$(now)
-  awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
+  rate "$SENDS" "$t0" "$t1"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 fresh_database() {
   "${as_owner[@]}" "$bin/psql" -h 127.0.0.1 -p "$pgport" -U breves -d postgres -q \
     -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
@@ -93,7 +88,7 @@ send_two() {
     --smtp "smtp://127.0.0.1:$port?tls=none" --ledger "$1" --concurrency "$CONCURRENCY" -y --join >/dev/null
   wait "$first"
   t1=$(now)
-  awk -v n="$SENDS" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}'
+  rate "$SENDS" "$t0" "$t1"
 }
 
 echo "breves $(git describe --always --dirty 2>/dev/null), $(date -u +%F), $(nproc) cores: $SENDS recipients, $CONCURRENCY connections, $RUNS pairs"
