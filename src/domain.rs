@@ -60,7 +60,7 @@ pub fn relay_config(
 
 /// Why the DNS cannot be asked at all.
 #[derive(Debug, thiserror::Error)]
-#[error("the DNS resolver cannot start: {0}")]
+#[error("{0}")]
 pub struct ResolverError(String);
 
 fn problem(error: bool, message: String, hint: String) -> Problem {
@@ -88,16 +88,35 @@ pub async fn check(list: &List, setup: &Setup<'_>) -> Result<Problems, ResolverE
     let authenticator = match setup.server {
         Some(server) => {
             let group = NameServerConfigGroup::from_ips_clear(&[server.ip()], server.port(), true);
-            MessageAuthenticator::new(
-                ResolverConfig::from_parts(None, vec![], group),
-                ResolverOpts::default(),
-            )
+            let mut options = ResolverOpts::default();
+            options.attempts = 1;
+            options.timeout = std::time::Duration::from_secs(3);
+            MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], group), options)
         }
         None => MessageAuthenticator::new_system_conf(),
     }
-    .map_err(|e| ResolverError(e.to_string()))?;
-    let mut problems = Problems::new();
+    .map_err(|e| ResolverError(format!("the DNS resolver cannot start: {e}")))?;
     let from = list.from.email.domain().to_lowercase();
+    // A DNS that does not answer is said as such, never read as records
+    // that are not there.
+    if let Err(mail_auth::Error::DnsError(e)) =
+        authenticator.txt_raw_lookup(format!("{from}.")).await
+    {
+        return Err(ResolverError(format!(
+            "the DNS server does not answer for {from} ({e}): nothing was checked"
+        )));
+    }
+    let from = list.from.email.domain().to_lowercase();
+    // A DNS that does not answer is said as such, never read as records
+    // that are not there.
+    if let Err(mail_auth::Error::DnsError(e)) =
+        authenticator.txt_raw_lookup(format!("{from}.")).await
+    {
+        return Err(ResolverError(format!(
+            "the DNS server does not answer for {from} ({e}): nothing was checked"
+        )));
+    }
+    let mut problems = Problems::new();
     let sender = list
         .bounce_address
         .as_ref()

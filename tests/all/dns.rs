@@ -186,3 +186,28 @@ fn a_domain_ready_to_send_passes_and_every_shortfall_is_said_with_what_to_publis
     assert_eq!(run.code, 1, "{shown}");
     insta::assert_snapshot!("nothing_published_and_too_many_lookups", shown);
 }
+
+#[test]
+fn a_dns_server_that_does_not_answer_is_said_so_and_nothing_is_taken_as_missing() {
+    let dir = tempdir();
+    let fr = list(dir.path(), "example.fr");
+    let silent = format!("127.0.0.1:{}", common::smtp::free_port());
+    let run = breves([
+        "check".as_ref(),
+        common::root()
+            .join("tests/fixtures/small/issue.toml")
+            .as_os_str(),
+        "--subscribers".as_ref(),
+        fr.as_os_str(),
+        "--dns".as_ref(),
+        "--dns-server".as_ref(),
+        silent.as_ref(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .ends_with("error: the DNS server does not answer for example.fr (request timed out): nothing was checked\n"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("publishes no"), "{run:?}");
+}
