@@ -3,7 +3,10 @@
 //! PostgreSQL the tests start on loopback (`common::postgres`).
 
 use crate::common;
-use crate::smtp::{Sender, everyone_once_but_those_in_flight, kill_9_then_resume_with};
+use crate::smtp::{
+    Kill, Sender, everyone_once_but_those_in_flight, kill_9_then_resume_when,
+    kill_9_then_resume_with,
+};
 
 use breves::address::Key;
 use breves::ledger::{Ledger, LedgerError, Planned, Resume, Scope};
@@ -271,12 +274,28 @@ fn after_a_restart_of_the_database_server_every_recipient_set_aside_is_sent_agai
     // changed, the marks of the messages on the wire lost.
     let sink = smtp_sink(&["-W", ".:1"]);
     let run = Sender::with_postgres();
-    let (counts, out, before) = kill_9_then_resume_with(
+    // Killed once a message on the wire is one its connection had set
+    // aside, however fast the send went until then.
+    let on_the_wire_set_aside = |ledger: &std::path::Path| {
+        postgres::Client::connect(&ledger.to_string_lossy(), postgres::NoTls)
+            .and_then(|mut db| {
+                db.query_one(
+                    "SELECT count(*) FROM deliveries WHERE state = 'sending' AND held",
+                    &[],
+                )
+            })
+            .is_ok_and(|row| row.get::<_, i64>(0) > 0)
+    };
+    let at = Kill {
+        after: 6,
+        once: &on_the_wire_set_aside,
+    };
+    let (counts, out, before) = kill_9_then_resume_when(
         &run,
         &sink,
         24,
         &["--concurrency", "4", "--yes"],
-        6,
+        at,
         |ledger| {
             let mut db = postgres::Client::connect(&ledger.to_string_lossy(), postgres::NoTls)
                 .expect("the ledger's database");

@@ -668,6 +668,30 @@ pub(crate) fn kill_9_then_resume_with(
     after: usize,
     meanwhile: impl FnOnce(&Path),
 ) -> (HashMap<String, usize>, Run, usize) {
+    let at = Kill {
+        after,
+        once: &|_: &Path| true,
+    };
+    kill_9_then_resume_when(run, sink, members, extra, at, meanwhile)
+}
+
+/// When a send is killed: once the sink holds `after` messages and the
+/// ledger passes `once`, so that a test never depends on how fast the
+/// send went meanwhile.
+pub(crate) struct Kill<'a> {
+    pub(crate) after: usize,
+    pub(crate) once: &'a dyn Fn(&Path) -> bool,
+}
+
+/// [`kill_9_then_resume_with`], killed at `at`.
+pub(crate) fn kill_9_then_resume_when(
+    run: &Sender,
+    sink: &Server,
+    members: usize,
+    extra: &[&str],
+    at: Kill<'_>,
+    meanwhile: impl FnOnce(&Path),
+) -> (HashMap<String, usize>, Run, usize) {
     let list = run.list(members);
     let mut args = vec![
         "send".to_owned(),
@@ -688,7 +712,9 @@ pub(crate) fn kill_9_then_resume_with(
         .spawn()
         .expect("breves starts");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while sink.messages().len() < after && Instant::now() < deadline {
+    while (sink.messages().len() < at.after || !(at.once)(&run.ledger()))
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(10));
     }
     child.kill().expect("kill -9");
@@ -780,8 +806,26 @@ fn after_a_power_cut_every_recipient_set_aside_is_sent_again_as_uncertain() {
     // the marks written since the last flush are gone (the messages on the
     // wire are back to pending, only set aside).
     let sink = smtp_sink(&["-W", ".:1"]);
+    // Killed once a message on the wire is one its connection had set
+    // aside, however fast the send went until then.
+    let on_the_wire_set_aside = |ledger: &Path| {
+        rusqlite::Connection::open(ledger)
+            .and_then(|db| {
+                db.query_row(
+                    "SELECT count(*) FROM deliveries WHERE state = 'sending' AND held",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+            .is_ok_and(|n| n > 0)
+    };
+    let at = Kill {
+        after: 6,
+        once: &on_the_wire_set_aside,
+    };
+    let run = Sender::new();
     let (counts, out, before) =
-        kill_9_then_resume(&sink, 24, &["--concurrency", "4"], 6, |ledger| {
+        kill_9_then_resume_when(&run, &sink, 24, &["--concurrency", "4"], at, |ledger| {
             let db = rusqlite::Connection::open(ledger).expect("the ledger");
             db.execute("UPDATE sends SET boot = 'before the power cut'", [])
                 .expect("another boot");
