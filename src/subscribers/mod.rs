@@ -807,6 +807,268 @@ fn report_duplicates(
     left_out
 }
 
+/// The settings of a list's `[list]` table that are checked one by one,
+/// each problem at its place.
+struct Settings {
+    from: Option<Mailbox>,
+    reply_to: Option<Mailbox>,
+    unsubscribe: Option<Address>,
+    bounce_address: Option<Address>,
+    unsubscribe_url: Option<String>,
+    subscribe_url: Option<String>,
+    archive_url: Option<String>,
+    consent: Option<String>,
+    logo: Option<crate::image::Logo>,
+}
+
+impl Settings {
+    fn check(file: &Arc<SourceFile>, l: &RawList, problems: &mut Problems) -> Settings {
+        let at = |span: Range<usize>| file.locate(span);
+        if !is_slug(l.id.get_ref()) {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: "id".into(),
+                    reason: "use lowercase letters, digits and hyphens".into(),
+                })
+                .at(at(l.id.span())),
+            );
+        }
+        let mut mailbox = |value: &Spanned<String>, field: &str| -> Option<Mailbox> {
+            match value.get_ref().parse::<Mailbox>() {
+                Ok(m) if m.email.domain().contains('.') => Some(m),
+                Ok(_) | Err(_) => {
+                    problems.push(
+                        Problem::error(ProblemKind::InvalidValue {
+                            field: field.into(),
+                            reason: format!("`{}` is not an address", value.get_ref()),
+                        })
+                        .at(at(value.span()))
+                        .hint(
+                            "write it as \"Name <address@example.org>\" or \"address@example.org\"",
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let from = mailbox(&l.from, "from");
+        let reply_to = l.reply_to.as_ref().and_then(|r| mailbox(r, "reply_to"));
+        let unsubscribe = l
+            .unsubscribe
+            .as_ref()
+            .and_then(|u| mail_address(file, u, problems));
+        let bounce_address = l
+            .bounce_address
+            .as_ref()
+            .and_then(|u| mail_address(file, u, problems));
+        if let (Some(address), Some(raw)) = (&bounce_address, &l.bounce_address)
+            && (address.user().contains('+')
+                || address.user().len() > crate::address::VERP_USER_MAX)
+        {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: "bounce_address".into(),
+                    reason: format!(
+                        "breves adds `+` and the recipient's code to `{address}`: its part before the `@` must have no `+` and at most {} characters",
+                        crate::address::VERP_USER_MAX
+                    ),
+                })
+                .at(at(raw.span())),
+            );
+        }
+        let mut web = |field: &str, value: &Option<Spanned<String>>, hint: &str| {
+            let value = value.as_ref()?;
+            let address = web_address(value.get_ref());
+            if address.is_none() {
+                problems.push(
+                    Problem::error(ProblemKind::InvalidValue {
+                        field: field.into(),
+                        reason: format!(
+                            "`{}` is not an https:// address without a query",
+                            value.get_ref().trim()
+                        ),
+                    })
+                    .at(at(value.span()))
+                    .hint(hint),
+                );
+            }
+            address
+        };
+        let unsubscribe_url = web(
+            "unsubscribe_url",
+            &l.unsubscribe_url,
+            "the address of the unsubscription server, such as https://breves.example.fr/desabonnement",
+        );
+        let subscribe_url = web(
+            "subscribe_url",
+            &l.subscribe_url,
+            "the address of the subscription form of `breves serve`, such as https://breves.example.fr/abonnement",
+        );
+        let archive_url = web(
+            "archive_url",
+            &l.archive_url,
+            "the address where `breves archive` is published, such as https://breves.example.fr/archives",
+        );
+        let consent = consent(l, file, problems);
+        let logo = l
+            .logo
+            .as_ref()
+            .and_then(|raw| crate::image::logo(file, raw, problems));
+        Settings {
+            from,
+            reply_to,
+            unsubscribe,
+            bounce_address,
+            unsubscribe_url,
+            subscribe_url,
+            archive_url,
+            consent,
+            logo,
+        }
+    }
+}
+
+/// An address of the list's own (`unsubscribe`, `bounce_address`), with
+/// or without `mailto:`; checked at its place.
+fn mail_address(
+    file: &Arc<SourceFile>,
+    value: &Spanned<String>,
+    problems: &mut Problems,
+) -> Option<Address> {
+    let text = value.get_ref().trim();
+    let text = text.strip_prefix("mailto:").unwrap_or(text);
+    match parse_address(text) {
+        Ok(a) => Some(a),
+        Err(reason) => {
+            problems.push(
+                Problem::error(ProblemKind::InvalidAddress {
+                    address: text.to_owned(),
+                    reason,
+                })
+                .at(file.locate(value.span())),
+            );
+            None
+        }
+    }
+}
+
+/// The topics a list offers, in its order; each id checked at its place.
+fn topics(file: &Arc<SourceFile>, l: &RawList, problems: &mut Problems) -> Vec<Topic> {
+    let mut topics = Vec::new();
+    for (id, label) in &l.topics.get_ref().0 {
+        if !is_slug(id) {
+            problems.push(
+                Problem::error(ProblemKind::InvalidValue {
+                    field: format!("topics.{id}"),
+                    reason: "a topic id is lowercase letters, digits and hyphens".into(),
+                })
+                .at(file.locate(label.span())),
+            );
+        }
+        topics.push(Topic {
+            id: id.clone(),
+            label: label.get_ref().trim().to_owned(),
+        });
+    }
+    if topics.is_empty() {
+        problems.push(
+            Problem::error(ProblemKind::InvalidValue {
+                field: "topics".into(),
+                reason: "the list offers no topic".into(),
+            })
+            .at(file.locate(l.topics.span())),
+        );
+    }
+    topics
+}
+
+/// A list's members, inline and in its members file, checked in one pass.
+struct Checked {
+    roster: Roster,
+    /// How many there are, each address once.
+    size: usize,
+    /// The problems of the list as a whole (a file that cannot be read,
+    /// a repeated address).
+    problems: Problems,
+    /// The errors of members written wrong, each at its place.
+    errors: Problems,
+}
+
+impl Checked {
+    fn read(file: &Arc<SourceFile>, raw: &RawFile, topics: &[Topic]) -> Checked {
+        let l = &raw.list;
+        let mut roll = Roll {
+            topics,
+            inline: Vec::new(),
+            keys: Vec::new(),
+            compact_at: COMPACT_AT,
+            problems: Problems::new(),
+            member_errors: Problems::new(),
+            invalid_rows: Vec::new(),
+        };
+        for member in &raw.member {
+            if let Some(member) = roll.member(|p| inline_member(file, topics, member, p)) {
+                roll.inline.push(member);
+            }
+        }
+        let mut members_file = None;
+        let csv_path = l
+            .members
+            .as_ref()
+            .map(|m| resolve(file.path(), m.get_ref()));
+        if let (Some(members), Some(csv_path)) = (&l.members, &csv_path) {
+            match roll.read_file(csv_path) {
+                Ok(read) => members_file = read,
+                Err(e) => roll.problems.push(
+                    Problem::error(ProblemKind::InvalidValue {
+                        field: "members".into(),
+                        reason: format!("cannot read {}: {e}", csv_path.display()),
+                    })
+                    .at(file.locate(members.span()))
+                    .hint("the path is relative to this file"),
+                ),
+            }
+        }
+        let repeated = roll.repeated();
+        let mut left_out = Vec::new();
+        if !repeated.is_empty() {
+            let written = addresses_written(file, topics, &raw.member, csv_path.as_deref());
+            left_out = report_duplicates(
+                written,
+                &repeated,
+                &mut roll.problems,
+                &mut roll.member_errors,
+            );
+        }
+        roll.inline.retain(|m| {
+            m.origin
+                .as_ref()
+                .is_none_or(|o| left_out.binary_search(&Place::of(o, true)).is_err())
+        });
+        let size = roll.keys.len() - left_out.len();
+        let mut left_out_rows: Vec<usize> = left_out
+            .iter()
+            .filter_map(|p| match p {
+                Place::Row(line) => Some(*line),
+                Place::Inline(..) => None,
+            })
+            .chain(roll.invalid_rows)
+            .collect();
+        left_out_rows.sort_unstable();
+        left_out_rows.dedup();
+        Checked {
+            roster: Roster {
+                inline: roll.inline,
+                file: members_file,
+                left_out_rows,
+            },
+            size,
+            problems: roll.problems,
+            errors: roll.member_errors,
+        }
+    }
+}
+
 impl List {
     /// Reads and checks a list file and the CSV file it names. On success,
     /// the list and its warnings; on problems, every one of them.
@@ -837,245 +1099,46 @@ impl List {
                 return (None, problems);
             }
         };
-        let at = |span: Range<usize>| file.locate(span);
         let l = &raw.list;
-        if !is_slug(l.id.get_ref()) {
-            problems.push(
-                Problem::error(ProblemKind::InvalidValue {
-                    field: "id".into(),
-                    reason: "use lowercase letters, digits and hyphens".into(),
-                })
-                .at(at(l.id.span())),
-            );
-        }
-        let mut mailbox = |value: &Spanned<String>, field: &str| -> Option<Mailbox> {
-            match value.get_ref().parse::<Mailbox>() {
-                Ok(m) if m.email.domain().contains('.') => Some(m),
-                Ok(_) | Err(_) => {
-                    problems.push(
-                        Problem::error(ProblemKind::InvalidValue {
-                            field: field.into(),
-                            reason: format!("`{}` is not an address", value.get_ref()),
-                        })
-                        .at(at(value.span()))
-                        .hint(
-                            "write it as \"Name <address@example.org>\" or \"address@example.org\"",
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-        let from = mailbox(&l.from, "from");
-        let reply_to = l.reply_to.as_ref().and_then(|r| mailbox(r, "reply_to"));
-        let mut address_of = |u: &Spanned<String>| {
-            let text = u.get_ref().trim();
-            let text = text.strip_prefix("mailto:").unwrap_or(text);
-            match parse_address(text) {
-                Ok(a) => Some(a),
-                Err(reason) => {
-                    problems.push(
-                        Problem::error(ProblemKind::InvalidAddress {
-                            address: text.to_owned(),
-                            reason,
-                        })
-                        .at(at(u.span())),
-                    );
-                    None
-                }
-            }
-        };
-        let unsubscribe = l.unsubscribe.as_ref().and_then(&mut address_of);
-        let bounce_address = l.bounce_address.as_ref().and_then(&mut address_of);
-        if let (Some(address), Some(raw)) = (&bounce_address, &l.bounce_address)
-            && (address.user().contains('+')
-                || address.user().len() > crate::address::VERP_USER_MAX)
-        {
-            problems.push(
-                Problem::error(ProblemKind::InvalidValue {
-                    field: "bounce_address".into(),
-                    reason: format!(
-                        "breves adds `+` and the recipient's code to `{address}`: its part before the `@` must have no `+` and at most {} characters",
-                        crate::address::VERP_USER_MAX
-                    ),
-                })
-                .at(at(raw.span())),
-            );
-        }
-        let mut web_address = |field: &str, value: &Spanned<String>, hint: &str| {
-            let address = web_address(value.get_ref());
-            if address.is_none() {
-                problems.push(
-                    Problem::error(ProblemKind::InvalidValue {
-                        field: field.into(),
-                        reason: format!(
-                            "`{}` is not an https:// address without a query",
-                            value.get_ref().trim()
-                        ),
-                    })
-                    .at(at(value.span()))
-                    .hint(hint),
-                );
-            }
-            address
-        };
-        let unsubscribe_url = l.unsubscribe_url.as_ref().and_then(|u| {
-            web_address(
-                "unsubscribe_url",
-                u,
-                "the address of the unsubscription server, such as https://breves.example.fr/desabonnement",
-            )
-        });
-        let subscribe_url = l.subscribe_url.as_ref().and_then(|u| {
-            web_address(
-                "subscribe_url",
-                u,
-                "the address of the subscription form of `breves serve`, such as https://breves.example.fr/abonnement",
-            )
-        });
-        let archive_url = l.archive_url.as_ref().and_then(|u| {
-            web_address(
-                "archive_url",
-                u,
-                "the address where `breves archive` is published, such as https://breves.example.fr/archives",
-            )
-        });
-        let consent = consent(l, file, &mut problems);
-        let logo = l
-            .logo
-            .as_ref()
-            .and_then(|raw| crate::image::logo(file, raw, &mut problems));
-        let mut topics = Vec::new();
-        for (id, label) in &l.topics.get_ref().0 {
-            if !is_slug(id) {
-                problems.push(
-                    Problem::error(ProblemKind::InvalidValue {
-                        field: format!("topics.{id}"),
-                        reason: "a topic id is lowercase letters, digits and hyphens".into(),
-                    })
-                    .at(at(label.span())),
-                );
-            }
-            topics.push(Topic {
-                id: id.clone(),
-                label: label.get_ref().trim().to_owned(),
-            });
-        }
-        if topics.is_empty() {
-            problems.push(
-                Problem::error(ProblemKind::InvalidValue {
-                    field: "topics".into(),
-                    reason: "the list offers no topic".into(),
-                })
-                .at(at(l.topics.span())),
-            );
-        }
-
-        let mut roll = Roll {
-            topics: &topics,
-            inline: Vec::new(),
-            keys: Vec::new(),
-            compact_at: COMPACT_AT,
-            problems: Problems::new(),
-            member_errors: Problems::new(),
-            invalid_rows: Vec::new(),
-        };
-        for member in &raw.member {
-            let topics = &topics;
-            if let Some(member) = roll.member(|p| inline_member(file, topics, member, p)) {
-                roll.inline.push(member);
-            }
-        }
-        let mut members_file = None;
-        let csv_path = l
-            .members
-            .as_ref()
-            .map(|m| resolve(file.path(), m.get_ref()));
-        if let (Some(members), Some(csv_path)) = (&l.members, &csv_path) {
-            match roll.read_file(csv_path) {
-                Ok(read) => members_file = read,
-                Err(e) => roll.problems.push(
-                    Problem::error(ProblemKind::InvalidValue {
-                        field: "members".into(),
-                        reason: format!("cannot read {}: {e}", csv_path.display()),
-                    })
-                    .at(at(members.span()))
-                    .hint("the path is relative to this file"),
-                ),
-            }
-        }
-        let repeated = roll.repeated();
-        let mut left_out = Vec::new();
-        if !repeated.is_empty() {
-            let written = addresses_written(file, &topics, &raw.member, csv_path.as_deref());
-            left_out = report_duplicates(
-                written,
-                &repeated,
-                &mut roll.problems,
-                &mut roll.member_errors,
-            );
-        }
-        roll.inline.retain(|m| {
-            m.origin
-                .as_ref()
-                .is_none_or(|o| left_out.binary_search(&Place::of(o, true)).is_err())
-        });
-        let size = roll.keys.len() - left_out.len();
-        let mut left_out_rows: Vec<usize> = left_out
-            .iter()
-            .filter_map(|p| match p {
-                Place::Row(line) => Some(*line),
-                Place::Inline(..) => None,
-            })
-            .chain(roll.invalid_rows)
-            .collect();
-        left_out_rows.sort_unstable();
-        left_out_rows.dedup();
-        problems.extend(roll.problems);
-        let left_out_members = match invalid {
+        let settings = Settings::check(file, l, &mut problems);
+        let topics = topics(file, l, &mut problems);
+        let members = Checked::read(file, &raw, &topics);
+        problems.extend(members.problems);
+        let left_out = match invalid {
             Invalid::Stop => {
-                problems.extend(roll.member_errors);
+                problems.extend(members.errors);
                 Problems::new()
             }
-            Invalid::Skip => roll.member_errors,
+            Invalid::Skip => members.errors,
         };
-        if size == 0 && !problems.has_errors() {
+        if members.size == 0 && !problems.has_errors() {
             problems.push(
                 Problem::warning(ProblemKind::Other("the list has no member".into()))
-                    .at(at(l.id.span())),
+                    .at(file.locate(l.id.span())),
             );
         }
-        let roster = Roster {
-            inline: roll.inline,
-            file: members_file,
-            left_out_rows,
-        };
-        match from {
+        let trimmed =
+            |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.get_ref().trim().to_owned());
+        match settings.from {
             Some(from) if !problems.has_errors() => (
                 Some(List {
                     id: l.id.get_ref().clone(),
-                    name: l.name.as_ref().map(|n| n.get_ref().trim().to_owned()),
+                    name: trimmed(&l.name),
                     from,
-                    reply_to,
-                    unsubscribe,
-                    unsubscribe_url,
-                    subscribe_url,
-                    consent,
-                    archive_url,
-                    bounce_address,
-                    logo,
-                    dkim_selector: l
-                        .dkim_selector
-                        .as_ref()
-                        .map(|s| s.get_ref().trim().to_owned()),
-                    dkim_domain: l
-                        .dkim_domain
-                        .as_ref()
-                        .map(|s| s.get_ref().trim().to_owned()),
+                    reply_to: settings.reply_to,
+                    unsubscribe: settings.unsubscribe,
+                    unsubscribe_url: settings.unsubscribe_url,
+                    subscribe_url: settings.subscribe_url,
+                    consent: settings.consent,
+                    archive_url: settings.archive_url,
+                    bounce_address: settings.bounce_address,
+                    logo: settings.logo,
+                    dkim_selector: trimmed(&l.dkim_selector),
+                    dkim_domain: trimmed(&l.dkim_domain),
                     topics,
-                    size,
-                    left_out: left_out_members,
-                    roster,
+                    size: members.size,
+                    left_out,
+                    roster: members.roster,
                 }),
                 problems,
             ),
