@@ -328,6 +328,177 @@ struct Checker<'a> {
     images: Vec<Image>,
 }
 
+/// The issue's header, checked: what the front matter or `[issue]` says.
+struct Meta {
+    /// The id written, if any.
+    id: Option<String>,
+    title: String,
+    subtitle: Option<String>,
+    publisher: Option<String>,
+    subject: String,
+    preheader: Option<String>,
+    language: String,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    date: Option<DateTime<FixedOffset>>,
+}
+
+/// What identifies an issue's content: its text, and the name of each
+/// image it shows (another image under the same name is other content).
+fn fingerprint(file: &SourceFile, images: &[Image], logo: Option<&Logo>) -> String {
+    if images.is_empty() && logo.is_none() {
+        return hex(&Sha256::digest(file.text().as_bytes()));
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(file.text().as_bytes());
+    for image in images.iter().chain(logo.map(|l| &l.image)) {
+        hasher.update(image.cid.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+impl Checker<'_> {
+    /// The header: every field checked at its place.
+    fn meta(&mut self, meta: &RawMeta) -> Meta {
+        if let (Form::Toml, Some(colophon)) = (self.form, &meta.colophon) {
+            self.invalid(
+                colophon.span(),
+                "colophon",
+                "the colophon is a table of its own, [colophon], after the sections",
+                None,
+            );
+        }
+        let id = meta.id.as_ref().map(|id| {
+            if !is_slug(id.get_ref()) {
+                self.invalid(
+                    id.span(),
+                    "id",
+                    "use lowercase letters, digits and hyphens",
+                    None,
+                );
+            }
+            id.get_ref().clone()
+        });
+        // In the order they are written, so are their problems.
+        let title = self.line(&meta.title, "title");
+        let subtitle = meta.subtitle.as_ref().map(|s| self.line(s, "subtitle"));
+        let publisher = meta.publisher.as_ref().map(|s| self.line(s, "publisher"));
+        let subject = self.line(&meta.subject, "subject");
+        let preheader = meta.preheader.as_ref().map(|s| self.line(s, "preheader"));
+        let language = meta.language.get_ref().clone();
+        if language != "fr" {
+            self.invalid(
+                meta.language.span(),
+                "language",
+                &format!(
+                    "`{language}` is not supported: breves writes its labels in French (`fr`)"
+                ),
+                None,
+            );
+        }
+        let from = self.date(&meta.period.get_ref().from, "period.from");
+        let to = self.date(&meta.period.get_ref().to, "period.to");
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            self.invalid(
+                meta.period.span(),
+                "period",
+                "it ends before it starts",
+                None,
+            );
+        }
+        let date = meta.date.as_ref().and_then(|d| {
+            match DateTime::parse_from_rfc3339(&d.get_ref().to_string()) {
+                Ok(dt) => Some(dt),
+                Err(_) => {
+                    self.invalid(
+                        d.span(),
+                        "date",
+                        "it needs a date, a time and an offset",
+                        Some("write it as 2026-04-07T09:00:00+01:00, without quotes"),
+                    );
+                    None
+                }
+            }
+        });
+        Meta {
+            id,
+            title,
+            subtitle,
+            publisher,
+            subject,
+            preheader,
+            language,
+            from,
+            to,
+            date,
+        }
+    }
+
+    /// The sections, in order: each id a slug, once, each with articles.
+    fn sections(&mut self, raw: &[RawSection]) -> Vec<Section> {
+        let mut sections: Vec<Section> = Vec::new();
+        for raw_section in raw {
+            let id = raw_section.id.get_ref();
+            if !is_slug(id) {
+                self.invalid(
+                    raw_section.id.span(),
+                    "id",
+                    "a section id is lowercase letters, digits and hyphens, like `donnees-ia`",
+                    None,
+                );
+            } else if sections.iter().any(|s| &s.id == id) {
+                self.error(
+                    raw_section.id.span(),
+                    ProblemKind::DuplicateSection(id.clone()),
+                    Some("each section needs its own id: subscribers choose sections by it"),
+                );
+            }
+            let title = self.line(&raw_section.title, "title");
+            if raw_section.article.is_empty() {
+                self.error(
+                    raw_section.title.span(),
+                    ProblemKind::Other(format!("the section `{id}` has no article")),
+                    Some(self.form.add_article()),
+                );
+            }
+            let articles = raw_section
+                .article
+                .iter()
+                .map(|a| self.article(&a.title, &a.body))
+                .collect();
+            sections.push(Section {
+                id: id.clone(),
+                title,
+                articles,
+            });
+        }
+        sections
+    }
+
+    fn colophon(&mut self, col: &RawColophon) -> Colophon {
+        Colophon {
+            about: col
+                .about
+                .as_ref()
+                .map(|a| self.body(a, "about"))
+                .unwrap_or_default(),
+            publication: col
+                .publication
+                .as_ref()
+                .map(|s| self.line(s, "publication")),
+            contacts: col
+                .contacts
+                .iter()
+                .map(|s| self.line(s, "contacts"))
+                .collect(),
+            editorial: col.editorial.as_ref().map(|s| self.line(s, "editorial")),
+            subscribe: col.subscribe.as_ref().map(|s| self.line(s, "subscribe")),
+        }
+    }
+}
+
 impl Checker<'_> {
     fn error(&mut self, span: Range<usize>, kind: ProblemKind, hint: Option<&str>) {
         let mut p = Problem::error(kind).at(self.file.locate(span));
@@ -571,76 +742,13 @@ impl Issue {
     /// Checks the raw values of either form.
     fn check(file: &Arc<SourceFile>, raw: &RawFile) -> (Option<Issue>, Problems) {
         let mut problems = Problems::new();
-        let form = Form::of(file.path());
         let mut c = Checker {
             file,
-            form,
+            form: Form::of(file.path()),
             problems: Problems::new(),
             images: Vec::new(),
         };
-        let meta = &raw.issue;
-        if let (Form::Toml, Some(colophon)) = (form, &meta.colophon) {
-            c.invalid(
-                colophon.span(),
-                "colophon",
-                "the colophon is a table of its own, [colophon], after the sections",
-                None,
-            );
-        }
-        let explicit_id = meta.id.as_ref().map(|id| {
-            if !is_slug(id.get_ref()) {
-                c.invalid(
-                    id.span(),
-                    "id",
-                    "use lowercase letters, digits and hyphens",
-                    None,
-                );
-            }
-            id.get_ref().clone()
-        });
-        let title = c.line(&meta.title, "title");
-        let subtitle = meta.subtitle.as_ref().map(|s| c.line(s, "subtitle"));
-        let publisher = meta.publisher.as_ref().map(|s| c.line(s, "publisher"));
-        let subject = c.line(&meta.subject, "subject");
-        let preheader = meta.preheader.as_ref().map(|s| c.line(s, "preheader"));
-        let language = meta.language.get_ref().clone();
-        if language != "fr" {
-            c.invalid(
-                meta.language.span(),
-                "language",
-                &format!(
-                    "`{language}` is not supported: breves writes its labels in French (`fr`)"
-                ),
-                None,
-            );
-        }
-        let from = c.date(&meta.period.get_ref().from, "period.from");
-        let to = c.date(&meta.period.get_ref().to, "period.to");
-        if let (Some(f), Some(t)) = (from, to)
-            && f > t
-        {
-            c.invalid(
-                meta.period.span(),
-                "period",
-                "it ends before it starts",
-                None,
-            );
-        }
-        let date = meta.date.as_ref().and_then(|d| {
-            match DateTime::parse_from_rfc3339(&d.get_ref().to_string()) {
-                Ok(dt) => Some(dt),
-                Err(_) => {
-                    c.invalid(
-                        d.span(),
-                        "date",
-                        "it needs a date, a time and an offset",
-                        Some("write it as 2026-04-07T09:00:00+01:00, without quotes"),
-                    );
-                    None
-                }
-            }
-        });
-
+        let meta = c.meta(&raw.issue);
         let highlight = Highlight {
             label: raw
                 .highlight
@@ -649,59 +757,10 @@ impl Issue {
                 .map_or_else(|| "Fait marquant".to_owned(), |l| c.line(l, "label")),
             article: c.article(&raw.highlight.title, &raw.highlight.body),
         };
-
-        let mut sections: Vec<Section> = Vec::new();
-        let mut seen: Vec<(&str, Range<usize>)> = Vec::new();
-        for raw_section in &raw.section {
-            let id = raw_section.id.get_ref();
-            if !is_slug(id) {
-                c.invalid(
-                    raw_section.id.span(),
-                    "id",
-                    "a section id is lowercase letters, digits and hyphens, like `donnees-ia`",
-                    None,
-                );
-            } else if seen.iter().any(|(s, _)| s == id) {
-                c.error(
-                    raw_section.id.span(),
-                    ProblemKind::DuplicateSection(id.clone()),
-                    Some("each section needs its own id: subscribers choose sections by it"),
-                );
-            }
-            seen.push((id, raw_section.id.span()));
-            let title = c.line(&raw_section.title, "title");
-            if raw_section.article.is_empty() {
-                c.error(
-                    raw_section.title.span(),
-                    ProblemKind::Other(format!("the section `{id}` has no article")),
-                    Some(c.form.add_article()),
-                );
-            }
-            let articles = raw_section
-                .article
-                .iter()
-                .map(|a| c.article(&a.title, &a.body))
-                .collect();
-            sections.push(Section {
-                id: id.clone(),
-                title,
-                articles,
-            });
-        }
-
-        let colophon = raw.colophon.as_ref().map(|col| Colophon {
-            about: col
-                .about
-                .as_ref()
-                .map(|a| c.body(a, "about"))
-                .unwrap_or_default(),
-            publication: col.publication.as_ref().map(|s| c.line(s, "publication")),
-            contacts: col.contacts.iter().map(|s| c.line(s, "contacts")).collect(),
-            editorial: col.editorial.as_ref().map(|s| c.line(s, "editorial")),
-            subscribe: col.subscribe.as_ref().map(|s| c.line(s, "subscribe")),
-        });
-
-        let logo = meta
+        let sections = c.sections(&raw.section);
+        let colophon = raw.colophon.as_ref().map(|col| c.colophon(col));
+        let logo = raw
+            .issue
             .logo
             .as_ref()
             .and_then(|l| logo(file, l, &mut c.problems));
@@ -709,46 +768,39 @@ impl Issue {
         if problems.has_errors() {
             return (None, problems);
         }
-        let (Some(from), Some(to)) = (from, to) else {
+        let (Some(from), Some(to)) = (meta.from, meta.to) else {
             return (None, problems);
         };
+        let period = Period { from, to };
         // The images are part of what was sent: another image under the
         // same name is another issue's content.
         let mut images = c.images;
-        let mut hasher = Sha256::new();
-        hasher.update(file.text().as_bytes());
-        for image in images.iter().chain(logo.as_ref().map(|l| &l.image)) {
-            hasher.update(image.cid.as_bytes());
-        }
-        let fingerprint = if images.is_empty() && logo.is_none() {
-            hex(&Sha256::digest(file.text().as_bytes()))
-        } else {
-            hex(&hasher.finalize())
-        };
+        let fingerprint = fingerprint(file, &images, logo.as_ref());
         images.dedup_by(|a, b| a.cid == b.cid);
-        let subtitle_text = meta.subtitle.as_ref().map(|s| s.get_ref().as_str());
-        let period = Period { from, to };
-        let former_id = match explicit_id {
+        let written = &raw.issue;
+        let subtitle_text = written.subtitle.as_ref().map(|s| s.get_ref().as_str());
+        let former_id = match meta.id {
             Some(_) => None,
             None => Some(former_default_id(
-                meta.title.get_ref(),
+                written.title.get_ref(),
                 subtitle_text,
                 period,
             )),
         };
-        let id =
-            explicit_id.unwrap_or_else(|| default_id(meta.title.get_ref(), subtitle_text, period));
+        let id = meta
+            .id
+            .unwrap_or_else(|| default_id(written.title.get_ref(), subtitle_text, period));
         let issue = Issue {
             id,
             former_id,
-            title,
-            subtitle,
-            publisher,
-            period: Period { from, to },
-            language,
-            subject,
-            preheader,
-            date,
+            title: meta.title,
+            subtitle: meta.subtitle,
+            publisher: meta.publisher,
+            period,
+            language: meta.language,
+            subject: meta.subject,
+            preheader: meta.preheader,
+            date: meta.date,
             highlight,
             sections,
             colophon,
