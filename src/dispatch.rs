@@ -575,79 +575,13 @@ impl<T: Transport> Shared<'_, T> {
         unrecorded: &mut Option<Finished>,
         ahead: &mut Option<Ahead>,
     ) -> Result<()> {
-        loop {
-            if self.stopped() {
-                return Ok(());
-            }
-            let (mut job, held) = match ahead.take() {
-                Some(Ahead { job, held }) => (job, Some(held)),
-                None => match self.next_job(unrecorded).await? {
-                    Taken::Job(job) => (job, None),
-                    Taken::Again => continue,
-                    Taken::Over => return Ok(()),
-                },
-            };
-            if self.pace.interval.is_some() {
-                if let Err(e) = self.record(unrecorded.take()).await {
-                    self.requeue(job);
-                    return Err(e);
-                }
-                self.pace.wait().await;
-            }
-            if self.stopped() {
-                self.requeue(job);
-                return Ok(());
-            }
+        while let Some((mut job, held)) = self.next_to_send(unrecorded, ahead).await? {
             job.attempts += 1;
             job.first_try.get_or_insert_with(Instant::now);
             let recipient = job.recipient.key.clone();
-            // Marked as leaving with the previous outcome, in a commit made
-            // while the letter is built and its envelope and content sent;
-            // it is complete only once that commit is made. Written, not
-            // flushed, when the recipient was set aside (flushed) while
-            // the previous message was on the wire; flushed otherwise.
-            let durability = match held {
-                Some(_) => Durability::Written,
-                None => Durability::Flushed,
-            };
-            // The next recipient, set aside in the same commit, flushed
-            // while this one is on the wire.
-            let next = self.take_ahead();
-            let (mark, held_next) = self.submit(
-                unrecorded.take(),
-                Some(&recipient),
-                durability,
-                next.as_ref().map(|job| &job.recipient.key),
-            );
-            *ahead = next.zip(held_next).map(|(job, held)| Ahead { job, held });
-            // Awaited by the transport before the letter is complete (the
-            // final dot), and here after it; the first to wait drives it,
-            // and it measures how long the letter waited for the ledger.
-            let mark = async move {
-                let waiting = Instant::now();
-                let mut recorded = mark.wait().await;
-                if let Some(held) = held {
-                    recorded = recorded.and(held.wait().await);
-                }
-                (recorded.map_err(Arc::new), waiting.elapsed())
-            }
-            .boxed()
-            .shared();
+            let mark = self.mark(unrecorded.take(), &recipient, held, ahead);
             let building = Instant::now();
-            // A signed letter is signed on a thread of its own, so that the
-            // other connections go on meanwhile (the signature is most of
-            // the work of a signed message).
-            let letter = match self.campaign.building(&job.recipient, self.options.date) {
-                Ok(Built::Ready(letter)) => Ok(letter),
-                Ok(Built::ToSign(to_sign)) => tokio::task::spawn_blocking(move || to_sign.sign())
-                    .await
-                    .map_err(|e| Error::Message {
-                        recipient: recipient.as_str().to_owned(),
-                        reason: format!("the signing thread stopped: {e}"),
-                    }),
-                Err(e) => Err(e),
-            };
-            let letter = match letter {
+            let letter = match self.build(&job).await {
                 Ok(letter) => letter,
                 Err(e) => {
                     // Marked as leaving, but it never will: set back. (The
@@ -659,17 +593,7 @@ impl<T: Transport> Shared<'_, T> {
             };
             let started = Instant::now();
             let gate = mark.clone().map(|(recorded, _)| recorded.is_ok());
-            let result = match session {
-                Some(s) => self.transport.deliver(s, &letter, gate).await,
-                None => match self.transport.open().await {
-                    Ok(mut s) => {
-                        let r = self.transport.deliver(&mut s, &letter, gate).await;
-                        *session = Some(s);
-                        r
-                    }
-                    Err(e) => Err(e),
-                },
-            };
+            let result = self.hand_over(session, &letter, gate).await;
             let (recorded, waited) = mark.await;
             self.add_stages(Stages {
                 build: started - building,
@@ -685,42 +609,171 @@ impl<T: Transport> Shared<'_, T> {
                 // and the run stops with it not attempted (its attempts are
                 // not read again).
                 self.requeue(job);
-                return Err(Error::Ledger(Arc::try_unwrap(e).unwrap_or_else(|shared| {
-                    LedgerError::Commit {
-                        path: self
-                            .writer
-                            .as_ref()
-                            .map(|w| w.path().to_path_buf())
-                            .unwrap_or_default(),
-                        reason: shared.to_string(),
-                    }
-                })));
+                return Err(self.unrecorded(e));
             }
             let settled = self.settle(&job, &recipient, letter.bytes.len(), started, result);
-            match settled {
-                Settled::Done(outcome) => *unrecorded = Some((recipient, outcome, 1)),
-                Settled::Later(reason, delay) => {
-                    *unrecorded = Some((recipient, Outcome::Retry(reason), 1));
-                    self.queue
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .later
-                        .push((Instant::now() + delay, job));
-                }
-                Settled::Halt(reason) => {
-                    // Not this recipient's failure: left to send.
-                    *unrecorded = Some((recipient, Outcome::Retry(reason.clone()), 0));
-                    self.requeue(job);
-                    self.report().fatal.get_or_insert(reason);
-                    self.halt.store(true, Ordering::SeqCst);
-                    return Ok(());
-                }
-                Settled::Error(e) => {
-                    self.halt.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
+            if let Some(end) = self.go_on(settled, job, recipient, unrecorded) {
+                return end;
             }
         }
+        Ok(())
+    }
+
+    /// The worker's next job: the one it set aside, or the next of the
+    /// queue once due (and paced); none once the run is over or stopped.
+    async fn next_to_send(
+        &self,
+        unrecorded: &mut Option<Finished>,
+        ahead: &mut Option<Ahead>,
+    ) -> Result<Option<(Job, Option<Pending>)>> {
+        loop {
+            if self.stopped() {
+                return Ok(None);
+            }
+            let (job, held) = match ahead.take() {
+                Some(Ahead { job, held }) => (job, Some(held)),
+                None => match self.next_job(unrecorded).await? {
+                    Taken::Job(job) => (job, None),
+                    Taken::Again => continue,
+                    Taken::Over => return Ok(None),
+                },
+            };
+            if self.pace.interval.is_some() {
+                if let Err(e) = self.record(unrecorded.take()).await {
+                    self.requeue(job);
+                    return Err(e);
+                }
+                self.pace.wait().await;
+            }
+            if self.stopped() {
+                self.requeue(job);
+                return Ok(None);
+            }
+            return Ok(Some((job, held)));
+        }
+    }
+
+    /// Marks `recipient` as leaving, with the previous outcome, in a
+    /// commit made while the letter is built and its envelope and content
+    /// sent; the letter is complete only once that commit is made. Written,
+    /// not flushed, when the recipient was set aside (`held`, flushed)
+    /// while the previous message was on the wire; flushed otherwise. The
+    /// next recipient is set aside in the same commit (into `ahead`),
+    /// flushed while this one is on the wire.
+    ///
+    /// The answer is awaited by the transport before the letter is
+    /// complete (the final dot), and by the worker after it; the first to
+    /// wait drives it, and it measures how long the letter waited for the
+    /// ledger.
+    fn mark(
+        &self,
+        finished: Option<Finished>,
+        recipient: &Key,
+        held: Option<Pending>,
+        ahead: &mut Option<Ahead>,
+    ) -> Mark {
+        let durability = match held {
+            Some(_) => Durability::Written,
+            None => Durability::Flushed,
+        };
+        let next = self.take_ahead();
+        let (mark, held_next) = self.submit(
+            finished,
+            Some(recipient),
+            durability,
+            next.as_ref().map(|job| &job.recipient.key),
+        );
+        *ahead = next.zip(held_next).map(|(job, held)| Ahead { job, held });
+        async move {
+            let waiting = Instant::now();
+            let mut recorded = mark.wait().await;
+            if let Some(held) = held {
+                recorded = recorded.and(held.wait().await);
+            }
+            (recorded.map_err(Arc::new), waiting.elapsed())
+        }
+        .boxed()
+        .shared()
+    }
+
+    /// Builds the job's letter. A signed letter is signed on a thread of
+    /// its own, so that the other connections go on meanwhile (the
+    /// signature is most of the work of a signed message).
+    async fn build(&self, job: &Job) -> Result<crate::message::Letter> {
+        match self.campaign.building(&job.recipient, self.options.date)? {
+            Built::Ready(letter) => Ok(letter),
+            Built::ToSign(to_sign) => tokio::task::spawn_blocking(move || to_sign.sign())
+                .await
+                .map_err(|e| Error::Message {
+                    recipient: job.recipient.key.as_str().to_owned(),
+                    reason: format!("the signing thread stopped: {e}"),
+                }),
+        }
+    }
+
+    /// Hands `letter` over on the worker's session, opened first if it has
+    /// none (and kept for the next letter).
+    async fn hand_over(
+        &self,
+        session: &mut Option<T::Session>,
+        letter: &crate::message::Letter,
+        gate: impl Future<Output = bool> + Send + 'static,
+    ) -> std::result::Result<crate::deliver::Receipt, DeliveryError> {
+        let s = match session {
+            Some(s) => s,
+            None => session.insert(self.transport.open().await?),
+        };
+        self.transport.deliver(s, letter, gate).await
+    }
+
+    /// The run's error for a mark the ledger could not record.
+    fn unrecorded(&self, e: Arc<LedgerError>) -> Error {
+        Error::Ledger(Arc::try_unwrap(e).unwrap_or_else(|shared| {
+            LedgerError::Commit {
+                path: self
+                    .writer
+                    .as_ref()
+                    .map(|w| w.path().to_path_buf())
+                    .unwrap_or_default(),
+                reason: shared.to_string(),
+            }
+        }))
+    }
+
+    /// Does what a delivery's outcome calls for: its recipient's outcome
+    /// to record with the next commit, the job again later, or the run
+    /// stopped (the answer the worker ends with).
+    fn go_on(
+        &self,
+        settled: Settled,
+        job: Job,
+        recipient: Key,
+        unrecorded: &mut Option<Finished>,
+    ) -> Option<Result<()>> {
+        match settled {
+            Settled::Done(outcome) => *unrecorded = Some((recipient, outcome, 1)),
+            Settled::Later(reason, delay) => {
+                *unrecorded = Some((recipient, Outcome::Retry(reason), 1));
+                self.queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .later
+                    .push((Instant::now() + delay, job));
+            }
+            Settled::Halt(reason) => {
+                // Not this recipient's failure: left to send.
+                *unrecorded = Some((recipient, Outcome::Retry(reason.clone()), 0));
+                self.requeue(job);
+                self.report().fatal.get_or_insert(reason);
+                self.halt.store(true, Ordering::SeqCst);
+                return Some(Ok(()));
+            }
+            Settled::Error(e) => {
+                self.halt.store(true, Ordering::SeqCst);
+                return Some(Err(e));
+            }
+        }
+        None
     }
 
     /// What a delivery's result means for its recipient and for the run.
@@ -887,6 +940,12 @@ enum Taken {
     /// Nothing more for this worker.
     Over,
 }
+
+/// The answer to a recipient's mark: whether it was recorded, and how
+/// long the letter waited for it.
+type Mark = futures_util::future::Shared<
+    futures_util::future::BoxFuture<'static, (std::result::Result<(), Arc<LedgerError>>, Duration)>,
+>;
 
 /// A worker's next recipient, taken while its current message is on the
 /// wire, and the flushed commit that sets them aside.

@@ -423,6 +423,99 @@ pub fn reading(raw: Raw) -> (String, Reading) {
     (raw.place, reading)
 }
 
+/// What a finding tied to a member calls for: the action, the decision
+/// as it is said, and the reason kept with the address when it is taken
+/// off the list.
+struct Verdict {
+    action: Action,
+    decision: String,
+    suppress: Option<String>,
+}
+
+/// The verdict on `finding` of `report`: nothing done unless it is
+/// trusted (`trust`, or why not); then by whose side the reason is on, a
+/// mailbox's temporary failures counted by issue (`soft_issues` adds the
+/// issue and says how many there are).
+fn verdict(
+    finding: &report::Finding,
+    report: &Report,
+    trust: std::result::Result<(), &str>,
+    issue: Option<&String>,
+    soft_issues: impl FnOnce(&String) -> Result<usize>,
+) -> Result<Verdict> {
+    let reason = finding.reason;
+    let verdict = |action, decision, suppress| Verdict {
+        action,
+        decision,
+        suppress,
+    };
+    if let Err(why) = trust {
+        return Ok(verdict(
+            Action::Unproven,
+            format!("unproven ({}): not acted on, {why}", reason.as_str()),
+            None,
+        ));
+    }
+    Ok(match reason.side() {
+        Side::Address => verdict(
+            Action::Suppressed,
+            format!("suppressed: {}", reason.as_str()),
+            Some(format!(
+                "bounce {} ({}): {}",
+                finding.status,
+                reason.as_str(),
+                finding.diagnostic
+            )),
+        ),
+        Side::Reader => verdict(
+            Action::Unsubscribed,
+            "unsubscribed: complaint".to_owned(),
+            Some(format!(
+                "complaint ({}) {}",
+                finding.status,
+                report.date.as_deref().unwrap_or_default()
+            )),
+        ),
+        Side::Sender => verdict(
+            Action::SenderProblem,
+            format!(
+                "kept: a refusal of the sender ({}), not of the reader",
+                reason.as_str()
+            ),
+            None,
+        ),
+        Side::Mailbox => match issue {
+            None => verdict(
+                Action::Counted,
+                format!("counted: {}, of an unknown issue", reason.as_str()),
+                None,
+            ),
+            Some(issue) => match soft_issues(issue)? {
+                issues if issues >= SOFT_ISSUES => verdict(
+                    Action::Suppressed,
+                    format!(
+                        "suppressed: temporary failures in {issues} issues ({})",
+                        reason.as_str()
+                    ),
+                    Some(format!(
+                        "soft bounces in {issues} issues, the last {} ({})",
+                        finding.status,
+                        reason.as_str()
+                    )),
+                ),
+                issues => verdict(
+                    Action::Counted,
+                    format!(
+                        "counted: {}, {issues} of {SOFT_ISSUES} issues",
+                        reason.as_str()
+                    ),
+                    None,
+                ),
+            },
+        },
+    })
+}
+
 /// Decides and records, for `list`, what the messages read (in order)
 /// ask; the guard and the proof as [`process`] says.
 pub fn decide(
@@ -496,90 +589,33 @@ pub fn decide(
             {
                 proof = Proof::MessageId;
             }
-            let trusted = proof != Proof::Address || !needs_proof;
-            let reason = finding.reason;
-            let (action, decision, suppress) = if !trusted {
-                let why = if several {
-                    "it names several members, and a message of the list has one recipient"
-                } else if signer.is_none() {
-                    "the secret is not set, so its codes cannot be checked"
-                } else {
-                    "it did not come back to the reader's signed address nor quote a message sent to them"
-                };
-                (
-                    Action::Unproven,
-                    format!("unproven ({}): not acted on, {why}", reason.as_str()),
-                    None,
-                )
-            } else {
-                match reason.side() {
-                    Side::Address => (
-                        Action::Suppressed,
-                        format!("suppressed: {}", reason.as_str()),
-                        Some(format!(
-                            "bounce {} ({}): {}",
-                            finding.status,
-                            reason.as_str(),
-                            finding.diagnostic
-                        )),
-                    ),
-                    Side::Reader => (
-                        Action::Unsubscribed,
-                        "unsubscribed: complaint".to_owned(),
-                        Some(format!(
-                            "complaint ({}) {}",
-                            finding.status,
-                            report.date.as_deref().unwrap_or_default()
-                        )),
-                    ),
-                    Side::Sender => (
-                        Action::SenderProblem,
-                        format!(
-                            "kept: a refusal of the sender ({}), not of the reader",
-                            reason.as_str()
-                        ),
-                        None,
-                    ),
-                    Side::Mailbox => match &issue {
-                        Some(issue) => {
-                            // The issues already recorded, those read
-                            // before in this reading, and this one.
-                            let here = soft.entry(key.clone()).or_default();
-                            here.insert(issue.clone());
-                            here.extend(ledger.soft_bounced_issues(&list.id, &key)?);
-                            let issues = here.len();
-                            if issues >= SOFT_ISSUES {
-                                (
-                                    Action::Suppressed,
-                                    format!(
-                                        "suppressed: temporary failures in {issues} issues ({})",
-                                        reason.as_str()
-                                    ),
-                                    Some(format!(
-                                        "soft bounces in {issues} issues, the last {} ({})",
-                                        finding.status,
-                                        reason.as_str()
-                                    )),
-                                )
-                            } else {
-                                (
-                                    Action::Counted,
-                                    format!(
-                                        "counted: {}, {issues} of {SOFT_ISSUES} issues",
-                                        reason.as_str()
-                                    ),
-                                    None,
-                                )
-                            }
-                        }
-                        None => (
-                            Action::Counted,
-                            format!("counted: {}, of an unknown issue", reason.as_str()),
-                            None,
-                        ),
-                    },
+            let trust = match proof != Proof::Address || !needs_proof {
+                true => Ok(()),
+                false if several => {
+                    Err("it names several members, and a message of the list has one recipient")
                 }
+                false if signer.is_none() => {
+                    Err("the secret is not set, so its codes cannot be checked")
+                }
+                false => Err(
+                    "it did not come back to the reader's signed address nor quote a message sent to them",
+                ),
             };
+            let reason = finding.reason;
+            // The issues with a temporary failure of this address: those
+            // already recorded, those read before in this reading, and
+            // this one.
+            let soft_issues = |issue: &String| -> Result<usize> {
+                let here = soft.entry(key.clone()).or_default();
+                here.insert(issue.clone());
+                here.extend(ledger.soft_bounced_issues(&list.id, &key)?);
+                Ok(here.len())
+            };
+            let Verdict {
+                action,
+                decision,
+                suppress,
+            } = verdict(finding, &report, trust, issue.as_ref(), soft_issues)?;
             let kind = match action {
                 Action::Unproven => "unproven",
                 Action::SenderProblem => "sender",
