@@ -525,7 +525,6 @@ pub fn decide(
     readings: Vec<(String, Reading)>,
     options: Options,
 ) -> Result<Outcome> {
-    let mut outcome = Outcome::default();
     let readings: Vec<(usize, String, Reading)> = readings
         .into_iter()
         .enumerate()
@@ -539,119 +538,26 @@ pub fn decide(
         ledger.issues_sent(&list.id)?,
         &readings,
     )?;
-    let needs_proof = list.bounce_address.is_some();
-    let mut planned: Vec<Planned> = Vec::new();
-    // Temporary failures counted in this reading, by address: the issues.
-    let mut soft: HashMap<Key, HashSet<String>> = HashMap::new();
+    let mut deciding = Deciding {
+        list,
+        ledger,
+        members: &members,
+        needs_proof: list.bounce_address.is_some(),
+        outcome: Outcome::default(),
+        planned: Vec::new(),
+        soft: HashMap::new(),
+    };
     let mut handled = Vec::new();
     for (index, place, reading) in readings {
-        outcome.read += 1;
-        let report = match reading {
-            Reading::Report(report) => report,
-            Reading::NotABounce => {
-                outcome.not_bounces.push(place);
-                continue;
-            }
-            Reading::Malformed(why) => {
-                outcome.malformed.push((place, why));
-                continue;
-            }
-        };
-        match report.format {
-            Format::Dsn => outcome.dsn += 1,
-            Format::Arf => outcome.arf += 1,
-            Format::Plain => outcome.plain += 1,
+        if deciding.reading(&place, reading)? {
+            handled.push(index);
         }
-        let verp = members.verp(&report.sent_to);
-        let issue = members.issue_of(verp, &report.original_ids);
-        let named = members.named(&report)?;
-        let distinct: HashSet<&Key> = named
-            .iter()
-            .filter_map(|(_, t)| t.as_ref().map(|(k, _)| k))
-            .collect();
-        let several = distinct.len() > 1;
-        for (i, tied) in named {
-            let finding = &report.findings[i];
-            let Some((key, mut proof)) = tied else {
-                outcome.unmatched.push((
-                    place.clone(),
-                    finding
-                        .address
-                        .clone()
-                        .unwrap_or_else(|| "nobody it names".into()),
-                ));
-                continue;
-            };
-            if proof == Proof::Address
-                && needs_proof
-                && !several
-                && members.quotes_a_message_to(ledger, &report, &key)?
-            {
-                proof = Proof::MessageId;
-            }
-            let trust = match proof != Proof::Address || !needs_proof {
-                true => Ok(()),
-                false if several => {
-                    Err("it names several members, and a message of the list has one recipient")
-                }
-                false if signer.is_none() => {
-                    Err("the secret is not set, so its codes cannot be checked")
-                }
-                false => Err(
-                    "it did not come back to the reader's signed address nor quote a message sent to them",
-                ),
-            };
-            let reason = finding.reason;
-            // The issues with a temporary failure of this address: those
-            // already recorded, those read before in this reading, and
-            // this one.
-            let soft_issues = |issue: &String| -> Result<usize> {
-                let here = soft.entry(key.clone()).or_default();
-                here.insert(issue.clone());
-                here.extend(ledger.soft_bounced_issues(&list.id, &key)?);
-                Ok(here.len())
-            };
-            let Verdict {
-                action,
-                decision,
-                suppress,
-            } = verdict(finding, &report, trust, issue.as_ref(), soft_issues)?;
-            let kind = match action {
-                Action::Unproven => "unproven",
-                Action::SenderProblem => "sender",
-                Action::Unsubscribed => "complaint",
-                Action::Counted => "temporary",
-                Action::Suppressed if reason.side() == Side::Address => "permanent",
-                Action::Suppressed => "temporary",
-            };
-            let new = !ledger.report_known(&list.id, &report.id, &key)?;
-            planned.push(Planned {
-                recorded: Recorded {
-                    report: report.id.clone(),
-                    address: key.clone(),
-                    kind: kind.to_owned(),
-                    reason: Some(reason.as_str().to_owned()),
-                    status: finding.status.clone(),
-                    diagnostic: finding.diagnostic.clone(),
-                    issue: issue.clone(),
-                    reported_at: report.date.clone(),
-                    decision: decision.clone(),
-                },
-                suppress,
-                decision: Decision {
-                    place: place.clone(),
-                    address: key.as_str().to_owned(),
-                    reason,
-                    status: finding.status.clone(),
-                    diagnostic: finding.diagnostic.clone(),
-                    action,
-                    decision,
-                    new,
-                },
-            });
-        }
-        handled.push(index);
     }
+    let Deciding {
+        mut outcome,
+        planned,
+        ..
+    } = deciding;
     if let Some(stopped) = guard(&members, &planned)
         && !options.yes
     {
@@ -670,6 +576,163 @@ pub fn decide(
     }
     outcome.handled = handled;
     Ok(outcome)
+}
+
+/// What [`decide`] gathers as it goes through the messages read.
+struct Deciding<'a> {
+    list: &'a List,
+    ledger: &'a Ledger,
+    members: &'a Members<'a>,
+    /// Whether a report must prove it is about a message of the list
+    /// (the list has a bounce address whose codes are signed).
+    needs_proof: bool,
+    outcome: Outcome,
+    planned: Vec<Planned>,
+    /// Temporary failures counted in this reading, by address: the issues.
+    soft: HashMap<Key, HashSet<String>>,
+}
+
+impl Deciding<'_> {
+    /// Plans what one message read asks: whether it was a report to act
+    /// on (then handled).
+    fn reading(&mut self, place: &str, reading: Reading) -> Result<bool> {
+        let outcome = &mut self.outcome;
+        outcome.read += 1;
+        let report = match reading {
+            Reading::Report(report) => report,
+            Reading::NotABounce => {
+                outcome.not_bounces.push(place.to_owned());
+                return Ok(false);
+            }
+            Reading::Malformed(why) => {
+                outcome.malformed.push((place.to_owned(), why));
+                return Ok(false);
+            }
+        };
+        match report.format {
+            Format::Dsn => outcome.dsn += 1,
+            Format::Arf => outcome.arf += 1,
+            Format::Plain => outcome.plain += 1,
+        }
+        let verp = self.members.verp(&report.sent_to);
+        let issue = self.members.issue_of(verp, &report.original_ids);
+        let named = self.members.named(&report)?;
+        let distinct: HashSet<&Key> = named
+            .iter()
+            .filter_map(|(_, t)| t.as_ref().map(|(k, _)| k))
+            .collect();
+        let several = distinct.len() > 1;
+        for (i, tied) in named {
+            let finding = &report.findings[i];
+            let Some((key, proof)) = tied else {
+                self.outcome.unmatched.push((
+                    place.to_owned(),
+                    finding
+                        .address
+                        .clone()
+                        .unwrap_or_else(|| "nobody it names".into()),
+                ));
+                continue;
+            };
+            let about = About {
+                report: &report,
+                finding,
+                place,
+                issue: issue.as_ref(),
+                several,
+            };
+            let planned = self.finding(&about, key, proof)?;
+            self.planned.push(planned);
+        }
+        Ok(true)
+    }
+
+    /// Plans what a finding tied to member `key` (by `proof`) calls for.
+    fn finding(&mut self, about: &About<'_>, key: Key, mut proof: Proof) -> Result<Planned> {
+        let (report, finding) = (about.report, about.finding);
+        if proof == Proof::Address
+            && self.needs_proof
+            && !about.several
+            && self
+                .members
+                .quotes_a_message_to(self.ledger, report, &key)?
+        {
+            proof = Proof::MessageId;
+        }
+        let trust = match proof != Proof::Address || !self.needs_proof {
+            true => Ok(()),
+            false if about.several => {
+                Err("it names several members, and a message of the list has one recipient")
+            }
+            false if self.members.signer.is_none() => {
+                Err("the secret is not set, so its codes cannot be checked")
+            }
+            false => Err(
+                "it did not come back to the reader's signed address nor quote a message sent to them",
+            ),
+        };
+        let reason = finding.reason;
+        // The issues with a temporary failure of this address: those
+        // already recorded, those read before in this reading, and this
+        // one.
+        let (ledger, list, soft) = (self.ledger, self.list, &mut self.soft);
+        let soft_issues = |issue: &String| -> Result<usize> {
+            let here = soft.entry(key.clone()).or_default();
+            here.insert(issue.clone());
+            here.extend(ledger.soft_bounced_issues(&list.id, &key)?);
+            Ok(here.len())
+        };
+        let Verdict {
+            action,
+            decision,
+            suppress,
+        } = verdict(finding, report, trust, about.issue, soft_issues)?;
+        let kind = match action {
+            Action::Unproven => "unproven",
+            Action::SenderProblem => "sender",
+            Action::Unsubscribed => "complaint",
+            Action::Counted => "temporary",
+            Action::Suppressed if reason.side() == Side::Address => "permanent",
+            Action::Suppressed => "temporary",
+        };
+        let new = !ledger.report_known(&list.id, &report.id, &key)?;
+        Ok(Planned {
+            recorded: Recorded {
+                report: report.id.clone(),
+                address: key.clone(),
+                kind: kind.to_owned(),
+                reason: Some(reason.as_str().to_owned()),
+                status: finding.status.clone(),
+                diagnostic: finding.diagnostic.clone(),
+                issue: about.issue.cloned(),
+                reported_at: report.date.clone(),
+                decision: decision.clone(),
+            },
+            suppress,
+            decision: Decision {
+                place: about.place.to_owned(),
+                address: key.as_str().to_owned(),
+                reason,
+                status: finding.status.clone(),
+                diagnostic: finding.diagnostic.clone(),
+                action,
+                decision,
+                new,
+            },
+        })
+    }
+}
+
+/// One finding of a report, and what is known around it.
+struct About<'a> {
+    report: &'a Report,
+    finding: &'a report::Finding,
+    /// Where the message is.
+    place: &'a str,
+    /// The issue it is about, when known.
+    issue: Option<&'a String>,
+    /// Whether the report names several members.
+    several: bool,
 }
 
 /// Whether the decisions would take too many readers off the list at
