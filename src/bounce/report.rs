@@ -645,42 +645,13 @@ pub fn read(bytes: &[u8]) -> Reading {
         |id| format!("<{id}>"),
     );
     let date = message.date().map(|d| d.to_rfc3339());
-    let mut sent_to: Vec<String> = Vec::new();
-    for name in ["Delivered-To", "X-Original-To", "Envelope-To", "To"] {
-        for value in message.header_values(name) {
-            let text = match value {
-                mail_parser::HeaderValue::Address(a) => a
-                    .iter()
-                    .filter_map(|a| a.address().map(str::to_owned))
-                    .collect::<Vec<_>>(),
-                mail_parser::HeaderValue::Text(t) => addresses_in(t),
-                _ => Vec::new(),
-            };
-            for a in text {
-                if !sent_to.contains(&a) {
-                    sent_to.push(a);
-                }
-            }
-        }
-    }
+    let sent_to = sent_to(&message);
     let raw = |part: &mail_parser::MessagePart<'_>| {
         let (start, end) = (
             part.raw_body_offset() as usize,
             part.raw_end_offset() as usize,
         );
         String::from_utf8_lossy(bytes.get(start..end).unwrap_or_default()).into_owned()
-    };
-    // A part without a Content-Type is text/plain (RFC 2045 §5.2).
-    let type_of = |part: &mail_parser::MessagePart<'_>| {
-        part.content_type()
-            .map(|ct| {
-                format!(
-                    "{}/{}",
-                    ct.ctype().to_ascii_lowercase(),
-                    ct.subtype().unwrap_or_default().to_ascii_lowercase()
-                )
-            })
-            .unwrap_or_else(|| "text/plain".to_owned())
     };
     let part_of = |types: &[&str]| {
         message
@@ -725,44 +696,10 @@ pub fn read(bytes: &[u8]) -> Reading {
         return complaint(report, "Feedback-Type: abuse\n", quoted);
     }
     let status_part = part_of(&["message/delivery-status", "message/global-delivery-status"]);
-    // The explanation written for people: the first text part.
-    let human = message
-        .parts
-        .iter()
-        .find(|p| type_of(p) == "text/plain" || type_of(p) == "text/html")
-        .map(|p| match p.text_contents() {
-            Some(text) if type_of(p) == "text/html" => {
-                mail_parser::decoders::html::html_to_text(text)
-            }
-            Some(text) => text.to_owned(),
-            None => String::new(),
-        })
-        .unwrap_or_default();
-    let mut human = iso_2022_jp(human);
+    let mut human = iso_2022_jp(for_people(&message));
     let fields = match status_part {
         Some(part) => Some(raw(part)),
-        // Its boundaries broken, or sent without the part: the fields
-        // written in the text, and the words before them for people when
-        // no part holds those.
-        None => {
-            let whole = String::from_utf8_lossy(bytes);
-            let lower = whole.to_ascii_lowercase();
-            lower
-                .find("\nfinal-recipient:")
-                .or_else(|| lower.find("\noriginal-recipient:"))
-                .map(|at| {
-                    // Back to the start of the per-message block, if any.
-                    let start = lower[..at].rfind("\nreporting-mta:").unwrap_or(at);
-                    if human.trim().is_empty() {
-                        let body = lower[..start]
-                            .find("\n\n")
-                            .or_else(|| lower[..start].find("\r\n\r\n"))
-                            .unwrap_or(start);
-                        human = whole[body..start].to_owned();
-                    }
-                    whole[start..].to_owned()
-                })
-        }
+        None => fields_in_text(bytes, &mut human),
     };
     if let Some(fields) = fields.map(iso_2022_jp) {
         report.format = Format::Dsn;
@@ -781,6 +718,83 @@ pub fn read(bytes: &[u8]) -> Reading {
         );
     }
     plain(&message, report, &human, quoted)
+}
+
+/// The addresses the message was delivered to, as its headers say, each
+/// once.
+fn sent_to(message: &mail_parser::Message<'_>) -> Vec<String> {
+    let mut sent_to: Vec<String> = Vec::new();
+    for name in ["Delivered-To", "X-Original-To", "Envelope-To", "To"] {
+        for value in message.header_values(name) {
+            let text = match value {
+                mail_parser::HeaderValue::Address(a) => a
+                    .iter()
+                    .filter_map(|a| a.address().map(str::to_owned))
+                    .collect::<Vec<_>>(),
+                mail_parser::HeaderValue::Text(t) => addresses_in(t),
+                _ => Vec::new(),
+            };
+            for a in text {
+                if !sent_to.contains(&a) {
+                    sent_to.push(a);
+                }
+            }
+        }
+    }
+    sent_to
+}
+
+/// A part's type, in lowercase; a part without a Content-Type is
+/// text/plain (RFC 2045 §5.2).
+fn type_of(part: &mail_parser::MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|ct| {
+            format!(
+                "{}/{}",
+                ct.ctype().to_ascii_lowercase(),
+                ct.subtype().unwrap_or_default().to_ascii_lowercase()
+            )
+        })
+        .unwrap_or_else(|| "text/plain".to_owned())
+}
+
+/// The explanation written for people: the first text part, as text.
+fn for_people(message: &mail_parser::Message<'_>) -> String {
+    message
+        .parts
+        .iter()
+        .find(|p| type_of(p) == "text/plain" || type_of(p) == "text/html")
+        .map(|p| match p.text_contents() {
+            Some(text) if type_of(p) == "text/html" => {
+                mail_parser::decoders::html::html_to_text(text)
+            }
+            Some(text) => text.to_owned(),
+            None => String::new(),
+        })
+        .unwrap_or_default()
+}
+
+/// A report whose boundaries are broken, or sent without its
+/// delivery-status part: the fields written in the text, if any, and the
+/// words before them as the explanation for people when `human` is empty.
+fn fields_in_text(bytes: &[u8], human: &mut String) -> Option<String> {
+    let whole = String::from_utf8_lossy(bytes);
+    let lower = whole.to_ascii_lowercase();
+    lower
+        .find("\nfinal-recipient:")
+        .or_else(|| lower.find("\noriginal-recipient:"))
+        .map(|at| {
+            // Back to the start of the per-message block, if any.
+            let start = lower[..at].rfind("\nreporting-mta:").unwrap_or(at);
+            if human.trim().is_empty() {
+                let body = lower[..start]
+                    .find("\n\n")
+                    .or_else(|| lower[..start].find("\r\n\r\n"))
+                    .unwrap_or(start);
+                *human = whole[body..start].to_owned();
+            }
+            whole[start..].to_owned()
+        })
 }
 
 /// The recipients of a delivery status notification: every block that
