@@ -419,20 +419,36 @@ impl Worker {
         Ok(self.client.execute(&statement, params)?)
     }
 
-    /// The rows of a query written for PostgreSQL alone that writes what
-    /// need not outlive the database server (claims of senders, whose
-    /// locks die with it): its commit does not wait for the disk.
+    /// The rows of a claim: a query written for PostgreSQL alone that
+    /// writes what need not outlive the database server (claims of
+    /// senders, whose locks die with it), so that its commit does not wait
+    /// for the disk. It is planned once, for every value of its
+    /// parameters, and reads its table in the order of its index: the
+    /// planner, asked for each claim, took some 0.5 to 1 ms to plan it,
+    /// and read an audience of a few thousand rows whole and sorted it
+    /// (2 ms a claim, where the index reads a block's rows in 0.2 ms).
     pub(crate) fn query_native_unsynced(
         &mut self,
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>, StoreError> {
         let statement = self.prepared_as(sql, str::to_owned)?;
-        let mut tx = self.client.transaction()?;
-        tx.batch_execute("SET LOCAL synchronous_commit = off")?;
-        let rows = tx.query(&statement, params)?;
-        tx.commit()?;
-        Ok(rows)
+        self.client.batch_execute(
+            "START TRANSACTION; SET LOCAL synchronous_commit = off;
+             SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off",
+        )?;
+        let rows = self.client.query(&statement, params);
+        match rows {
+            Ok(rows) => {
+                self.client.batch_execute("COMMIT")?;
+                Ok(rows)
+            }
+            Err(e) => {
+                // Left as it was; the error is the query's.
+                let _ = self.client.batch_execute("ROLLBACK");
+                Err(e.into())
+            }
+        }
     }
 
     fn rows(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
@@ -541,15 +557,29 @@ fn connect(config: &postgres::Config) -> Result<postgres::Client, StoreError> {
     if config.get_ssl_mode() == SslMode::Disable {
         return Ok(config.connect(postgres::NoTls)?);
     }
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError::Value(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = tls_settings()?;
     Ok(config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))?)
+}
+
+/// The TLS settings of every connection to PostgreSQL: the system's
+/// authorities, read once a process (reading and parsing them took some
+/// 5 ms, for each of the four connections a send opens).
+fn tls_settings() -> Result<rustls::ClientConfig, StoreError> {
+    static SETTINGS: std::sync::OnceLock<Result<rustls::ClientConfig, String>> =
+        std::sync::OnceLock::new();
+    SETTINGS
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            Ok(rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| format!("TLS: {e}"))?
+                .with_root_certificates(roots)
+                .with_no_client_auth())
+        })
+        .clone()
+        .map_err(StoreError::Value)
 }
 
 /// A value given to PostgreSQL as the parameter's type asks.
