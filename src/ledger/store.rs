@@ -19,6 +19,7 @@
 //! say) and come back as SQLite's kinds of value (a boolean as 0 or 1).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
@@ -41,20 +42,36 @@ pub enum StoreError {
     /// A value could not be given to PostgreSQL as its column asks.
     #[error("a value of the ledger: {0}")]
     Value(String),
+    /// The settings of TLS to PostgreSQL cannot be made (an authority
+    /// that cannot be read).
+    #[error("{0}")]
+    Tls(String),
     /// The thread of a PostgreSQL connection is gone.
     #[error("the connection to PostgreSQL is gone")]
     Gone,
 }
 
 /// PostgreSQL's error in words: its message and detail, when the server
-/// gave them, else the client's.
+/// gave them, else the client's with its causes ("error performing TLS
+/// handshake: invalid peer certificate: UnknownIssuer").
 fn postgres_error(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => match db.detail() {
             Some(detail) => format!("{} ({detail})", db.message()),
             None => db.message().to_owned(),
         },
-        None => error.to_string(),
+        None => {
+            let mut said = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            while let Some(e) = cause {
+                let more = e.to_string();
+                if !said.contains(&more) {
+                    said = format!("{said}: {more}");
+                }
+                cause = e.source();
+            }
+            said
+        }
     }
 }
 
@@ -562,8 +579,10 @@ fn connect(config: &postgres::Config) -> Result<postgres::Client, StoreError> {
 }
 
 /// The TLS settings of every connection to PostgreSQL: the system's
-/// authorities, read once a process (reading and parsing them took some
-/// 5 ms, for each of the four connections a send opens).
+/// authorities, and those of the file `PGSSLROOTCERT` names (as libpq
+/// reads it: a server whose certificate an authority of its own signed);
+/// read once a process (reading and parsing the system's took some 5 ms,
+/// for each of the four connections a send opens).
 fn tls_settings() -> Result<rustls::ClientConfig, StoreError> {
     static SETTINGS: std::sync::OnceLock<Result<rustls::ClientConfig, String>> =
         std::sync::OnceLock::new();
@@ -571,6 +590,9 @@ fn tls_settings() -> Result<rustls::ClientConfig, StoreError> {
         .get_or_init(|| {
             let mut roots = rustls::RootCertStore::empty();
             roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            if let Some(path) = std::env::var_os("PGSSLROOTCERT") {
+                add_authorities(&mut roots, Path::new(&path))?;
+            }
             let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
             Ok(rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
@@ -579,7 +601,31 @@ fn tls_settings() -> Result<rustls::ClientConfig, StoreError> {
                 .with_no_client_auth())
         })
         .clone()
-        .map_err(StoreError::Value)
+        .map_err(StoreError::Tls)
+}
+
+/// Adds the certificates of the PEM file at `path` to `roots`.
+fn add_authorities(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let shown = path.display();
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("PGSSLROOTCERT names {shown}, which cannot be read: {e}"))?;
+    let mut found = 0;
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| {
+            format!("PGSSLROOTCERT names {shown}, which is not a PEM certificate: {e}")
+        })?;
+        roots.add(cert).map_err(|e| {
+            format!("PGSSLROOTCERT names {shown}, whose certificate is not usable: {e}")
+        })?;
+        found += 1;
+    }
+    match found {
+        0 => Err(format!(
+            "PGSSLROOTCERT names {shown}, which holds no PEM certificate"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A value given to PostgreSQL as the parameter's type asks.

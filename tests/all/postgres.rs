@@ -404,3 +404,78 @@ fn two_machines_split_one_send_and_when_one_is_killed_the_other_finishes_it() {
     );
     println!("one of two killed: {duplicates} duplicate(s)");
 }
+
+#[test]
+fn the_ledger_is_reached_in_tls_as_its_url_asks_and_only_from_a_trusted_certificate() {
+    // A server that takes connections in TLS only, its certificate signed
+    // by an authority of its own.
+    let (url, authority) = common::postgres::database_in_tls();
+    let sink = smtp_sink(&[]);
+    let authority = authority.display().to_string();
+    let in_tls = Sender::with_database(format!("{url}?sslmode=require"));
+    let list = in_tls.list(3);
+    // The authority not trusted: no connection, and nobody mailed.
+    let untrusted = in_tls.send(&list, &sink.plain_url(), &["--yes"], &[]);
+    assert_eq!(untrusted.code, 1, "{untrusted:?}");
+    // (What follows the URL is said as PostgreSQL's client says it.)
+    let said = |run: &crate::common::Run| run.stderr.replace(&url, "URL");
+    assert_eq!(
+        said(&untrusted),
+        "error: the ledger URL?sslmode=require: error performing TLS handshake: \
+         invalid peer certificate: UnknownIssuer\n"
+    );
+    assert!(sink.messages().is_empty());
+    // Trusted as libpq would have it (`PGSSLROOTCERT`): the send is made,
+    // its ledger in TLS, the server refusing anything else.
+    let trusted = in_tls.send(
+        &list,
+        &sink.plain_url(),
+        &["--yes"],
+        &[("PGSSLROOTCERT", &authority)],
+    );
+    assert_eq!(trusted.code, 0, "{trusted:?}");
+    assert_eq!(sink.counts().len(), 3);
+    // Without `sslmode`, TLS when the server offers it (libpq's `prefer`):
+    // the same ledger, nobody to send to again.
+    let preferred = Sender::with_database(url.clone()).send(
+        &list,
+        &sink.plain_url(),
+        &["--yes"],
+        &[("PGSSLROOTCERT", &authority)],
+    );
+    assert_eq!(preferred.code, 0, "{preferred:?}");
+    assert!(
+        preferred.stdout.contains("Nothing to send"),
+        "{preferred:?}"
+    );
+    // In the clear, the server refuses.
+    let clear = Sender::with_database(format!("{url}?sslmode=disable")).send(
+        &list,
+        &sink.plain_url(),
+        &["--yes"],
+        &[],
+    );
+    assert_eq!(clear.code, 1, "{clear:?}");
+    let database = url.rsplit('/').next().unwrap_or_default();
+    assert_eq!(
+        said(&clear),
+        format!(
+            "error: the ledger URL?sslmode=disable: pg_hba.conf rejects connection for host \
+             \"127.0.0.1\", user \"breves\", database \"{database}\", no encryption\n"
+        )
+    );
+    // A file of authorities that cannot be read is said so.
+    let missing = in_tls.send(
+        &list,
+        &sink.plain_url(),
+        &["--yes"],
+        &[("PGSSLROOTCERT", "/nonexistent/root.crt")],
+    );
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert_eq!(
+        said(&missing),
+        "error: the ledger URL?sslmode=require: PGSSLROOTCERT names \
+         /nonexistent/root.crt, which cannot be read: No such file or directory (os error 2)\n"
+    );
+    assert_eq!(sink.messages().len(), 3, "nobody mailed twice");
+}

@@ -42,6 +42,14 @@ impl Sender {
         }
     }
 
+    /// The same, its ledger in the PostgreSQL database at `url`.
+    pub(crate) fn with_database(url: String) -> Self {
+        Sender {
+            dir: tempdir(),
+            database: Some(url),
+        }
+    }
+
     pub(crate) fn ledger(&self) -> PathBuf {
         match &self.database {
             Some(url) => PathBuf::from(url),

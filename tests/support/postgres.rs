@@ -29,10 +29,10 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// The server of this test run: its port, and the folder it lives in.
+/// A server of this test run: its port, and the folder it lives in.
 struct Server {
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// The shell that stops the server when the tests end.
     _watch: std::process::Child,
 }
@@ -67,10 +67,16 @@ fn as_owner(program: &Path) -> Command {
     }
 }
 
-fn start() -> Server {
+/// Starts a server; with `tls`, one that takes connections in TLS only,
+/// its certificate (`cert.pem` in its folder) its own authority.
+fn start(tls: bool) -> Server {
     let bin = programs();
     let dir = tempfile::tempdir().expect("a folder for PostgreSQL");
     let data = dir.path().join("data");
+    let mut settings = String::new();
+    if tls {
+        settings = in_tls_only(dir.path());
+    }
     if is_root() {
         let owned = Command::new("chown")
             .args(["-R", "postgres:postgres"])
@@ -91,12 +97,20 @@ fn start() -> Server {
         "initdb: {}",
         String::from_utf8_lossy(&init.stderr)
     );
+    if tls {
+        // TLS or nothing: a connection in the clear is refused.
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 reject\n",
+        )
+        .expect("pg_hba.conf");
+    }
     let port = free_port();
     // The server stops when this test run's process does: a shell waits
     // for it, then stops the server fast.
     let script = format!(
         "'{postgres}' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c fsync=on \
-         -c max_connections=200 >'{dir}/log' 2>&1 & server=$!; \
+         -c max_connections=200 {settings} >'{dir}/log' 2>&1 & server=$!; \
          while [ -d /proc/{parent} ]; do sleep 0.5; done; kill -INT $server",
         postgres = bin.join("postgres").display(),
         data = data.display(),
@@ -132,9 +146,26 @@ fn start() -> Server {
     }
     Server {
         port,
-        _dir: dir,
+        dir,
         _watch: watch,
     }
+}
+
+/// Writes a certificate for 127.0.0.1 and its key in `dir`, readable by
+/// the server only; the server's settings that use them.
+fn in_tls_only(dir: &Path) -> String {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("a certificate");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("cert.pem");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key.pem");
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("key.pem");
+    format!(
+        "-c ssl=on -c ssl_cert_file='{}' -c ssl_key_file='{}'",
+        cert.display(),
+        key.display()
+    )
 }
 
 /// Whether the server on `port` accepts connections (not only listens).
@@ -156,14 +187,28 @@ fn ready(bin: &Path, port: u16) -> bool {
 
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(start)
+    SERVER.get_or_init(|| start(false))
 }
 
 /// The URL of a new, empty database of this test run's server, such as
 /// `postgres://breves@127.0.0.1:5433/test_3`.
 pub fn database() -> String {
+    create(server())
+}
+
+/// A new, empty database of this test run's server in TLS only (started
+/// when first asked for): its URL, and the certificate that authority
+/// of the server's own (PEM).
+#[allow(dead_code)]
+pub fn database_in_tls() -> (String, PathBuf) {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    let server = SERVER.get_or_init(|| start(true));
+    (create(server), server.dir.path().join("cert.pem"))
+}
+
+/// Creates a database on `server`: its URL.
+fn create(server: &Server) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let server = server();
     let name = format!("test_{}", NEXT.fetch_add(1, Ordering::SeqCst));
     let created = Command::new(programs().join("psql"))
         .args([
