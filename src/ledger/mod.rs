@@ -416,10 +416,11 @@ impl Ledger {
     /// alone ([`Writer`]): its commits are written, not flushed
     /// ([`Durability::Written`]; SQLite's normal synchronous mode,
     /// PostgreSQL's asynchronous commit), while every other commit of the
-    /// ledger stays flushed.
+    /// ledger stays flushed. Opened by that thread: for PostgreSQL, its
+    /// calls run there.
     fn writing_connection(&self) -> Result<Db, LedgerError> {
         if let Some(url) = &self.url {
-            let db = Db::postgres(url).map_err(|e| self.err(e))?;
+            let db = Db::postgres_here(url).map_err(|e| self.err(e))?;
             db.batch("SET synchronous_commit = off")
                 .map_err(|e| self.err(e))?;
             return Ok(db);
@@ -431,6 +432,18 @@ impl Ledger {
         db.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite)?;
         Ok(Db::sqlite(db))
+    }
+
+    /// A connection to the same PostgreSQL database for a send's flushing
+    /// thread alone, opened by it (its calls run there); SQLite has none
+    /// (its journal is flushed).
+    fn flushing_connection(&self) -> Result<Db, LedgerError> {
+        match &self.url {
+            Some(url) => Db::postgres_here(url).map_err(|e| self.err(e)),
+            None => Err(LedgerError::WriterGone {
+                path: self.path.clone(),
+            }),
+        }
     }
 
     /// Another connection to the same PostgreSQL database (its commits

@@ -168,6 +168,12 @@ impl Db {
         Ok(Db::Postgres(Postgres::connect(url)?))
     }
 
+    /// The same, its calls run on the thread that makes them: for a
+    /// thread that runs no asynchronous code, which opens it itself.
+    pub(crate) fn postgres_here(url: &str) -> Result<Db, StoreError> {
+        Ok(Db::Postgres(Postgres::connect_here(url)?))
+    }
+
     /// The SQLite connection, for what only SQLite has (its settings, its
     /// file); none for PostgreSQL.
     pub(crate) fn connection(&self) -> Option<&rusqlite::Connection> {
@@ -365,10 +371,22 @@ pub(crate) fn postgres_sql(sql: &str) -> String {
         .replace(", rowid", ", seq")
 }
 
-/// A PostgreSQL connection, driven by a thread of its own.
+/// A PostgreSQL connection, driven by a thread of its own or by the
+/// thread that opened it.
 pub(crate) struct Postgres {
-    calls: Mutex<mpsc::Sender<Job>>,
+    calls: Calls,
     in_transaction: AtomicBool,
+}
+
+/// Where a connection's calls run.
+enum Calls {
+    /// On a thread of its own, which the calls are handed to: a connection
+    /// used from asynchronous code, where PostgreSQL's client cannot wait.
+    Thread(Mutex<mpsc::Sender<Job>>),
+    /// On the thread that makes them, which opened the connection and
+    /// runs no asynchronous code (the ledger's writer and flusher): no
+    /// hand-over between threads on the way of each commit.
+    Here(Box<Mutex<Worker>>),
 }
 
 /// The answer of a call to a connection's thread, still to come
@@ -512,7 +530,21 @@ impl Postgres {
             .map_err(|e| StoreError::Value(format!("no thread for PostgreSQL: {e}")))?;
         started.recv().map_err(|_| StoreError::Gone)??;
         Ok(Postgres {
-            calls: Mutex::new(calls),
+            calls: Calls::Thread(Mutex::new(calls)),
+            in_transaction: AtomicBool::new(false),
+        })
+    }
+
+    /// A connection whose calls run on the thread that makes them: to be
+    /// opened and used only on a thread that runs no asynchronous code
+    /// (PostgreSQL's client waits for its answers by a runtime of its own).
+    fn connect_here(url: &str) -> Result<Postgres, StoreError> {
+        let client = connect(&connection_config(url)?)?;
+        Ok(Postgres {
+            calls: Calls::Here(Box::new(Mutex::new(Worker {
+                client,
+                prepared: HashMap::new(),
+            }))),
             in_transaction: AtomicBool::new(false),
         })
     }
@@ -532,16 +564,19 @@ impl Postgres {
         call: impl FnOnce(&mut Worker) -> Result<T, StoreError> + Send + 'static,
     ) -> Later<T> {
         let (answer, answered) = mpsc::sync_channel(1);
-        let job: Job = Box::new(move |worker| {
-            let _ = answer.send(call(worker));
-        });
-        // A connection whose thread has ended answers nothing: waiting
-        // for it says so.
-        let _ = self
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job);
+        match &self.calls {
+            Calls::Thread(calls) => {
+                let job: Job = Box::new(move |worker| {
+                    let _ = answer.send(call(worker));
+                });
+                // A connection whose thread has ended answers nothing:
+                // waiting for it says so.
+                let _ = calls.lock().unwrap_or_else(|e| e.into_inner()).send(job);
+            }
+            Calls::Here(worker) => {
+                let _ = answer.send(call(&mut worker.lock().unwrap_or_else(|e| e.into_inner())));
+            }
+        }
         Later(answered)
     }
 

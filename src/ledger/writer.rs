@@ -103,27 +103,31 @@ impl Writer {
             path: path.clone(),
             source,
         };
-        // SQLite's journal: open as long as the ledger is, so never
-        // replaced under this handle.
-        // What the flusher flushes: SQLite's journal, or, for PostgreSQL,
-        // a connection whose commit waits for the server's disk.
-        let flush = match ledger.journal() {
-            Some(journal) => Flush::Journal(File::open(journal).map_err(io_err)?),
-            None => match ledger.another_connection()? {
-                Some(db) => Flush::Database(db),
-                None => return Err(LedgerError::WriterGone { path: path.clone() }),
-            },
+        // What the flusher flushes: SQLite's journal (open as long as the
+        // ledger is, so never replaced under this handle), or, for
+        // PostgreSQL, a connection whose commit waits for the server's
+        // disk. Each PostgreSQL connection is opened by the thread that
+        // uses it, so that its calls run there.
+        let journal = match ledger.journal() {
+            Some(journal) => Some(File::open(journal).map_err(io_err)?),
+            None => None,
         };
-        let db = ledger.writing_connection()?;
+        let connections_opened = if journal.is_some() { 1 } else { 2 };
         let (requests, inbox) = mpsc::channel::<Request>();
         let (to_flush, flushes) = mpsc::channel::<Vec<Answer>>();
+        let (opened, open) = mpsc::channel::<Result<(), LedgerError>>();
         let counts = Arc::new(Counts::default());
         let (committed, flushed) = (Arc::clone(&counts), Arc::clone(&counts));
         let flusher_path = path.clone();
+        let flusher_ledger = Arc::clone(&ledger);
+        let flusher_opened = opened.clone();
         let threads = vec![
             std::thread::Builder::new()
                 .name("ledger-writer".into())
                 .spawn(move || {
+                    let Some(db) = answer_opened(&opened, ledger.writing_connection()) else {
+                        return;
+                    };
                     commit_batches(
                         &ledger,
                         &db,
@@ -138,10 +142,27 @@ impl Writer {
             std::thread::Builder::new()
                 .name("ledger-flusher".into())
                 .spawn(move || {
+                    let flush = match journal {
+                        Some(journal) => Flush::Journal(journal),
+                        None => match answer_opened(
+                            &flusher_opened,
+                            flusher_ledger.flushing_connection(),
+                        ) {
+                            Some(db) => Flush::Database(db),
+                            None => return,
+                        },
+                    };
+                    drop(flusher_opened);
                     flush_batches(&flush, &flusher_path, &flushes, connections, &flushed)
                 })
                 .map_err(io_err)?,
         ];
+        // The threads' connections open (the writer's, and the flusher's
+        // for PostgreSQL), or the first error: a thread that failed has
+        // ended, and the other ends with the requests.
+        for answer in open.iter().take(connections_opened) {
+            answer?;
+        }
         Ok(Writer {
             requests: Some(requests),
             threads,
@@ -234,6 +255,24 @@ impl Drop for Writer {
         self.requests.take();
         for thread in self.threads.drain(..) {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Tells the thread that starts the writer whether a connection opened:
+/// the connection, if it did.
+fn answer_opened(
+    opened: &mpsc::Sender<Result<(), LedgerError>>,
+    connection: Result<super::store::Db, LedgerError>,
+) -> Option<super::store::Db> {
+    match connection {
+        Ok(db) => {
+            let _ = opened.send(Ok(()));
+            Some(db)
+        }
+        Err(e) => {
+            let _ = opened.send(Err(e));
+            None
         }
     }
 }
