@@ -312,21 +312,12 @@ impl<'a> Campaign<'a> {
         })
     }
 
-    /// The letter of one recipient: from its variant's skeleton, unless
-    /// it is signed (DKIM hashes the message lettre builds) or dated
-    /// otherwise than the variant's first.
+    /// The letter of one recipient, signed when the campaign signs.
     pub fn letter(&self, recipient: &Recipient, date: DateTime<FixedOffset>) -> Result<Letter> {
-        let links = self.links();
-        let digest = &self.encoded[recipient.variant];
-        let to = recipient.member.mailbox();
-        if self.dkim.is_none() {
-            let skeleton = self.skeletons[recipient.variant]
-                .get_or_init(|| Skeleton::new(&links, digest, date));
-            if let Some(skeleton) = skeleton.as_ref().filter(|s| s.date() == date) {
-                return Ok(skeleton.letter(&links, &to, digest));
-            }
-        }
-        message::build(&links, &to, digest, date, self.dkim.as_ref())
+        Ok(match self.building(recipient, date)? {
+            message::Built::Ready(letter) => letter,
+            message::Built::ToSign(to_sign) => to_sign.sign(),
+        })
     }
 
     /// [`Campaign::letter`], the signature of a signed letter left to be
@@ -336,17 +327,26 @@ impl<'a> Campaign<'a> {
         recipient: &Recipient,
         date: DateTime<FixedOffset>,
     ) -> Result<message::Built> {
-        if self.dkim.is_none() {
-            return self.letter(recipient, date).map(message::Built::Ready);
-        }
+        let letter = self.unsigned(recipient, date)?;
+        Ok(match &self.dkim {
+            None => message::Built::Ready(letter),
+            // Assembled as an unsigned letter is, then signed.
+            Some(dkim) => message::Built::ToSign(message::ToSign::new(letter, dkim, date)),
+        })
+    }
+
+    /// The letter of one recipient as it is sent unsigned: from its
+    /// variant's skeleton, unless dated otherwise than the variant's first.
+    fn unsigned(&self, recipient: &Recipient, date: DateTime<FixedOffset>) -> Result<Letter> {
+        let links = self.links();
+        let digest = &self.encoded[recipient.variant];
         let to = recipient.member.mailbox();
-        message::building(
-            &self.links(),
-            &to,
-            &self.encoded[recipient.variant],
-            date,
-            self.dkim.as_ref(),
-        )
+        let skeleton =
+            self.skeletons[recipient.variant].get_or_init(|| Skeleton::new(&links, digest, date));
+        if let Some(skeleton) = skeleton.as_ref().filter(|s| s.date() == date) {
+            return Ok(skeleton.letter(&links, &to, digest));
+        }
+        message::build(&links, &to, digest, date, None)
     }
 
     /// The letters of the whole list, in list order, built as they are

@@ -239,3 +239,60 @@ fn a_key_breves_cannot_read_is_refused_clearly() {
     ]);
     assert!(run.stderr.contains("needs a selector"), "{run:?}");
 }
+
+#[test]
+fn a_signed_letter_is_the_unsigned_one_with_its_signature_before_it() {
+    // The same issue and list sent in dry runs unsigned, then signed
+    // twice with one RSA key: each signed message is its unsigned twin
+    // with one `DKIM-Signature` field before it, and a signed dry run,
+    // dated by its issue, gives the same bytes each time.
+    let keys = tempdir();
+    let (key, record) = rsa_key(keys.path());
+    let (unsigned, signed, again) = (tempdir(), tempdir(), tempdir());
+    let run = breves([
+        "send",
+        common::ISSUE,
+        "--subscribers",
+        common::LIST,
+        "--dry-run",
+        unsigned.path().to_str().expect("utf-8"),
+    ]);
+    assert!(run.ok(), "{run:?}");
+    signed_dry_run(&key, signed.path());
+    signed_dry_run(&key, again.path());
+    let files = eml_files(unsigned.path());
+    assert_eq!(files.len(), 11);
+    for file in &files {
+        let name = file.file_name().expect("a name");
+        let plain = fs::read(file).expect("unsigned");
+        let sealed = fs::read(signed.path().join(name)).expect("signed");
+        assert_eq!(
+            sealed,
+            fs::read(again.path().join(name)).expect("signed again"),
+            "{name:?} differs between two signed runs"
+        );
+        let field = sealed
+            .strip_suffix(&plain[..])
+            .unwrap_or_else(|| panic!("{name:?}: the signed message is not the unsigned one"));
+        let field = std::str::from_utf8(field).expect("ASCII");
+        assert!(
+            field.starts_with("DKIM-Signature: v=1; a=rsa-sha256;"),
+            "{field}"
+        );
+        assert!(
+            field
+                .split_inclusive("\r\n")
+                .skip(1)
+                .all(|l| l.starts_with(' ')),
+            "one field: {field}"
+        );
+        assert!(
+            field.split("\r\n").all(|l| l.len() <= 78),
+            "lines of at most 78 characters: {field}"
+        );
+    }
+    assert!(verify(
+        &signed.path().join(files[0].file_name().expect("name")),
+        &record
+    ));
+}

@@ -18,6 +18,8 @@
 //! given by the caller. So a dry run gives byte-identical files every time,
 //! and a resent message keeps its Message-ID (receivers can drop the copy).
 
+mod dkim;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -327,7 +329,7 @@ impl EncodedDigest {
 /// parts and their MIME headers.
 pub struct Dkim {
     /// Shared with the letters signed on other threads ([`ToSign`]).
-    config: Arc<DkimConfig>,
+    signing: Arc<dkim::Signing>,
     /// Its selector and domain.
     selector: String,
     domain: String,
@@ -394,19 +396,19 @@ impl Dkim {
         if list.unsubscribe_url.is_some() {
             headers.push("List-Unsubscribe-Post");
         }
-        // Not Content-Type: lettre writes a multipart message's Content-Type
-        // when it formats the message, after signing, so a signature over it
-        // would never verify (seen with dkimpy).
+        // Not Content-Type, as lettre signed them (it wrote a multipart
+        // message's Content-Type after signing): the same fields signed.
         headers.push("MIME-Version");
-        let config = Arc::new(dkim_config(key, selector, domain, &headers)?);
+        let plain = dkim_config(key, selector, domain, &plain)?;
+        let signing = Arc::new(dkim::Signing::new(key, selector, domain, &headers)?);
         let (record, bits) = public_record(key)?;
         Ok(Dkim {
-            config,
+            signing,
             selector: selector.to_owned(),
             domain: domain.to_owned(),
             record,
             bits,
-            plain: dkim_config(key, selector, domain, &plain)?,
+            plain,
         })
     }
 
@@ -547,9 +549,12 @@ pub enum Built {
 /// Ed25519 operation a message) is made on another thread while the
 /// connections go on.
 pub struct ToSign {
+    /// The letter as it is sent unsigned.
     letter: Letter,
-    message: Message,
-    config: Arc<DkimConfig>,
+    signing: Arc<dkim::Signing>,
+    /// When it is signed (`t=`): the letter's date, so that a dry run
+    /// dated alike gives the same bytes.
+    time: i64,
 }
 
 impl std::fmt::Debug for ToSign {
@@ -561,10 +566,21 @@ impl std::fmt::Debug for ToSign {
 }
 
 impl ToSign {
-    /// The letter, signed, then formatted.
+    /// `letter`, as sent unsigned, to be signed by `dkim` at `date`.
+    pub(crate) fn new(letter: Letter, dkim: &Dkim, date: DateTime<FixedOffset>) -> ToSign {
+        ToSign {
+            letter,
+            signing: Arc::clone(&dkim.signing),
+            time: date.timestamp(),
+        }
+    }
+
+    /// The letter, its `DKIM-Signature` field before its header: the rest
+    /// of its bytes as they were.
     pub fn sign(mut self) -> Letter {
-        self.message.sign(&self.config);
-        self.letter.bytes = self.message.formatted();
+        let mut signed = self.signing.field(&self.letter.bytes, self.time);
+        signed.extend_from_slice(&self.letter.bytes);
+        self.letter.bytes = signed;
         self.letter
     }
 }
@@ -588,16 +604,10 @@ pub fn building(
         assemble(&digest.text, &text_lines),
         assemble(&digest.html, &html_lines),
     )?;
-    let subject = subject(links.issue);
+    let letter = personal.letter(subject(links.issue), digest, message.formatted());
     Ok(match dkim {
-        None => Built::Ready(personal.letter(subject, digest, message.formatted())),
-        // Signed, it is formatted after its signature: both are the
-        // signer's.
-        Some(dkim) => Built::ToSign(ToSign {
-            letter: personal.letter(subject, digest, Vec::new()),
-            message,
-            config: Arc::clone(&dkim.config),
-        }),
+        None => Built::Ready(letter),
+        Some(dkim) => Built::ToSign(ToSign::new(letter, dkim, date)),
     })
 }
 
