@@ -290,6 +290,7 @@ fn body_hash(body: &[u8]) -> ring::digest::Digest {
     // Lines hashed as they stand, not yet handed to the hash.
     let mut run = 0..0;
     let mut line = Vec::with_capacity(128);
+    let double = memchr::memmem::Finder::new(b"  ");
     let mut start = 0;
     while start < body.len() {
         let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |n| start + n + 1);
@@ -300,7 +301,7 @@ fn body_hash(body: &[u8]) -> ring::digest::Digest {
             && !text.is_empty()
             && memchr::memchr2(b'\t', b'\r', text).is_none()
             && !text.ends_with(b" ")
-            && memchr::memmem::find(text, b"  ").is_none();
+            && double.find(text).is_none();
         if as_it_stands && empty == 0 {
             if run.end != start {
                 hash.update(&body[run.clone()]);
