@@ -149,6 +149,31 @@ fn a_domain_ready_to_send_passes_and_every_shortfall_is_said_with_what_to_publis
     let shown = shown.replace(&relay.port.to_string(), "PORT");
     assert_eq!(run.code, 1, "{shown}");
     insta::assert_snapshot!("wrong_in_each_way", shown);
+    // The same problems as GitHub annotations, for a CI job.
+    let (run, _) = check_dns(
+        &dns,
+        dir.path(),
+        &org,
+        &smtps,
+        &other,
+        &["--format".as_ref(), "github".as_ref()],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    for annotation in [
+        "::error::the SPF record of example.org does not let the relay 127.0.0.1 send for it \
+         (add ip4:127.0.0.1 to the SPF record of example.org, before its all)",
+        "::error::example.org has no MX record: the bounces sent to rebonds@example.org cannot \
+         reach it (publish an MX record for example.org, the mailbox that `breves bounces` reads)",
+        "::warning::the DMARC policy of example.org is p=none: receivers only report what fails, \
+         and still deliver mail forged in its name (once the reports show every message aligned, \
+         publish p=quarantine (then p=reject))",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l == annotation),
+            "{annotation}\n{}",
+            run.stdout
+        );
+    }
 
     // And a key of RSA too short, made with openssl.
     let short = dir.path().join("short.pem");
