@@ -314,10 +314,7 @@ impl<'a> Campaign<'a> {
 
     /// The letter of one recipient, signed when the campaign signs.
     pub fn letter(&self, recipient: &Recipient, date: DateTime<FixedOffset>) -> Result<Letter> {
-        Ok(match self.building(recipient, date)? {
-            message::Built::Ready(letter) => letter,
-            message::Built::ToSign(to_sign) => to_sign.sign(),
-        })
+        self.building(recipient, date).map(message::Built::signed)
     }
 
     /// [`Campaign::letter`], the signature of a signed letter left to be

@@ -529,10 +529,7 @@ pub fn build(
     date: DateTime<FixedOffset>,
     dkim: Option<&Dkim>,
 ) -> Result<Letter> {
-    Ok(match building(links, to, digest, date, dkim)? {
-        Built::Ready(letter) => letter,
-        Built::ToSign(to_sign) => to_sign.sign(),
-    })
+    building(links, to, digest, date, dkim).map(Built::signed)
 }
 
 /// A letter as [`build`] makes it: ready, or built and still to be signed.
@@ -542,6 +539,16 @@ pub enum Built {
     Ready(Letter),
     /// To sign, on any thread ([`ToSign::sign`]).
     ToSign(ToSign),
+}
+
+impl Built {
+    /// The letter, signed here if it is to be.
+    pub fn signed(self) -> Letter {
+        match self {
+            Built::Ready(letter) => letter,
+            Built::ToSign(to_sign) => to_sign.sign(),
+        }
+    }
 }
 
 /// A message built and not signed yet. It owns all it needs, so that the
