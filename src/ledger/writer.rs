@@ -473,7 +473,10 @@ fn gathering(connections: usize) -> Duration {
 }
 
 /// Answers every request of a batch that failed: the first with the
-/// error, the others with what it said.
+/// error, the others with what it said. (Mutation testing: answers
+/// dropped unsent say "its writer stopped" instead of why, which
+/// `smtp::a_ledger_that_cannot_grow_stops_the_send_with_its_summary`
+/// reads.)
 fn answer_all(answers: impl IntoIterator<Item = Answer>, error: LedgerError, path: PathBuf) {
     let reason = error.to_string();
     let mut first = Some(error);
