@@ -183,6 +183,7 @@ fn uncertain_recipients_are_sent_again_unless_left_alone() {
     };
     let plan = prepare(&issue, &list, &ledger, &alone).expect("plan");
     assert_eq!(plan.uncertain_left_alone, 1);
+    assert_eq!(plan.uncertain_resent, 0, "left alone, none is sent again");
     assert_eq!(to_send(&plan), keys(&["m0", "m2"]));
     assert_eq!(plan.idle(), None);
 }
