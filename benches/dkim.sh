@@ -32,18 +32,7 @@ breves=$PWD/target/release/breves
 
 openssl genrsa -traditional -out "$work/dkim-rsa.pem" 2048 2>/dev/null
 head -c 32 /dev/urandom | base64 >"$work/dkim-ed25519.key"
-list=$work/dkim-$SENDS.toml
-cat >"$list" <<LIST
-[list]
-id = "dkim"
-from = "SER de Londres – Brèves numériques <breves@example.fr>"
-unsubscribe_url = "https://breves.example.fr/desabonnement"
-dkim_selector = "bench"
-members = "dkim-$SENDS.csv"
-topics = { economie-numerique = "E", donnees-ia = "D", cybersecurite = "C", spatial = "S", nouvelles-technologies = "N", ecosysteme-tech = "T" }
-LIST
-awk -v n="$SENDS" 'BEGIN { print "email,name,interests"; for (i = 0; i < n; i++) printf "abonne%d@example.org,Abonné %d,\n", i, i }' >"$work/dkim-$SENDS.csv"
-export BREVES_UNSUBSCRIBE_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+list=$(bench_list dkim "" 'dkim_selector = "bench"')
 
 # One send, signed with the key $1 (none: unsigned): messages per second.
 send() {

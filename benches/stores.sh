@@ -50,17 +50,7 @@ start_sink
 cargo build --release --quiet
 breves=$PWD/target/release/breves
 
-list=$work/stores-$SENDS.toml
-cat >"$list" <<EOF
-[list]
-id = "stores"
-from = "SER de Londres – Brèves numériques <breves@example.fr>"
-unsubscribe_url = "https://breves.example.fr/desabonnement"
-members = "stores-$SENDS.csv"
-topics = { economie-numerique = "E", donnees-ia = "D", cybersecurite = "C", spatial = "S", nouvelles-technologies = "N", ecosysteme-tech = "T" }
-EOF
-awk -v n="$SENDS" 'BEGIN { print "email,name,interests"; for (i = 0; i < n; i++) printf "abonne%d@example.org,Abonné %d,spatial;cybersecurite\n", i, i }' >"$work/stores-$SENDS.csv"
-export BREVES_UNSUBSCRIBE_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+list=$(bench_list stores "spatial;cybersecurite" "")
 
 # One send with the ledger at $1: prints messages per second.
 send() {
