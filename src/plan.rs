@@ -239,6 +239,12 @@ where
                 Some(Ok(r)) if r.key == want => return Some(Ok(r)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Some(Err(e)),
+                // Read again once only: a recipient not found in a whole
+                // reading is not in the list. (Mutation testing: restarting
+                // for ever survives, because no reachable state has such a
+                // recipient: a list changed since the plan is refused by its
+                // fingerprint, or taken with `--accept-changes`, which marks
+                // the recipients no longer in it `removed`, never to send.)
                 None if !restarted => {
                     restarted = true;
                     self.members = (self.again)();

@@ -22,14 +22,14 @@ use common::tempdir;
 
 const SECRET: &str = "a secret of at least sixteen bytes";
 
-fn issue() -> Issue {
+pub(crate) fn issue() -> Issue {
     Issue::load(&common::root().join(common::SMALL_ISSUE))
         .expect("the small issue")
         .0
 }
 
 /// A list of members `m0…m{n-1}@example.org`, each with the Spatial section.
-fn list(dir: &Path, n: usize) -> List {
+pub(crate) fn list(dir: &Path, n: usize) -> List {
     let mut text = String::from(
         "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
          unsubscribe_url = \"https://breves.example.fr/desabonnement\"\n\
@@ -45,7 +45,7 @@ fn list(dir: &Path, n: usize) -> List {
     List::load(&path).expect("a valid list").0
 }
 
-fn keys(names: &[&str]) -> Vec<Key> {
+pub(crate) fn keys(names: &[&str]) -> Vec<Key> {
     names
         .iter()
         .map(|n| Key::from_text(&format!("{n}@example.org")))
@@ -63,7 +63,7 @@ fn to_send(plan: &Plan<'_>) -> Vec<Key> {
     keys
 }
 
-fn prepare<'a>(
+pub(crate) fn prepare<'a>(
     issue: &'a Issue,
     list: &'a List,
     ledger: &Arc<Ledger>,
@@ -83,7 +83,7 @@ fn options(issue: &Issue) -> Options {
 }
 
 /// Runs `plan` into a fresh folder; the report's exit status.
-fn run(plan: &Plan<'_>, issue: &Issue) -> ExitStatus {
+pub(crate) fn run(plan: &Plan<'_>, issue: &Issue) -> ExitStatus {
     report_of(plan, issue).exit_status()
 }
 
@@ -579,4 +579,80 @@ fn a_send_goes_on_only_on_an_answer_that_says_yes() {
     for no in ["", "\n", "n", "no", "non", "yess", "y e s", "ok"] {
         assert!(!breves::plan::says_yes(no), "{no:?}");
     }
+}
+
+/// Records that `name@example.org` joined `list` by themselves with
+/// `sections`, confirmed.
+fn joins(ledger: &Ledger, list: &str, name: &str, sections: &[&str]) {
+    let key = keys(&[name]).remove(0);
+    let sections: Vec<String> = sections.iter().map(|s| (*s).to_owned()).collect();
+    let request = breves::ledger::subscriptions::Request {
+        name: None,
+        sections: &sections,
+        consent: "J'accepte.",
+        evidence: "https://breves.example.fr/abonnement",
+        code: name,
+    };
+    assert!(
+        ledger
+            .request_subscription(list, &key, &request)
+            .expect("request")
+    );
+    assert!(ledger.confirm_subscription(list, &key).expect("confirm"));
+}
+
+#[test]
+fn a_plan_counts_who_comes_from_the_file_who_joined_and_who_left() {
+    let dir = tempdir();
+    let issue = issue();
+    // `autre` is a section of the list this issue does not have.
+    let path = dir.path().join("list.toml");
+    let mut text = String::from(
+        "[list]\nid = \"essai\"\nfrom = \"Essai <breves@example.fr>\"\n\
+         topics = { economie-numerique = \"E\", spatial = \"S\", autre = \"A\" }\n",
+    );
+    for name in ["m0", "m1", "m2", "m3"] {
+        text.push_str(&format!(
+            "[[member]]\nemail = \"{name}@example.org\"\ninterests = [\"spatial\"]\n"
+        ));
+    }
+    fs::write(&path, text).expect("list");
+    let list = List::load(&path).expect("a valid list").0;
+    let ledger = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    joins(&ledger, &list.id, "j0", &["spatial"]);
+    joins(&ledger, &list.id, "j1", &["economie-numerique"]);
+    joins(&ledger, &list.id, "j2", &["autre"]);
+    joins(&ledger, &list.id, "j3", &["spatial"]);
+    // Three leave: one of the file, one who joined, one forgotten.
+    for name in ["m3", "j3"] {
+        let key = keys(&[name]).remove(0);
+        ledger
+            .suppress(&list.id, &key, "one-click")
+            .expect("suppress");
+    }
+    ledger.forget(&list.id, &keys(&["m2"])[0]).expect("forget");
+
+    let dry = Plan::dry_run_with(
+        &issue,
+        &list,
+        &[],
+        None,
+        ledger.preferences(&list.id).expect("preferences"),
+    )
+    .expect("dry run");
+    // j2 is kept but receives nothing of this issue: not counted.
+    assert_eq!(
+        (dry.to_send, dry.from_file(), dry.joined, dry.left_out),
+        (4, 2, 2, 3),
+        "to send, from the file, joined, left out"
+    );
+    assert_eq!(to_send(&dry), keys(&["m0", "m1", "j0", "j1"]));
+
+    let plan = prepare(&issue, &list, &ledger, &Request::default()).expect("plan");
+    assert_eq!(
+        (plan.to_send, plan.from_file(), plan.joined, plan.left_out),
+        (4, 2, 2, 3),
+        "to send, from the file, joined, left out"
+    );
+    assert_eq!(to_send(&plan), keys(&["m0", "m1", "j0", "j1"]));
 }

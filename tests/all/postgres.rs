@@ -9,6 +9,7 @@ use crate::smtp::{
 };
 
 use breves::address::Key;
+use breves::issue::Issue;
 use breves::ledger::{Ledger, LedgerError, Planned, Resume, Scope};
 use common::smtp::smtp_sink;
 
@@ -478,4 +479,66 @@ fn the_ledger_is_reached_in_tls_as_its_url_asks_and_only_from_a_trusted_certific
          /nonexistent/root.crt, which cannot be read: No such file or directory (os error 2)\n"
     );
     assert_eq!(sink.messages().len(), 3, "nobody mailed twice");
+}
+
+#[test]
+fn a_joining_run_takes_the_send_as_it_stands_and_only_with_the_same_issue_file() {
+    use crate::plan::{issue, keys, list, prepare, run};
+    use breves::plan::{Plan, Request};
+    use breves::unsubscribe::Signer;
+    use std::sync::Arc;
+    let dir = common::tempdir();
+    let (issue, list) = (issue(), list(dir.path(), 6));
+    let signer = || Signer::new(b"a secret of at least sixteen bytes").expect("secret");
+    let join =
+        |ledger: &Arc<Ledger>, issue| Plan::join(issue, &list, Arc::clone(ledger), signer(), None);
+    // Only a database is shared.
+    let in_a_file = Arc::new(Ledger::open(&dir.path().join("l.sqlite3")).expect("ledger"));
+    assert!(matches!(
+        join(&in_a_file, &issue),
+        Err(breves::Error::JoinNeedsDatabase)
+    ));
+    let url = common::postgres::database();
+    let ledger = Arc::new(Ledger::open(std::path::Path::new(&url)).expect("ledger"));
+    // Nothing started: nothing to join.
+    assert!(matches!(
+        join(&ledger, &issue),
+        Err(breves::Error::NothingToJoin { .. })
+    ));
+    // Started on another machine: two sent, four left, one of whom left
+    // the list since.
+    let canary = Request {
+        limit: Some(2),
+        ..Request::default()
+    };
+    let first = prepare(&issue, &list, &ledger, &canary).expect("plan");
+    run(&first, &issue);
+    drop(first);
+    ledger
+        .suppress(&list.id, &keys(&["m5"])[0], "one-click")
+        .expect("suppress");
+    let joining = join(&ledger, &issue).expect("joins");
+    assert!(joining.is_joining());
+    assert_eq!(
+        (
+            joining.to_send,
+            joining.start.resumed,
+            joining.start.to_send,
+            joining.left_out
+        ),
+        (4, true, 4, 1),
+        "to send, resumed, the send's own count, left out"
+    );
+    drop(joining);
+    // The issue file changed since the send started: refused.
+    let changed = dir.path().join("issue.toml");
+    let text = std::fs::read_to_string(common::root().join(common::SMALL_ISSUE)).expect("issue");
+    std::fs::write(&changed, text.replacen("marquant", "saillant", 1)).expect("changed");
+    let changed = Issue::load(&changed).expect("still valid").0;
+    assert_eq!(changed.id, issue.id);
+    assert_ne!(changed.fingerprint, issue.fingerprint);
+    assert!(matches!(
+        join(&ledger, &changed),
+        Err(breves::Error::JoinChanged { .. })
+    ));
 }
