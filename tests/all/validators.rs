@@ -35,7 +35,12 @@ fn html_parts() -> Vec<(PathBuf, String)> {
 /// Runs the Nu HTML checker on `pages`, errors only; what it says of each
 /// page it finds wrong.
 pub fn nu_errors(pages: &[PathBuf]) -> String {
-    let jar = common::root().join("target/tools/node_modules/vnu-jar/build/dist/vnu.jar");
+    // `VNU_JAR` names another copy (for a tree copied without its
+    // `target/`, as `cargo mutants` does).
+    let jar = std::env::var_os("VNU_JAR").map_or_else(
+        || common::root().join("target/tools/node_modules/vnu-jar/build/dist/vnu.jar"),
+        PathBuf::from,
+    );
     assert!(
         jar.exists(),
         "{} is missing: .ci/test installs it (npm install --prefix target/tools vnu-jar)",
