@@ -522,6 +522,17 @@ impl<'a> Plan<'a> {
         self.joining
     }
 
+    /// What is sent to whom: "ISSUE to the list LIST", or "ISSUE to N
+    /// test address(es)".
+    pub fn what(&self) -> String {
+        let (issue, list) = (self.campaign.issue(), self.campaign.list());
+        if self.test {
+            format!("{} to {} test address(es)", issue.id, self.to_send)
+        } else {
+            format!("{} to the list {}", issue.id, list.id)
+        }
+    }
+
     /// Whether this is a test send (`only`), kept apart in the ledger.
     pub fn is_test(&self) -> bool {
         self.test

@@ -124,10 +124,7 @@ pub fn dry_run(plan: &Plan<'_>, report: &Report, warnings: &Problems) -> String 
     if !skipped.is_empty() {
         out.push_str("\n#### Members who receive nothing of this issue\n\n");
         for member in skipped {
-            let place = member
-                .origin
-                .as_ref()
-                .map_or_else(|| "the list".to_owned(), ToString::to_string);
+            let place = member.place();
             out.push_str(&format!(
                 "- `{}`: none of their interests ({}) is a section of this issue\n",
                 cell(&place),

@@ -10,16 +10,6 @@ use breves::deliver::files::MANIFEST;
 use breves::dispatch::Report;
 use breves::plan::{Idle, Plan, says_yes, worth_confirming};
 
-/// "ISSUE to the list LIST", or "ISSUE to N test address(es)".
-fn what(plan: &Plan<'_>) -> String {
-    let (issue, list) = (plan.campaign().issue(), plan.campaign().list());
-    if plan.is_test() {
-        format!("{} to {} test address(es)", issue.id, plan.to_send)
-    } else {
-        format!("{} to the list {}", issue.id, list.id)
-    }
-}
-
 /// Where the recipients come from (the list file, or their own
 /// subscription), and how many the ledger says left the list
 /// (unsubscribed, stopped every section, bounced, complained): a send
@@ -74,7 +64,7 @@ pub fn dry_run(plan: &Plan<'_>, dir: &Path, report: &Report) {
 
 /// What a real send is about to do, before it is confirmed.
 pub fn plan(plan: &Plan<'_>) {
-    let what = what(plan);
+    let what = plan.what();
     who(plan);
     let start = &plan.start;
     if let Some(changes) = &start.accepted {
@@ -141,7 +131,7 @@ pub fn confirmed(plan: &Plan<'_>, relay: &str) -> bool {
     }
     tell!(
         "About to send {} ({}):\n  {} recipient(s) through {relay}\n  ledger {}",
-        what(plan),
+        plan.what(),
         plan.campaign().issue().subject,
         plan.to_send,
         plan.ledger()
@@ -163,7 +153,7 @@ pub fn summary(plan: &Plan<'_>, report: &Report) {
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     say!(
         "Sent {}: {} sent, {} skipped, {} failed, {} uncertain, in {:.2} s ({:.1} messages/s).",
-        what(plan),
+        plan.what(),
         report.delivered,
         report.skipped.len(),
         report.failed.len() + report.gave_up.len(),

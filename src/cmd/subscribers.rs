@@ -108,10 +108,7 @@ fn forget(text: &str, place: Place) -> Result<ExitStatus> {
         list.id
     );
     if let Some(member) = list.member(address.as_ref())? {
-        let place = member
-            .origin
-            .as_ref()
-            .map_or_else(|| "the list".to_owned(), ToString::to_string);
+        let place = member.place();
         say!("The address is still in the list file, at {place}: remove it there.");
     }
     Ok(ExitStatus::Success)
@@ -182,10 +179,7 @@ fn show(text: &str, place: Place) -> Result<ExitStatus> {
 fn print_row(list: &List, address: &str) -> Result<()> {
     match list.member(address)? {
         Some(member) => {
-            let place = member
-                .origin
-                .as_ref()
-                .map_or_else(|| "the list".to_owned(), ToString::to_string);
+            let place = member.place();
             let interests = if member.interests.is_empty() {
                 "every section".to_owned()
             } else {

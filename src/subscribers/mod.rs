@@ -157,6 +157,14 @@ impl Member {
         }
     }
 
+    /// Where they are written, as messages about them say it: the file,
+    /// line and column, or "the list" (an address not read from a file).
+    pub fn place(&self) -> String {
+        self.origin
+            .as_ref()
+            .map_or_else(|| "the list".to_owned(), ToString::to_string)
+    }
+
     /// The `To` mailbox: name and address.
     pub fn mailbox(&self) -> Mailbox {
         // The list's reading cleans names already ([`clean_name`]); a member

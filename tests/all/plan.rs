@@ -324,6 +324,8 @@ fn a_dry_run_is_the_same_plan_without_a_ledger() {
     let only = Plan::dry_run(&issue, &list, &["m2@example.org".into()], None).expect("plan");
     assert_eq!(to_send(&only), keys(&["m2"]));
     assert!(only.is_test());
+    assert_eq!(plan.what(), "essai-2026-05 to the list essai");
+    assert_eq!(only.what(), "essai-2026-05 to 1 test address(es)");
     let out = tempdir();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (report, written) = runtime
