@@ -277,11 +277,6 @@ impl<'a> Recipients<'a> {
             source: Box::new(source),
         }
     }
-
-    /// How many there are.
-    pub fn total(&self) -> usize {
-        self.total
-    }
 }
 
 impl Iterator for Recipients<'_> {

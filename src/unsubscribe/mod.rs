@@ -450,6 +450,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_signer_shown_for_debugging_shows_nothing_of_its_secret() {
+        let secret = "a secret of at least sixteen bytes";
+        let signer = Signer::new(secret.as_bytes()).expect("long enough");
+        assert_eq!(format!("{signer:?}"), "Signer(***)");
+        assert_eq!(format!("{signer:#?}"), "Signer(***)");
+    }
+
+    #[test]
     fn a_verp_address_names_member_and_issue_and_cannot_be_forged() {
         let signer = Signer::test();
         let bounce: lettre::Address = "rebonds@example.fr".parse().expect("address");
@@ -466,6 +474,14 @@ mod tests {
         let read = signer.read_verp(&text).expect("read back");
         assert_eq!(read.member, member);
         assert_eq!(read.issue, signer.issue_code("londres", "2026-03"));
+        // Each issue of each list has a code of its own, which a report
+        // is tied to.
+        let codes = [
+            signer.issue_code("londres", "2026-03"),
+            signer.issue_code("londres", "2026-04"),
+            signer.issue_code("paris", "2026-03"),
+        ];
+        assert!(codes[0] != codes[1] && codes[0] != codes[2] && codes[1] != codes[2]);
         // Servers may change its case, or write it between angle brackets.
         assert_eq!(
             signer.read_verp(&format!("<{}>", text.to_uppercase())),
