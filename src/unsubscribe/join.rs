@@ -115,6 +115,10 @@ mod tests {
         let token = signer.form_token("l", client, shown);
         let later = shown + Duration::from_secs(3600);
         assert!(signer.form_token_is_good("l", client, &token, later));
+        // A page left open for the working day still takes its request.
+        let evening = shown + Duration::from_secs(11 * 3600);
+        assert!(signer.form_token_is_good("l", client, &token, evening));
+        assert!(signer.form_token_is_good("l", client, &token, shown + FORM_LIFETIME));
         assert!(
             !signer.form_token_is_good("l", other, &token, later),
             "another client"

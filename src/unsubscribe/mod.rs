@@ -525,6 +525,32 @@ mod tests {
     }
 
     #[test]
+    fn a_token_signed_without_a_list_or_an_address_is_malformed() {
+        let signer = Signer::test();
+        let good = Token {
+            list: "londres".into(),
+            address: Key::from_text("ada@example.org"),
+            section: None,
+        };
+        assert_eq!(signer.verify(&signer.sign(&good)), Ok(good.clone()));
+        let no_list = Token {
+            list: String::new(),
+            ..good.clone()
+        };
+        let no_address = Token {
+            address: Key::from_text("ada"),
+            ..good
+        };
+        for token in [no_list, no_address] {
+            assert_eq!(
+                signer.verify(&signer.sign(&token)),
+                Err(TokenError::Malformed),
+                "{token:?}"
+            );
+        }
+    }
+
+    #[test]
     fn tokens_round_trip_and_resist_edits() {
         let signer = Signer::new(b"0123456789abcdef-secret").expect("secret");
         let token = Token {
