@@ -146,19 +146,15 @@ pub struct Links<'a> {
 }
 
 impl Links<'_> {
-    /// The URL that unsubscribes `address` from the list, or from one
-    /// section; none when the list has no unsubscription address.
-    pub fn url(&self, address: &Address, section: Option<&str>) -> Option<String> {
-        self.url_of(&self.code(address), section)
-    }
-
     /// Who `address` is in this list's tokens: worked out once for all the
     /// links of a message.
     pub fn code(&self, address: &Address) -> [u8; MEMBER_LEN] {
         self.signer.member_code(&self.list.id, &Key::of(address))
     }
 
-    /// [`Links::url`] for the member whose code is `member`.
+    /// The URL that unsubscribes the member whose code is `member` from
+    /// the list, or from one section; none when the list has no
+    /// unsubscription address.
     pub fn url_of(&self, member: &[u8; MEMBER_LEN], section: Option<&str>) -> Option<String> {
         let base = self.list.unsubscribe_url.as_deref()?;
         let token = self.signer.sign_short_of(member, &self.list.id, section);
@@ -179,6 +175,9 @@ impl Links<'_> {
             Slot::Unsubscribe => self.url_of(member, None),
             Slot::Section(id) => self.url_of(member, Some(id.as_str())),
         };
+        // A slot the labels lack has its label made here. (Mutation
+        // testing: `Labels::get` finding nothing survives, as it should:
+        // the label made is the same, only made again for each letter.)
         let made;
         let label = match self.labels.get(slot) {
             Some(label) => label,
