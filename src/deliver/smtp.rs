@@ -1067,6 +1067,21 @@ mod tests {
     fn urls() {
         let c = RelayConfig::from_url("smtps://mail.example.org", None, None).expect("smtps");
         assert_eq!((c.port, c.security), (465, Security::Implicit));
+        // As messages show a relay: its scheme, host and port, and whether
+        // it is reached in plain text, never its user or password.
+        assert_eq!(c.display(), "smtps://mail.example.org:465");
+        assert_eq!(format!("{:?}", Secret::new("pw")), "Secret(***)");
+        for (url, shown) in [
+            ("smtp://jo@mail.example.org", "smtp://mail.example.org:587"),
+            ("smtp://[::1]:2525?tls=none", "smtp://[::1]:2525?tls=none"),
+            (
+                "smtp://127.0.0.1:2525?tls=none",
+                "smtp://127.0.0.1:2525?tls=none",
+            ),
+        ] {
+            let c = RelayConfig::from_url(url, None, None).expect(url);
+            assert_eq!(c.display(), shown, "{url}");
+        }
         let c = RelayConfig::from_url(
             "smtp://jo%40x@mail.example.org:2587",
             None,
@@ -1237,5 +1252,7 @@ mod tests {
             "smtp://relay.example.org:99999"
         );
         assert_eq!(redacted("smtp://[::1]:2525"), "smtp://[::1]:2525");
+        assert_eq!(redacted("smtp://[::1]"), "smtp://[::1]");
+        assert_eq!(redacted("smtp://[::1]:pw"), "smtp://***");
     }
 }
