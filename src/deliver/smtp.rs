@@ -440,6 +440,10 @@ impl AsyncRead for ImplicitTls {
     }
 }
 
+// (Mutation testing: `poll_flush` and `poll_shutdown` answering at once
+// survive. tokio-rustls writes each record out as `poll_write` makes it,
+// so a flush has nothing left to do; a shutdown only sends TLS's
+// close_notify before the connection is dropped, which no relay needs.)
 impl AsyncWrite for ImplicitTls {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -1070,6 +1074,23 @@ mod tests {
         // As messages show a relay: its scheme, host and port, and whether
         // it is reached in plain text, never its user or password.
         assert_eq!(c.display(), "smtps://mail.example.org:465");
+        let relay = tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(Relay::new(
+                RelayConfig::from_url(
+                    "smtp://127.0.0.1:2525?tls=none",
+                    Some("u".into()),
+                    Some("S3cret".into()),
+                )
+                .expect("a local relay"),
+            ))
+            .expect("resolved");
+        let shown = format!("{relay:?}");
+        assert!(
+            shown.starts_with("Relay { config: ") && shown.contains("addresses: [127.0.0.1:2525]"),
+            "{shown}"
+        );
+        assert!(!shown.contains("S3cret"), "{shown}");
         assert_eq!(format!("{:?}", Secret::new("pw")), "Secret(***)");
         for (url, shown) in [
             ("smtp://jo@mail.example.org", "smtp://mail.example.org:587"),
