@@ -637,6 +637,12 @@ pub fn size_limit<'a>(ehlo: impl IntoIterator<Item = &'a str>) -> Option<usize> 
     })
 }
 
+/// Whether a message of `len` bytes is more than a relay's EHLO `SIZE`
+/// takes: the limit is the largest size it accepts (RFC 1870).
+fn over_the_limit(limit: usize, len: usize) -> bool {
+    len > limit
+}
+
 /// Whether a refusal said at RCPT is about the sender whatever the
 /// recipient, by the reason the words and status give (the one vocabulary
 /// of [`crate::reason`]): the sender's address or domain refused, relaying
@@ -733,10 +739,31 @@ fn bypassed_gate(gate_left: bool, sent: bool) -> Option<DeliveryError> {
     })
 }
 
-impl Transport for Relay {
-    type Session = Session;
+/// A refusal before any transaction (a greeting of `421` or `554`, `454`
+/// to AUTH) is about the relay, never a recipient's: when it may pass, the
+/// connection failed, to be tried again, and the run stops after as many
+/// attempts as a relay out of reach; when it will not, the run stops.
+fn refused_before_any_transaction(error: DeliveryError) -> DeliveryError {
+    match error {
+        DeliveryError::Refused {
+            reply,
+            permanent: false,
+        } => DeliveryError::Connection {
+            reason: format!("it answered but would not open a session for now: {reply}"),
+            after_data: false,
+        },
+        DeliveryError::Refused {
+            reply,
+            permanent: true,
+        } => DeliveryError::Setup(format!("the relay refused to open a session: {reply}")),
+        other => other,
+    }
+}
 
-    async fn open(&self) -> Result<Session, DeliveryError> {
+impl Relay {
+    /// A connection ready for transactions: greeted, in TLS, logged in,
+    /// and what the relay offers known.
+    async fn session(&self) -> Result<Session, DeliveryError> {
         let tcp = self.connect_tcp().await?;
         let dot = self
             .starttls
@@ -871,6 +898,14 @@ impl Transport for Relay {
             dot,
         })
     }
+}
+
+impl Transport for Relay {
+    type Session = Session;
+
+    async fn open(&self) -> Result<Session, DeliveryError> {
+        self.session().await.map_err(refused_before_any_transaction)
+    }
 
     async fn deliver(
         &self,
@@ -896,7 +931,7 @@ impl Transport for Relay {
             mail_parameters.push(MailParameter::SmtpUtfEight);
         }
         if let Some(limit) = session.size_limit
-            && letter.bytes.len() > limit
+            && over_the_limit(limit, letter.bytes.len())
         {
             return Err(DeliveryError::Rejected {
                 reply: format!(
@@ -977,7 +1012,11 @@ impl Transport for Relay {
         .await;
         match &result {
             Err(_) if abandoned => session.lost = true,
-            Err(DeliveryError::Refused { .. } | DeliveryError::Rejected { .. }) => {
+            Err(
+                DeliveryError::Refused { .. }
+                | DeliveryError::Rejected { .. }
+                | DeliveryError::MessageRefused { .. },
+            ) => {
                 // Start the next transaction afresh; a relay that cannot
                 // even do that loses the session.
                 if self.timed("RSET", false, c.command(Rset)).await.is_err() {
@@ -1065,6 +1104,54 @@ mod tests {
         let mut rest = Vec::new();
         server.read_to_end(&mut rest).await.expect("read");
         assert!(rest.is_empty(), "nothing after a closed gate: {rest:?}");
+    }
+
+    #[tokio::test]
+    async fn a_gated_stream_passes_flushes_and_shutdowns_to_the_stream_under_it() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+        let (client, mut server) = tokio::io::duplex(1 << 10);
+        let mut gated = Gated {
+            inner: BufWriter::new(client),
+            dot: Arc::new(DotGate::default()),
+        };
+        assert_eq!(format!("{gated:?}"), "Gated");
+        gated.write_all(b"EHLO x\r\n").await.expect("write");
+        gated.flush().await.expect("flush");
+        let mut got = vec![0; 8];
+        tokio::time::timeout(Duration::from_secs(5), server.read_exact(&mut got))
+            .await
+            .expect("a flushed write arrives")
+            .expect("read");
+        assert_eq!(got, b"EHLO x\r\n");
+        gated.shutdown().await.expect("shutdown");
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), server.read_to_end(&mut rest))
+            .await
+            .expect("a shut down stream ends")
+            .expect("read");
+        assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn a_refusal_before_any_transaction_is_the_relays() {
+        let refused = |reply: &str, permanent| DeliveryError::Refused {
+            reply: reply.into(),
+            permanent,
+        };
+        assert!(matches!(
+            refused_before_any_transaction(refused("421 4.3.2 busy", false)),
+            DeliveryError::Connection { reason, after_data: false }
+                if reason == "it answered but would not open a session for now: 421 4.3.2 busy"
+        ));
+        assert!(matches!(
+            refused_before_any_transaction(refused("554 5.7.1 no service", true)),
+            DeliveryError::Setup(reason)
+                if reason == "the relay refused to open a session: 554 5.7.1 no service"
+        ));
+        assert!(matches!(
+            refused_before_any_transaction(DeliveryError::Setup("x".into())),
+            DeliveryError::Setup(reason) if reason == "x"
+        ));
     }
 
     #[test]
@@ -1189,10 +1276,23 @@ mod tests {
             rejected(charge(refused("552 5.3.4 too big"), Step::End)),
             Some(Rejected::Message)
         );
-        assert_eq!(
-            rejected(charge(refused("550 5.1.1 unknown"), Step::End)),
-            None
-        );
+        assert!(matches!(
+            charge(refused("550 5.1.1 unknown"), Step::End),
+            DeliveryError::Refused {
+                permanent: true,
+                ..
+            }
+        ));
+        // After the content, only a reason of the sender's or the
+        // message's is not the recipient's, whether or not the reply
+        // gives an enhanced status.
+        assert!(about_the_sender_or_message(
+            "554 5.7.1 message content rejected"
+        ));
+        assert!(about_the_sender_or_message("554 spam detected"));
+        assert!(!about_the_sender_or_message("550 5.1.1 user unknown"));
+        assert!(!about_the_sender_or_message("552 mailbox full"));
+        assert!(!about_the_sender_or_message("550 5.1.8 bad address"));
         // One message refused after its content is its recipient's.
         assert!(matches!(
             charge(refused("554 5.7.1 message content rejected"), Step::End),
@@ -1238,6 +1338,8 @@ mod tests {
             Some(1000)
         );
         assert_eq!(size_limit(["SIZE 0"]), None);
+        assert!(!over_the_limit(1000, 1000), "the limit itself is taken");
+        assert!(over_the_limit(1000, 1001));
         assert_eq!(size_limit(["SIZE"]), None);
         assert_eq!(size_limit(["PIPELINING"]), None);
     }

@@ -1044,20 +1044,121 @@ fn implicit_tls_delivers() {
 
 #[test]
 fn an_untrusted_certificate_stops_before_anything_is_sent() {
-    let (server, _cert, _certs) = tls_server("--implicit", &[]);
+    for (mode, scheme) in [("--implicit", "smtps"), ("--starttls", "smtp")] {
+        let (server, _cert, _certs) = tls_server(mode, &[]);
+        let run = Sender::new();
+        let out = run.send(
+            &shipped(),
+            &format!("{scheme}://127.0.0.1:{}", server.port),
+            &[],
+            &[],
+        );
+        assert_ne!(out.code, 0, "{mode}: {out:?}");
+        assert!(
+            out.stdout.contains("certificate cannot be trusted"),
+            "{mode}: {out:?}"
+        );
+        assert!(!out.stdout.contains("refused STARTTLS"), "{mode}: {out:?}");
+        assert!(server.messages().is_empty(), "{mode}");
+    }
+}
+
+#[test]
+fn a_relay_that_refuses_starttls_is_said_to_refuse_it_and_gets_nothing_in_plain_text() {
+    let (server, cert, _certs) = tls_server(
+        "--starttls",
+        &[
+            "--refuse-starttls",
+            "454 4.7.0 TLS not available due to local problem",
+        ],
+    );
     let run = Sender::new();
     let out = run.send(
         &shipped(),
-        &format!("smtps://127.0.0.1:{}", server.port),
-        &[],
+        &format!("smtp://127.0.0.1:{}", server.port),
+        &["--smtp-ca", cert.to_str().expect("utf-8")],
         &[],
     );
     assert_ne!(out.code, 0, "{out:?}");
     assert!(
-        out.stdout.contains("certificate cannot be trusted"),
+        out.stdout.contains(
+            "the relay refused STARTTLS (454 4.7.0 TLS not available due to local problem): breves sends neither credentials nor mail in plain text"
+        ),
         "{out:?}"
     );
+    assert!(!out.stdout.contains("certificate"), "{out:?}");
+    assert!(server.log().iter().all(|e| e["event"] != "mail"));
     assert!(server.messages().is_empty());
+}
+
+#[test]
+fn a_temporary_authentication_failure_is_retried_not_called_a_wrong_password() {
+    let (server, cert, _certs) = tls_server(
+        "--starttls",
+        &[
+            "--auth",
+            "editeur:s3cret",
+            "--auth-reply",
+            "454 4.7.0 Temporary authentication failure",
+        ],
+    );
+    let run = Sender::new();
+    let list = run.list(3);
+    let out = run.send(
+        &list,
+        &format!("smtp://editeur@127.0.0.1:{}", server.port),
+        &[
+            "--smtp-ca",
+            cert.to_str().expect("utf-8"),
+            "--attempts",
+            "2",
+        ],
+        &[("BREVES_SMTP_PASSWORD", "s3cret")],
+    );
+    // The relay's, not the password's, nor the recipients': tried again,
+    // then the run stops with everyone left to send.
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(!out.stdout.contains("refused the credentials"), "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "stopped: the relay could not be reached for 2 attempts over 0 s (it answered but would not open a session for now: 454 4.7.0 Temporary authentication failure)"
+        ),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("0 sent, 0 skipped, 0 failed, 0 uncertain")
+            && out.stdout.contains("3 recipient(s) not attempted"),
+        "{out:?}"
+    );
+    let tries = server.log().iter().filter(|e| e["event"] == "auth").count();
+    assert!(tries >= 2, "one AUTH an attempt: {tries}");
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn a_relay_that_greets_with_a_refusal_stops_the_run_and_charges_no_recipient() {
+    // smtp-sink `-r connect` greets with 4xx (try later), `-f connect`
+    // with 5xx (no service here).
+    for (option, stopped) in [
+        (
+            "-r",
+            "stopped: the relay could not be reached for 2 attempts over 0 s (it answered but would not open a session for now: 4",
+        ),
+        ("-f", "stopped: the relay refused to open a session: 5"),
+    ] {
+        let sink = smtp_sink(&[option, "connect"]);
+        let run = Sender::new();
+        let list = run.list(3);
+        let out = run.send(&list, &sink.plain_url(), &["--attempts", "2"], &[]);
+        assert_eq!(out.code, 3, "{option}: {out:?}");
+        assert!(out.stdout.contains(stopped), "{option}: {out:?}");
+        assert!(
+            out.stdout.contains("0 sent, 0 skipped, 0 failed, 0 uncertain")
+                && out.stdout.contains("3 recipient(s) not attempted"),
+            "{option}: {out:?}"
+        );
+        assert!(sink.messages().is_empty(), "{option}");
+    }
 }
 
 #[test]
@@ -1490,6 +1591,40 @@ fn a_refused_recipient_whose_data_the_relay_takes_is_never_sent_their_message() 
     );
     let counts = assert_each_once(&server, 3);
     assert!(!counts.contains_key("abonne1@example.org"), "{counts:?}");
+}
+
+#[test]
+fn a_refused_recipient_or_message_costs_a_reset_not_the_connection_and_the_relay_is_told_goodbye() {
+    // One recipient refused at RCPT (the DATA pipelined behind it refused
+    // too), another's message refused after its content: each transaction
+    // is reset and the next goes on over the same connection, which ends
+    // with QUIT.
+    let server = smtpd(&[
+        "--reject",
+        "abonne1@example.org",
+        "--refuse-data-for",
+        "abonne2@example.org",
+    ]);
+    let run = Sender::new();
+    let list = run.list(5);
+    let out = run.send(&list, &server.plain_url(), &["--concurrency", "1"], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout.contains("3 sent, 0 skipped, 2 failed"),
+        "{out:?}"
+    );
+    assert_each_once(&server, 3);
+    let log = server.log();
+    let on = |event: &str| -> Vec<u64> {
+        log.iter()
+            .filter(|e| e["event"] == event)
+            .map(|e| e["conn"].as_u64().expect("a connection number"))
+            .collect()
+    };
+    assert_eq!(on("mail"), [1, 1, 1, 1, 1], "{log:?}");
+    assert_eq!(on("rset"), [1, 1], "{log:?}");
+    assert_eq!(on("quit"), [1], "{log:?}");
+    assert_eq!(log.last().map(|e| &e["event"]), Some(&"quit".into()));
 }
 
 #[test]

@@ -30,10 +30,18 @@ recipient from a hash of the address, so a run is repeatable:
   --refuse-yet-take ADDR   answer 550 to RCPT for this address, yet go on
                   to take DATA with 354 (a server that does, so that a
                   pipelining client must not send the message)
+  --refuse-starttls REPLY   answer REPLY (such as "454 4.7.0 TLS not
+                  available") to STARTTLS, which is offered (with --starttls)
+  --auth-reply REPLY    answer REPLY (such as "454 4.7.0 Temporary
+                  authentication failure") to every AUTH (with --auth)
   --inject-after-starttls   send, in the same segment as the reply to
                   STARTTLS, a forged EHLO reply offering AUTH PLAIN: what a
                   man in the middle does to a client that keeps reading its
                   plain-text buffer once TLS is up (CVE-2011-0411 class)
+
+Each connection is numbered in the order its first command arrives; MAIL,
+RSET and QUIT are logged with that number (`conn`), so a test sees which
+transactions shared a connection and whether the client said goodbye.
 
 Prints `READY <port>` once listening, and serves until killed.
 """
@@ -66,6 +74,20 @@ class InjectingController(Controller):
         return InjectingSMTP(self.handler, **self.SMTP_kwargs)
 
 
+class RefusingTLS(SMTP):
+    """Offers STARTTLS, then answers it with the reply it was given."""
+
+    reply = "454 4.7.0 TLS not available"
+
+    async def smtp_STARTTLS(self, arg):
+        await self.push(self.reply)
+
+
+class RefusingTLSController(Controller):
+    def factory(self):
+        return RefusingTLS(self.handler, **self.SMTP_kwargs)
+
+
 def share(address, salt):
     digest = hashlib.sha256(f"{salt}:{address.lower()}".encode()).digest()
     return digest[0] * 100 // 256
@@ -76,7 +98,16 @@ class Handler:
         self.args = args
         self.attempts = {}
         self.count = 0
+        self.connections = 0
         self.lock = threading.Lock()
+
+    def conn(self, session):
+        """The number of the connection a session is."""
+        with self.lock:
+            if getattr(session, "conn", None) is None:
+                self.connections += 1
+                session.conn = self.connections
+            return session.conn
 
     def log(self, **entry):
         with self.lock, open(os.path.join(self.args.dump, "log.jsonl"), "a") as f:
@@ -90,12 +121,20 @@ class Handler:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         behind = len(server._reader._buffer) if server._reader is not None else 0
-        self.log(event="mail", address=address, behind=behind)
+        self.log(event="mail", address=address, behind=behind, conn=self.conn(session))
         if self.args.reject_sender:
             return "553 5.7.1 <%s>: sender address rejected: not owned by the user" % address
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
+
+    async def handle_RSET(self, server, session, envelope):
+        self.log(event="rset", conn=self.conn(session))
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.log(event="quit", conn=self.conn(session))
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.args.reject_every_rcpt:
@@ -143,8 +182,11 @@ class Handler:
         return "250 2.0.0 OK queued as %06d" % self.count
 
 
-def authenticator(handler, expected):
+def authenticator(handler, expected, reply):
     def check(server, session, envelope, mechanism, auth_data):
+        if reply:
+            handler.log(event="auth", login=auth_data.login.decode(), ok=False, tls=session.ssl is not None)
+            return AuthResult(success=False, handled=False, message=reply)
         ok = (
             isinstance(auth_data, LoginPassword)
             and f"{auth_data.login.decode()}:{auth_data.password.decode()}" == expected
@@ -174,6 +216,8 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--auth-plain", action="store_true")
     p.add_argument("--inject-after-starttls", action="store_true")
+    p.add_argument("--refuse-starttls")
+    p.add_argument("--auth-reply")
     p.add_argument("--reject-sender", action="store_true")
     p.add_argument("--reject-every-rcpt")
     p.add_argument("--max-size", type=int)
@@ -200,11 +244,16 @@ def main():
         kwargs.update(ssl_context=context(*args.implicit))
     if args.auth:
         kwargs.update(
-            authenticator=authenticator(handler, args.auth),
+            authenticator=authenticator(handler, args.auth, args.auth_reply),
             auth_required=True,
             auth_require_tls=not args.auth_plain,
         )
-    kind = InjectingController if args.inject_after_starttls else Controller
+    kind = Controller
+    if args.inject_after_starttls:
+        kind = InjectingController
+    if args.refuse_starttls:
+        RefusingTLS.reply = args.refuse_starttls
+        kind = RefusingTLSController
     controller = kind(handler, **kwargs)
     controller.start()
     print("READY", args.port, flush=True)
