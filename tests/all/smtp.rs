@@ -1126,7 +1126,8 @@ fn a_temporary_authentication_failure_is_retried_not_called_a_wrong_password() {
         "{out:?}"
     );
     assert!(
-        out.stdout.contains("0 sent, 0 skipped, 0 failed, 0 uncertain")
+        out.stdout
+            .contains("0 sent, 0 skipped, 0 failed, 0 uncertain")
             && out.stdout.contains("3 recipient(s) not attempted"),
         "{out:?}"
     );
@@ -1153,7 +1154,8 @@ fn a_relay_that_greets_with_a_refusal_stops_the_run_and_charges_no_recipient() {
         assert_eq!(out.code, 3, "{option}: {out:?}");
         assert!(out.stdout.contains(stopped), "{option}: {out:?}");
         assert!(
-            out.stdout.contains("0 sent, 0 skipped, 0 failed, 0 uncertain")
+            out.stdout
+                .contains("0 sent, 0 skipped, 0 failed, 0 uncertain")
                 && out.stdout.contains("3 recipient(s) not attempted"),
             "{option}: {out:?}"
         );

@@ -96,7 +96,7 @@ impl Server {
     }
 
     /// The aiosmtpd server's log (MAIL, RCPT, AUTH, RSET and QUIT events, each
-/// MAIL, RSET and QUIT with its connection's number), one JSON object a line.
+    /// MAIL, RSET and QUIT with its connection's number), one JSON object a line.
     pub fn log(&self) -> Vec<serde_json::Value> {
         fs::read_to_string(self.dump.path().join("log.jsonl"))
             .unwrap_or_default()
