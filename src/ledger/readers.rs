@@ -323,4 +323,59 @@ mod tests {
             );
         });
     }
+
+    #[test]
+    fn a_forgotten_reader_leaves_a_hash_that_keeps_them_off_the_list_and_nothing_else() {
+        each_store(|path| {
+            let ledger = Ledger::open(path).expect("ledger");
+            let anne = Key::from_text("anne.oubli@example.org");
+            let other = Key::from_text("autre@example.org");
+            ledger
+                .opt_out("londres", &anne, "spatial")
+                .expect("opt out");
+            ledger
+                .suppress("londres", &anne, "one-click")
+                .expect("suppress");
+            ledger
+                .suppress("londres", &other, "by hand")
+                .expect("suppress");
+            ledger
+                .suppress("ailleurs", &anne, "by hand")
+                .expect("suppress");
+            let erased = ledger.forget("londres", &anne).expect("forget");
+            assert_eq!(erased.preferences, 2, "her leaving and her stopped section");
+            let held = ledger.held("londres", &anne).expect("held");
+            assert!(held.forgotten.is_some(), "the date she was forgotten");
+            assert!(held.left.is_none() && held.stopped.is_empty());
+            let prefs = ledger.preferences("londres").expect("preferences");
+            assert!(prefs.is_forgotten(&anne), "never mailed again");
+            assert!(!prefs.is_forgotten(&other));
+            assert!(prefs.suppressed.contains(&other), "another reader kept");
+            assert!(!prefs.suppressed.contains(&anne));
+            // Another list is not hers to forget.
+            let elsewhere = ledger.preferences("ailleurs").expect("preferences");
+            assert!(!elsewhere.is_forgotten(&anne));
+            assert!(elsewhere.suppressed.contains(&anne));
+        });
+        // Held on one list only, her address leaves no byte in the file.
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("l.sqlite3");
+        let ledger = Ledger::open(&path).expect("ledger");
+        let anne = Key::from_text("anne.oubli@example.org");
+        ledger
+            .suppress("londres", &anne, "one-click")
+            .expect("suppress");
+        ledger
+            .opt_out("londres", &anne, "spatial")
+            .expect("opt out");
+        ledger.forget("londres", &anne).expect("forget");
+        drop(ledger);
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).expect("dir") {
+            bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+        }
+        let needle = b"anne.oubli@example.org";
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+        assert!(bytes.windows(b"londres".len()).any(|w| w == b"londres"));
+    }
 }

@@ -324,3 +324,64 @@ fn the_binary_stays_thin() {
     found.visit_file(&syn::parse_file(text).expect("parsed"));
     assert_eq!(found.0, ["f: 5 lines"]);
 }
+
+/// The names of every test function in src/ and tests/ (`#[test]`,
+/// `#[tokio::test]`), parsed.
+fn test_names() -> std::collections::HashSet<String> {
+    struct Tests(std::collections::HashSet<String>);
+    impl<'ast> Visit<'ast> for Tests {
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            let is_test = f
+                .attrs
+                .iter()
+                .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"));
+            if is_test {
+                self.0.insert(f.sig.ident.to_string());
+            }
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    let mut tests = Tests(Default::default());
+    for dir in ["src", "tests"] {
+        for (path, text) in sources(&common::root().join(dir)) {
+            let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            tests.visit_file(&file);
+        }
+    }
+    tests.0
+}
+
+#[test]
+fn every_test_the_invariants_name_exists() {
+    // A name in backquotes that reads as a sentence (four words or more,
+    // joined by `_`), with or without its module's path, is a test's.
+    let text = fs::read_to_string(common::root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let invariants = &text[text.find("## Invariants").expect("an Invariants section")..];
+    let tests = test_names();
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for quoted in invariants.split('`').skip(1).step_by(2) {
+        if !quoted
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == ':')
+        {
+            continue;
+        }
+        let name = quoted.rsplit("::").next().unwrap_or_default();
+        if name.split('_').filter(|w| !w.is_empty()).count() < 4 {
+            continue;
+        }
+        named += 1;
+        if !tests.contains(name) {
+            missing.push(quoted.to_owned());
+        }
+    }
+    assert!(
+        named > 100,
+        "only {named} tests named: is the section read?"
+    );
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names tests that do not exist: {missing:#?}"
+    );
+}
