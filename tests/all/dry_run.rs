@@ -276,7 +276,7 @@ fn each_member_gets_the_highlight_and_exactly_their_sections() {
 #[test]
 fn manifest_lists_every_file() {
     let dir = tempdir();
-    dry_run(dir.path());
+    let run = dry_run(dir.path());
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("manifest.json")).expect("manifest.json"))
             .expect("JSON");
@@ -304,6 +304,18 @@ fn manifest_lists_every_file() {
         "agenda.only@example.com"
     );
     assert_eq!(manifest["variants"], 9);
+    // What the run says it wrote is what the files weigh: their sum and
+    // the largest of them.
+    let sizes: Vec<usize> = messages
+        .iter()
+        .map(|m| m["size"].as_u64().expect("size") as usize)
+        .collect();
+    let said = format!(
+        "  {} in all, largest message {}, in ",
+        breves::campaign::size(sizes.iter().sum()),
+        breves::campaign::size(*sizes.iter().max().expect("a message"))
+    );
+    assert!(run.stdout.contains(&said), "{said:?} in {run:?}");
 }
 
 #[test]
