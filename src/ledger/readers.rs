@@ -284,24 +284,28 @@ mod tests {
     use super::*;
     use crate::ledger::tests::each_store;
 
+    /// Anne stops a section and leaves the list "londres" by one click,
+    /// another reader is taken off it by hand, and Anne off another list.
+    fn acts_of_anne_and_another(ledger: &Ledger, anne: &Key, other: &Key) {
+        ledger.opt_out("londres", anne, "spatial").expect("opt out");
+        ledger
+            .suppress("londres", anne, "one-click")
+            .expect("suppress");
+        ledger
+            .suppress("londres", other, "by hand")
+            .expect("suppress");
+        ledger
+            .suppress("ailleurs", anne, "by hand")
+            .expect("suppress");
+    }
+
     #[test]
     fn everything_held_about_one_reader_and_nothing_about_another() {
         each_store(|path| {
             let ledger = Ledger::open(path).expect("ledger");
             let anne = Key::from_text("anne@example.org");
             let other = Key::from_text("autre@example.org");
-            ledger
-                .opt_out("londres", &anne, "spatial")
-                .expect("opt out");
-            ledger
-                .suppress("londres", &anne, "one-click")
-                .expect("suppress");
-            ledger
-                .suppress("londres", &other, "by hand")
-                .expect("suppress");
-            ledger
-                .suppress("ailleurs", &anne, "by hand")
-                .expect("suppress");
+            acts_of_anne_and_another(&ledger, &anne, &other);
             let held = ledger.held("londres", &anne).expect("held");
             assert_eq!(
                 held.left.as_ref().map(|(how, _)| how.as_str()),
@@ -330,18 +334,7 @@ mod tests {
             let ledger = Ledger::open(path).expect("ledger");
             let anne = Key::from_text("anne.oubli@example.org");
             let other = Key::from_text("autre@example.org");
-            ledger
-                .opt_out("londres", &anne, "spatial")
-                .expect("opt out");
-            ledger
-                .suppress("londres", &anne, "one-click")
-                .expect("suppress");
-            ledger
-                .suppress("londres", &other, "by hand")
-                .expect("suppress");
-            ledger
-                .suppress("ailleurs", &anne, "by hand")
-                .expect("suppress");
+            acts_of_anne_and_another(&ledger, &anne, &other);
             let erased = ledger.forget("londres", &anne).expect("forget");
             assert_eq!(erased.preferences, 2, "her leaving and her stopped section");
             let held = ledger.held("londres", &anne).expect("held");
