@@ -240,11 +240,12 @@ where
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Some(Err(e)),
                 // Read again once only: a recipient not found in a whole
-                // reading is not in the list. (Mutation testing: restarting
-                // for ever survives, because no reachable state has such a
-                // recipient: a list changed since the plan is refused by its
-                // fingerprint, or taken with `--accept-changes`, which marks
-                // the recipients no longer in it `removed`, never to send.)
+                // reading is not in the list. (No send reaches this with
+                // such a recipient: a list changed since the plan is refused
+                // by its fingerprint, or taken with `--accept-changes`, which
+                // marks the recipients no longer in it `removed`, never to
+                // send. `tests::a_recipient_before_the_last_is_found_by_reading_the_list_once_more_and_one_not_in_it_is_an_error`
+                // reads it.)
                 None if !restarted => {
                     restarted = true;
                     self.members = (self.again)();
@@ -686,4 +687,84 @@ pub fn says_yes(answer: &str) -> bool {
 /// [`HANDFUL`] of recipients.
 pub fn worth_confirming(plan: &Plan<'_>) -> bool {
     plan.to_send > HANDFUL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// The members `names`, as a reading of the list gives them.
+    fn reading(names: &[&str]) -> std::vec::IntoIter<Result<Recipient>> {
+        let members: Vec<Result<Recipient>> = names
+            .iter()
+            .map(|n| {
+                let email = parse_address(n).expect("an address");
+                Ok(Recipient::new(Member::outsider(email), 0))
+            })
+            .collect();
+        members.into_iter()
+    }
+
+    /// What [`Wanted`] finds of `wanted` in the list `names`, and how many
+    /// times it read the list again (at most twice, then it panics: a
+    /// reading that restarts for ever would never end).
+    fn find(names: &[&str], wanted: &[&str]) -> (Vec<std::result::Result<String, String>>, usize) {
+        let again = Cell::new(0);
+        let keys: Vec<_> = wanted
+            .iter()
+            .map(|w| Ok(Key::of(&parse_address(w).expect("an address"))))
+            .collect();
+        let found: Vec<_> = Wanted {
+            members: reading(names),
+            wanted: keys.into_iter(),
+            again: || {
+                again.set(again.get() + 1);
+                assert!(again.get() <= 2, "the list read again for ever");
+                reading(names)
+            },
+        }
+        .map(|r| {
+            r.map(|r| r.key.as_str().to_owned())
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+        (found, again.get())
+    }
+
+    #[test]
+    fn a_recipient_before_the_last_is_found_by_reading_the_list_once_more_and_one_not_in_it_is_an_error()
+     {
+        let list = ["a@example.org", "b@example.org", "c@example.org"];
+        // In list order: one reading.
+        let (found, again) = find(&list, &["a@example.org", "c@example.org"]);
+        assert_eq!(
+            found,
+            [Ok("a@example.org".into()), Ok("c@example.org".into())]
+        );
+        assert_eq!(again, 0);
+        // A recipient before the last one found (claimed back from a sender
+        // that stopped): the list read once more, from the start.
+        let (found, again) = find(&list, &["c@example.org", "a@example.org", "b@example.org"]);
+        assert_eq!(
+            found,
+            [
+                Ok("c@example.org".into()),
+                Ok("a@example.org".into()),
+                Ok("b@example.org".into())
+            ]
+        );
+        assert_eq!(again, 1);
+        // Not in a whole reading: not in the list, said after one more
+        // reading, never looked for again and again.
+        let (found, again) = find(&list, &["b@example.org", "z@example.org"]);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0], Ok("b@example.org".into()));
+        let said = found[1].as_ref().expect_err("not in the list");
+        assert!(
+            said.contains("z@example.org") && said.contains("no longer has them"),
+            "{said}"
+        );
+        assert_eq!(again, 1);
+    }
 }
